@@ -1,0 +1,47 @@
+/** What the devhost knows about one function the app registered through `@azure/functions-core`. */
+export interface BindingInfo {
+  type: string;
+  direction: 'in' | 'out' | 'inout';
+  dataType?: string;
+  [option: string]: unknown;
+}
+
+export interface FunctionRegistration {
+  name: string;
+  bindings: Record<string, BindingInfo>;
+  triggerBindingName: string;
+  triggerType: string;
+  /** Trigger-level options exactly as registered (route, methods, authLevel, queueName, schedule, ...). */
+  trigger: BindingInfo;
+}
+
+/** RPC typed data as the Functions host sends it to the Node worker (subset we use). */
+export type TypedData =
+  | { json: string }
+  | { string: string }
+  | { bytes: Uint8Array }
+  | { http: Record<string, unknown> }
+  | undefined;
+
+export interface InvocationInput {
+  /** Value for the trigger binding. */
+  trigger: TypedData;
+  /** Extra input bindings by binding name (e.g. the durableClient payload). */
+  extraInputs?: Record<string, TypedData>;
+  /** Trigger metadata by name (e.g. queue DequeueCount, Id). */
+  triggerMetadata?: Record<string, TypedData>;
+}
+
+export interface InvocationOutput {
+  /** The return binding (`$return`) as typed data, when any. */
+  returnValue?: TypedData;
+  /** Named output bindings. */
+  outputData: { name: string; data: TypedData }[];
+}
+
+/** Invokes registered functions exactly as the Node worker does (library InvocationModel). */
+export interface FunctionInvoker {
+  readonly registrations: ReadonlyMap<string, FunctionRegistration>;
+  /** Throws the function's own error when the handler throws. */
+  invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput>;
+}

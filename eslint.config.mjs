@@ -1,0 +1,72 @@
+// @ts-check
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+/** Orchestrators are replayed: anything that can differ between replays is banned there. */
+const orchestratorImportBans = [
+  ...builtinModules.flatMap((m) => [m, `node:${m}`]),
+  'openai',
+  '@anthropic-ai/*',
+  '@azure/identity',
+  '@azure/storage-*',
+  'better-sqlite3',
+  '**/activities/**',
+  '**/tools/**',
+  '**/functions/**',
+  '**/config',
+  '**/config.js',
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.state/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/orchestrators/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: orchestratorImportBans.map((group) => ({ group: [group], message: 'Orchestrators are replayed: do I/O in an activity.' })) }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Orchestrators are replayed: read configuration in an activity.' },
+        { name: 'setTimeout', message: 'Use context.df.createTimer.' },
+        { name: 'setInterval', message: 'Use context.df.createTimer.' },
+        { name: 'setImmediate', message: 'Use context.df.createTimer.' },
+        { name: 'fetch', message: 'Orchestrators are replayed: do I/O in an activity.' },
+        { name: 'console', message: 'Log through context.log when !context.df.isReplaying.' },
+        { name: 'crypto', message: 'Use context.df.newGuid.' },
+        { name: 'performance', message: 'Use context.df.currentUtcDateTime.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Use context.df.currentUtcDateTime.' },
+        { object: 'Math', property: 'random', message: 'Use context.df.newGuid or an activity.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use context.df.currentUtcDateTime.' },
+        { selector: "CallExpression[callee.name='Date']", message: 'Use context.df.currentUtcDateTime.' },
+        { selector: "ImportExpression", message: 'No dynamic imports in orchestrators.' },
+      ],
+    },
+  },
+  {
+    files: ['devhost/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '../src/*'], message: 'devhost is generic: it imports nothing from src/.' }] }],
+    },
+  },
+  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  prettier,
+);
