@@ -20,6 +20,8 @@ export type TypedData =
   | { json: string }
   | { string: string }
   | { bytes: Uint8Array }
+  | { int: number }
+  | { double: number }
   | { http: Record<string, unknown> }
   | undefined;
 
@@ -30,7 +32,14 @@ export interface InvocationInput {
   extraInputs?: Record<string, TypedData>;
   /** Trigger metadata by name (e.g. queue DequeueCount, Id). */
   triggerMetadata?: Record<string, TypedData>;
+  /**
+   * Receives the function's own logs (context.log / context.warn …) instead of the host log.
+   * The durable engine uses it to drop orchestrator logs emitted during replay.
+   */
+  logSink?: (level: LogLevel, message: string) => void;
 }
+
+export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical';
 
 export interface InvocationOutput {
   /** The return binding (`$return`) as typed data, when any. */

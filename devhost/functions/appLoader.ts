@@ -1,0 +1,137 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { installCoreApiShim } from './coreShim.js';
+import { FunctionsInvoker } from './invoker.js';
+import type { FunctionRegistration, LogLevel } from './types.js';
+
+const SUPPORTED_TRIGGERS = new Set([
+  'httptrigger',
+  'queuetrigger',
+  'timertrigger',
+  'orchestrationtrigger',
+  'activitytrigger',
+  'entitytrigger',
+]);
+const SUPPORTED_INPUTS = new Set(['durableclient']);
+const SUPPORTED_OUTPUTS = new Set(['http']);
+
+export interface LoadAppOptions {
+  /** Host log for system messages (registration, warnings). */
+  log?: (level: LogLevel, message: string) => void;
+}
+
+/**
+ * Loads a Functions app folder the way the Node worker does: app settings from
+ * local.settings.json into the environment, `@azure/functions-core` provided, then the
+ * package.json `main` entry (or glob) required unchanged.
+ */
+export async function loadFunctionsApp(appDir: string, options: LoadAppOptions = {}): Promise<FunctionsInvoker> {
+  const absoluteAppDir = path.resolve(appDir);
+  const shim = installCoreApiShim();
+  const log = options.log ?? (() => {});
+  shim.systemLog = log;
+
+  applyLocalSettings(absoluteAppDir, log);
+  const entries = resolveEntryFiles(absoluteAppDir);
+  const appRequire = createRequire(path.join(absoluteAppDir, 'package.json'));
+  for (const entry of entries) appRequire(entry);
+
+  const model = shim.programmingModel;
+  if (!model) {
+    throw new Error(
+      `The app in ${absoluteAppDir} did not load @azure/functions (no programming model was set). ` +
+        `Is "main" in its package.json pointing at the compiled entry, and is @azure/functions v4 installed?`,
+    );
+  }
+  const capabilities = await model.getCapabilities({});
+  if (capabilities.HttpUri) {
+    throw new Error('The app enables HTTP streaming (app.setup({ enableHttpStream: true })); devhost does not support it.');
+  }
+
+  const registrations = [...shim.functions.values()].map((f) => f.registration);
+  const problems = registrations.flatMap(unsupportedBindings);
+  if (problems.length > 0) {
+    throw new Error(`The app registers bindings devhost does not support:\n  ${problems.join('\n  ')}`);
+  }
+  await shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: absoluteAppDir });
+  return new FunctionsInvoker(shim, model, log);
+}
+
+function unsupportedBindings(registration: FunctionRegistration): string[] {
+  return Object.entries(registration.bindings).flatMap(([bindingName, binding]) => {
+    const type = binding.type.toLowerCase();
+    const supported =
+      binding.direction === 'out'
+        ? SUPPORTED_OUTPUTS.has(type)
+        : /trigger$/.test(type)
+          ? SUPPORTED_TRIGGERS.has(type)
+          : SUPPORTED_INPUTS.has(type);
+    return supported
+      ? []
+      : [`function "${registration.name}": ${binding.direction} binding "${bindingName}" of type "${binding.type}"`];
+  });
+}
+
+function resolveEntryFiles(appDir: string): string[] {
+  const packageJsonPath = path.join(appDir, 'package.json');
+  if (!existsSync(packageJsonPath)) throw new Error(`No package.json in app folder ${appDir}.`);
+  const main = (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { main?: unknown }).main;
+  if (typeof main !== 'string' || main.length === 0) {
+    throw new Error(`${packageJsonPath} has no "main"; point it at the compiled entry (e.g. dist/src/index.js).`);
+  }
+  const files = expandGlob(appDir, main);
+  if (files.length === 0) {
+    throw new Error(`"main" in ${packageJsonPath} is "${main}", which matches no file. Did you run the build?`);
+  }
+  return files;
+}
+
+/** Functions accepts a glob in "main"; `*` within a path segment and `**` across segments. */
+function expandGlob(baseDir: string, pattern: string): string[] {
+  if (!/[*?]/.test(pattern)) {
+    const file = path.resolve(baseDir, pattern);
+    return existsSync(file) ? [file] : [];
+  }
+  const segmentToRegExp = (segment: string) =>
+    new RegExp(`^${segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const walk = (dir: string, segments: string[]): string[] => {
+    const [head, ...rest] = segments;
+    if (head === undefined) return [dir];
+    if (!existsSync(dir)) return [];
+    if (head === '**') {
+      const here = walk(dir, rest);
+      const deeper = readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && d.name !== 'node_modules')
+        .flatMap((d) => walk(path.join(dir, d.name), segments));
+      return [...here, ...deeper];
+    }
+    const matcher = segmentToRegExp(head);
+    return readdirSync(dir)
+      .filter((name) => matcher.test(name))
+      .sort()
+      .flatMap((name) => walk(path.join(dir, name), rest));
+  };
+  return [...new Set(walk(baseDir, pattern.split(/[\\/]/).filter((s) => s !== '' && s !== '.')))].filter(
+    (f) => /\.(c|m)?js$/.test(f),
+  );
+}
+
+/** As `func start` does: local.settings.json Values become environment variables unless already set. */
+function applyLocalSettings(appDir: string, log: (level: LogLevel, message: string) => void): void {
+  const file = path.join(appDir, 'local.settings.json');
+  if (!existsSync(file)) return;
+  let values: unknown;
+  try {
+    values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: unknown }).Values;
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (values === undefined) return;
+  if (typeof values !== 'object' || values === null) throw new Error(`${file}: "Values" must be an object.`);
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value !== 'string') throw new Error(`${file}: Values.${key} must be a string.`);
+    if (process.env[key] === undefined) process.env[key] = value;
+  }
+  log('information', `Loaded app settings from ${file}`);
+}
