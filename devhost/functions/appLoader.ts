@@ -31,6 +31,19 @@ export async function loadFunctionsApp(appDir: string, options: LoadAppOptions =
   const shim = installCoreApiShim();
   const log = options.log ?? (() => {});
   shim.systemLog = log;
+  // Registration is a side effect of require(), which Node caches: a second host in the same
+  // process (tests restart hosts on one state dir) must reuse the first load.
+  const loaded = loadedApps.get(absoluteAppDir);
+  if (loaded) {
+    loaded.setHostLog(log);
+    return loaded;
+  }
+  if (loadedApps.size > 0) {
+    throw new Error(
+      `This process already hosts ${[...loadedApps.keys()].join(', ')}; one process hosts one app. ` +
+        `Start another process for ${absoluteAppDir}.`,
+    );
+  }
 
   applyLocalSettings(absoluteAppDir, log);
   const entries = resolveEntryFiles(absoluteAppDir);
@@ -55,8 +68,12 @@ export async function loadFunctionsApp(appDir: string, options: LoadAppOptions =
     throw new Error(`The app registers bindings devhost does not support:\n  ${problems.join('\n  ')}`);
   }
   await shim.runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: absoluteAppDir });
-  return new FunctionsInvoker(shim, model, log);
+  const invoker = new FunctionsInvoker(shim, model, log);
+  loadedApps.set(absoluteAppDir, invoker);
+  return invoker;
 }
+
+const loadedApps = new Map<string, FunctionsInvoker>();
 
 function unsupportedBindings(registration: FunctionRegistration): string[] {
   return Object.entries(registration.bindings).flatMap(([bindingName, binding]) => {

@@ -13,8 +13,12 @@ import type {
 export class FunctionsInvoker implements FunctionInvoker {
   readonly #shim: CoreApiShim;
   readonly #model: CoreProgrammingModel;
-  readonly #hostLog: (level: LogLevel, message: string) => void;
+  #hostLog: (level: LogLevel, message: string) => void;
   readonly registrations: ReadonlyMap<string, FunctionRegistration>;
+  /** Past this, an invocation fails as the Functions host fails it (host.json functionTimeout). */
+  functionTimeoutMs: number | undefined;
+  /** Value of every `durableClient` input binding the caller does not supply itself. */
+  durableClientPayload: unknown;
 
   constructor(shim: CoreApiShim, model: CoreProgrammingModel, hostLog: (level: LogLevel, message: string) => void) {
     this.#shim = shim;
@@ -23,13 +27,64 @@ export class FunctionsInvoker implements FunctionInvoker {
     this.registrations = new Map([...shim.functions].map(([name, f]) => [name, f.registration]));
   }
 
+  #durableClientInputs(registration: FunctionRegistration): Record<string, TypedData> {
+    const inputs: Record<string, TypedData> = {};
+    for (const [name, binding] of Object.entries(registration.bindings)) {
+      if (binding.type.toLowerCase() !== 'durableclient' || binding.direction !== 'in') continue;
+      if (this.durableClientPayload === undefined) {
+        throw new Error(`Function "${registration.name}" needs a durable client, but the durable runtime is not running.`);
+      }
+      inputs[name] = { json: JSON.stringify(this.durableClientPayload) };
+    }
+    return inputs;
+  }
+
+  setHostLog(log: (level: LogLevel, message: string) => void): void {
+    this.#hostLog = log;
+  }
+
+  /** One log line per invocation with its outcome and duration, as the Functions host prints. */
   async invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
+    const invocationId = randomUUID();
+    const started = performance.now();
+    let outcome = 'Failed';
+    try {
+      const output = await this.#withTimeout(functionName, this.#invoke(functionName, invocationId, input));
+      outcome = 'Succeeded';
+      return output;
+    } finally {
+      const duration = Math.round(performance.now() - started);
+      this.#hostLog(
+        outcome === 'Succeeded' ? 'information' : 'warning',
+        `Executed 'Functions.${functionName}' (${outcome}, Id=${invocationId}, Duration=${duration}ms)`,
+      );
+    }
+  }
+
+  async #withTimeout<T>(functionName: string, work: Promise<T>): Promise<T> {
+    const limit = this.functionTimeoutMs;
+    if (limit === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Timeout value of ${limit}ms was exceeded by function: Functions.${functionName}`)),
+        limit,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #invoke(functionName: string, invocationId: string, input: InvocationInput): Promise<InvocationOutput> {
     const registered = this.#shim.functions.get(functionName);
     if (!registered) throw new Error(`No function named "${functionName}" is registered.`);
     const { registration } = registered;
-    const invocationId = randomUUID();
     const inputData = [{ name: registration.triggerBindingName, data: input.trigger }];
-    for (const [name, data] of Object.entries(input.extraInputs ?? {})) inputData.push({ name, data });
+    const extraInputs: Record<string, TypedData> = { ...this.#durableClientInputs(registration), ...input.extraInputs };
+    for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
     const userLog =
       input.logSink ?? ((level: LogLevel, message: string) => this.#hostLog(level, `[${functionName}] ${message}`));
 

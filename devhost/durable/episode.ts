@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionInvoker, LogLevel } from '../functions/types.js';
+import { ActionType, flattenActions, processActions, type OrchestratorStateDto } from './actions.js';
+import { formatTimeSpan } from './clock.js';
+import { EventType, makeEvent, type HistoryEvent, type TaskFailure } from './history.js';
+import {
+  applyDeliveredEvent,
+  isAllocating,
+  newLedger,
+  type Ledger,
+  type Outgoing,
+  type TimingOptions,
+} from './ledger.js';
+import type { InstanceRow, MessageRow } from './store.js';
+
+export interface EpisodePlan {
+  /** Messages to delete in the commit. */
+  consumed: number[];
+  /** Events to append to history (IsPlayed false as sent; stored as played). */
+  events: HistoryEvent[];
+  outgoing: Outgoing[];
+  row: InstanceRow;
+  ledger: Ledger;
+  /** New execution started by continueAsNew (history is reset, ExecutionStarted queued). */
+  continueAsNew?: { input: string };
+  /** Parent notification when the instance reached a terminal state. */
+  notifyParent?: HistoryEvent;
+  /** Whether undelivered messages remain (batch cut), so the instance must run again. */
+  more: boolean;
+  terminated?: boolean;
+}
+
+export interface EpisodeEnv {
+  invoker: FunctionInvoker;
+  replayMode: 'batched' | 'eventByEvent';
+  timing: Omit<TimingOptions, 'selfId'>;
+  now: () => number;
+  log: (line: string) => void;
+  userLog: (level: LogLevel, line: string) => void;
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+export function isTerminal(status: string): boolean {
+  return TERMINAL.has(status);
+}
+
+const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
+
+function parentFailure(
+  row: InstanceRow,
+  reason: string,
+  failureDetails: string | null,
+): HistoryEvent | undefined {
+  if (row.parent_instance_id === null || row.parent_task_id === null) return undefined;
+  const failure: TaskFailure = { Reason: reason, Details: reason };
+  if (failureDetails !== null)
+    failure.FailureDetails = JSON.parse(failureDetails) as TaskFailure['FailureDetails'];
+  return {
+    ...makeEvent(EventType.SubOrchestrationInstanceFailed, 0, { TaskScheduledId: row.parent_task_id }),
+    ...failure,
+  };
+}
+
+/** Decides what one orchestration episode consumes, runs the orchestrator, and returns what to commit. */
+export async function planEpisode(
+  env: EpisodeEnv,
+  row: InstanceRow,
+  messages: MessageRow[],
+  history: { joined: string; count: number },
+): Promise<EpisodePlan | undefined> {
+  const ledger = JSON.parse(row.ledger) as Ledger;
+  const plan: EpisodePlan = { consumed: [], events: [], outgoing: [], row: { ...row }, ledger, more: false };
+  const now = Math.max(env.now(), ledger.lastTs);
+  let status = row.status;
+  const batch: HistoryEvent[] = [];
+  let cut = false;
+  let held = false;
+  const ordered = history.count === 0 ? startFirst(messages) : messages;
+  for (const m of ordered) {
+    const ev = JSON.parse(m.event) as HistoryEvent;
+    if (m.execution_id !== null && m.execution_id !== row.execution_id) {
+      plan.consumed.push(m.id);
+      continue;
+    }
+    if (ev.EventType === EventType.ExecutionTerminated) {
+      const reason = ev.Input ?? 'null';
+      plan.consumed = messages.map((x) => x.id);
+      plan.events = [
+        ev,
+        makeEvent(EventType.ExecutionCompleted, now, { OrchestrationStatus: 'Terminated', Result: reason }),
+      ];
+      plan.row.status = 'Terminated';
+      plan.row.output = reason;
+      plan.terminated = true;
+      const text = JSON.parse(reason) as unknown;
+      plan.notifyParent = parentFailure(row, `Terminated: ${typeof text === 'string' ? text : reason}`, null);
+      return plan;
+    }
+    if (ev.EventType === EventType.ExecutionSuspended || ev.EventType === EventType.ExecutionResumed) {
+      plan.consumed.push(m.id);
+      const suspend = ev.EventType === EventType.ExecutionSuspended;
+      if (suspend !== (status === 'Suspended')) {
+        status = suspend ? 'Suspended' : 'Running';
+        plan.events.push(ev);
+      }
+      continue;
+    }
+    if (status === 'Suspended' || cut) {
+      held = true;
+      continue;
+    }
+    batch.push({ ...ev, Timestamp: ev.Timestamp });
+    plan.consumed.push(m.id);
+    if (env.replayMode === 'eventByEvent' && !(ev.EventType === EventType.ExecutionStarted)) cut = true;
+    if (isAllocating(ledger, ev, now)) cut = true;
+  }
+  plan.row.status = status;
+  plan.more = held && status !== 'Suspended';
+  if (batch.length === 0) return plan.consumed.length > 0 ? plan : undefined;
+  if (status === 'Pending') plan.row.status = 'Running';
+  ledger.lastTs = now;
+
+  const started = makeEvent(EventType.OrchestratorStarted, now);
+  const newEvents = [...plan.events, started, ...batch];
+  const payload =
+    `{"history":[${history.joined}${history.count > 0 ? ',' : ''}${newEvents.map((e) => JSON.stringify(e)).join(',')}]` +
+    `,"input":${row.input ?? 'null'},"instanceId":${JSON.stringify(row.instance_id)},"isReplaying":${history.count > 0}` +
+    `,"parentInstanceId":${JSON.stringify(row.parent_instance_id)},"upperSchemaVersion":1` +
+    `,"upperSchemaVersionNew":${env.timing.schemaVersion - 1}` +
+    `,"longRunningTimerIntervalDuration":"${formatTimeSpan(env.timing.longRunningTimerIntervalMs)}"` +
+    `,"maximumShortTimerDuration":"${formatTimeSpan(env.timing.maximumShortTimerMs)}"` +
+    `,"defaultHttpAsyncRequestSleepTimeMillseconds":30000}`;
+
+  const logs: [LogLevel, string][] = [];
+  const t0 = performance.now();
+  let state: OrchestratorStateDto | undefined;
+  let crash: string | undefined;
+  try {
+    const out = await env.invoker.invoke(row.name, {
+      trigger: { json: payload },
+      logSink: (level, message) => logs.push([level, message]),
+    });
+    const rv = out.returnValue;
+    if (rv && 'json' in rv) state = JSON.parse(rv.json) as OrchestratorStateDto;
+    else
+      crash = `Orchestrator function '${row.name}' returned no OrchestratorState; is it registered with df.app.orchestration?`;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const at = message.indexOf(OUT_OF_PROC_LABEL);
+    if (at >= 0) state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as OrchestratorStateDto;
+    else crash = message;
+  }
+  const ms = performance.now() - t0;
+  env.log(
+    `Executed '${row.name}' (orchestrator, ${row.instance_id}, ${batch.length} new event(s)) ` +
+      `${crash !== undefined || state?.error !== undefined ? 'Failed' : 'Succeeded'} in ${ms.toFixed(1)}ms`,
+  );
+  for (const [level, line] of logs.slice(ledger.logsSeen)) env.userLog(level, `[${row.name}] ${line}`);
+  ledger.logsSeen = Math.max(ledger.logsSeen, logs.length);
+
+  plan.events.push(started, ...batch);
+  const emit = (e: HistoryEvent): void => void plan.events.push(e);
+  const timing: TimingOptions = { ...env.timing, selfId: row.instance_id };
+  if (state !== undefined && state.customStatus !== undefined)
+    plan.row.custom_status = JSON.stringify(state.customStatus);
+  if (state !== undefined && state.error === undefined) {
+    try {
+      const flat = flattenActions(state);
+      const res = processActions(ledger, flat, row.name, now, timing, emit, plan.outgoing);
+      for (const ev of batch) applyDeliveredEvent(ledger, ev, now, timing, emit, plan.outgoing);
+      if (state.isDone) {
+        if (
+          res.continueAsNewInput !== undefined ||
+          flat.some((a) => a.actionType === ActionType.ContinueAsNew)
+        ) {
+          plan.continueAsNew = { input: res.continueAsNewInput ?? 'null' };
+          plan.events.push(makeEvent(EventType.ContinueAsNew, now, { Result: plan.continueAsNew.input }));
+        } else {
+          const result = state.output === undefined ? 'null' : JSON.stringify(state.output);
+          plan.row.status = 'Completed';
+          plan.row.output = result;
+          plan.events.push(
+            makeEvent(EventType.ExecutionCompleted, now, {
+              OrchestrationStatus: 'Completed',
+              Result: result,
+            }),
+          );
+          if (row.parent_task_id !== null) {
+            plan.notifyParent = makeEvent(EventType.SubOrchestrationInstanceCompleted, now, {
+              TaskScheduledId: row.parent_task_id,
+              Result: result,
+            });
+          }
+        }
+      }
+    } catch (err) {
+      crash = err instanceof Error ? err.message : String(err);
+    }
+  } else if (state?.error !== undefined) {
+    crash = state.error;
+  }
+  if (crash !== undefined) {
+    const message = `Orchestrator function '${row.name}' failed: ${crash}`;
+    const details = state?.failureDetails ? JSON.stringify(state.failureDetails) : null;
+    plan.outgoing = [];
+    plan.row.status = 'Failed';
+    plan.row.output = JSON.stringify(message);
+    plan.row.failure_details = details;
+    plan.events.push(
+      makeEvent(EventType.ExecutionCompleted, now, {
+        OrchestrationStatus: 'Failed',
+        Result: JSON.stringify(message),
+        ...(state?.failureDetails ? { FailureDetails: state.failureDetails } : {}),
+      }),
+    );
+    const notify = parentFailure(row, message, details);
+    if (notify) plan.notifyParent = { ...notify, Timestamp: new Date(now).toISOString() };
+  }
+  plan.events.push(makeEvent(EventType.OrchestratorCompleted, now));
+  if (plan.continueAsNew) {
+    plan.row.execution_id = randomUUID().replace(/-/g, '');
+    plan.row.input = plan.continueAsNew.input;
+    plan.outgoing = [];
+    plan.ledger = { ...newLedger(), lastTs: now };
+  }
+  plan.more ||= cut;
+  return plan;
+}
+
+function startFirst(messages: MessageRow[]): MessageRow[] {
+  const i = messages.findIndex((m) => m.event.includes('"EventType":0,'));
+  if (i <= 0) return messages;
+  const copy = [...messages];
+  const [first] = copy.splice(i, 1);
+  return first ? [first, ...copy] : messages;
+}

@@ -1,0 +1,389 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionInvoker } from '../functions/types.js';
+import type {
+  CommandOutcome,
+  InstanceFilter,
+  InstancePage,
+  InstancePageRequest,
+  InstanceStatus,
+  StartOutcome,
+  StartRequest,
+} from './backend.js';
+import { formatStatusTime, type Clock } from './clock.js';
+import { isTerminal } from './episode.js';
+import { EventType, eventTypeName, makeEvent, type HistoryEvent } from './history.js';
+import { newLedger, type Ledger } from './ledger.js';
+import type { DurableStore, InstanceRow, WorkItemRow } from './store.js';
+
+export interface EngineHooks {
+  notify(instanceId: string): void;
+  enqueueWork(item: WorkItemRow): void;
+  invalidate(instanceId: string): void;
+  armTimer(): void;
+}
+
+function newInstanceId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+function parseJson(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+/** Client-side operations on instances (the DurableBackend methods other than dispatch). */
+export class InstanceOps {
+  constructor(
+    private readonly store: DurableStore,
+    private readonly clock: Clock,
+    private readonly invoker: FunctionInvoker,
+    private readonly hooks: EngineHooks,
+  ) {}
+
+  #isOrchestrator(name: string): boolean {
+    return this.invoker.registrations.get(name)?.triggerType.toLowerCase() === 'orchestrationtrigger';
+  }
+
+  /** Writes a fresh instance + its ExecutionStarted message; call inside a transaction. */
+  #create(
+    name: string,
+    id: string,
+    inputJson: string | null,
+    version: string | undefined,
+    parent: { id: string; executionId: string; taskId: number } | undefined,
+    now: number,
+  ): void {
+    const q = this.store.q;
+    q.deleteHistory.run(id);
+    q.deleteMessages.run(id);
+    q.deleteWorkItems.run(id);
+    this.hooks.invalidate(id);
+    const executionId = newInstanceId();
+    const row: InstanceRow = {
+      instance_id: id,
+      name,
+      version: version ?? null,
+      status: 'Pending',
+      input: inputJson,
+      output: null,
+      custom_status: null,
+      failure_details: null,
+      created_ms: now,
+      updated_ms: now,
+      execution_id: executionId,
+      parent_instance_id: parent?.id ?? null,
+      parent_execution_id: parent?.executionId ?? null,
+      parent_task_id: parent?.taskId ?? null,
+      ledger: JSON.stringify(newLedger()),
+    };
+    q.insertInstance.run(row);
+    const started = makeEvent(EventType.ExecutionStarted, now, {
+      Name: name,
+      ...(inputJson !== null ? { Input: inputJson } : {}),
+      Version: version ?? '',
+      OrchestrationInstance: { InstanceId: id, ExecutionId: executionId },
+      ParentInstance: parent
+        ? { OrchestrationInstance: { InstanceId: parent.id }, TaskScheduleId: parent.taskId, Name: name }
+        : null,
+    });
+    q.insertMessage.run(id, executionId, 0, JSON.stringify(started), null);
+  }
+
+  start(request: StartRequest): StartOutcome {
+    if (!this.#isOrchestrator(request.orchestratorName)) return { kind: 'unknownOrchestrator' };
+    const id = request.instanceId ?? newInstanceId();
+    const inputJson = request.input === undefined ? null : JSON.stringify(request.input);
+    const outcome = this.store.tx((): StartOutcome => {
+      const existing = this.store.q.getInstance.get(id);
+      if (existing && !isTerminal(existing.status)) return { kind: 'conflict', instanceId: id };
+      this.#create(request.orchestratorName, id, inputJson, request.version, undefined, this.clock.now());
+      return { kind: 'started', instanceId: id };
+    });
+    if (outcome.kind === 'started') this.hooks.notify(id);
+    return outcome;
+  }
+
+  /** Starts a sub-orchestration inside the parent's commit; returns a failure reason when it cannot. */
+  startChild(
+    o: { taskId: number; name: string; instanceId: string; input: string; version: string | undefined },
+    parent: InstanceRow,
+    now: number,
+  ): string | undefined {
+    if (!this.#isOrchestrator(o.name)) {
+      return `The function '${o.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
+    }
+    const existing = this.store.q.getInstance.get(o.instanceId);
+    if (existing && !isTerminal(existing.status)) {
+      return `An orchestration with instance ID '${o.instanceId}' already exists and is ${existing.status}.`;
+    }
+    const ref = { id: parent.instance_id, executionId: parent.execution_id, taskId: o.taskId };
+    this.#create(o.name, o.instanceId, o.input, o.version, ref, now);
+    return undefined;
+  }
+
+  send(id: string, event: HistoryEvent): CommandOutcome {
+    const now = this.clock.now();
+    const outcome = this.store.tx((): CommandOutcome => {
+      const row = this.store.q.getInstance.get(id);
+      if (!row) return 'notFound';
+      if (isTerminal(row.status)) return 'gone';
+      this.store.q.insertMessage.run(
+        id,
+        null,
+        0,
+        JSON.stringify({ ...event, Timestamp: new Date(now).toISOString() }),
+        null,
+      );
+      return 'accepted';
+    });
+    if (outcome === 'accepted') this.hooks.notify(id);
+    return outcome;
+  }
+
+  getStatus(
+    id: string,
+    o: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean } = {},
+  ): InstanceStatus | undefined {
+    const row = this.store.q.getInstance.get(id);
+    if (!row) return undefined;
+    const status = toStatus(row, o.showInput !== false);
+    if (o.showHistory === true) {
+      const events = this.store.q.history.all(id).map((r) => JSON.parse(r.event) as HistoryEvent);
+      status.historyEvents = historyForStatus(events, o.showHistoryOutput === true);
+    }
+    return status;
+  }
+
+  list(request: InstancePageRequest): InstancePage {
+    const top = Math.max(1, Math.min(request.top ?? 100, 1000));
+    const { where, params } = filterSql(request);
+    if (request.continuationToken !== undefined) {
+      const token = decodeToken(request.continuationToken);
+      where.push('(created_ms > ? OR (created_ms = ? AND instance_id > ?))');
+      params.push(token.c, token.c, token.i);
+    }
+    const rows = this.store.listInstances(
+      where.length ? `WHERE ${where.join(' AND ')}` : '',
+      params,
+      top + 1,
+    );
+    const page = rows.slice(0, top);
+    const last = page.at(-1);
+    return {
+      instances: page.map((r) => toStatus(r, request.showInput !== false)),
+      ...(rows.length > top && last
+        ? {
+            continuationToken: Buffer.from(
+              JSON.stringify({ c: last.created_ms, i: last.instance_id }),
+            ).toString('base64url'),
+          }
+        : {}),
+    };
+  }
+
+  purge(id: string): number {
+    return this.store.tx(() => {
+      const row = this.store.q.getInstance.get(id);
+      if (!row || !isTerminal(row.status)) return 0;
+      this.#delete(id);
+      return 1;
+    });
+  }
+
+  purgeByFilter(filter: InstanceFilter): number {
+    const { where, params } = filterSql(filter);
+    return this.store.tx(() => {
+      const rows = this.store.listInstances(
+        where.length ? `WHERE ${where.join(' AND ')}` : '',
+        params,
+        1_000_000,
+      );
+      let n = 0;
+      for (const r of rows) {
+        if (!isTerminal(r.status)) continue;
+        this.#delete(r.instance_id);
+        n++;
+      }
+      return n;
+    });
+  }
+
+  #delete(id: string): void {
+    const q = this.store.q;
+    q.deleteInstance.run(id);
+    q.deleteHistory.run(id);
+    q.deleteMessages.run(id);
+    q.deleteWorkItems.run(id);
+    this.hooks.invalidate(id);
+  }
+
+  restart(id: string, newId: boolean): { kind: 'restarted'; instanceId: string } | { kind: 'notFound' } {
+    const row = this.store.q.getInstance.get(id);
+    if (!row) return { kind: 'notFound' };
+    const target = newId ? newInstanceId() : id;
+    this.store.tx(() =>
+      this.#create(row.name, target, row.input, row.version ?? undefined, undefined, this.clock.now()),
+    );
+    this.hooks.notify(target);
+    return { kind: 'restarted', instanceId: target };
+  }
+
+  /**
+   * Rewind, like the extension: the failure events of the failing episode are removed, the failed
+   * activities are scheduled again with the same task ids, failed sub-orchestrations are rewound,
+   * and tasks still open in history get their work back.
+   */
+  rewind(id: string, reason: string | undefined): CommandOutcome {
+    const touched: string[] = [];
+    const outcome = this.store.tx(() => this.#rewindTx(id, reason, touched));
+    for (const t of touched) {
+      this.hooks.invalidate(t);
+      this.hooks.notify(t);
+    }
+    this.hooks.armTimer();
+    return outcome;
+  }
+
+  #rewindTx(id: string, reason: string | undefined, touched: string[]): CommandOutcome {
+    const q = this.store.q;
+    const row = q.getInstance.get(id);
+    if (!row) return 'notFound';
+    if (row.status !== 'Failed') return 'badState';
+    const rows = q.history.all(id).map((r) => ({ seq: r.seq, ev: JSON.parse(r.event) as HistoryEvent }));
+    const endIdx = rows.findLastIndex((r) => r.ev.EventType === EventType.ExecutionCompleted);
+    const startIdx = rows.findLastIndex(
+      (r, i) => i < endIdx && r.ev.EventType === EventType.OrchestratorStarted,
+    );
+    const failed = rows
+      .slice(startIdx + 1, endIdx)
+      .filter(
+        (r) =>
+          r.ev.EventType === EventType.TaskFailed ||
+          r.ev.EventType === EventType.SubOrchestrationInstanceFailed,
+      );
+    if (endIdx < 0 || failed.length === 0) return 'badState';
+    const ledger = JSON.parse(row.ledger) as Ledger;
+    const now = this.clock.now();
+    const removed = new Set([rows[endIdx]?.seq, ...failed.map((f) => f.seq)]);
+    for (const seq of removed) if (seq !== undefined) q.deleteHistoryRow.run(id, seq);
+    const remaining = rows.filter((r) => !removed.has(r.seq)).map((r) => r.ev);
+    const done = new Set<number>();
+    for (const ev of remaining) {
+      if (ev.TaskScheduledId !== undefined) done.add(ev.TaskScheduledId);
+      if (ev.EventType === EventType.TimerFired && ev.TimerId !== undefined) done.add(ev.TimerId);
+    }
+    const pendingWork = new Set(q.workItemsOf.all(id).map((w) => w.task_id));
+    const openTimers = new Set(Object.values(ledger.timers));
+    for (const ev of remaining) {
+      if (done.has(ev.EventId) || ev.EventId < 0) continue;
+      if (ev.EventType === EventType.TaskScheduled && !pendingWork.has(ev.EventId)) {
+        const r = q.insertWorkItem.run(id, row.execution_id, ev.EventId, ev.Name ?? '', ev.Input ?? 'null');
+        this.hooks.enqueueWork({
+          id: Number(r.lastInsertRowid),
+          instance_id: id,
+          execution_id: row.execution_id,
+          task_id: ev.EventId,
+          name: ev.Name ?? '',
+          input: ev.Input ?? 'null',
+        });
+      } else if (
+        ev.EventType === EventType.TimerCreated &&
+        (openTimers.has(ev.EventId) || ledger.tasks[String(ev.EventId)])
+      ) {
+        if (!q.timerMessageExists.get(id, ev.EventId)) {
+          const fireAt = Date.parse(ev.FireAt ?? '');
+          const fired = makeEvent(EventType.TimerFired, fireAt, {
+            TimerId: ev.EventId,
+            FireAt: ev.FireAt ?? '',
+          });
+          q.insertMessage.run(id, row.execution_id, fireAt, JSON.stringify(fired), ev.EventId);
+        }
+      } else if (ev.EventType === EventType.SubOrchestrationInstanceCreated && ev.InstanceId !== undefined) {
+        const child = q.getInstance.get(ev.InstanceId);
+        if (child?.status === 'Failed') this.#rewindTx(ev.InstanceId, reason, touched);
+        else if (!child || isTerminal(child.status)) {
+          const ref = { id, executionId: row.execution_id, taskId: ev.EventId };
+          this.#create(ev.Name ?? '', ev.InstanceId, ev.Input ?? null, undefined, ref, now);
+          touched.push(ev.InstanceId);
+        }
+      }
+    }
+    q.updateInstance.run({ ...row, status: 'Running', output: null, failure_details: null, updated_ms: now });
+    touched.push(id);
+    return 'accepted';
+  }
+}
+
+function toStatus(row: InstanceRow, showInput: boolean): InstanceStatus {
+  return {
+    name: row.name,
+    instanceId: row.instance_id,
+    runtimeStatus: row.status,
+    input: showInput ? parseJson(row.input) : null,
+    customStatus: parseJson(row.custom_status),
+    output: parseJson(row.output),
+    createdTime: formatStatusTime(row.created_ms),
+    lastUpdatedTime: formatStatusTime(row.updated_ms),
+  };
+}
+
+function filterSql(f: InstanceFilter): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.createdTimeFrom) {
+    where.push('created_ms >= ?');
+    params.push(f.createdTimeFrom.getTime());
+  }
+  if (f.createdTimeTo) {
+    where.push('created_ms <= ?');
+    params.push(f.createdTimeTo.getTime());
+  }
+  if (f.runtimeStatus && f.runtimeStatus.length > 0) {
+    where.push(`status IN (${f.runtimeStatus.map(() => '?').join(',')})`);
+    params.push(...f.runtimeStatus);
+  }
+  if (f.instanceIdPrefix) {
+    where.push('substr(instance_id, 1, ?) = ?');
+    params.push(f.instanceIdPrefix.length, f.instanceIdPrefix);
+  }
+  return { where, params };
+}
+
+function decodeToken(token: string): { c: number; i: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c: unknown; i: unknown };
+    if (typeof t.c === 'number' && typeof t.i === 'string') return { c: t.c, i: t.i };
+  } catch {
+    // fall through to the error below
+  }
+  throw new Error(`Invalid continuation token '${token}'.`);
+}
+
+/** History in the HTTP API's shape: EventType names, FunctionName on completions, Result when asked. */
+function historyForStatus(events: HistoryEvent[], showOutput: boolean): Record<string, unknown>[] {
+  const names = new Map<number, string>();
+  const out: Record<string, unknown>[] = [];
+  for (const ev of events) {
+    if (ev.EventType === EventType.OrchestratorStarted || ev.EventType === EventType.OrchestratorCompleted)
+      continue;
+    if (ev.EventId >= 0 && ev.Name !== undefined) names.set(ev.EventId, ev.Name);
+    const item: Record<string, unknown> = {
+      EventType: eventTypeName(ev.EventType),
+      EventId: ev.EventId,
+      Timestamp: ev.Timestamp,
+    };
+    const fn = ev.Name ?? (ev.TaskScheduledId !== undefined ? names.get(ev.TaskScheduledId) : undefined);
+    if (fn !== undefined) item.FunctionName = fn;
+    if (ev.TaskScheduledId !== undefined) item.TaskScheduledId = ev.TaskScheduledId;
+    if (ev.TimerId !== undefined) item.TimerId = ev.TimerId;
+    if (ev.FireAt !== undefined) item.FireAt = ev.FireAt;
+    if (ev.InstanceId !== undefined) item.InstanceId = ev.InstanceId;
+    if (ev.OrchestrationStatus !== undefined) item.OrchestrationStatus = ev.OrchestrationStatus;
+    if (ev.Reason !== undefined) item.Reason = ev.Reason;
+    if (ev.Details !== undefined) item.Details = ev.Details;
+    if (showOutput && ev.Result !== undefined) item.Result = JSON.parse(ev.Result) as unknown;
+    if (showOutput && ev.Input !== undefined && ev.EventType === EventType.ExecutionStarted)
+      item.Input = JSON.parse(ev.Input) as unknown;
+    out.push(item);
+  }
+  return out;
+}

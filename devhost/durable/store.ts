@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { RuntimeStatus } from './backend.js';
+
+/** One row of `instances`. JSON columns hold JSON text (or NULL for "none"). */
+export interface InstanceRow {
+  instance_id: string;
+  name: string;
+  version: string | null;
+  status: RuntimeStatus;
+  input: string | null;
+  output: string | null;
+  custom_status: string | null;
+  failure_details: string | null;
+  created_ms: number;
+  updated_ms: number;
+  execution_id: string;
+  parent_instance_id: string | null;
+  parent_execution_id: string | null;
+  parent_task_id: number | null;
+  ledger: string;
+}
+
+export interface MessageRow {
+  id: number;
+  instance_id: string;
+  execution_id: string | null;
+  visible_at: number;
+  event: string;
+  timer_id: number | null;
+}
+
+export interface WorkItemRow {
+  id: number;
+  instance_id: string;
+  execution_id: string;
+  task_id: number;
+  name: string;
+  input: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS instances (
+  instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, status TEXT NOT NULL,
+  input TEXT, output TEXT, custom_status TEXT, failure_details TEXT,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, execution_id TEXT NOT NULL,
+  parent_instance_id TEXT, parent_execution_id TEXT, parent_task_id INTEGER, ledger TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS instances_created ON instances(created_ms, instance_id);
+CREATE TABLE IF NOT EXISTS history (
+  instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
+  PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, execution_id TEXT,
+  visible_at INTEGER NOT NULL, event TEXT NOT NULL, timer_id INTEGER);
+CREATE INDEX IF NOT EXISTS messages_instance ON messages(instance_id, id);
+CREATE INDEX IF NOT EXISTS messages_visible ON messages(visible_at);
+CREATE TABLE IF NOT EXISTS work_items (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, execution_id TEXT NOT NULL,
+  task_id INTEGER NOT NULL, name TEXT NOT NULL, input TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS work_items_instance ON work_items(instance_id);
+`;
+
+const STORE_FORMAT = '1';
+
+function prepareAll(db: Database.Database) {
+  return {
+    getInstance: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE instance_id = ?'),
+    insertInstance: db.prepare<[InstanceRow]>(
+      `INSERT OR REPLACE INTO instances VALUES (@instance_id, @name, @version, @status, @input, @output,
+       @custom_status, @failure_details, @created_ms, @updated_ms, @execution_id, @parent_instance_id,
+       @parent_execution_id, @parent_task_id, @ledger)`,
+    ),
+    updateInstance: db.prepare<[InstanceRow]>(
+      `UPDATE instances SET status=@status, input=@input, output=@output, custom_status=@custom_status,
+       failure_details=@failure_details, updated_ms=@updated_ms, execution_id=@execution_id, ledger=@ledger
+       WHERE instance_id=@instance_id`,
+    ),
+    deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE instance_id = ?'),
+    history: db.prepare<[string], { seq: number; event: string }>(
+      'SELECT seq, event FROM history WHERE instance_id = ? ORDER BY seq',
+    ),
+    insertHistory: db.prepare<[string, number, string]>('INSERT INTO history VALUES (?, ?, ?)'),
+    deleteHistory: db.prepare<[string]>('DELETE FROM history WHERE instance_id = ?'),
+    deleteHistoryRow: db.prepare<[string, number]>('DELETE FROM history WHERE instance_id = ? AND seq = ?'),
+    visibleMessages: db.prepare<[string, number], MessageRow>(
+      'SELECT * FROM messages WHERE instance_id = ? AND visible_at <= ? ORDER BY id',
+    ),
+    insertMessage: db.prepare<[string, string | null, number, string, number | null]>(
+      'INSERT INTO messages (instance_id, execution_id, visible_at, event, timer_id) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteMessage: db.prepare<[number]>('DELETE FROM messages WHERE id = ?'),
+    deleteMessages: db.prepare<[string]>('DELETE FROM messages WHERE instance_id = ?'),
+    deleteTimerMessage: db.prepare<[string, number]>(
+      'DELETE FROM messages WHERE instance_id = ? AND timer_id = ?',
+    ),
+    timerMessageExists: db.prepare<[string, number], { one: number }>(
+      'SELECT 1 AS one FROM messages WHERE instance_id = ? AND timer_id = ?',
+    ),
+    nextDue: db.prepare<[number], { due: number | null }>(
+      'SELECT MIN(visible_at) AS due FROM messages WHERE visible_at > ?',
+    ),
+    dueInstances: db.prepare<[number, number], { instance_id: string }>(
+      'SELECT DISTINCT instance_id FROM messages WHERE visible_at > ? AND visible_at <= ?',
+    ),
+    instancesWithVisible: db.prepare<[number], { instance_id: string }>(
+      'SELECT DISTINCT instance_id FROM messages WHERE visible_at <= ?',
+    ),
+    insertWorkItem: db.prepare<[string, string, number, string, string]>(
+      'INSERT INTO work_items (instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getWorkItem: db.prepare<[number], WorkItemRow>('SELECT * FROM work_items WHERE id = ?'),
+    allWorkItems: db.prepare<[], WorkItemRow>('SELECT * FROM work_items ORDER BY id'),
+    workItemsOf: db.prepare<[string], WorkItemRow>('SELECT * FROM work_items WHERE instance_id = ?'),
+    deleteWorkItem: db.prepare<[number]>('DELETE FROM work_items WHERE id = ?'),
+    deleteWorkItems: db.prepare<[string]>('DELETE FROM work_items WHERE instance_id = ?'),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareAll>;
+
+/** SQLite state of the durable engine (WAL). Every method is synchronous; group writes with `tx`. */
+export class DurableStore {
+  readonly db: Database.Database;
+  readonly q: Statements;
+
+  constructor(stateDir: string) {
+    mkdirSync(stateDir, { recursive: true });
+    this.db = new Database(path.join(stateDir, 'durable.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL: a commit survives a process kill (it is in the WAL file); only an OS crash or
+    // power loss can lose the last transactions. Process kill is what the engine is designed for.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const format = this.db
+      .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'")
+      .get();
+    if (!format) this.db.prepare("INSERT INTO meta VALUES ('format', ?)").run(STORE_FORMAT);
+    else if (format.value !== STORE_FORMAT) {
+      throw new Error(
+        `durable.sqlite in ${stateDir} has store format ${format.value}; this devhost needs ${STORE_FORMAT}. Delete the state dir.`,
+      );
+    }
+    this.q = prepareAll(this.db);
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  listInstances(where: string, params: unknown[], limit: number): InstanceRow[] {
+    const sql = `SELECT * FROM instances ${where} ORDER BY created_ms, instance_id LIMIT ${limit}`;
+    return this.db.prepare<unknown[], InstanceRow>(sql).all(...params);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,153 @@
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildDurableClientPayload, setWebsiteHostname } from './durable/bindingPayload.js';
+import type { DurableBackend } from './durable/backend.js';
+import { VirtualClock, SystemClock } from './durable/clock.js';
+import { DurableEngine } from './durable/engine.js';
+import { loadFunctionsApp } from './functions/appLoader.js';
+import type { LogLevel } from './functions/types.js';
+import { readHostConfig } from './hostConfig.js';
+import { loadOrCreateKeys } from './http/keys.js';
+import { listHttpRoutes, startHttpServer } from './http/server.js';
+import { consoleLog, type HostLog } from './log.js';
+import { ensureAzurite } from './storage/azurite.js';
+import { startQueueTriggers } from './storage/queueTrigger.js';
+import { startTimerTriggers } from './timerTrigger.js';
+
+export interface DevHostOptions {
+  /** Folder with host.json and a package.json whose "main" is the compiled entry. */
+  appDir: string;
+  /** HTTP port on 127.0.0.1; 0 picks a free one. Default 7071. */
+  port?: number;
+  /** Durable state (SQLite), keys and Azurite data. Default `<appDir>/.state`. */
+  stateDir?: string;
+  /** Durable time runs this many times faster than real time. Default 1. */
+  timeScale?: number;
+  /** When nothing can run, jump durable time to the next timer. Default false. */
+  skipIdleTime?: boolean;
+  /** All new events per orchestrator episode (as the extension does) or one per episode. */
+  replayMode?: 'batched' | 'eventByEvent';
+  /** 'auto' starts Azurite when AzureWebJobsStorage is UseDevelopmentStorage=true. Default 'auto'. */
+  azurite?: 'auto' | 'off';
+  log?: HostLog;
+}
+
+export interface DevHostKeys {
+  masterKey: string;
+  functionKey: string;
+  systemKey: string;
+}
+
+export interface DevHost {
+  url: string;
+  port: number;
+  keys: DevHostKeys;
+  backend: DurableBackend;
+  /** The routes and keys, printed the way `func start` prints its functions. */
+  describe(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the app on a local Functions + Durable host; everything is stopped by `stop()`. */
+export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
+  const appDir = path.resolve(options.appDir);
+  const stateDir = path.resolve(options.stateDir ?? path.join(appDir, '.state'));
+  mkdirSync(stateDir, { recursive: true });
+  const log = options.log ?? consoleLog();
+  const config = readHostConfig(appDir, os.availableParallelism());
+  const stoppers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log('error', `Error while stopping: ${String(error)}`);
+      }
+    }
+  };
+
+  try {
+    if ((options.azurite ?? 'auto') === 'auto') {
+      const azurite = await ensureAzurite({
+        dataDir: path.join(stateDir, 'azurite'),
+        log: (level, message) => log(level, message),
+      });
+      stoppers.push(() => azurite.stop());
+    }
+
+    const invoker = await loadFunctionsApp(appDir, { log });
+    invoker.functionTimeoutMs = config.functionTimeoutMs;
+    const keys = await loadOrCreateKeys(stateDir);
+    const clock =
+      (options.timeScale ?? 1) === 1 && !options.skipIdleTime
+        ? new SystemClock()
+        : new VirtualClock({ timeScale: options.timeScale ?? 1, skipIdleTime: options.skipIdleTime ?? false });
+
+    const engine = DurableEngine.open({
+      stateDir,
+      invoker,
+      taskHubName: config.taskHubName,
+      maxConcurrentActivityFunctions: config.maxConcurrentActivityFunctions,
+      maxConcurrentOrchestratorFunctions: config.maxConcurrentOrchestratorFunctions,
+      clock,
+      replayMode: options.replayMode ?? 'batched',
+      log: (line: string) => log('information', line),
+    });
+    stoppers.push(() => engine.stop());
+
+    const server = await startHttpServer({
+      port: options.port ?? 7071,
+      routePrefix: config.routePrefix,
+      invoker,
+      backend: engine,
+      keys,
+      log: (line: string) => log('debug', line),
+      durableClientPayload: (origin: string) =>
+        buildDurableClientPayload({ origin, taskHubName: config.taskHubName, systemKey: keys.systemKeys.durabletask_extension }),
+    });
+    stoppers.push(() => server.close());
+    setWebsiteHostname(server.port);
+
+    engine.start();
+    const queueTriggers = await startQueueTriggers({ invoker, hostJson: config.raw, log, clientPayload: server.durableClientPayload });
+    stoppers.push(() => queueTriggers.stop());
+    const timers = startTimerTriggers({ invoker, log, clientPayload: server.durableClientPayload });
+    stoppers.push(() => timers.stop());
+
+    const routes = listHttpRoutes(invoker, config.routePrefix);
+    const hostKeys: DevHostKeys = {
+      masterKey: keys.masterKey,
+      functionKey: keys.functionKeys.default,
+      systemKey: keys.systemKeys.durabletask_extension,
+    };
+    log('information', `Host started on ${server.url} (state: ${stateDir})`);
+    return {
+      url: server.url,
+      port: server.port,
+      keys: hostKeys,
+      backend: engine,
+      describe: () => describeHost(server.url, routes, hostKeys),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function describeHost(
+  url: string,
+  routes: { name: string; methods: string[]; url: string; authLevel: string }[],
+  keys: DevHostKeys,
+): string {
+  const lines = ['', 'Functions:', ''];
+  for (const route of routes) {
+    const key = route.authLevel === 'admin' ? keys.masterKey : route.authLevel === 'function' ? keys.functionKey : '';
+    lines.push(`  ${route.name}: [${route.methods.join(',')}] ${route.url}${key ? `?code=${key}` : ''}`);
+  }
+  lines.push('', `Durable HTTP API: ${url}/runtime/webhooks/durabletask/ (code=${keys.systemKey})`, '');
+  return lines.join('\n');
+}
+
+export type { LogLevel };
