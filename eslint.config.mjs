@@ -25,7 +25,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -36,7 +39,15 @@ export default tseslint.config(
   {
     files: ['src/orchestrators/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: orchestratorImportBans.map((group) => ({ group: [group], message: 'Orchestrators are replayed: do I/O in an activity.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: orchestratorImportBans.map((group) => ({
+            group: [group],
+            message: 'Orchestrators are replayed: do I/O in an activity.',
+          })),
+        },
+      ],
       'no-restricted-globals': [
         'error',
         { name: 'process', message: 'Orchestrators are replayed: read configuration in an activity.' },
@@ -55,18 +66,56 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use context.df.currentUtcDateTime.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Use context.df.currentUtcDateTime.',
+        },
         { selector: "CallExpression[callee.name='Date']", message: 'Use context.df.currentUtcDateTime.' },
-        { selector: "ImportExpression", message: 'No dynamic imports in orchestrators.' },
+        { selector: 'ImportExpression', message: 'No dynamic imports in orchestrators.' },
       ],
     },
   },
   {
     files: ['devhost/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '../src/*'], message: 'devhost is generic: it imports nothing from src/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/**', '../src/*'],
+              message: 'devhost is generic: it imports nothing from src/.',
+            },
+          ],
+        },
+      ],
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    // Fixture and benchmark apps are plain CommonJS Functions apps, as a user would write them.
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(
+        [
+          'require',
+          'module',
+          'exports',
+          'process',
+          '__dirname',
+          'console',
+          'setTimeout',
+          'clearTimeout',
+          'performance',
+          'Buffer',
+          'globalThis',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );

@@ -53,7 +53,12 @@ async function sequenceScenario(host: DevHost): Promise<Row[]> {
       target: 'shown',
       ok: true,
     },
-    { scenario: '(a) 200-step sequence: average ms/step', measured: average.toFixed(2), target: '≤ 2', ok: average <= 2 },
+    {
+      scenario: '(a) 200-step sequence: average ms/step',
+      measured: average.toFixed(2),
+      target: '≤ 2',
+      ok: average <= 2,
+    },
   ];
 }
 
@@ -63,7 +68,14 @@ async function fanOutScenario(host: DevHost): Promise<Row[]> {
   const id = startInstance(host, 'fanOut', n, 'bench-fanout');
   await waitForCompletion(host, [id], 120_000);
   const perSecond = n / ((performance.now() - began) / 1000);
-  return [{ scenario: '(b) fan-out of 2,000 no-op activities: activities/s', measured: perSecond.toFixed(0), target: '≥ 1,500', ok: perSecond >= 1500 }];
+  return [
+    {
+      scenario: '(b) fan-out of 2,000 no-op activities: activities/s',
+      measured: perSecond.toFixed(0),
+      target: '≥ 1,500',
+      ok: perSecond >= 1500,
+    },
+  ];
 }
 
 async function manyInstancesScenario(host: DevHost): Promise<Row[]> {
@@ -83,8 +95,18 @@ async function manyInstancesScenario(host: DevHost): Promise<Row[]> {
   clearInterval(sampler);
   const rssMb = peakRss / 1024 / 1024;
   return [
-    { scenario: '(c) 500 instances × 5 activities: runs/s', measured: runsPerSecond.toFixed(0), target: '≥ 150', ok: runsPerSecond >= 150 },
-    { scenario: '(c) peak RSS of the host process (MB)', measured: rssMb.toFixed(0), target: '< 500', ok: rssMb < 500 },
+    {
+      scenario: '(c) 500 instances × 5 activities: runs/s',
+      measured: runsPerSecond.toFixed(0),
+      target: '≥ 150',
+      ok: runsPerSecond >= 150,
+    },
+    {
+      scenario: '(c) peak RSS of the host process (MB)',
+      measured: rssMb.toFixed(0),
+      target: '< 500',
+      ok: rssMb < 500,
+    },
   ];
 }
 
@@ -104,7 +126,9 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map((r) => r.scenario.length));
   process.stdout.write(`\n${'scenario'.padEnd(width)}  ${'measured'.padEnd(40)}  target\n`);
   for (const row of rows) {
-    process.stdout.write(`${row.scenario.padEnd(width)}  ${row.measured.padEnd(40)}  ${row.target}${row.ok ? '' : '  (MISSED)'}\n`);
+    process.stdout.write(
+      `${row.scenario.padEnd(width)}  ${row.measured.padEnd(40)}  ${row.target}${row.ok ? '' : '  (MISSED)'}\n`,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildDurableClientPayload, setWebsiteHostname } from './durable/bindingPayload.js';
+import { buildDurableClientPayload } from './durable/bindingPayload.js';
 import type { DurableBackend } from './durable/backend.js';
 import { VirtualClock, SystemClock } from './durable/clock.js';
 import { DurableEngine } from './durable/engine.js';
@@ -82,7 +82,10 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const clock =
       (options.timeScale ?? 1) === 1 && !options.skipIdleTime
         ? new SystemClock()
-        : new VirtualClock({ timeScale: options.timeScale ?? 1, skipIdleTime: options.skipIdleTime ?? false });
+        : new VirtualClock({
+            timeScale: options.timeScale ?? 1,
+            skipIdleTime: options.skipIdleTime ?? false,
+          });
 
     const engine = DurableEngine.open({
       stateDir,
@@ -104,18 +107,22 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       keys,
       log: (line: string) => log('debug', line),
       durableClientPayload: (origin: string) =>
-        buildDurableClientPayload({ origin, taskHubName: config.taskHubName, systemKey: keys.systemKeys.durabletask_extension }),
+        buildDurableClientPayload({
+          origin,
+          taskHubName: config.taskHubName,
+          systemKey: keys.systemKeys.durabletask_extension,
+        }),
     });
     stoppers.push(() => server.close());
-    setWebsiteHostname(server.port);
+    invoker.durableClientPayload = server.durableClientPayload;
 
     engine.start();
-    const queueTriggers = await startQueueTriggers({ invoker, hostJson: config.raw, log, clientPayload: server.durableClientPayload });
+    const queueTriggers = startQueueTriggers({ invoker, hostJson: config.raw, log });
     stoppers.push(() => queueTriggers.stop());
-    const timers = startTimerTriggers({ invoker, log, clientPayload: server.durableClientPayload });
+    const timers = startTimerTriggers({ invoker, log });
     stoppers.push(() => timers.stop());
 
-    const routes = listHttpRoutes(invoker, config.routePrefix);
+    const routes = listHttpRoutes(invoker, config.routePrefix, server.url);
     const hostKeys: DevHostKeys = {
       masterKey: keys.masterKey,
       functionKey: keys.functionKeys.default,
@@ -143,7 +150,8 @@ function describeHost(
 ): string {
   const lines = ['', 'Functions:', ''];
   for (const route of routes) {
-    const key = route.authLevel === 'admin' ? keys.masterKey : route.authLevel === 'function' ? keys.functionKey : '';
+    const key =
+      route.authLevel === 'admin' ? keys.masterKey : route.authLevel === 'function' ? keys.functionKey : '';
     lines.push(`  ${route.name}: [${route.methods.join(',')}] ${route.url}${key ? `?code=${key}` : ''}`);
   }
   lines.push('', `Durable HTTP API: ${url}/runtime/webhooks/durabletask/ (code=${keys.systemKey})`, '');

@@ -64,7 +64,7 @@ export function readHostConfig(appDir: string, cores: number): HostConfig {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   const parsed = HostJson.safeParse(json);
   if (!parsed.success) {

@@ -3,7 +3,6 @@
  * fields without seconds) and TimeSpan schedules (`hh:mm:ss`), in UTC, with `runOnStartup` and the
  * TimerInfo payload the host sends (`{Schedule, ScheduleStatus, IsPastDue}`, camel-cased by the library).
  */
-import { performance } from 'node:perf_hooks';
 import type { FunctionInvoker, FunctionRegistration } from './functions/types.js';
 import type { StorageLog } from './storage/azurite.js';
 import type { Env } from './storage/connection.js';
@@ -235,19 +234,13 @@ class TimerListener {
       ScheduleStatus: { Last: this.#last, Next: occurrence.toISOString(), LastUpdated: this.#lastUpdated },
       IsPastDue: false,
     };
-    const started = performance.now();
     try {
-      await this.options.invoker.invoke(this.functionName, { trigger: { json: JSON.stringify(payload) } });
-      this.options.log(
-        'information',
-        `Executed 'Functions.${this.functionName}' (Succeeded, Duration=${Math.round(performance.now() - started)}ms)`,
-      );
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.options.log(
-        'error',
-        `Executed 'Functions.${this.functionName}' (Failed, Duration=${Math.round(performance.now() - started)}ms): ${message}`,
-      );
+      await this.options.invoker.invoke(this.functionName, {
+        trigger: { json: JSON.stringify(payload) },
+        logContext: `timer, next=${occurrence.toISOString()}`,
+      });
+    } catch {
+      // The invoker has logged the failure; a failed run does not stop the schedule.
     }
     this.#last = occurrence.toISOString();
     this.#lastUpdated = this.options.now().toISOString();

@@ -4,14 +4,7 @@
  * durable-functions DurableClient can read them.
  */
 export type RuntimeStatus =
-  | 'Pending'
-  | 'Running'
-  | 'Completed'
-  | 'ContinuedAsNew'
-  | 'Failed'
-  | 'Canceled'
-  | 'Terminated'
-  | 'Suspended';
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
 
 export const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
   'Pending',

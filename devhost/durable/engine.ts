@@ -479,10 +479,12 @@ export class DurableEngine implements DurableBackend {
   }
 
   async #runActivity(item: WorkItemRow): Promise<void> {
-    const t0 = performance.now();
     let event: HistoryEvent;
     try {
-      const out = await this.#invoker.invoke(item.name, { trigger: { json: item.input } });
+      const out = await this.#invoker.invoke(item.name, {
+        trigger: { json: item.input },
+        logContext: `activity, ${item.instance_id}#${item.task_id}`,
+      });
       event = makeEvent(EventType.TaskCompleted, 0, {
         TaskScheduledId: item.task_id,
         Result: typedDataToJson(out.returnValue),
@@ -493,11 +495,6 @@ export class DurableEngine implements DurableBackend {
         ...this.#activityFailure(item.name, err),
       };
     }
-    const ms = performance.now() - t0;
-    this.#log(
-      `Executed '${item.name}' (activity, ${item.instance_id}#${item.task_id}) ` +
-        `${event.EventType === EventType.TaskCompleted ? 'Succeeded' : 'Failed'} in ${ms.toFixed(1)}ms`,
-    );
     if (this.#stopping) return;
     const now = this.clock.now();
     event.Timestamp = new Date(now).toISOString();

@@ -132,13 +132,13 @@ export async function planEpisode(
     `,"defaultHttpAsyncRequestSleepTimeMillseconds":30000}`;
 
   const logs: [LogLevel, string][] = [];
-  const t0 = performance.now();
   let state: OrchestratorStateDto | undefined;
   let crash: string | undefined;
   try {
     const out = await env.invoker.invoke(row.name, {
       trigger: { json: payload },
       logSink: (level, message) => logs.push([level, message]),
+      logContext: `orchestrator, ${row.instance_id}, ${batch.length} new event(s)`,
     });
     const rv = out.returnValue;
     if (rv && 'json' in rv) state = JSON.parse(rv.json) as OrchestratorStateDto;
@@ -150,11 +150,6 @@ export async function planEpisode(
     if (at >= 0) state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as OrchestratorStateDto;
     else crash = message;
   }
-  const ms = performance.now() - t0;
-  env.log(
-    `Executed '${row.name}' (orchestrator, ${row.instance_id}, ${batch.length} new event(s)) ` +
-      `${crash !== undefined || state?.error !== undefined ? 'Failed' : 'Succeeded'} in ${ms.toFixed(1)}ms`,
-  );
   for (const [level, line] of logs.slice(ledger.logsSeen)) env.userLog(level, `[${row.name}] ${line}`);
   ledger.logsSeen = Math.max(ledger.logsSeen, logs.length);
 

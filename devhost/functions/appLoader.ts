@@ -26,7 +26,10 @@ export interface LoadAppOptions {
  * local.settings.json into the environment, `@azure/functions-core` provided, then the
  * package.json `main` entry (or glob) required unchanged.
  */
-export async function loadFunctionsApp(appDir: string, options: LoadAppOptions = {}): Promise<FunctionsInvoker> {
+export async function loadFunctionsApp(
+  appDir: string,
+  options: LoadAppOptions = {},
+): Promise<FunctionsInvoker> {
   const absoluteAppDir = path.resolve(appDir);
   const shim = installCoreApiShim();
   const log = options.log ?? (() => {});
@@ -59,7 +62,9 @@ export async function loadFunctionsApp(appDir: string, options: LoadAppOptions =
   }
   const capabilities = await model.getCapabilities({});
   if (capabilities.HttpUri) {
-    throw new Error('The app enables HTTP streaming (app.setup({ enableHttpStream: true })); devhost does not support it.');
+    throw new Error(
+      'The app enables HTTP streaming (app.setup({ enableHttpStream: true })); devhost does not support it.',
+    );
   }
 
   const registrations = [...shim.functions.values()].map((f) => f.registration);
@@ -86,7 +91,9 @@ function unsupportedBindings(registration: FunctionRegistration): string[] {
           : SUPPORTED_INPUTS.has(type);
     return supported
       ? []
-      : [`function "${registration.name}": ${binding.direction} binding "${bindingName}" of type "${binding.type}"`];
+      : [
+          `function "${registration.name}": ${binding.direction} binding "${bindingName}" of type "${binding.type}"`,
+        ];
   });
 }
 
@@ -95,11 +102,15 @@ function resolveEntryFiles(appDir: string): string[] {
   if (!existsSync(packageJsonPath)) throw new Error(`No package.json in app folder ${appDir}.`);
   const main = (JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { main?: unknown }).main;
   if (typeof main !== 'string' || main.length === 0) {
-    throw new Error(`${packageJsonPath} has no "main"; point it at the compiled entry (e.g. dist/src/index.js).`);
+    throw new Error(
+      `${packageJsonPath} has no "main"; point it at the compiled entry (e.g. dist/src/index.js).`,
+    );
   }
   const files = expandGlob(appDir, main);
   if (files.length === 0) {
-    throw new Error(`"main" in ${packageJsonPath} is "${main}", which matches no file. Did you run the build?`);
+    throw new Error(
+      `"main" in ${packageJsonPath} is "${main}", which matches no file. Did you run the build?`,
+    );
   }
   return files;
 }
@@ -111,7 +122,12 @@ function expandGlob(baseDir: string, pattern: string): string[] {
     return existsSync(file) ? [file] : [];
   }
   const segmentToRegExp = (segment: string) =>
-    new RegExp(`^${segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    new RegExp(
+      `^${segment
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
   const walk = (dir: string, segments: string[]): string[] => {
     const [head, ...rest] = segments;
     if (head === undefined) return [dir];
@@ -129,9 +145,14 @@ function expandGlob(baseDir: string, pattern: string): string[] {
       .sort()
       .flatMap((name) => walk(path.join(dir, name), rest));
   };
-  return [...new Set(walk(baseDir, pattern.split(/[\\/]/).filter((s) => s !== '' && s !== '.')))].filter(
-    (f) => /\.(c|m)?js$/.test(f),
-  );
+  return [
+    ...new Set(
+      walk(
+        baseDir,
+        pattern.split(/[\\/]/).filter((s) => s !== '' && s !== '.'),
+      ),
+    ),
+  ].filter((f) => /\.(c|m)?js$/.test(f));
 }
 
 /** As `func start` does: local.settings.json Values become environment variables unless already set. */
@@ -142,7 +163,7 @@ function applyLocalSettings(appDir: string, log: (level: LogLevel, message: stri
   try {
     values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: unknown }).Values;
   } catch (error) {
-    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (values === undefined) return;
   if (typeof values !== 'object' || values === null) throw new Error(`${file}: "Values" must be an object.`);

@@ -57,8 +57,10 @@ export class CoreApiShim {
 
   readonly api = {
     version: '3.10.1',
-    registerFunction: (metadata: { name: string; bindings: Record<string, BindingInfo> }, callback: FunctionCallback) =>
-      this.#registerFunction(metadata, callback),
+    registerFunction: (
+      metadata: { name: string; bindings: Record<string, BindingInfo> },
+      callback: FunctionCallback,
+    ) => this.#registerFunction(metadata, callback),
     setProgrammingModel: (model: CoreProgrammingModel) => {
       this.programmingModel = model;
     },
@@ -82,7 +84,13 @@ export class CoreApiShim {
     }
     const [triggerBindingName, trigger] = triggerEntry;
     this.functions.set(name, {
-      registration: { name, bindings: metadata.bindings, triggerBindingName, triggerType: trigger.type, trigger },
+      registration: {
+        name,
+        bindings: metadata.bindings,
+        triggerBindingName,
+        triggerType: trigger.type,
+        trigger,
+      },
       callback,
     });
     return new Disposable(() => this.functions.delete(name));

@@ -20,7 +20,11 @@ export class FunctionsInvoker implements FunctionInvoker {
   /** Value of every `durableClient` input binding the caller does not supply itself. */
   durableClientPayload: unknown;
 
-  constructor(shim: CoreApiShim, model: CoreProgrammingModel, hostLog: (level: LogLevel, message: string) => void) {
+  constructor(
+    shim: CoreApiShim,
+    model: CoreProgrammingModel,
+    hostLog: (level: LogLevel, message: string) => void,
+  ) {
     this.#shim = shim;
     this.#model = model;
     this.#hostLog = hostLog;
@@ -32,7 +36,9 @@ export class FunctionsInvoker implements FunctionInvoker {
     for (const [name, binding] of Object.entries(registration.bindings)) {
       if (binding.type.toLowerCase() !== 'durableclient' || binding.direction !== 'in') continue;
       if (this.durableClientPayload === undefined) {
-        throw new Error(`Function "${registration.name}" needs a durable client, but the durable runtime is not running.`);
+        throw new Error(
+          `Function "${registration.name}" needs a durable client, but the durable runtime is not running.`,
+        );
       }
       inputs[name] = { json: JSON.stringify(this.durableClientPayload) };
     }
@@ -47,17 +53,16 @@ export class FunctionsInvoker implements FunctionInvoker {
   async invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
     const invocationId = randomUUID();
     const started = performance.now();
-    let outcome = 'Failed';
+    const line = (outcome: string) =>
+      `Executed 'Functions.${functionName}' (${outcome}, ${input.logContext ? `${input.logContext}, ` : ''}` +
+      `Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`;
     try {
       const output = await this.#withTimeout(functionName, this.#invoke(functionName, invocationId, input));
-      outcome = 'Succeeded';
+      this.#hostLog('information', line('Succeeded'));
       return output;
-    } finally {
-      const duration = Math.round(performance.now() - started);
-      this.#hostLog(
-        outcome === 'Succeeded' ? 'information' : 'warning',
-        `Executed 'Functions.${functionName}' (${outcome}, Id=${invocationId}, Duration=${duration}ms)`,
-      );
+    } catch (error) {
+      this.#hostLog('warning', `${line('Failed')}: ${summarizeError(error)}`);
+      throw error;
     }
   }
 
@@ -67,7 +72,10 @@ export class FunctionsInvoker implements FunctionInvoker {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`Timeout value of ${limit}ms was exceeded by function: Functions.${functionName}`)),
+        () =>
+          reject(
+            new Error(`Timeout value of ${limit}ms was exceeded by function: Functions.${functionName}`),
+          ),
         limit,
       );
     });
@@ -78,15 +86,23 @@ export class FunctionsInvoker implements FunctionInvoker {
     }
   }
 
-  async #invoke(functionName: string, invocationId: string, input: InvocationInput): Promise<InvocationOutput> {
+  async #invoke(
+    functionName: string,
+    invocationId: string,
+    input: InvocationInput,
+  ): Promise<InvocationOutput> {
     const registered = this.#shim.functions.get(functionName);
     if (!registered) throw new Error(`No function named "${functionName}" is registered.`);
     const { registration } = registered;
     const inputData = [{ name: registration.triggerBindingName, data: input.trigger }];
-    const extraInputs: Record<string, TypedData> = { ...this.#durableClientInputs(registration), ...input.extraInputs };
+    const extraInputs: Record<string, TypedData> = {
+      ...this.#durableClientInputs(registration),
+      ...input.extraInputs,
+    };
     for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
     const userLog =
-      input.logSink ?? ((level: LogLevel, message: string) => this.#hostLog(level, `[${functionName}] ${message}`));
+      input.logSink ??
+      ((level: LogLevel, message: string) => this.#hostLog(level, `[${functionName}] ${message}`));
 
     const coreContext: CoreInvocationContext = {
       invocationId,
@@ -98,17 +114,29 @@ export class FunctionsInvoker implements FunctionInvoker {
       },
       metadata: { name: functionName, bindings: registration.bindings, functionId: functionName },
       state: undefined,
-      log: (level, category, message) => (category === 'user' ? userLog(level, message) : this.#hostLog(level, message)),
+      log: (level, category, message) =>
+        category === 'user' ? userLog(level, message) : this.#hostLog(level, message),
     };
 
     const invocationModel = this.#model.getInvocationModel(coreContext);
     const { context, inputs } = await invocationModel.getArguments();
     const hookData = {};
-    const pre = { hookData, appHookData: {}, invocationContext: context, functionCallback: registered.callback, inputs };
+    const pre = {
+      hookData,
+      appHookData: {},
+      invocationContext: context,
+      functionCallback: registered.callback,
+      inputs,
+    };
     coreContext.state = 'preInvocationHooks';
     await this.#shim.runHooks('preInvocation', pre);
     coreContext.state = 'invocation';
-    const post: Record<string, unknown> = { hookData, appHookData: {}, invocationContext: context, inputs: pre.inputs };
+    const post: Record<string, unknown> = {
+      hookData,
+      appHookData: {},
+      invocationContext: context,
+      inputs: pre.inputs,
+    };
     try {
       post.result = await invocationModel.invokeFunction(context, pre.inputs, pre.functionCallback);
       post.error = null;
@@ -119,7 +147,9 @@ export class FunctionsInvoker implements FunctionInvoker {
     coreContext.state = 'postInvocationHooks';
     await this.#shim.runHooks('postInvocation', post);
     coreContext.state = undefined;
-    if (post.error) throw post.error;
+    if (post.error instanceof Error) throw post.error;
+    if (post.error)
+      throw new Error(`Function "${functionName}" threw a non-Error value: ${JSON.stringify(post.error)}`);
 
     const response = await invocationModel.getResponse(context, post.result);
     return {
@@ -127,4 +157,11 @@ export class FunctionsInvoker implements FunctionInvoker {
       outputData: (response.outputData ?? []).map((o) => ({ name: o.name ?? '', data: o.data as TypedData })),
     };
   }
+}
+
+/** First part of an error for a log line; durable-functions appends the whole orchestrator state. */
+function summarizeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cut = message.split('$OutOfProcData$')[0]?.trim() ?? message;
+  return cut.length > 500 ? `${cut.slice(0, 500)}…` : cut;
 }

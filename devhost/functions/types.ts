@@ -37,6 +37,8 @@ export interface InvocationInput {
    * The durable engine uses it to drop orchestrator logs emitted during replay.
    */
   logSink?: (level: LogLevel, message: string) => void;
+  /** Added to the invocation's log line, e.g. `queue=orders, dequeueCount=2`. */
+  logContext?: string;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical';

@@ -6,7 +6,6 @@
  * and `<queue>-poison` once a failing message has been dequeued `maxDequeueCount` times.
  */
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import type { FunctionInvoker, FunctionRegistration, TypedData } from '../functions/types.js';
 import type { StorageLog } from './azurite.js';
@@ -263,10 +262,13 @@ export class QueueListener {
       }, this.options.leaseMs / 2);
     };
     scheduleRenewal();
-    const started = performance.now();
     let failure: { error: unknown } | undefined;
     try {
-      await this.invoker.invoke(this.functionName, { trigger, triggerMetadata });
+      await this.invoker.invoke(this.functionName, {
+        trigger,
+        triggerMetadata,
+        logContext: `queue=${this.queueName}, messageId=${message.messageId}, dequeueCount=${message.dequeueCount}`,
+      });
     } catch (error) {
       failure = { error };
     } finally {
@@ -274,15 +276,6 @@ export class QueueListener {
       clearTimeout(renewTimer);
       await renewal;
     }
-    const duration = Math.round(performance.now() - started);
-    const detail = `queue=${this.queueName}, messageId=${message.messageId}, dequeueCount=${message.dequeueCount}, Duration=${duration}ms`;
-    if (failure === undefined)
-      this.log('information', `Executed 'Functions.${this.functionName}' (Succeeded, ${detail})`);
-    else
-      this.log(
-        'error',
-        `Executed 'Functions.${this.functionName}' (Failed, ${detail}): ${errorMessage(failure.error)}`,
-      );
     return failure;
   }
 

@@ -40,7 +40,10 @@ describe('loadFunctionsApp', () => {
       logSink: (_level, message) => userLogs.push(message),
     });
     const http = (out.returnValue as { http: { statusCode?: string; body?: { bytes?: Uint8Array } } }).http;
-    expect(JSON.parse(Buffer.from(http.body?.bytes ?? []).toString('utf8'))).toEqual({ hello: 'ada', method: 'GET' });
+    expect(JSON.parse(Buffer.from(http.body?.bytes ?? []).toString('utf8'))).toEqual({
+      hello: 'ada',
+      method: 'GET',
+    });
     expect(userLogs).toEqual(['hello called for ada']);
   });
 
@@ -55,6 +58,8 @@ describe('loadFunctionsApp', () => {
   });
 
   it('rejects unknown functions by name', async () => {
-    await expect(invoker.invoke('nope', { trigger: { json: '1' } })).rejects.toThrow('No function named "nope"');
+    await expect(invoker.invoke('nope', { trigger: { json: '1' } })).rejects.toThrow(
+      'No function named "nope"',
+    );
   });
 });

@@ -62,12 +62,18 @@ describe.each(['batched', 'eventByEvent'] as const)('Durable conformance (%s epi
 
   it('lets an activity win Task.any against a timer and cancels the timer', async () => {
     const status = await client.run('raceActivityAgainstTimer');
-    expect(status).toMatchObject({ runtimeStatus: 'Completed', output: { winner: 'activity', result: 'fast' } });
+    expect(status).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { winner: 'activity', result: 'fast' },
+    });
   });
 
   it('delivers an external event before the timeout and keeps custom status', async () => {
     const started = await client.start('approval', { timeoutSeconds: 600 });
-    const waiting = await client.waitFor(started, (s) => s.runtimeStatus === 'Running' && s.customStatus !== null);
+    const waiting = await client.waitFor(
+      started,
+      (s) => s.runtimeStatus === 'Running' && s.customStatus !== null,
+    );
     expect(waiting.customStatus).toEqual({ waitingFor: 'approval' });
     expect((await client.raiseEvent(started, 'approval', { by: 'ada' })).status).toBe(202);
     const done = await client.waitFor(started);
@@ -90,8 +96,16 @@ describe.each(['batched', 'eventByEvent'] as const)('Durable conformance (%s epi
   it('runs sub-orchestrations with given and generated ids, and with retry', async () => {
     const status = await client.run('parent');
     expect(status.runtimeStatus).toBe('Completed');
-    const [named, generated, retried] = status.output as { squared: number; instanceId: string; parent: string }[];
-    expect(named).toMatchObject({ squared: 4, instanceId: `${status.instanceId}-named-child`, parent: status.instanceId });
+    const [named, generated, retried] = status.output as {
+      squared: number;
+      instanceId: string;
+      parent: string;
+    }[];
+    expect(named).toMatchObject({
+      squared: 4,
+      instanceId: `${status.instanceId}-named-child`,
+      parent: status.instanceId,
+    });
     expect(generated?.squared).toBe(9);
     expect(generated?.instanceId).not.toBe(named?.instanceId);
     expect(retried?.squared).toBe(16);
@@ -146,10 +160,10 @@ describe.each(['batched', 'eventByEvent'] as const)('Durable conformance (%s epi
   it('fails loudly on callHttp and entities, which devhost does not implement', async () => {
     const http = await client.run('usesCallHttp');
     expect(http.runtimeStatus).toBe('Failed');
-    expect(JSON.stringify(http.output)).toMatch(/callHttp.*not supported/i);
+    expect(JSON.stringify(http.output)).toMatch(/callHttp.*(does not|not) support/i);
     const entity = await client.run('usesEntity');
     expect(entity.runtimeStatus).toBe('Failed');
-    expect(JSON.stringify(entity.output)).toMatch(/entit.*not supported/i);
+    expect(JSON.stringify(entity.output)).toMatch(/entit.*(does not|not) support/i);
   });
 
   it('purges by id and by filter', async () => {

@@ -16,7 +16,9 @@ function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -29,7 +31,17 @@ interface RunningHost {
 async function startHost(port: number, stateDir: string, invocationLog: string): Promise<RunningHost> {
   const child = spawn(
     process.execPath,
-    [cli, 'start', '--app', fixtureApp('crash-app'), '--port', String(port), '--state', stateDir, '--no-azurite'],
+    [
+      cli,
+      'start',
+      '--app',
+      fixtureApp('crash-app'),
+      '--port',
+      String(port),
+      '--state',
+      stateDir,
+      '--no-azurite',
+    ],
     { env: { ...process.env, CRASH_APP_INVOCATION_LOG: invocationLog }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
@@ -67,7 +79,10 @@ describe('crash and restart on the same state dir', () => {
     const port = await freePort();
     let host = await startHost(port, stateDir, invocationLog);
     for (let i = 0; i < INSTANCES; i++) {
-      const response = await fetch(`http://127.0.0.1:${port}/api/start/crash-${i}`, { method: 'POST', body: String(i) });
+      const response = await fetch(`http://127.0.0.1:${port}/api/start/crash-${i}`, {
+        method: 'POST',
+        body: String(i),
+      });
       expect(response.status).toBe(202);
     }
 
@@ -92,7 +107,10 @@ describe('crash and restart on the same state dir', () => {
     expect(statuses).toHaveLength(INSTANCES);
     for (const status of statuses) {
       const n = Number(status.instanceId.replace('crash-', ''));
-      expect(status, host.output.join('')).toMatchObject({ runtimeStatus: 'Completed', output: expectedOutput(n) });
+      expect(status, host.output.join('')).toMatchObject({
+        runtimeStatus: 'Completed',
+        output: expectedOutput(n),
+      });
     }
     expect(existsSync(invocationLog)).toBe(true);
     const invocations = readFileSync(invocationLog, 'utf8').trim().split('\n');

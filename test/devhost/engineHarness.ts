@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DurableEngine, type DurableEngineOptions } from '../../devhost/durable/engine.js';
 import { loadFunctionsApp } from '../../devhost/functions/appLoader.js';
-import type { FunctionInvoker } from '../../devhost/functions/types.js';
+import type { FunctionsInvoker } from '../../devhost/functions/invoker.js';
 
-let invokerPromise: Promise<FunctionInvoker> | undefined;
+let invokerPromise: Promise<FunctionsInvoker> | undefined;
 
 /** The engine-app fixture, loaded once per test file (registration is a side effect of require). */
-export function engineAppInvoker(): Promise<FunctionInvoker> {
+export function engineAppInvoker(): Promise<FunctionsInvoker> {
   invokerPromise ??= loadFunctionsApp(path.resolve(__dirname, '../fixtures/engine-app'));
   return invokerPromise;
 }

@@ -2,7 +2,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fixtureApp, startTestHost, type TestHost } from '../support/testHost.js';
 
-const QUEUE = 'conformance-start';
+const QUEUE = `conformance-queue-${process.pid}`;
 
 describe('queue-triggered functions on devhost (Azurite)', () => {
   let testHost: TestHost;
@@ -11,6 +11,7 @@ describe('queue-triggered functions on devhost (Azurite)', () => {
   beforeAll(async () => {
     const connectionString = inject('azuriteConnectionString');
     process.env.AzureWebJobsStorage = connectionString;
+    process.env.CONFORMANCE_QUEUE = QUEUE;
     queues = QueueServiceClient.fromConnectionString(connectionString);
     await queues.getQueueClient(QUEUE).createIfNotExists();
     await queues.getQueueClient(`${QUEUE}-poison`).createIfNotExists();

@@ -38,7 +38,8 @@ export class HostClient {
       headers: { 'x-functions-key': this.functionKey, 'content-type': 'application/json' },
       body: input === undefined ? '' : JSON.stringify(input),
     });
-    if (response.status !== 202) throw new Error(`start ${orchestrator}: ${response.status} ${await response.text()}`);
+    if (response.status !== 202)
+      throw new Error(`start ${orchestrator}: ${response.status} ${await response.text()}`);
     return (await response.json()) as CheckStatusPayload;
   }
 
@@ -60,7 +61,8 @@ export class HostClient {
     for (;;) {
       const status = await this.status(payload);
       if (until(status)) return status;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${payload.id}: ${JSON.stringify(status)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${payload.id}: ${JSON.stringify(status)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -69,9 +71,14 @@ export class HostClient {
     return this.waitFor(await this.start(orchestrator, input, instanceId));
   }
 
-  async post(templateUrl: string, replacements: Record<string, string> = {}, body?: unknown): Promise<Response> {
+  async post(
+    templateUrl: string,
+    replacements: Record<string, string> = {},
+    body?: unknown,
+  ): Promise<Response> {
     let url = templateUrl;
-    for (const [key, value] of Object.entries(replacements)) url = url.replace(`{${key}}`, encodeURIComponent(value));
+    for (const [key, value] of Object.entries(replacements))
+      url = url.replace(`{${key}}`, encodeURIComponent(value));
     return fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { startDevHost, type DevHost, type DevHostOptions } from '../../devhost/host.js';
 import { HostClient } from './hostClient.js';
 
@@ -15,8 +16,13 @@ export interface TestHost {
 }
 
 /** An in-process devhost on a free loopback port with a fresh state dir. */
-export async function startTestHost(options: Partial<DevHostOptions> & { appDir: string }): Promise<TestHost> {
+export async function startTestHost(
+  options: Partial<DevHostOptions> & { appDir: string },
+): Promise<TestHost> {
   const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), 'devhost-test-'));
+  // Test files run in parallel processes against one Azurite: each process polls its own queue.
+  process.env.AzureWebJobsStorage ??= inject('azuriteConnectionString');
+  process.env.CONFORMANCE_QUEUE ??= `conformance-${process.pid}`;
   const logs: string[] = [];
   const host = await startDevHost({
     port: 0,
