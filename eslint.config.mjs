@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs'] },
+        projectService: { allowDefaultProject: ['*.mjs', '*.mts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -91,7 +91,7 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.mjs', '**/*.mts'], ...tseslint.configs.disableTypeChecked },
   {
     // Fixture and benchmark apps are plain CommonJS Functions apps, as a user would write them.
     files: ['**/*.js'],

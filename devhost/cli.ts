@@ -15,6 +15,7 @@ Options:
   --time-scale <n>     durable time runs n times faster than real time (default: 1)
   --skip-idle-time     when nothing can run, jump durable time to the next timer
   --replay <mode>      batched (all new events per episode, default) or eventByEvent
+  --schema-version <n> replay schema offered to orchestrators: 2, 3 (default) or 4
   --no-azurite         never start Azurite, even for UseDevelopmentStorage=true
   -h, --help           this text
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
         'time-scale': { type: 'string' },
         'skip-idle-time': { type: 'boolean' },
         replay: { type: 'string' },
+        'schema-version': { type: 'string' },
         'no-azurite': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -62,6 +64,9 @@ async function main(): Promise<void> {
   const replay = values.replay ?? 'batched';
   if (replay !== 'batched' && replay !== 'eventByEvent') fail(`--replay must be batched or eventByEvent`);
 
+  const schemaVersion = Number(values['schema-version'] ?? 3);
+  if (schemaVersion !== 2 && schemaVersion !== 3 && schemaVersion !== 4)
+    fail('--schema-version must be 2, 3 or 4');
   const appDir = path.resolve(values.app ?? '.');
   const log = consoleLog(parseLogLevel(process.env.DEVHOST_LOG_LEVEL));
   const host = await startDevHost({
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     timeScale: numberOption('time-scale', values['time-scale'], 1),
     skipIdleTime: values['skip-idle-time'] ?? false,
     replayMode: replay,
+    schemaVersion,
     azurite: values['no-azurite'] ? 'off' : 'auto',
     log,
   });

@@ -6,6 +6,7 @@ import type { DurableBackend } from './durable/backend.js';
 import { VirtualClock, SystemClock } from './durable/clock.js';
 import { DurableEngine } from './durable/engine.js';
 import { loadFunctionsApp } from './functions/appLoader.js';
+import { applyLocalSettings } from './functions/appSettings.js';
 import type { LogLevel } from './functions/types.js';
 import { readHostConfig } from './hostConfig.js';
 import { loadOrCreateKeys } from './http/keys.js';
@@ -28,6 +29,8 @@ export interface DevHostOptions {
   skipIdleTime?: boolean;
   /** All new events per orchestrator episode (as the extension does) or one per episode. */
   replayMode?: 'batched' | 'eventByEvent';
+  /** Replay schema the host offers the orchestrator (V2–V4). Default 3, as the extension sends today. */
+  schemaVersion?: 2 | 3 | 4;
   /** 'auto' starts Azurite when AzureWebJobsStorage is UseDevelopmentStorage=true. Default 'auto'. */
   azurite?: 'auto' | 'off';
   log?: HostLog;
@@ -68,6 +71,12 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   };
 
   try {
+    applyLocalSettings(appDir, log);
+    if (process.env.AzureWebJobsStorage === undefined) {
+      // As a fresh `func init` app does (local.settings.json): the local storage emulator.
+      process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
+      log('information', 'AzureWebJobsStorage is not set; using UseDevelopmentStorage=true (Azurite).');
+    }
     if ((options.azurite ?? 'auto') === 'auto') {
       const azurite = await ensureAzurite({
         dataDir: path.join(stateDir, 'azurite'),
@@ -95,6 +104,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       maxConcurrentOrchestratorFunctions: config.maxConcurrentOrchestratorFunctions,
       clock,
       replayMode: options.replayMode ?? 'batched',
+      schemaVersion: options.schemaVersion ?? 3,
       log: (line: string) => log('information', line),
     });
     stoppers.push(() => engine.stop());

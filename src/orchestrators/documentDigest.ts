@@ -20,6 +20,9 @@ export const ACTIVITY_RETRY = Object.assign(new df.RetryOptions(2_000, 3), {
   retryTimeoutInMilliseconds: 300_000,
 });
 
+/** Paragraphs summarized at once: bounds the fan-out and sets how often progress moves. */
+export const SUMMARY_BATCH_SIZE = 10;
+
 /** Malformed approval events are ignored, but only this many: each one grows the history. */
 export const MAX_INVALID_APPROVAL_EVENTS = 5;
 
@@ -35,17 +38,17 @@ export function* documentDigestOrchestrator(
   const progress = (step: DigestProgress['step'], done: number) =>
     context.df.setCustomStatus({ step, done, total } satisfies DigestProgress);
 
-  progress('summarizing', 0);
-  const pending = input.paragraphs.map((text, index) =>
-    context.df.callActivityWithRetry(Names.activities.summarizeParagraph, ACTIVITY_RETRY, { index, text }),
-  );
   const summaries: ParagraphSummary[] = [];
-  // Task.any one at a time instead of Task.all so progress moves as each paragraph finishes.
-  while (pending.length > 0) {
-    const finished = (yield context.df.Task.any(pending)) as Task;
-    pending.splice(pending.indexOf(finished), 1);
-    if (finished.isFaulted) throw asError(finished.result);
-    summaries.push(ParagraphSummary.parse(finished.result));
+  progress('summarizing', 0);
+  for (let first = 0; first < total; first += SUMMARY_BATCH_SIZE) {
+    const batch = input.paragraphs.slice(first, first + SUMMARY_BATCH_SIZE).map((text, offset) =>
+      context.df.callActivityWithRetry(Names.activities.summarizeParagraph, ACTIVITY_RETRY, {
+        index: first + offset,
+        text,
+      }),
+    );
+    const results = (yield context.df.Task.all(batch)) as unknown[];
+    summaries.push(...results.map((result) => ParagraphSummary.parse(result)));
     progress('summarizing', summaries.length);
   }
 
@@ -72,16 +75,19 @@ function* awaitApproval(
   options: ApprovalOptions,
 ): Generator<Task, ApprovalOutcome, unknown> {
   const timeoutMs = parseIsoDuration(options.timeout) ?? 0;
-  const deadline = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + timeoutMs));
+  const deadline = new Date(context.df.currentUtcDateTime.getTime() + timeoutMs);
   for (let invalid = 0; invalid <= MAX_INVALID_APPROVAL_EVENTS; invalid++) {
+    // Fresh tasks every round: durable-functions 3.x schedules a task again when it is yielded a
+    // second time inside Task.any (azure-functions-durable-js#574).
+    const timer = context.df.createTimer(deadline);
     const event = context.df.waitForExternalEvent(Names.events.approval);
-    const winner = (yield context.df.Task.any([event, deadline])) as Task;
+    const winner = (yield context.df.Task.any([event, timer])) as Task;
     const decidedAt = context.df.currentUtcDateTime.toISOString();
-    if (winner === deadline) return { status: 'timed-out', decidedAt };
+    if (winner === timer) return { status: 'timed-out', decidedAt };
+    // An uncancelled timer keeps the instance alive until it fires.
+    timer.cancel();
     const decision = ApprovalDecision.safeParse(event.result);
     if (decision.success) {
-      // An uncancelled timer keeps the instance alive until it fires.
-      deadline.cancel();
       const { approved, ...rest } = decision.data;
       return { status: approved ? 'approved' : 'rejected', decidedAt, ...rest };
     }
@@ -89,14 +95,9 @@ function* awaitApproval(
       context.warn(`Ignoring malformed ${Names.events.approval} event: ${decision.error.message}`);
     }
   }
-  deadline.cancel();
   return {
     status: 'rejected',
     decidedAt: context.df.currentUtcDateTime.toISOString(),
     comment: `Rejected after ${MAX_INVALID_APPROVAL_EVENTS + 1} malformed approval events`,
   };
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

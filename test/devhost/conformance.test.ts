@@ -4,15 +4,23 @@ import { fixtureApp, startTestHost, type TestHost } from '../support/testHost.js
 
 /**
  * One orchestration per Durable feature, started through the app's HTTP starter (the real
- * DurableClient) and checked through the Durable HTTP API. Run once with all new events per
- * episode (as the extension does) and once with one event per episode (maximum replays).
+ * DurableClient) and checked through the Durable HTTP API. Run with all new events per episode
+ * (as the extension does), with one event per episode (every episode replays from scratch with
+ * the most replays), and under each replay schema the SDK speaks.
  */
-describe.each(['batched', 'eventByEvent'] as const)('Durable conformance (%s episodes)', (replayMode) => {
+const configurations = [
+  { replayMode: 'batched', schemaVersion: 3 },
+  { replayMode: 'eventByEvent', schemaVersion: 3 },
+  { replayMode: 'batched', schemaVersion: 2 },
+  { replayMode: 'batched', schemaVersion: 4 },
+] as const;
+
+describe.each(configurations)('Durable conformance ($replayMode episodes, schema V$schemaVersion)', (config) => {
   let testHost: TestHost;
   let client: HostClient;
 
   beforeAll(async () => {
-    testHost = await startTestHost({ appDir: fixtureApp('conformance-app'), replayMode });
+    testHost = await startTestHost({ appDir: fixtureApp('conformance-app'), ...config });
     client = testHost.client;
   });
   afterAll(async () => testHost.stop());

@@ -86,13 +86,6 @@ export function complete(task: FakeTask, result: unknown): FakeTask {
   return task;
 }
 
-export function fail(task: FakeTask, error: Error): FakeTask {
-  task.isCompleted = true;
-  task.isFaulted = true;
-  task.result = error;
-  return task;
-}
-
 /** How a yielded task resolves: a value to send back, or an error to throw into the generator. */
 export type Resolution = { value: unknown } | { error: Error };
 

@@ -3,6 +3,7 @@ import { composeDigest, summarizeParagraph } from '../../src/activities/document
 import {
   ACTIVITY_RETRY,
   MAX_INVALID_APPROVAL_EVENTS,
+  SUMMARY_BATCH_SIZE,
   documentDigestOrchestrator,
 } from '../../src/orchestrators/documentDigest.js';
 import { Names } from '../../src/shared/names.js';
@@ -17,7 +18,6 @@ import {
   type Resolution,
   complete,
   drive,
-  fail,
 } from '../fakes/orchestrationContext.js';
 
 const NOW = new Date('2026-01-01T00:00:00.000Z');
@@ -29,10 +29,7 @@ const input: DocumentDigestInput = {
 
 type ApprovalScript = 'timer' | unknown[];
 
-/**
- * Resolves tasks like the runtime would, running the real activity logic. Parallel summaries
- * finish last-scheduled-first, to prove the digest does not depend on completion order.
- */
+/** Resolves tasks like the runtime would, running the real activity logic; `approval` scripts the events. */
 function runtime(approval: ApprovalScript = 'timer') {
   const events = Array.isArray(approval) ? [...approval] : [];
   const runActivity = (task: FakeTask): unknown => {
@@ -45,17 +42,17 @@ function runtime(approval: ApprovalScript = 'timer') {
   };
   return (task: FakeTask): Resolution => {
     if (task.kind === 'activity') return { value: runActivity(task) };
-    if (task.kind !== 'any' || !task.children) throw new Error(`unexpected ${task.kind} yield`);
-    const summaries = task.children.filter((c) => c.kind === 'activity');
-    const last = summaries.at(-1);
-    if (last) return { value: complete(last, runActivity(last)) };
-    const event = task.children.find((c) => c.kind === 'event');
-    const timer = task.children.find((c) => c.kind === 'timer');
-    if (!event || !timer) throw new Error('approval wait must race an event against a timer');
+    if (task.kind === 'all')
+      return { value: (task.children ?? []).map((c) => complete(c, runActivity(c)).result) };
+    const event = task.children?.find((c) => c.kind === 'event');
+    const timer = task.children?.find((c) => c.kind === 'timer');
+    if (task.kind !== 'any' || !event || !timer) throw new Error(`unexpected ${task.kind} yield`);
     if (events.length === 0) return { value: complete(timer, undefined) };
     return { value: complete(event, events.shift()) };
   };
 }
+
+const paragraphs = (n: number) => Array.from({ length: n }, (_, i) => `Paragraph ${i} starts here. More.`);
 
 describe('documentDigestOrchestrator', () => {
   it('fans out one summary per paragraph, fans in, and composes the digest in document order', () => {
@@ -76,7 +73,7 @@ describe('documentDigestOrchestrator', () => {
     const resolve = runtime();
     drive(documentDigestOrchestrator, new FakeOrchestrationContext(input, NOW), (task) => {
       if (task.kind === 'activity') seen.push(task);
-      task.children?.forEach((c) => seen.push(c));
+      if (task.kind === 'all') seen.push(...(task.children ?? []));
       return resolve(task);
     });
     expect(seen.length).toBeGreaterThan(0);
@@ -84,17 +81,35 @@ describe('documentDigestOrchestrator', () => {
     expect(ACTIVITY_RETRY.maxNumberOfAttempts).toBe(3);
   });
 
-  it('reports progress as custom status after every paragraph', () => {
+  it('reports progress as custom status', () => {
     const context = new FakeOrchestrationContext(input, NOW);
     drive(documentDigestOrchestrator, context, runtime());
     expect(context.customStatuses).toEqual([
       { step: 'summarizing', done: 0, total: 3 },
-      { step: 'summarizing', done: 1, total: 3 },
-      { step: 'summarizing', done: 2, total: 3 },
       { step: 'summarizing', done: 3, total: 3 },
       { step: 'composing', done: 3, total: 3 },
       { step: 'done', done: 3, total: 3 },
     ]);
+  });
+
+  it('fans out in batches, moving progress after each', () => {
+    const total = 2 * SUMMARY_BATCH_SIZE + 5;
+    const context = new FakeOrchestrationContext({ title: 'Long', paragraphs: paragraphs(total) }, NOW);
+    const batches: number[] = [];
+    const resolve = runtime();
+    const output = drive(documentDigestOrchestrator, context, (task) => {
+      if (task.kind === 'all') batches.push(task.children?.length ?? 0);
+      return resolve(task);
+    });
+    expect(batches).toEqual([SUMMARY_BATCH_SIZE, SUMMARY_BATCH_SIZE, 5]);
+    expect(context.customStatuses.filter((s) => (s as { step: string }).step === 'summarizing')).toEqual(
+      [0, SUMMARY_BATCH_SIZE, 2 * SUMMARY_BATCH_SIZE, total].map((done) => ({
+        step: 'summarizing',
+        done,
+        total,
+      })),
+    );
+    expect(output.digest.outline.map((s) => s.index)).toEqual([...Array(total).keys()]);
   });
 
   it('replays deterministically: the same results twice schedule the same calls', () => {
@@ -148,19 +163,24 @@ describe('documentDigestOrchestrator', () => {
     expect(output.approval).toEqual({ status: 'timed-out', decidedAt: NOW.toISOString() });
   });
 
-  it('ignores malformed approval events and keeps waiting on the same timer', () => {
-    const context = new FakeOrchestrationContext(
-      { ...input, approval: { required: true, timeout: 'PT5M' } },
-      NOW,
-    );
-    const output = drive(
-      documentDigestOrchestrator,
-      context,
-      runtime([{ approved: 'yes' }, { approved: true }]),
-    );
+  it('ignores malformed approval events and keeps waiting until the same deadline, never re-yielding a task', () => {
+    const approval = { required: true, timeout: 'PT5M' };
+    const context = new FakeOrchestrationContext({ ...input, approval }, NOW);
+    const yielded = new Set<FakeTask>();
+    const resolve = runtime([{ approved: 'yes' }, { approved: true }]);
+    const output = drive(documentDigestOrchestrator, context, (task) => {
+      for (const child of task.children ?? []) {
+        expect(yielded.has(child)).toBe(false);
+        yielded.add(child);
+      }
+      return resolve(task);
+    });
     expect(output.approval).toMatchObject({ status: 'approved' });
-    expect(context.calls.filter((c) => c.kind === 'timer')).toHaveLength(1);
-    expect(context.calls.filter((c) => c.kind === 'event')).toHaveLength(2);
+    expect(context.calls.filter((c) => c.kind === 'timer')).toEqual([
+      { kind: 'timer', fireAt: '2026-01-01T00:05:00.000Z' },
+      { kind: 'timer', fireAt: '2026-01-01T00:05:00.000Z' },
+    ]);
+    expect([...yielded].filter((t) => t.kind === 'timer').every((t) => t.isCanceled)).toBe(true);
     expect(context.warnings).toHaveLength(1);
   });
 
@@ -178,13 +198,11 @@ describe('documentDigestOrchestrator', () => {
     const context = new FakeOrchestrationContext(input, NOW);
     const resolve = runtime();
     expect(() =>
-      drive(documentDigestOrchestrator, context, (task) => {
-        const first = task.children?.[0];
-        if (task.kind === 'any' && first?.kind === 'activity')
-          return { value: fail(first, new Error('boom')) };
-        return resolve(task);
-      }),
+      drive(documentDigestOrchestrator, context, (task) =>
+        task.kind === 'all' ? { error: new Error('boom') } : resolve(task),
+      ),
     ).toThrow('boom');
+    expect(context.calls.some((c) => c.name === Names.activities.composeDigest)).toBe(false);
   });
 
   it('rejects input that skipped the HTTP starter', () => {

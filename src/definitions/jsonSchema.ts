@@ -1,0 +1,61 @@
+/** JSON Schema (draft 2020-12) handling for workflow input and step output schemas, via ajv. */
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import type { PathSegment } from './errors.js';
+
+export function createAjv(): Ajv2020 {
+  const ajv = new Ajv2020({
+    allErrors: true,
+    // Unknown keywords (a typo such as "tpye") are errors; type/required combinations that ajv
+    // merely finds suspicious are legal JSON Schema and stay allowed.
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    useDefaults: true,
+    logger: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+const schemaChecker = createAjv();
+
+export interface SchemaProblem {
+  /** Path inside the schema. */
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+}
+
+function pointerToPath(pointer: string): PathSegment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/**
+ * Problems with `schema` as a JSON Schema: meta-schema violations with their path, then anything
+ * ajv rejects when compiling (unknown keywords, bad `$ref`s, unknown formats).
+ */
+export function checkJsonSchema(schema: unknown, { requireObjectRoot }: { requireObjectRoot: boolean }): SchemaProblem[] {
+  if (!schemaChecker.validateSchema(schema as object)) {
+    return (schemaChecker.errors ?? []).map((error) => ({
+      path: pointerToPath(error.instancePath),
+      message: `invalid JSON Schema: ${error.instancePath || 'schema'} ${error.message ?? 'is invalid'}`,
+    }));
+  }
+  try {
+    schemaChecker.compile(schema as object);
+  } catch (error) {
+    return [{ path: [], message: `invalid JSON Schema: ${(error as Error).message}` }];
+  } finally {
+    schemaChecker.removeSchema(schema as object);
+  }
+  if (requireObjectRoot && (schema as { type?: unknown }).type !== 'object') {
+    return [{ path: [], message: 'the schema must describe an object (type: object at the top)' }];
+  }
+  return [];
+}

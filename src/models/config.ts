@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import type { ProviderKind } from '../shared/modelTypes.js';
+import { parsePriceOverrides, type PriceTable } from './prices.js';
+import { parseRoles, type RoleConfig } from './roles.js';
+import { EnvReader, type Env } from './envReader.js';
+import type { Secret } from './secret.js';
+
+export const FOUNDRY_ENTRA_SCOPE = 'https://ai.azure.com/.default';
+export const AZURE_OPENAI_ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+export type StructuredOutputMode = 'native' | 'tool';
+
+export type ProviderAuth =
+  | { readonly type: 'api-key'; readonly apiKey: Secret }
+  | { readonly type: 'entra'; readonly scope: string };
+
+export type ProviderSettings =
+  | {
+      readonly kind: 'foundry';
+      /** Either a bare resource name (the SDK builds the URL) or a full base URL. */
+      readonly endpoint: { readonly resource: string } | { readonly baseURL: string };
+      readonly auth: ProviderAuth;
+      readonly structuredOutput: StructuredOutputMode;
+    }
+  | {
+      readonly kind: 'anthropic';
+      readonly baseURL: string | undefined;
+      readonly apiKey: Secret;
+      readonly structuredOutput: StructuredOutputMode;
+    }
+  | { readonly kind: 'azure-openai'; readonly baseURL: string; readonly auth: ProviderAuth }
+  | { readonly kind: 'openai'; readonly baseURL: string; readonly apiKey: Secret | undefined };
+
+export interface ModelConfig {
+  /** True when calls go to the built-in offline model instead of a real endpoint. */
+  readonly offline: boolean;
+  /** Why the offline model is in use, for the loud startup message. */
+  readonly offlineReason: string | undefined;
+  readonly providers: Readonly<Partial<Record<ProviderKind, ProviderSettings>>>;
+  readonly roles: Readonly<Record<string, RoleConfig>>;
+  /** Default roles that have no configured provider, with what to set; calling them is a configuration error. */
+  readonly unavailableRoles: Readonly<Record<string, string>>;
+  readonly prices: PriceTable;
+  /** SDK request timeout; stays below host.json functionTimeout (10 min) so the activity can report it. */
+  readonly timeoutMs: number;
+  /** SDK-level retries (0 or 1): durable retries in the orchestrator are the main layer. */
+  readonly maxRetries: number;
+  readonly defaultMaxTokens: number;
+}
+
+export class ModelConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid model configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'See src/models/README.md; set app settings in local.settings.json "Values" or the environment.',
+    );
+    this.name = new.target.name;
+  }
+}
+
+function keyOrEntra(
+  env: EnvReader,
+  keyVar: string,
+  entraVar: string,
+  scopeVar: string,
+  defaultScope: string,
+): ProviderAuth | undefined {
+  const apiKey = env.secret(keyVar);
+  const useEntra = env.flag(entraVar);
+  if (apiKey && useEntra) {
+    env.problems.push(`${keyVar} and ${entraVar}=true are both set; keep one (the key, or Entra ID auth)`);
+    return undefined;
+  }
+  if (useEntra) return { type: 'entra', scope: env.text(scopeVar) ?? defaultScope };
+  if (apiKey) return { type: 'api-key', apiKey };
+  env.problems.push(`set ${keyVar}, or ${entraVar}=true to use Entra ID (managed identity, az login)`);
+  return undefined;
+}
+
+function readFoundry(env: EnvReader): ProviderSettings | undefined {
+  const resource = env.text('FOUNDRY_RESOURCE');
+  const baseURL = env.url('FOUNDRY_BASE_URL');
+  if (!resource && !env.text('FOUNDRY_BASE_URL')) {
+    if (env.text('FOUNDRY_API_KEY') || env.flag('FOUNDRY_USE_ENTRA')) {
+      env.problems.push('Foundry credentials are set but FOUNDRY_RESOURCE is not; set it to the resource name, e.g. "myres"');
+    }
+    return undefined;
+  }
+  if (resource && baseURL) {
+    env.problems.push('FOUNDRY_RESOURCE and FOUNDRY_BASE_URL are both set; keep one');
+  }
+  if (resource && !/^[a-z0-9][a-z0-9-]{1,62}$/i.test(resource)) {
+    env.problems.push(
+      `FOUNDRY_RESOURCE is the bare resource name, e.g. "myres" for https://myres.services.ai.azure.com (got ${JSON.stringify(resource)})`,
+    );
+  }
+  const auth = keyOrEntra(env, 'FOUNDRY_API_KEY', 'FOUNDRY_USE_ENTRA', 'FOUNDRY_ENTRA_SCOPE', FOUNDRY_ENTRA_SCOPE);
+  const structuredOutput = env.choice('FOUNDRY_STRUCTURED_OUTPUT', ['tool', 'native'] as const, 'tool');
+  if (!auth || (!resource && !baseURL)) return undefined;
+  return {
+    kind: 'foundry',
+    endpoint: baseURL ? { baseURL } : { resource: resource ?? '' },
+    auth,
+    structuredOutput,
+  };
+}
+
+function readAnthropic(env: EnvReader): ProviderSettings | undefined {
+  const apiKey = env.secret('ANTHROPIC_API_KEY');
+  const baseURL = env.url('ANTHROPIC_BASE_URL');
+  if (!apiKey) {
+    if (env.text('ANTHROPIC_BASE_URL')) {
+      env.problems.push('ANTHROPIC_BASE_URL is set but ANTHROPIC_API_KEY is not; set the key');
+    }
+    return undefined;
+  }
+  const structuredOutput = env.choice('ANTHROPIC_STRUCTURED_OUTPUT', ['native', 'tool'] as const, 'native');
+  return { kind: 'anthropic', baseURL, apiKey, structuredOutput };
+}
+
+/** Accepts `https://myres.openai.azure.com`, `.../openai` or `.../openai/v1` and returns the v1 base URL. */
+export function azureOpenAIBaseUrl(endpoint: string): string {
+  const trimmed = endpoint.replace(/\/+$/, '').replace(/\/openai(\/v1)?$/, '');
+  return `${trimmed}/openai/v1/`;
+}
+
+function readAzureOpenAI(env: EnvReader): ProviderSettings | undefined {
+  const raw = env.text('AZURE_OPENAI_ENDPOINT');
+  if (!raw) {
+    if (env.text('AZURE_OPENAI_API_KEY') || env.flag('AZURE_OPENAI_USE_ENTRA')) {
+      env.problems.push(
+        'AZURE_OPENAI_ENDPOINT is not set but Azure OpenAI credentials are; set it to e.g. https://myres.openai.azure.com',
+      );
+    }
+    return undefined;
+  }
+  const endpoint = env.url('AZURE_OPENAI_ENDPOINT');
+  const auth = keyOrEntra(
+    env,
+    'AZURE_OPENAI_API_KEY',
+    'AZURE_OPENAI_USE_ENTRA',
+    'AZURE_OPENAI_ENTRA_SCOPE',
+    AZURE_OPENAI_ENTRA_SCOPE,
+  );
+  if (!endpoint || !auth) return undefined;
+  return { kind: 'azure-openai', baseURL: azureOpenAIBaseUrl(endpoint), auth };
+}
+
+function readOpenAI(env: EnvReader): ProviderSettings | undefined {
+  const apiKey = env.secret('OPENAI_API_KEY');
+  const baseURL = env.url('OPENAI_BASE_URL');
+  if (!apiKey && !env.text('OPENAI_BASE_URL')) return undefined;
+  if (!apiKey && baseURL?.startsWith(OPENAI_DEFAULT_BASE_URL)) {
+    env.problems.push('OPENAI_BASE_URL points at api.openai.com but OPENAI_API_KEY is not set; set the key');
+  }
+  if (env.text('OPENAI_BASE_URL') && !baseURL) return undefined;
+  return { kind: 'openai', baseURL: baseURL ?? OPENAI_DEFAULT_BASE_URL, apiKey };
+}
+
+const OFFLINE_SETTING = 'OFFLINE_MODEL';
+
+/** Parses model settings; blank values count as unset. Throws ModelConfigError listing every problem. */
+export function parseModelConfig(rawEnv: Env): ModelConfig {
+  const env = new EnvReader(rawEnv);
+  const offlineSetting = env.choice(OFFLINE_SETTING, ['auto', 'on', 'off'] as const, 'auto');
+  const configured = [readFoundry(env), readAnthropic(env), readAzureOpenAI(env), readOpenAI(env)].filter(
+    (settings): settings is ProviderSettings => settings !== undefined,
+  );
+  const anyEndpointSet = configured.length > 0 || env.problems.length > 0;
+  if (offlineSetting === 'off' && !anyEndpointSet) {
+    env.problems.push(
+      `${OFFLINE_SETTING}=off but no model provider is configured; set FOUNDRY_RESOURCE, ANTHROPIC_API_KEY, ` +
+        `AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY (or ${OFFLINE_SETTING}=auto to use the offline model)`,
+    );
+  }
+  const offline = offlineSetting === 'on' || (offlineSetting === 'auto' && !anyEndpointSet);
+  const offlineReason = !offline
+    ? undefined
+    : offlineSetting === 'on'
+      ? `${OFFLINE_SETTING}=on`
+      : 'no model provider is configured (FOUNDRY_RESOURCE, ANTHROPIC_API_KEY, AZURE_OPENAI_ENDPOINT, OPENAI_API_KEY are unset)';
+  const providers: Partial<Record<ProviderKind, ProviderSettings>> = {};
+  for (const settings of configured) providers[settings.kind] = settings;
+
+  const { roles, unavailableRoles } = parseRoles(env, new Set(Object.keys(providers) as ProviderKind[]), offline);
+  const { prices, problems: priceProblems } = parsePriceOverrides(env.text('MODEL_PRICES_JSON'));
+  env.problems.push(...priceProblems);
+  const timeoutSeconds = env.integer('MODEL_TIMEOUT_SECONDS', 1, 540, 120);
+  const maxRetries = env.integer('MODEL_MAX_RETRIES', 0, 1, 0);
+  const defaultMaxTokens = env.integer('MODEL_DEFAULT_MAX_TOKENS', 1, 64_000, 4_096);
+
+  if (env.problems.length > 0) throw new ModelConfigError(env.problems);
+  return {
+    offline,
+    offlineReason,
+    providers: offline ? {} : providers,
+    roles,
+    unavailableRoles,
+    prices,
+    timeoutMs: timeoutSeconds * 1000,
+    maxRetries,
+    defaultMaxTokens,
+  };
+}
+
+let cached: ModelConfig | undefined;
+
+/** Reads the environment once, on first use rather than at import, so a bad setting fails the call that needs it. */
+export function getModelConfig(): ModelConfig {
+  cached ??= parseModelConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,30 @@
+import type { TokenUsage } from '../shared/modelTypes.js';
+import type { ModelPrice, PriceTable } from './prices.js';
+
+/** Message Batches (Claude API, OpenAI, Azure Global Batch) bill half the standard rate. Foundry has no batches. */
+export const BATCH_DISCOUNT_FACTOR = 0.5;
+
+const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2})$/;
+
+/**
+ * Finds the price for the first name that has one: endpoints report dated ids (`claude-haiku-4-5-20251001`,
+ * `gpt-5-mini-2025-08-07`) and deployments may be renamed, so callers pass the reported model, then the deployment.
+ */
+export function findPrice(prices: PriceTable, ...names: readonly string[]): ModelPrice | undefined {
+  for (const name of names) {
+    const key = name.toLowerCase();
+    const price = prices[name] ?? prices[key] ?? prices[key.replace(DATE_SUFFIX, '')];
+    if (price) return price;
+  }
+  return undefined;
+}
+
+/** USD for one call; `factor` scales the whole call (e.g. BATCH_DISCOUNT_FACTOR). Rounded to 1e-8 USD. */
+export function costUsd(usage: TokenUsage, price: ModelPrice, factor = 1): number {
+  const perToken =
+    usage.inputTokens * price.input +
+    usage.outputTokens * price.output +
+    usage.cacheWriteTokens * price.cacheWrite +
+    usage.cacheReadTokens * price.cacheRead;
+  return Math.round((perToken / 1_000_000) * factor * 1e8) / 1e8;
+}

@@ -1,0 +1,53 @@
+import type {
+  JsonSchema,
+  ModelMessage,
+  ProviderKind,
+  StopReason,
+  TokenUsage,
+  ToolDefinition,
+} from '../shared/modelTypes.js';
+import type { Secret } from './secret.js';
+
+/** One model call, already routed to a deployment. */
+export interface ProviderRequest {
+  readonly deployment: string;
+  readonly system?: string;
+  readonly messages: readonly ModelMessage[];
+  readonly tools?: readonly ToolDefinition[];
+  readonly outputSchema?: JsonSchema;
+  readonly maxTokens: number;
+  readonly temperature?: number;
+}
+
+export interface ProviderResponse {
+  readonly message: ModelMessage & { readonly role: 'assistant' };
+  readonly stopReason: StopReason;
+  /** The parsed JSON answer when an output schema was requested and the turn ended; not yet schema-checked. */
+  readonly structured?: { readonly value: unknown };
+  readonly usage: TokenUsage;
+  readonly model: string;
+  readonly offline: boolean;
+}
+
+/** A configured endpoint speaking one wire protocol. Throws SDK errors; callers classify them. */
+export interface ModelProvider {
+  readonly kind: ProviderKind;
+  /** Values to scrub from any error text this provider produces. */
+  readonly secrets: readonly Secret[];
+  call(request: ProviderRequest): Promise<ProviderResponse>;
+}
+
+/** Name of the tool that carries a structured answer when a provider uses forced tool calls for it. */
+export const STRUCTURED_OUTPUT_TOOL = 'emit_output';
+
+export const STRUCTURED_OUTPUT_TOOL_DESCRIPTION =
+  'Give your final answer by calling this tool exactly once, with the answer as its input.';
+
+/** JSON text to a value, or an error naming what was wrong (the caller decides the error type). */
+export function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, problem: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { offlineReply } from './offlineModel.js';
+import { shortHash } from './prng.js';
+import { viewRequest, type Protocol, type RequestView } from './requestView.js';
+import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
+
+export { OFFLINE_PREFIX } from './offlineModel.js';
+export type { ModelReply, WireUsage } from './wire.js';
+export type { Protocol, RequestView } from './requestView.js';
+
+/** Response header on every answer the deterministic stand-in made up (not on scripted replies). */
+export const OFFLINE_HEADER = 'x-offline-model';
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const SECRET_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
+
+const ROUTES: Readonly<Record<string, Protocol>> = {
+  '/v1/messages': 'anthropic',
+  '/anthropic/v1/messages': 'anthropic',
+  '/v1/chat/completions': 'openai',
+  '/openai/v1/chat/completions': 'openai',
+  '/chat/completions': 'openai',
+};
+
+/** How a request authenticated, without the credential: compare `fingerprint` with credentialFingerprint(expected). */
+export interface RecordedCredential {
+  readonly header: (typeof SECRET_HEADERS)[number];
+  readonly scheme: string | undefined;
+  readonly fingerprint: string;
+}
+
+export interface RecordedModelRequest {
+  /** 0-based arrival order. */
+  readonly index: number;
+  readonly protocol: Protocol | undefined;
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  /** Lower-cased names; credential headers are `[redacted]`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly credential: RecordedCredential | undefined;
+  /** The parsed JSON body (undefined when it was not JSON). */
+  readonly body: unknown;
+  /** Present when the body is a valid request for its protocol. */
+  readonly view: RequestView | undefined;
+}
+
+/** Decides the answer to a request; `undefined` means "answer like the offline model". */
+export type ModelScript = (request: RecordedModelRequest) => ModelReply | undefined | Promise<ModelReply | undefined>;
+
+export interface OfflineModelServerOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly script?: ModelScript;
+  /** Let the process exit while the server is up (for a server started on demand by the app). */
+  readonly unref?: boolean;
+}
+
+export interface OfflineModelServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** For `new Anthropic({ baseURL })`: `/v1/messages` is appended. */
+  readonly anthropicBaseUrl: string;
+  /** For `new AnthropicFoundry({ baseURL })`, like `https://<resource>.services.ai.azure.com/anthropic/`. */
+  readonly foundryBaseUrl: string;
+  /** For `new OpenAI({ baseURL })`. */
+  readonly openaiBaseUrl: string;
+  /** For the plain OpenAI client on Azure OpenAI's v1 path (`<endpoint>/openai/v1/`). */
+  readonly azureOpenAIBaseUrl: string;
+  /** Every request received, in order. */
+  readonly requests: readonly RecordedModelRequest[];
+  stop(): Promise<void>;
+}
+
+export function credentialFingerprint(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
+
+function recordCredential(headers: IncomingMessage['headers']): RecordedCredential | undefined {
+  for (const header of SECRET_HEADERS) {
+    const value = headers[header];
+    if (typeof value !== 'string' || value.length === 0) continue;
+    const [scheme, token] = header === 'authorization' ? value.split(/\s+/, 2) : [undefined, value];
+    return { header, scheme, fingerprint: credentialFingerprint(token ?? '') };
+  }
+  return undefined;
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the offline model on loopback: the Anthropic Messages and OpenAI Chat Completions wire protocols,
+ * enough for the real SDK clients. Without a script every answer is the deterministic stand-in's; with one,
+ * the script decides (tests use this through test/support/scriptedModel.ts).
+ */
+export async function startOfflineModelServer(options: OfflineModelServerOptions = {}): Promise<OfflineModelServer> {
+  const requests: RecordedModelRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+
+  const send = (response: ServerResponse, wire: WireResponse, extraHeaders: Record<string, string>) => {
+    if (response.destroyed) return;
+    response.writeHead(wire.status, { ...wire.headers, ...extraHeaders });
+    response.end(wire.body);
+  };
+
+  const wait = (ms: number, response: ServerResponse) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+      response.once('close', () => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        resolve();
+      });
+    });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const [path = '/', query = ''] = (request.url ?? '/').split('?', 2);
+    const protocol = ROUTES[path.replace(/\/+$/, '')];
+    const bodyText = await readBody(request);
+    const body = parseJson(bodyText);
+    const parsed = protocol && body !== undefined ? viewRequest(protocol, body) : undefined;
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).flatMap(([name, value]) =>
+        value === undefined ? [] : [[name, (SECRET_HEADERS as readonly string[]).includes(name) ? '[redacted]' : String(value)]],
+      ),
+    );
+    const recorded: RecordedModelRequest = {
+      index: requests.length,
+      protocol,
+      method: request.method ?? 'GET',
+      path,
+      query,
+      headers,
+      credential: recordCredential(request.headers),
+      body,
+      view: parsed?.ok ? parsed.view : undefined,
+    };
+    requests.push(recorded);
+    const seed = `${protocol ?? 'none'}:${bodyText}`;
+    const requestId = { 'request-id': `req_offline_${shortHash(`${seed}:${recorded.index}`)}` };
+    const fail = (status: number, message: string) =>
+      send(response, { status, headers: { 'content-type': 'application/json' }, body: errorBody(protocol ?? 'openai', status, message) }, requestId);
+
+    const scripted = await options.script?.(recorded);
+    if (scripted?.delayMs) await wait(scripted.delayMs, response);
+    if (scripted && scripted.kind !== 'offline') {
+      const view = recorded.view ?? { protocol: protocol ?? 'openai', model: 'unknown', system: '', lastUserText: '', hasToolResult: false, tools: [], toolChoice: 'auto', outputSchema: undefined, promptChars: bodyText.length };
+      send(response, renderReply(view, scripted, seed), requestId);
+      return;
+    }
+    if (!protocol || request.method !== 'POST') {
+      fail(404, `The offline model serves POST /v1/messages and /v1/chat/completions, not ${request.method} ${path}`);
+      return;
+    }
+    if (!parsed?.ok) {
+      fail(400, body === undefined ? 'The request body is not JSON' : (parsed?.problem ?? 'invalid request'));
+      return;
+    }
+    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed) as Exclude<ModelReply, { kind: 'offline' }>, seed), {
+      ...requestId,
+      [OFFLINE_HEADER]: 'true',
+    });
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      send(response, { status: 500, headers: { 'content-type': 'application/json' }, body: errorBody('openai', 500, `offline model server: ${message}`) }, {});
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  if (options.unref) server.unref();
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    anthropicBaseUrl: url,
+    foundryBaseUrl: `${url}/anthropic/`,
+    openaiBaseUrl: `${url}/v1`,
+    azureOpenAIBaseUrl: `${url}/openai/v1/`,
+    requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/** A JSON Schema document, kept as plain JSON so it crosses the activity boundary unchanged. */
+export const JsonSchema = z.record(z.string(), z.unknown());
+export type JsonSchema = z.infer<typeof JsonSchema>;
+
+export const TextBlock = z.strictObject({ type: z.literal('text'), text: z.string() });
+export type TextBlock = z.infer<typeof TextBlock>;
+
+export const ToolUseBlock = z.strictObject({
+  type: z.literal('tool_use'),
+  id: z.string().min(1),
+  name: z.string().min(1),
+  input: z.record(z.string(), z.unknown()),
+});
+export type ToolUseBlock = z.infer<typeof ToolUseBlock>;
+
+export const ToolResultBlock = z.strictObject({
+  type: z.literal('tool_result'),
+  toolUseId: z.string().min(1),
+  content: z.string(),
+  isError: z.boolean().default(false),
+});
+export type ToolResultBlock = z.infer<typeof ToolResultBlock>;
+
+export const ContentBlock = z.discriminatedUnion('type', [TextBlock, ToolUseBlock, ToolResultBlock]);
+export type ContentBlock = z.infer<typeof ContentBlock>;
+
+/** One turn of the provider-neutral transcript. Tool results travel in `user` turns, as in the Messages API. */
+export const ModelMessage = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.array(ContentBlock).min(1),
+});
+export type ModelMessage = z.infer<typeof ModelMessage>;
+
+export const ToolDefinition = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, { error: 'Tool names are 1-64 letters, digits, "_" or "-"' }),
+  description: z.string(),
+  inputSchema: JsonSchema,
+});
+export type ToolDefinition = z.infer<typeof ToolDefinition>;
+
+/** A transcript too large for activity history, stored elsewhere (Blob storage) and resolved by the activity. */
+export const TranscriptRef = z.strictObject({ blobRef: z.string().min(1) });
+export type TranscriptRef = z.infer<typeof TranscriptRef>;
+
+export const RoleName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'Roles are lower-case letters, digits and "_", e.g. "planner"' });
+export type RoleName = z.infer<typeof RoleName>;
+
+export const CallModelInput = z.strictObject({
+  /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
+  role: RoleName,
+  system: z.string().optional(),
+  messages: z.union([z.array(ModelMessage).min(1), TranscriptRef]),
+  tools: z.array(ToolDefinition).optional(),
+  /** When set, the answer must be JSON matching this schema; it comes back parsed in `structured`. */
+  outputSchema: JsonSchema.optional(),
+  maxTokens: z.number().int().positive().max(64_000).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  runId: z.string().min(1),
+  stepId: z.string().min(1),
+  /** 0 = the role's own deployment; n = the n-th entry of its fallback chain. */
+  attempt: z.number().int().nonnegative().default(0),
+});
+/** What callers pass (`attempt` and `isError` may be omitted). */
+export type CallModelInputArgs = z.input<typeof CallModelInput>;
+export type CallModelInput = z.infer<typeof CallModelInput>;
+
+export const StopReason = z.enum([
+  'end_turn',
+  'tool_use',
+  'max_tokens',
+  'stop_sequence',
+  'refusal',
+  'pause_turn',
+  'context_window_exceeded',
+  'content_filter',
+  'other',
+]);
+export type StopReason = z.infer<typeof StopReason>;
+
+export const TokenUsage = z.strictObject({
+  /** Input tokens billed at the full rate (cache reads and writes excluded). */
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  cacheWriteTokens: z.number().int().nonnegative(),
+  cacheReadTokens: z.number().int().nonnegative(),
+});
+export type TokenUsage = z.infer<typeof TokenUsage>;
+
+export const ProviderKind = z.enum(['foundry', 'anthropic', 'azure-openai', 'openai']);
+export type ProviderKind = z.infer<typeof ProviderKind>;
+
+export const CallModelSuccess = z.strictObject({
+  ok: z.literal(true),
+  message: ModelMessage.extend({ role: z.literal('assistant') }),
+  stopReason: StopReason,
+  /** The parsed answer, present when `outputSchema` was given and the model finished its turn. */
+  structured: z.unknown().optional(),
+  usage: TokenUsage,
+  costUsd: z.number().nonnegative(),
+  /** False when the model has no entry in the price table, so `costUsd` is 0 rather than a guess. */
+  priced: z.boolean(),
+  provider: ProviderKind,
+  deployment: z.string(),
+  /** The model the endpoint says answered (may carry a date suffix the deployment name lacks). */
+  model: z.string(),
+  offline: z.boolean(),
+  latencyMs: z.number().nonnegative(),
+});
+export type CallModelSuccess = z.infer<typeof CallModelSuccess>;
+
+export const FailureKind = z.enum([
+  'rate_limited',
+  'overloaded',
+  'server_error',
+  'timeout',
+  'network',
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'unprocessable',
+  'invalid_output',
+]);
+export type FailureKind = z.infer<typeof FailureKind>;
+
+// Retryable failures are returned, not thrown: the orchestrator waits out `retryAfterMs` on a durable
+// timer and chooses the fallback, which a thrown error (retried blindly by callActivityWithRetry) can't.
+export const CallModelFailure = z.strictObject({
+  ok: z.literal(false),
+  retryable: z.boolean(),
+  kind: FailureKind,
+  status: z.number().int().optional(),
+  retryAfterMs: z.number().nonnegative().optional(),
+  /** Human-readable and free of keys and tokens. */
+  message: z.string(),
+  provider: ProviderKind,
+  deployment: z.string(),
+  /** Whether the role's fallback chain has an entry after this `attempt`. */
+  fallbackAvailable: z.boolean(),
+});
+export type CallModelFailure = z.infer<typeof CallModelFailure>;
+
+export const CallModelResult = z.discriminatedUnion('ok', [CallModelSuccess, CallModelFailure]);
+export type CallModelResult = z.infer<typeof CallModelResult>;
