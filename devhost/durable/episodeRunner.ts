@@ -1,0 +1,81 @@
+import type { Clock } from './clock.js';
+import type { Dispatcher } from './dispatcher.js';
+import { isTerminal, planEpisode, type EpisodeEnv, type EpisodePlan } from './episode.js';
+import { commitEpisode } from './episodeCommit.js';
+import type { InstanceOps } from './instances.js';
+import type { DurableStore } from './store.js';
+
+/** An instance's stored history as the joined JSON the replay payload embeds, kept between episodes. */
+interface CachedHistory {
+  joined: string;
+  count: number;
+  nextSeq: number;
+}
+
+/** Runs orchestrator episodes: reads an instance's messages, plans the episode, commits it. */
+export class EpisodeRunner {
+  readonly #cache = new Map<string, CachedHistory>();
+
+  constructor(
+    private readonly store: DurableStore,
+    private readonly clock: Clock,
+    private readonly env: EpisodeEnv,
+    private readonly instances: InstanceOps,
+    private readonly dispatcher: Dispatcher,
+    private readonly onTerminal: (instanceId: string) => void,
+  ) {}
+
+  /** Drops the cached history of an instance whose stored history was rewritten elsewhere. */
+  invalidate(id: string): void {
+    this.#cache.delete(id);
+  }
+
+  async run(id: string): Promise<void> {
+    const q = this.store.q;
+    const row = q.getInstance.get(id);
+    const messages = q.visibleMessages.all(id, this.clock.now());
+    if (messages.length === 0) return;
+    if (!row || isTerminal(row.status)) {
+      this.store.tx(() => {
+        for (const m of messages) q.deleteMessage.run(m.id);
+      });
+      return;
+    }
+    const history = this.#history(id);
+    const plan = await planEpisode(this.env, row, messages, history);
+    if (!plan || this.dispatcher.stopping) return;
+    this.#commit(plan, history);
+    if (plan.more) this.dispatcher.runAgain(id);
+  }
+
+  #history(id: string): CachedHistory {
+    let h = this.#cache.get(id);
+    if (!h) {
+      const rows = this.store.q.history.all(id);
+      h = {
+        joined: rows.map((r) => r.event).join(','),
+        count: rows.length,
+        nextSeq: (rows.at(-1)?.seq ?? -1) + 1,
+      };
+      this.#cache.set(id, h);
+    }
+    return h;
+  }
+
+  #commit(plan: EpisodePlan, history: CachedHistory): void {
+    const row = plan.row;
+    const id = row.instance_id;
+    const ctx = { store: this.store, invoker: this.env.invoker, instances: this.instances };
+    const { texts, work, notify, armTimer } = commitEpisode(ctx, plan, history.nextSeq, this.clock.now());
+    if (plan.continueAsNew || isTerminal(row.status)) this.#cache.delete(id);
+    else {
+      history.joined += (history.count > 0 ? ',' : '') + texts.join(',');
+      history.count += texts.length;
+      history.nextSeq += texts.length;
+    }
+    for (const w of work) this.dispatcher.enqueueWork(w);
+    for (const n of notify) this.dispatcher.notify(n);
+    if (armTimer) this.dispatcher.armTimer();
+    if (isTerminal(row.status)) this.onTerminal(id);
+  }
+}
