@@ -4,18 +4,22 @@
  * in one step still gets every other problem reported in the same run.
  */
 import { formatPath, type PathSegment } from './errors.js';
+import { checkTemplate, stepReferences, type StepReference } from './expressionAnalysis.js';
 import {
-  checkTemplate,
   compileExpression,
   compileTemplate,
   ExpressionSyntaxError,
   SCOPE_ROOTS,
   STEP_RESULT_FIELDS,
-  stepReferences,
   type CompiledTemplate,
 } from './expressions.js';
 import { checkJsonSchema } from './jsonSchema.js';
-import { DEFAULT_ITEM_VARIABLE, DEFAULT_KNOWN_ROLES, DEFAULT_KNOWN_TOOLS, STEP_ID_PATTERN } from './schema.js';
+import {
+  DEFAULT_ITEM_VARIABLE,
+  DEFAULT_KNOWN_ROLES,
+  DEFAULT_KNOWN_TOOLS,
+  STEP_ID_PATTERN,
+} from './schema.js';
 import type { Located } from './sourceMap.js';
 
 export const DEFAULT_MAX_AGENT_TURNS = 50;
@@ -56,6 +60,8 @@ interface Scope {
   /** Index of the top-level step being checked; steps before it are readable. */
   readonly order: number;
   readonly locals: readonly string[];
+  /** True inside a map's item step or a parallel branch. */
+  readonly nested?: boolean;
 }
 
 type Raw = Record<string, unknown>;
@@ -96,7 +102,7 @@ class DefinitionChecker {
     const steps = Array.isArray(this.raw.steps) ? this.raw.steps : [];
     steps.forEach((step, order) => this.collect(step, ['steps', order], order, undefined));
     steps.forEach((step, order) => this.checkStep(step, ['steps', order], { order, locals: [] }));
-    this.checkOutput(steps.length);
+    if (steps.length > 0) this.checkOutput(steps.length);
   }
 
   private collect(step: unknown, path: PathSegment[], order: number, parent: string | undefined): void {
@@ -105,9 +111,19 @@ class DefinitionChecker {
     if (typeof step.id === 'string') {
       const earlier = this.steps.get(step.id);
       if (earlier) {
-        this.report([...path, 'id'], `duplicate step id "${step.id}" (first used at ${formatPath(earlier.path)})`);
+        this.report(
+          [...path, 'id'],
+          `duplicate step id "${step.id}" (first used at ${formatPath(earlier.path)})`,
+        );
       } else {
-        this.steps.set(step.id, { id: step.id, kind: step.kind, path, order, parent, branches: Object.keys(branches) });
+        this.steps.set(step.id, {
+          id: step.id,
+          kind: step.kind,
+          path,
+          order,
+          parent,
+          branches: Object.keys(branches),
+        });
       }
     }
     const id = typeof step.id === 'string' ? step.id : undefined;
@@ -136,14 +152,15 @@ class DefinitionChecker {
       case 'parallel':
         if (!isRecord(step.branches)) return;
         for (const [name, branch] of Object.entries(step.branches)) {
-          this.checkStep(branch, [...path, 'branches', name], scope);
+          this.checkStep(branch, [...path, 'branches', name], { ...scope, nested: true });
         }
         return;
       case 'approval':
         this.checkExpression(step.message, [...path, 'message'], scope, compileTemplate);
         return;
       case 'workflow':
-        if (typeof step.workflow === 'string') this.calls.push({ workflow: step.workflow, path: [...path, 'workflow'] });
+        if (typeof step.workflow === 'string')
+          this.calls.push({ workflow: step.workflow, path: [...path, 'workflow'] });
         this.checkTemplatesIn(step.input, [...path, 'input'], scope);
         return;
     }
@@ -152,7 +169,10 @@ class DefinitionChecker {
   private checkAgent(step: Raw, path: PathSegment[]): void {
     if (Array.isArray(step.tools)) {
       if (step.tools.length === 0) {
-        this.report([...path, 'tools'], 'an agent needs at least one tool (use an llm step for a single call)');
+        this.report(
+          [...path, 'tools'],
+          'an agent needs at least one tool (use an llm step for a single call)',
+        );
       }
       const seen = new Set<unknown>();
       step.tools.forEach((tool, index) => {
@@ -179,7 +199,7 @@ class DefinitionChecker {
     if (RESERVED_LOCALS.has(itemName)) {
       this.report([...path, 'as'], `"${itemName}" is already a variable; pick another name for the item`);
     }
-    this.checkStep(step.step, [...path, 'step'], { ...scope, locals: [itemName, 'index'] });
+    this.checkStep(step.step, [...path, 'step'], { ...scope, locals: [itemName, 'index'], nested: true });
   }
 
   private checkRole(role: unknown, path: PathSegment[]): void {
@@ -196,7 +216,10 @@ class DefinitionChecker {
       const path = ['roles', role];
       const provider = PROVIDER_DEPLOYMENT.exec(target)?.[1];
       if (provider === undefined) {
-        this.report(path, `"${target}" is neither a configured role (${list(configured)}) nor provider:deployment`);
+        this.report(
+          path,
+          `"${target}" is neither a configured role (${list(configured)}) nor provider:deployment`,
+        );
       } else if (this.options.knownProviders && !this.options.knownProviders.includes(provider)) {
         this.report(path, `unknown provider "${provider}" (known: ${list(this.options.knownProviders)})`);
       }
@@ -212,7 +235,8 @@ class DefinitionChecker {
 
   private checkTemplatesIn(value: unknown, path: PathSegment[], scope: Scope): void {
     if (typeof value === 'string') return this.checkExpression(value, path, scope, compileTemplate);
-    if (Array.isArray(value)) return value.forEach((item, i) => this.checkTemplatesIn(item, [...path, i], scope));
+    if (Array.isArray(value))
+      return value.forEach((item, i) => this.checkTemplatesIn(item, [...path, i], scope));
     if (isRecord(value)) {
       for (const [key, item] of Object.entries(value)) this.checkTemplatesIn(item, [...path, key], scope);
     }
@@ -241,26 +265,36 @@ class DefinitionChecker {
     }
   }
 
-  private referenceProblem(
-    reference: ReturnType<typeof stepReferences>[number],
-    scope: Scope,
-  ): string | undefined {
+  private referenceProblem(reference: StepReference, scope: Scope): string | undefined {
     const target = this.steps.get(reference.step);
-    const readable = [...this.steps.values()].filter((s) => s.order < scope.order && !s.parent).map((s) => s.id);
+    const readable = [...this.steps.values()]
+      .filter((s) => s.order < scope.order && !s.parent)
+      .map((s) => s.id);
     if (!target) {
       return `unknown step "${reference.step}" (readable here: ${readable.length ? list(readable) : 'none'})`;
     }
     if (target.parent) {
       return `step "${target.id}" is nested inside "${target.parent}"; read steps.${target.parent}.output instead`;
     }
-    if (target.order === scope.order) return `a step cannot read its own output (steps.${target.id})`;
+    if (target.order === scope.order) {
+      return scope.nested
+        ? `steps.${target.id} is not finished while the steps nested in it run`
+        : `a step cannot read its own output (steps.${target.id})`;
+    }
     if (target.order > scope.order) {
       return `steps.${target.id} is a later step (steps[${target.order}]); a step can only read the steps before it`;
     }
-    if (reference.field !== undefined && !(STEP_RESULT_FIELDS as readonly string[]).includes(reference.field)) {
+    if (
+      reference.field !== undefined &&
+      !(STEP_RESULT_FIELDS as readonly string[]).includes(reference.field)
+    ) {
       return `steps.${target.id} has no field "${reference.field}" (available: ${STEP_RESULT_FIELDS.join(', ')})`;
     }
-    if (target.kind === 'parallel' && reference.member !== undefined && !target.branches.includes(reference.member)) {
+    if (
+      target.kind === 'parallel' &&
+      reference.member !== undefined &&
+      !target.branches.includes(reference.member)
+    ) {
       return `parallel step "${target.id}" has no branch "${reference.member}" (branches: ${list(target.branches)})`;
     }
     return undefined;

@@ -71,36 +71,21 @@ export class ExpressionEvaluationError extends Error {
   }
 }
 
-const ENVIRONMENT_OPTIONS = {
+export const ENVIRONMENT_OPTIONS = {
   enableOptionalTypes: true,
   homogeneousAggregateLiterals: false,
   limits: { maxAstNodes: 2_000, maxDepth: 64 },
 } as const;
 
-/** Parses and evaluates; unknown variables are caught at load time by `checkTemplate`, not here. */
+/** Parses and evaluates; unknown variables are caught at load time (`checkTemplate`), not here. */
 const runtime = new Environment({ ...ENVIRONMENT_OPTIONS, unlistedVariablesAreDyn: true });
-
-const checkers = new Map<string, Environment>();
-
-function checkerFor(locals: readonly string[]): Environment {
-  const key = [...locals].sort().join(',');
-  let environment = checkers.get(key);
-  if (!environment) {
-    environment = new Environment(ENVIRONMENT_OPTIONS)
-      .registerVariable('input', 'dyn')
-      .registerVariable('steps', 'map<string, dyn>');
-    for (const name of locals) environment.registerVariable(name, name === 'index' ? 'int' : 'dyn');
-    checkers.set(key, environment);
-  }
-  return environment;
-}
 
 const TEMPLATE_CACHE_LIMIT = 2_000;
 const templateCache = new Map<string, CompiledTemplate>();
 const EXPRESSION_OPEN = '{{';
 const EXPRESSION_CLOSE = '}}';
 
-function firstLine(message: string): string {
+export function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
@@ -118,6 +103,27 @@ function compileExpressionAt(text: string, offset: number): CompiledExpression {
   }
 }
 
+/** Index of the `}}` closing an expression, skipping braces inside CEL map literals and strings. */
+function closingBraces(source: string, from: number): number {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = from; i < source.length; i++) {
+    const char = source[i];
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+    } else if (char === '{') {
+      depth++;
+    } else if (char === '}') {
+      if (depth === 0 && source[i + 1] === '}') return i;
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return -1;
+}
+
 function parseTemplate(source: string): CompiledTemplate {
   const parts: (string | CompiledExpression)[] = [];
   let cursor = 0;
@@ -128,7 +134,7 @@ function parseTemplate(source: string): CompiledTemplate {
       break;
     }
     if (open > cursor) parts.push(source.slice(cursor, open));
-    const close = source.indexOf(EXPRESSION_CLOSE, open + EXPRESSION_OPEN.length);
+    const close = closingBraces(source, open + EXPRESSION_OPEN.length);
     if (close === -1) throw new ExpressionSyntaxError('"{{" without a matching "}}"', open);
     const inner = source.slice(open + EXPRESSION_OPEN.length, close);
     const leading = inner.length - inner.trimStart().length;
@@ -165,12 +171,21 @@ export function compileTemplate(source: string): CompiledTemplate {
 export function compileExpression(source: string): CompiledTemplate {
   return remember(`e:${source}`, () => {
     const trimmed = source.trim();
-    if (trimmed.startsWith(EXPRESSION_OPEN)) {
-      const template = parseTemplate(source);
+    if (trimmed.includes(EXPRESSION_OPEN)) {
+      const template = parseTemplate(trimmed);
       if (!template.raw) {
-        throw new ExpressionSyntaxError('expected a single expression, not a template with text around it', 0);
+        throw new ExpressionSyntaxError(
+          'expected one expression, either bare or as "{{ expr }}", without text around it',
+          0,
+        );
       }
-      return template;
+      const leading = source.length - source.trimStart().length;
+      const [expression] = expressionsOf(template);
+      return {
+        ...template,
+        source,
+        parts: expression ? [{ ...expression, offset: expression.offset + leading }] : [],
+      };
     }
     const leading = source.length - source.trimStart().length;
     return { source, parts: [compileExpressionAt(trimmed, leading)], raw: true };
@@ -181,100 +196,11 @@ export function expressionsOf(template: CompiledTemplate): CompiledExpression[] 
   return template.parts.filter((part): part is CompiledExpression => typeof part !== 'string');
 }
 
-export interface ExpressionProblem {
-  readonly message: string;
-  readonly offset: number;
-}
-
-function describeUnknownVariable(name: string, locals: readonly string[]): string {
-  if (locals.length === 0 && (name === 'item' || name === 'index')) {
-    return `"${name}" is only available inside a map step`;
-  }
-  return `unknown variable "${name}" (available: ${[...SCOPE_ROOTS, ...locals].join(', ')})`;
-}
-
-/**
- * Load-time check: unknown variables and functions, wrong argument counts. `locals` are the
- * variables a surrounding map step introduces (e.g. `item`, `index`).
- */
-export function checkTemplate(template: CompiledTemplate, locals: readonly string[]): ExpressionProblem[] {
-  const checker = checkerFor(locals);
-  return expressionsOf(template).flatMap((expression) => {
-    const result = checker.check(expression.text);
-    if (result.valid || !result.error) return [];
-    const message = firstLine(result.error.message);
-    const unknownVariable = /^Unknown variable: (\w+)$/.exec(message)?.[1];
-    return [
-      {
-        message: unknownVariable
-          ? describeUnknownVariable(unknownVariable, locals)
-          : `invalid expression "${expression.text}": ${message}`,
-        offset: expression.offset + (result.error.node?.start ?? 0),
-      },
-    ];
-  });
-}
-
-export interface StepReference {
-  /** The step id after `steps.`. */
-  readonly step: string;
-  /** The member read from the step result (`output`), when there is one. */
-  readonly field?: string;
-  /** The member read from the output (`steps.par.output.<member>`), when there is one. */
-  readonly member?: string;
-  /** Offset inside the template source. */
-  readonly offset: number;
-}
-
-function memberName(node: ASTNode): string | undefined {
-  if (node.op === '.' || node.op === '.?') return node.args[1];
-  if ((node.op === '[]' || node.op === '[?]') && node.args[1].op === 'value') {
-    const key = node.args[1].args;
-    return typeof key === 'string' ? key : undefined;
-  }
-  return undefined;
-}
-
-function isMemberAccess(node: ASTNode): node is Extract<ASTNode, { op: '.' | '.?' | '[]' | '[?]' }> {
-  return node.op === '.' || node.op === '.?' || node.op === '[]' || node.op === '[?]';
-}
-
-function childrenOf(node: ASTNode): ASTNode[] {
-  const children: ASTNode[] = [];
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === 'object' && 'op' in value) children.push(value as ASTNode);
-  };
-  visit(node.args);
-  return children;
-}
-
-/** Every `steps.<id>...` read in the template, with the members read after it. */
-export function stepReferences(template: CompiledTemplate): StepReference[] {
-  const references: StepReference[] = [];
-  for (const expression of expressionsOf(template)) {
-    const walk = (node: ASTNode, parents: readonly ASTNode[]): void => {
-      if (isMemberAccess(node) && node.args[0].op === 'id' && node.args[0].args === 'steps') {
-        const step = memberName(node);
-        if (step !== undefined) {
-          const fieldNode = parents[0];
-          const field = fieldNode && isMemberAccess(fieldNode) ? memberName(fieldNode) : undefined;
-          const memberNode = parents[1];
-          const member = memberNode && isMemberAccess(memberNode) ? memberName(memberNode) : undefined;
-          references.push({ step, field, member, offset: expression.offset + node.start });
-        }
-      }
-      for (const child of childrenOf(node)) walk(child, [node, ...parents]);
-    };
-    walk(expression.ast, []);
-  }
-  return references;
-}
-
 function toJsonValue(value: unknown, expression: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ExpressionEvaluationError(`result ${value} is not a finite number`, expression);
+    if (!Number.isFinite(value))
+      throw new ExpressionEvaluationError(`result ${value} is not a finite number`, expression);
     return value;
   }
   if (typeof value === 'bigint') {

@@ -40,12 +40,26 @@ function pointerToPath(pointer: string): PathSegment[] {
  * Problems with `schema` as a JSON Schema: meta-schema violations with their path, then anything
  * ajv rejects when compiling (unknown keywords, bad `$ref`s, unknown formats).
  */
-export function checkJsonSchema(schema: unknown, { requireObjectRoot }: { requireObjectRoot: boolean }): SchemaProblem[] {
+export function checkJsonSchema(
+  schema: unknown,
+  { requireObjectRoot }: { requireObjectRoot: boolean },
+): SchemaProblem[] {
   if (!schemaChecker.validateSchema(schema as object)) {
-    return (schemaChecker.errors ?? []).map((error) => ({
-      path: pointerToPath(error.instancePath),
-      message: `invalid JSON Schema: ${error.instancePath || 'schema'} ${error.message ?? 'is invalid'}`,
-    }));
+    // The meta-schema reports one mistake several times (each anyOf branch, then the anyOf itself):
+    // keep the first, most specific error per location.
+    const firstPerPath = new Map<string, SchemaProblem>();
+    for (const error of schemaChecker.errors ?? []) {
+      if (firstPerPath.has(error.instancePath)) continue;
+      const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues;
+      const message = allowed
+        ? `must be one of ${allowed.map(String).join(', ')}`
+        : (error.message ?? 'is invalid');
+      firstPerPath.set(error.instancePath, {
+        path: pointerToPath(error.instancePath),
+        message: `invalid JSON Schema: ${message}`,
+      });
+    }
+    return [...firstPerPath.values()];
   }
   try {
     schemaChecker.compile(schema as object);

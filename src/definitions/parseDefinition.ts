@@ -30,7 +30,7 @@ export interface ParseOptions extends DefinitionCheckOptions {
 const EXPRESSION_FIELDS = new Set<PathSegment>(['when', 'over', 'output', 'concurrency']);
 
 const UNION_MESSAGES: Record<string, string> = {
-  version: 'must be a version string such as 1.2.0, or a whole number',
+  version: `must be a whole number or a version string such as '1.2.0' (quote versions like '1.10': YAML reads them as numbers)`,
   concurrency: 'must be a whole number of at least 1, or an expression',
   onTimeout: 'must be fail, continue, or { default: <value> }',
 };
@@ -101,14 +101,27 @@ class IssueTranslator {
           const allowed = (issue as { options?: readonly unknown[] }).options ?? STEP_KINDS;
           const options = allowed.map(String).sort().join(', ');
           if (value === undefined) {
-            return this.add({ path: path.slice(0, -1), message: `missing required key "kind" (one of: ${options})` });
+            return this.add({
+              path: path.slice(0, -1),
+              message: `missing required key "kind" (one of: ${options})`,
+            });
           }
           const here = allowed.length < STEP_KINDS.length ? 'allowed here' : 'known';
-          return this.add({ path, message: `unknown step kind ${JSON.stringify(value)} (${here}: ${options})` });
+          return this.add({
+            path,
+            message: `unknown step kind ${JSON.stringify(value)} (${here}: ${options})`,
+          });
         }
-        const specific = issue.errors.find((alternative) => alternative[0] && alternative[0].code !== 'invalid_type');
+        // The alternative whose type matched but whose constraint failed says the most.
+        const specific = issue.errors.find(
+          (alternative) =>
+            alternative[0] &&
+            !['invalid_type', 'invalid_value', 'invalid_union'].includes(alternative[0].code),
+        );
         const message =
-          specific?.[0]?.message ?? (typeof last === 'string' ? UNION_MESSAGES[last] : undefined) ?? issue.message;
+          specific?.[0]?.message ??
+          (typeof last === 'string' ? UNION_MESSAGES[last] : undefined) ??
+          issue.message;
         return this.add({ path, message });
       }
       case 'invalid_type': {
@@ -123,8 +136,13 @@ class IssueTranslator {
           });
         }
         const custom = issue.message.startsWith('Invalid input') ? undefined : issue.message;
-        return this.add({ path, message: custom ?? `expected ${issue.expected}, got ${describeType(value)}` });
+        return this.add({
+          path,
+          message: custom ?? `expected ${issue.expected}, got ${describeType(value)}`,
+        });
       }
+      case 'invalid_key':
+        return this.add({ path, at: 'key', message: issue.issues[0]?.message ?? issue.message });
       default:
         return this.add({ path, message: issue.message });
     }
@@ -132,13 +150,25 @@ class IssueTranslator {
 }
 
 /** Parses and validates one definition. Pure: the caller reads the file. */
-export function parseWorkflowDefinition(text: string, file: string, options: ParseOptions = {}): ParsedDefinitionFile {
+export function parseWorkflowDefinition(
+  text: string,
+  file: string,
+  options: ParseOptions = {},
+): ParsedDefinitionFile {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: true,
+    uniqueKeys: true,
+    logLevel: 'error',
+  });
   if (document.errors.length > 0) {
     const errors = document.errors.map((error) => {
       const [start] = error.linePos ?? [{ line: 1, col: 1 }];
-      const message = error.message.split('\n')[0] ?? error.message;
+      const message = (error.message.split('\n')[0] ?? error.message).replace(
+        / at line \d+, column \d+:?$/,
+        '',
+      );
       return { file, line: start.line, column: start.col, path: '', message: `YAML syntax: ${message}` };
     });
     return { file, errors, calls: [] };
@@ -147,7 +177,10 @@ export function parseWorkflowDefinition(text: string, file: string, options: Par
   const raw: unknown = document.toJS({ maxAliasCount: 100 });
   const translator = new IssueTranslator(file, raw, sourceMap);
   if (!isRecord(raw)) {
-    translator.add({ path: [], message: 'a workflow definition must be a YAML mapping (name:, version:, steps: …)' });
+    translator.add({
+      path: [],
+      message: 'a workflow definition must be a YAML mapping (name:, version:, steps: …)',
+    });
     return { file, errors: translator.errors, calls: [] };
   }
 
@@ -155,7 +188,11 @@ export function parseWorkflowDefinition(text: string, file: string, options: Par
   if (!parsed.success) parsed.error.issues.forEach((issue) => translator.fromZod(issue));
   const { issues, calls } = checkDefinition(raw, options);
   issues.forEach((issue) => translator.add(issue));
-  if (options.expectedName !== undefined && typeof raw.name === 'string' && raw.name !== options.expectedName) {
+  if (
+    options.expectedName !== undefined &&
+    typeof raw.name === 'string' &&
+    raw.name !== options.expectedName
+  ) {
     translator.add({
       path: ['name'],
       message: `name "${raw.name}" does not match the file name (expected "${options.expectedName}")`,
@@ -172,7 +209,9 @@ export function parseWorkflowDefinition(text: string, file: string, options: Par
   }
   const definition: WorkflowDefinition = {
     ...parsed.data,
-    steps: parsed.data.steps.map((step) => (step.kind === 'approval' ? { ...step, event: step.event ?? step.id } : step)),
+    steps: parsed.data.steps.map((step) =>
+      step.kind === 'approval' ? { ...step, event: step.event ?? step.id } : step,
+    ),
   };
   return { file, definition, errors: [], calls: locatedCalls };
 }

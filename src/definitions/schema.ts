@@ -20,10 +20,40 @@ export const DEFAULT_MAX_TURNS = 10;
 export const DEFAULT_MAP_CONCURRENCY = 4;
 export const DEFAULT_ITEM_VARIABLE = 'item';
 
+/** Words CEL reserves: as step ids they could not be read back as `steps.<id>`. */
+const CEL_RESERVED_WORDS = new Set([
+  'as',
+  'break',
+  'const',
+  'continue',
+  'else',
+  'false',
+  'for',
+  'function',
+  'if',
+  'import',
+  'in',
+  'let',
+  'loop',
+  'namespace',
+  'null',
+  'package',
+  'return',
+  'true',
+  'var',
+  'void',
+  'while',
+]);
+
 const StepId = z
   .string()
-  .regex(STEP_ID_PATTERN, { error: 'must start with a lowercase letter and use only letters, digits and _' });
-const WorkflowName = z.string().regex(WORKFLOW_NAME_PATTERN, { error: 'must be kebab-case, e.g. research-report' });
+  .regex(STEP_ID_PATTERN, { error: 'must start with a lowercase letter and use only letters, digits and _' })
+  .refine((id) => !CEL_RESERVED_WORDS.has(id), {
+    error: 'is a reserved word in expressions; pick another name',
+  });
+const WorkflowName = z
+  .string()
+  .regex(WORKFLOW_NAME_PATTERN, { error: 'must be kebab-case, e.g. research-report' });
 const RoleName = z.string().regex(ROLE_NAME_PATTERN, { error: 'must be a role name such as planner' });
 /** Text with `{{ expr }}` placeholders. */
 const Template = z.string();
@@ -31,7 +61,8 @@ const Template = z.string();
 const Expression = z.string().min(1, { error: 'must not be empty' });
 /** Any JSON Schema object; checked against the 2020-12 meta-schema by `checkDefinition`. */
 const JsonSchema = z.record(z.string(), z.json());
-const positiveInt = (what: string) => z.int({ error: `${what} must be a whole number` }).min(1, { error: `${what} must be at least 1` });
+const positiveInt = (what: string) =>
+  z.int({ error: `${what} must be a whole number` }).min(1, { error: `${what} must be at least 1` });
 
 const Duration = z.string().refine((text) => (parseIsoDuration(text) ?? 0) > 0, {
   error: 'must be a positive ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. PT30M or P1D',
@@ -181,4 +212,10 @@ export const ALLOWED_KEYS = {
 /** The approval event name, defaulting to the step id. */
 export function approvalEventName(step: ApprovalStep): string {
   return step.event ?? step.id;
+}
+
+/** The run's result as one expression: `output: report` means `steps.report.output`. */
+export function outputExpressionOf(definition: WorkflowDefinition): string {
+  const output = definition.output.trim();
+  return definition.steps.some((step) => step.id === output) ? `steps.${output}.output` : definition.output;
 }

@@ -18,8 +18,7 @@ export interface Located {
 function pairFor(node: unknown, key: PathSegment): Pair<Node, Node | null> | undefined {
   if (!isMap(node)) return undefined;
   return node.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === String(key)) as
-    | Pair<Node, Node | null>
-    | undefined;
+    Pair<Node, Node | null> | undefined;
 }
 
 const PROBE_LENGTH = 24;
@@ -76,10 +75,14 @@ export class SourceMap {
     const [start = 0, end = 0] = node.range ?? [];
     const source = this.text.slice(start, end);
     const lineEnd = value.indexOf('\n', offset);
-    const probe = value.slice(offset, Math.min(offset + PROBE_LENGTH, lineEnd === -1 ? value.length : lineEnd));
+    const probe = value.slice(
+      offset,
+      Math.min(offset + PROBE_LENGTH, lineEnd === -1 ? value.length : lineEnd),
+    );
     if (probe === '') return undefined;
     let occurrence = 0;
-    for (let at = value.indexOf(probe); at !== -1 && at < offset; at = value.indexOf(probe, at + 1)) occurrence++;
+    for (let at = value.indexOf(probe); at !== -1 && at < offset; at = value.indexOf(probe, at + 1))
+      occurrence++;
     let found = -1;
     for (let i = 0; i <= occurrence; i++) {
       found = source.indexOf(probe, found + 1);

@@ -19,7 +19,11 @@ export interface WorkflowSet {
 export type WorkflowSetOptions = Omit<ParseOptions, 'expectedName'>;
 
 /** The chain `from → … → from` through `workflow` steps, if calling `to` from `from` closes one. */
-function cycleThrough(graph: ReadonlyMap<string, readonly string[]>, from: string, to: string): string[] | undefined {
+function cycleThrough(
+  graph: ReadonlyMap<string, readonly string[]>,
+  from: string,
+  to: string,
+): string[] | undefined {
   const visit = (node: string, trail: string[], seen: Set<string>): string[] | undefined => {
     if (node === from) return trail;
     if (seen.has(node)) return undefined;
@@ -34,29 +38,43 @@ function cycleThrough(graph: ReadonlyMap<string, readonly string[]>, from: strin
 }
 
 export function checkWorkflowCalls(files: ReadonlyMap<string, ParsedDefinitionFile>): DefinitionError[] {
-  const graph = new Map([...files].map(([name, parsed]) => [name, parsed.calls.map((call) => call.workflow)]));
+  const graph = new Map(
+    [...files].map(([name, parsed]) => [name, parsed.calls.map((call) => call.workflow)]),
+  );
   const known = [...files.keys()].sort().join(', ');
   const errors: DefinitionError[] = [];
   for (const [name, parsed] of files) {
     for (const call of parsed.calls) {
-      const at = { file: parsed.file, line: call.position.line, column: call.position.column, path: call.path };
+      const at = {
+        file: parsed.file,
+        line: call.position.line,
+        column: call.position.column,
+        path: call.path,
+      };
       if (!files.has(call.workflow)) {
         errors.push({ ...at, message: `unknown workflow "${call.workflow}" (known: ${known})` });
         continue;
       }
       const cycle = cycleThrough(graph, name, call.workflow);
-      if (cycle) errors.push({ ...at, message: `calling "${call.workflow}" creates a cycle: ${cycle.join(' → ')}` });
+      if (cycle)
+        errors.push({ ...at, message: `calling "${call.workflow}" creates a cycle: ${cycle.join(' → ')}` });
     }
   }
   return errors;
 }
 
 /** Parses every source, then checks them against each other. Pure: the caller reads the files. */
-export function parseWorkflowSources(sources: readonly WorkflowSource[], options: WorkflowSetOptions = {}): WorkflowSet {
+export function parseWorkflowSources(
+  sources: readonly WorkflowSource[],
+  options: WorkflowSetOptions = {},
+): WorkflowSet {
   const files = new Map<string, ParsedDefinitionFile>();
   const errors: DefinitionError[] = [];
   for (const source of sources) {
-    const parsed = parseWorkflowDefinition(source.text, source.file, { ...options, expectedName: source.name });
+    const parsed = parseWorkflowDefinition(source.text, source.file, {
+      ...options,
+      expectedName: source.name,
+    });
     const clash = files.get(source.name);
     if (clash) {
       errors.push({

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from './prices.js';
 import { parseRoles, type RoleConfig } from './roles.js';
@@ -12,8 +11,7 @@ export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export type StructuredOutputMode = 'native' | 'tool';
 
 export type ProviderAuth =
-  | { readonly type: 'api-key'; readonly apiKey: Secret }
-  | { readonly type: 'entra'; readonly scope: string };
+  { readonly type: 'api-key'; readonly apiKey: Secret } | { readonly type: 'entra'; readonly scope: string };
 
 export type ProviderSettings =
   | {
@@ -83,7 +81,9 @@ function readFoundry(env: EnvReader): ProviderSettings | undefined {
   const baseURL = env.url('FOUNDRY_BASE_URL');
   if (!resource && !env.text('FOUNDRY_BASE_URL')) {
     if (env.text('FOUNDRY_API_KEY') || env.flag('FOUNDRY_USE_ENTRA')) {
-      env.problems.push('Foundry credentials are set but FOUNDRY_RESOURCE is not; set it to the resource name, e.g. "myres"');
+      env.problems.push(
+        'Foundry credentials are set but FOUNDRY_RESOURCE is not; set it to the resource name, e.g. "myres"',
+      );
     }
     return undefined;
   }
@@ -95,7 +95,13 @@ function readFoundry(env: EnvReader): ProviderSettings | undefined {
       `FOUNDRY_RESOURCE is the bare resource name, e.g. "myres" for https://myres.services.ai.azure.com (got ${JSON.stringify(resource)})`,
     );
   }
-  const auth = keyOrEntra(env, 'FOUNDRY_API_KEY', 'FOUNDRY_USE_ENTRA', 'FOUNDRY_ENTRA_SCOPE', FOUNDRY_ENTRA_SCOPE);
+  const auth = keyOrEntra(
+    env,
+    'FOUNDRY_API_KEY',
+    'FOUNDRY_USE_ENTRA',
+    'FOUNDRY_ENTRA_SCOPE',
+    FOUNDRY_ENTRA_SCOPE,
+  );
   const structuredOutput = env.choice('FOUNDRY_STRUCTURED_OUTPUT', ['tool', 'native'] as const, 'tool');
   if (!auth || (!resource && !baseURL)) return undefined;
   return {
@@ -183,7 +189,11 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const providers: Partial<Record<ProviderKind, ProviderSettings>> = {};
   for (const settings of configured) providers[settings.kind] = settings;
 
-  const { roles, unavailableRoles } = parseRoles(env, new Set(Object.keys(providers) as ProviderKind[]), offline);
+  const { roles, unavailableRoles } = parseRoles(
+    env,
+    new Set(Object.keys(providers) as ProviderKind[]),
+    offline,
+  );
   const { prices, problems: priceProblems } = parsePriceOverrides(env.text('MODEL_PRICES_JSON'));
   env.problems.push(...priceProblems);
   const timeoutSeconds = env.integer('MODEL_TIMEOUT_SECONDS', 1, 540, 120);
@@ -202,6 +212,23 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
     maxRetries,
     defaultMaxTokens,
   };
+}
+
+/** One secret-free line per role for the startup log; offline mode is announced first, loudly. */
+export function describeModelConfig(config: ModelConfig): string {
+  const routes = Object.entries(config.roles)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([role, { route, fallback }]) => {
+      const chain = fallback.map((entry) => ` → ${entry.provider}:${entry.deployment}`).join('');
+      return `  ${role}: ${route.provider}:${route.deployment}${chain}`;
+    });
+  const unavailable = Object.entries(config.unavailableRoles).map(
+    ([role, reason]) => `  ${role}: unavailable (${reason})`,
+  );
+  const head = config.offline
+    ? `MODELS ARE OFFLINE: ${config.offlineReason ?? ''}. Answers come from the deterministic stand-in and are marked [offline].`
+    : 'Model roles:';
+  return [head, ...routes, ...unavailable].join('\n');
 }
 
 let cached: ModelConfig | undefined;

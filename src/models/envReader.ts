@@ -43,7 +43,9 @@ export class EnvReader {
     if (value === undefined) return undefined;
     const parsed = z.url({ protocol: /^https?$/ }).safeParse(value);
     if (parsed.success) return value;
-    this.problems.push(`${name} must be an http(s) URL, e.g. https://myres.openai.azure.com (got ${JSON.stringify(value)})`);
+    this.problems.push(
+      `${name} must be an http(s) URL, e.g. https://myres.openai.azure.com (got ${JSON.stringify(value.replace(/\/\/[^/@]*@/, '//[redacted]@'))})`,
+    );
     return undefined;
   }
 
@@ -56,4 +58,3 @@ export class EnvReader {
     return fallback;
   }
 }
-

@@ -1,4 +1,10 @@
-import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import {
+  AnthropicError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import type { FailureKind } from '../shared/modelTypes.js';
 import { redactSecrets, type Secret } from './secret.js';
@@ -63,7 +69,9 @@ export function classifyStatus(status: number): Pick<ClassifiedFailure, 'kind' |
     case 529:
       return { kind: 'overloaded', retryable: true };
     default:
-      return status >= 500 ? { kind: 'server_error', retryable: true } : { kind: 'bad_request', retryable: false };
+      return status >= 500
+        ? { kind: 'server_error', retryable: true }
+        : { kind: 'bad_request', retryable: false };
   }
 }
 
@@ -89,7 +97,7 @@ export function parseRetryAfter(headers: HeaderSource, nowMs: number): number | 
 
 function causeChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let current = error; current !== undefined && chain.length < 8; ) {
+  for (let current = error; current !== undefined && chain.length < 8;) {
     chain.push(current);
     current = current instanceof Error ? current.cause : undefined;
   }
@@ -126,12 +134,20 @@ export function classifyModelError(
     return { kind: 'invalid_output', retryable: false, message: clean(error.message) };
   }
   if (error instanceof ModelResponseError || error instanceof SyntaxError) {
-    return { kind: 'server_error', retryable: true, message: clean(`Malformed response body: ${error.message}`) };
+    return {
+      kind: 'server_error',
+      retryable: true,
+      message: clean(`Malformed response body: ${error.message}`),
+    };
   }
   if (isTimeout(error)) return { kind: 'timeout', retryable: true, message: 'The model request timed out' };
   if (isConnection(error)) {
     const detail = chain.slice(1).find((link): link is Error => link instanceof Error)?.message;
-    return { kind: 'network', retryable: true, message: clean(`Connection error${detail ? `: ${detail}` : ''}`) };
+    return {
+      kind: 'network',
+      retryable: true,
+      message: clean(`Connection error${detail ? `: ${detail}` : ''}`),
+    };
   }
   if (isApiError(error) && typeof error.status === 'number') {
     const { kind, retryable } = classifyStatus(error.status);
@@ -145,6 +161,6 @@ export function classifyModelError(
       message: clean(error.message),
     };
   }
-  if (isSdkError(error)) return { kind: 'bad_request', retryable: false, message: clean((error as Error).message) };
+  if (isSdkError(error)) return { kind: 'bad_request', retryable: false, message: clean(error.message) };
   throw error;
 }

@@ -106,12 +106,16 @@ export function parseRoles(
     .keys()
     .flatMap((key) => {
       const match = ROLE_VAR.exec(key);
-      return match?.[1] && !match[1].endsWith(FALLBACK_SUFFIX) ? [[key, match[1].toLowerCase()] as const] : [];
+      return match?.[1] && !match[1].endsWith(FALLBACK_SUFFIX)
+        ? [[key, match[1].toLowerCase()] as const]
+        : [];
     })
     .sort(([a], [b]) => a.localeCompare(b));
   for (const [setting, role] of explicitRoles) {
     if (!RoleName.safeParse(role).success) {
-      env.problems.push(`${setting}: role names are up to 40 letters, digits and "_", starting with a letter`);
+      env.problems.push(
+        `${setting}: role names are up to 40 letters, digits and "_", starting with a letter`,
+      );
       continue;
     }
     const route = parseRoute(env, setting, env.text(setting) ?? '', available, offline);
@@ -147,7 +151,9 @@ export function parseRoles(
   }
   for (const key of env.keys()) {
     const match = ROLE_VAR.exec(key);
-    const role = match?.[1]?.endsWith(FALLBACK_SUFFIX) ? match[1].slice(0, -FALLBACK_SUFFIX.length) : undefined;
+    const role = match?.[1]?.endsWith(FALLBACK_SUFFIX)
+      ? match[1].slice(0, -FALLBACK_SUFFIX.length)
+      : undefined;
     if (role && !primaries.has(role.toLowerCase()) && !(role.toLowerCase() in unavailableRoles)) {
       env.problems.push(`${key} is set but role "${role.toLowerCase()}" is not; set ${roleVar(role)} too`);
     }

@@ -2,7 +2,10 @@ import { ModelConfigError, type ModelConfig } from './config.js';
 import { roleVar, type ModelRoute } from './roles.js';
 
 /** The deployments a role may use, in order: its own, then its fallback chain. */
-export function routeChain(config: Pick<ModelConfig, 'roles' | 'unavailableRoles'>, role: string): ModelRoute[] {
+export function routeChain(
+  config: Pick<ModelConfig, 'roles' | 'unavailableRoles'>,
+  role: string,
+): ModelRoute[] {
   const unavailable = config.unavailableRoles[role];
   if (unavailable !== undefined) throw new ModelConfigError([unavailable]);
   const roleConfig = config.roles[role];

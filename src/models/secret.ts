@@ -46,7 +46,7 @@ export function redactSecrets(text: string, secrets: readonly Secret[] = []): st
     if (value.length >= 4) redacted = redacted.split(value).join(REDACTED);
   }
   for (const pattern of CREDENTIAL_PATTERNS) {
-    redacted = redacted.replace(pattern, (match, prefix: unknown) =>
+    redacted = redacted.replace(pattern, (_match, prefix: unknown) =>
       typeof prefix === 'string' && /[:=]/.test(prefix) ? `${prefix}${REDACTED}` : REDACTED,
     );
   }

@@ -1,9 +1,9 @@
+import { OFFLINE_PREFIX } from './constants.js';
 import { seededRandom, seedFrom } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
 import { valueFromSchema } from './schemaValue.js';
-import type { ModelReply } from './wire.js';
+import type { RenderableReply } from './wire.js';
 
-export const OFFLINE_PREFIX = '[offline]';
 const SUMMARY_WORDS = 40;
 
 function summarize(text: string): string {
@@ -23,7 +23,7 @@ function toolInput(schema: JsonObject, random: () => number): JsonObject {
  * to the forced tool or (before any tool result) the first offered tool, otherwise a marked summary of the
  * last user message. `seed` is a hash of the request, so identical requests get identical answers.
  */
-export function offlineReply(view: RequestView, seed: string): ModelReply {
+export function offlineReply(view: RequestView, seed: string): RenderableReply {
   const random = seededRandom(seedFrom(seed));
   if (view.outputSchema) return { kind: 'structured', value: valueFromSchema(view.outputSchema, random) };
   const choice = view.toolChoice;

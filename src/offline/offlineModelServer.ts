@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { OFFLINE_HEADER } from './constants.js';
 import { offlineReply } from './offlineModel.js';
 import { shortHash } from './prng.js';
-import { viewRequest, type Protocol, type RequestView } from './requestView.js';
+import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
 
-export { OFFLINE_PREFIX } from './offlineModel.js';
+export { OFFLINE_HEADER, OFFLINE_PREFIX } from './constants.js';
 export type { ModelReply, WireUsage } from './wire.js';
 export type { Protocol, RequestView } from './requestView.js';
 
-/** Response header on every answer the deterministic stand-in made up (not on scripted replies). */
-export const OFFLINE_HEADER = 'x-offline-model';
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const SECRET_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
 
@@ -47,7 +46,9 @@ export interface RecordedModelRequest {
 }
 
 /** Decides the answer to a request; `undefined` means "answer like the offline model". */
-export type ModelScript = (request: RecordedModelRequest) => ModelReply | undefined | Promise<ModelReply | undefined>;
+export type ModelScript = (
+  request: RecordedModelRequest,
+) => ModelReply | undefined | Promise<ModelReply | undefined>;
 
 export interface OfflineModelServerOptions {
   /** 0 (default) picks a free port. */
@@ -112,7 +113,9 @@ function parseJson(text: string): unknown {
  * enough for the real SDK clients. Without a script every answer is the deterministic stand-in's; with one,
  * the script decides (tests use this through test/support/scriptedModel.ts).
  */
-export async function startOfflineModelServer(options: OfflineModelServerOptions = {}): Promise<OfflineModelServer> {
+export async function startOfflineModelServer(
+  options: OfflineModelServerOptions = {},
+): Promise<OfflineModelServer> {
   const requests: RecordedModelRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -144,7 +147,9 @@ export async function startOfflineModelServer(options: OfflineModelServerOptions
     const parsed = protocol && body !== undefined ? viewRequest(protocol, body) : undefined;
     const headers = Object.fromEntries(
       Object.entries(request.headers).flatMap(([name, value]) =>
-        value === undefined ? [] : [[name, (SECRET_HEADERS as readonly string[]).includes(name) ? '[redacted]' : String(value)]],
+        value === undefined
+          ? []
+          : [[name, (SECRET_HEADERS as readonly string[]).includes(name) ? '[redacted]' : String(value)]],
       ),
     );
     const recorded: RecordedModelRequest = {
@@ -162,24 +167,35 @@ export async function startOfflineModelServer(options: OfflineModelServerOptions
     const seed = `${protocol ?? 'none'}:${bodyText}`;
     const requestId = { 'request-id': `req_offline_${shortHash(`${seed}:${recorded.index}`)}` };
     const fail = (status: number, message: string) =>
-      send(response, { status, headers: { 'content-type': 'application/json' }, body: errorBody(protocol ?? 'openai', status, message) }, requestId);
+      send(
+        response,
+        {
+          status,
+          headers: { 'content-type': 'application/json' },
+          body: errorBody(protocol ?? 'openai', status, message),
+        },
+        requestId,
+      );
 
     const scripted = await options.script?.(recorded);
     if (scripted?.delayMs) await wait(scripted.delayMs, response);
     if (scripted && scripted.kind !== 'offline') {
-      const view = recorded.view ?? { protocol: protocol ?? 'openai', model: 'unknown', system: '', lastUserText: '', hasToolResult: false, tools: [], toolChoice: 'auto', outputSchema: undefined, promptChars: bodyText.length };
+      const view = recorded.view ?? emptyView(protocol ?? 'openai', bodyText.length);
       send(response, renderReply(view, scripted, seed), requestId);
       return;
     }
     if (!protocol || request.method !== 'POST') {
-      fail(404, `The offline model serves POST /v1/messages and /v1/chat/completions, not ${request.method} ${path}`);
+      fail(
+        404,
+        `The offline model serves POST /v1/messages and /v1/chat/completions, not ${request.method} ${path}`,
+      );
       return;
     }
     if (!parsed?.ok) {
       fail(400, body === undefined ? 'The request body is not JSON' : (parsed?.problem ?? 'invalid request'));
       return;
     }
-    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed) as Exclude<ModelReply, { kind: 'offline' }>, seed), {
+    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed), {
       ...requestId,
       [OFFLINE_HEADER]: 'true',
     });
@@ -188,7 +204,15 @@ export async function startOfflineModelServer(options: OfflineModelServerOptions
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      send(response, { status: 500, headers: { 'content-type': 'application/json' }, body: errorBody('openai', 500, `offline model server: ${message}`) }, {});
+      send(
+        response,
+        {
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+          body: errorBody('openai', 500, `offline model server: ${message}`),
+        },
+        {},
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -27,24 +27,48 @@ const AnthropicRequest = z.looseObject({
   max_tokens: z.number().int().positive(),
   system: z.union([z.string(), z.array(AnthropicText.loose())]).optional(),
   messages: z
-    .array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(AnthropicBlock)]) }))
+    .array(
+      z.looseObject({
+        role: z.enum(['user', 'assistant']),
+        content: z.union([z.string(), z.array(AnthropicBlock)]),
+      }),
+    )
     .min(1),
   tools: z.array(z.looseObject({ name: z.string(), input_schema: Json.optional() })).optional(),
-  tool_choice: z.looseObject({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional() }).optional(),
+  tool_choice: z
+    .looseObject({ type: z.enum(['auto', 'any', 'tool', 'none']), name: z.string().optional() })
+    .optional(),
   output_config: z.looseObject({ format: z.looseObject({ schema: Json }).nullish() }).optional(),
 });
 
-const OpenAIContent = z.union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() })), z.null()]);
+const OpenAIContent = z.union([
+  z.string(),
+  z.array(z.looseObject({ type: z.string(), text: z.string().optional() })),
+  z.null(),
+]);
 const OpenAIRequest = z.looseObject({
   model: z.string().min(1),
   messages: z
-    .array(z.looseObject({ role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']), content: OpenAIContent.optional() }))
+    .array(
+      z.looseObject({
+        role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+        content: OpenAIContent.optional(),
+      }),
+    )
     .min(1),
   tools: z
-    .array(z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string(), parameters: Json.optional() }) }))
+    .array(
+      z.looseObject({
+        type: z.literal('function'),
+        function: z.looseObject({ name: z.string(), parameters: Json.optional() }),
+      }),
+    )
     .optional(),
   tool_choice: z
-    .union([z.enum(['auto', 'none', 'required']), z.looseObject({ function: z.looseObject({ name: z.string() }) })])
+    .union([
+      z.enum(['auto', 'none', 'required']),
+      z.looseObject({ function: z.looseObject({ name: z.string() }) }),
+    ])
     .optional(),
   response_format: z
     .looseObject({ type: z.string(), json_schema: z.looseObject({ schema: Json.optional() }).optional() })
@@ -55,7 +79,7 @@ function blockText(block: z.infer<typeof AnthropicBlock>): string {
   if (typeof block.text === 'string') return block.text;
   if (typeof block.content === 'string') return block.content;
   if (Array.isArray(block.content)) {
-    return block.content.map((part: unknown) => (AnthropicText.safeParse(part).data?.text ?? '')).join('\n');
+    return block.content.map((part: unknown) => AnthropicText.safeParse(part).data?.text ?? '').join('\n');
   }
   return '';
 }
@@ -66,10 +90,13 @@ function openAIText(content: z.infer<typeof OpenAIContent> | undefined): string 
 }
 
 function viewAnthropic(body: z.infer<typeof AnthropicRequest>): RequestView {
-  const system = typeof body.system === 'string' ? body.system : (body.system ?? []).map((b) => b.text).join('\n');
+  const system =
+    typeof body.system === 'string' ? body.system : (body.system ?? []).map((b) => b.text).join('\n');
   const lastUser = body.messages.filter((m) => m.role === 'user').at(-1);
   const lastUserText =
-    typeof lastUser?.content === 'string' ? lastUser.content : (lastUser?.content ?? []).map(blockText).join('\n');
+    typeof lastUser?.content === 'string'
+      ? lastUser.content
+      : (lastUser?.content ?? []).map(blockText).join('\n');
   const hasToolResult = body.messages.some(
     (m) => Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'),
   );
@@ -83,7 +110,8 @@ function viewAnthropic(body: z.infer<typeof AnthropicRequest>): RequestView {
     tools: (body.tools ?? []).map((t) => ({ name: t.name, inputSchema: t.input_schema ?? {} })),
     toolChoice: !choice ? 'auto' : choice.type === 'tool' ? { name: choice.name ?? '' } : choice.type,
     outputSchema: body.output_config?.format?.schema,
-    promptChars: system.length + JSON.stringify(body.messages).length + JSON.stringify(body.tools ?? []).length,
+    promptChars:
+      system.length + JSON.stringify(body.messages).length + JSON.stringify(body.tools ?? []).length,
   };
 }
 
@@ -94,14 +122,18 @@ function viewOpenAI(body: z.infer<typeof OpenAIRequest>): RequestView {
     .join('\n');
   const lastUser = body.messages.filter((m) => m.role === 'user' || m.role === 'tool').at(-1);
   const choice = body.tool_choice;
-  const schema = body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
+  const schema =
+    body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
   return {
     protocol: 'openai',
     model: body.model,
     system,
     lastUserText: openAIText(lastUser?.content),
     hasToolResult: body.messages.some((m) => m.role === 'tool'),
-    tools: (body.tools ?? []).map((t) => ({ name: t.function.name, inputSchema: t.function.parameters ?? {} })),
+    tools: (body.tools ?? []).map((t) => ({
+      name: t.function.name,
+      inputSchema: t.function.parameters ?? {},
+    })),
     toolChoice:
       choice === undefined || choice === 'auto'
         ? 'auto'
@@ -123,7 +155,10 @@ export function viewRequest(
   const parsed = protocol === 'anthropic' ? AnthropicRequest.safeParse(body) : OpenAIRequest.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, problem: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid request'}` };
+    return {
+      ok: false,
+      problem: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid request'}`,
+    };
   }
   return {
     ok: true,
@@ -131,5 +166,20 @@ export function viewRequest(
       protocol === 'anthropic'
         ? viewAnthropic(parsed.data as z.infer<typeof AnthropicRequest>)
         : viewOpenAI(parsed.data as z.infer<typeof OpenAIRequest>),
+  };
+}
+
+/** The view of a request that is not a valid model request (scripted replies still need one to render). */
+export function emptyView(protocol: Protocol, promptChars: number): RequestView {
+  return {
+    protocol,
+    model: 'unknown',
+    system: '',
+    lastUserText: '',
+    hasToolResult: false,
+    tools: [],
+    toolChoice: 'auto',
+    outputSchema: undefined,
+    promptChars,
   };
 }

@@ -10,6 +10,7 @@ interface Generator {
 
 const isSchema = (value: unknown): value is Schema =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 const int = (g: Generator, min: number, max: number) => min + Math.floor(g.random() * (max - min + 1));
 const pick = <T>(g: Generator, items: readonly T[]): T => items[int(g, 0, items.length - 1)] as T;
@@ -31,11 +32,11 @@ function mergeAllOf(schema: Schema): Schema {
     (merged, part) => ({
       ...merged,
       ...part,
-      properties: { ...(isSchema(merged.properties) ? merged.properties : {}), ...(isSchema(part.properties) ? part.properties : {}) },
-      required: [
-        ...(Array.isArray(merged.required) ? merged.required : []),
-        ...(Array.isArray(part.required) ? part.required : []),
-      ],
+      properties: {
+        ...(isSchema(merged.properties) ? merged.properties : {}),
+        ...(isSchema(part.properties) ? part.properties : {}),
+      },
+      required: [...list(merged.required), ...list(part.required)],
     }),
     { ...schema, allOf: undefined },
   );
@@ -99,7 +100,8 @@ function numberValue(g: Generator, schema: Schema, integer: boolean): number {
   const exclusiveMin = num(schema.exclusiveMinimum);
   const exclusiveMax = num(schema.exclusiveMaximum);
   let min = num(schema.minimum) ?? (exclusiveMin !== undefined ? exclusiveMin + (integer ? 1 : 1e-6) : 0);
-  let max = num(schema.maximum) ?? (exclusiveMax !== undefined ? exclusiveMax - (integer ? 1 : 1e-6) : min + 100);
+  let max =
+    num(schema.maximum) ?? (exclusiveMax !== undefined ? exclusiveMax - (integer ? 1 : 1e-6) : min + 100);
   if (max < min) max = min;
   const step = num(schema.multipleOf);
   if (step !== undefined && step > 0) {
@@ -117,12 +119,14 @@ function numberValue(g: Generator, schema: Schema, integer: boolean): number {
 function arrayValue(g: Generator, schema: Schema, label: string, depth: number): unknown[] {
   const min = num(schema.minItems) ?? 0;
   const max = num(schema.maxItems) ?? Math.max(min, 3);
-  const count = depth >= MAX_DEPTH ? min : int(g, Math.min(Math.max(min, 1), max), Math.min(max, Math.max(min, 3)));
+  const count =
+    depth >= MAX_DEPTH ? min : int(g, Math.min(Math.max(min, 1), max), Math.min(max, Math.max(min, 3)));
   const items = isSchema(schema.items) ? schema.items : {};
   const values: unknown[] = [];
   for (let index = 0, tries = 0; values.length < count && tries < count * 10; tries++, index++) {
     const value = valueFor(g, items, `${label} item ${index + 1}`, depth + 1);
-    if (schema.uniqueItems === true && values.some((seen) => JSON.stringify(seen) === JSON.stringify(value))) continue;
+    if (schema.uniqueItems === true && values.some((seen) => JSON.stringify(seen) === JSON.stringify(value)))
+      continue;
     values.push(value);
   }
   return values;
@@ -153,7 +157,12 @@ function valueFor(g: Generator, input: Schema, label: string, depth: number): un
   const options = [schema.anyOf, schema.oneOf].find(Array.isArray)?.filter(isSchema);
   if (options && options.length > 0) {
     const usable = options.filter((option) => option.type !== 'null');
-    return valueFor(g, { ...schema, anyOf: undefined, oneOf: undefined, ...pick(g, usable.length > 0 ? usable : options) }, label, depth);
+    return valueFor(
+      g,
+      { ...schema, anyOf: undefined, oneOf: undefined, ...pick(g, usable.length > 0 ? usable : options) },
+      label,
+      depth,
+    );
   }
   switch (schemaType(schema)) {
     case 'object':

@@ -55,7 +55,8 @@ export interface WireResponse {
   readonly body: string;
 }
 
-type Rendered = Exclude<ModelReply, { kind: 'offline' }>;
+/** A reply the server can put on the wire as is (the `offline` kind is first turned into one of these). */
+export type RenderableReply = Exclude<ModelReply, { kind: 'offline' }>;
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
@@ -71,7 +72,11 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-function usageFor(view: RequestView, outputChars: number, usage: Partial<WireUsage> | undefined): Required<WireUsage> {
+function usageFor(
+  view: RequestView,
+  outputChars: number,
+  usage: Partial<WireUsage> | undefined,
+): Required<WireUsage> {
   return {
     inputTokens: usage?.inputTokens ?? tokens(view.promptChars),
     outputTokens: usage?.outputTokens ?? tokens(outputChars),
@@ -87,7 +92,11 @@ function anthropicStructuredTool(view: RequestView): string | undefined {
   return view.toolChoice === 'any' ? view.tools.at(-1)?.name : undefined;
 }
 
-function anthropicBody(view: RequestView, reply: Extract<Rendered, { kind: 'text' | 'tool_use' | 'structured' }>, seed: string) {
+function anthropicBody(
+  view: RequestView,
+  reply: Extract<RenderableReply, { kind: 'text' | 'tool_use' | 'structured' }>,
+  seed: string,
+) {
   const id = shortHash(`${seed}:id`, 24);
   let content: JsonObject[];
   let stopReason: string;
@@ -97,8 +106,10 @@ function anthropicBody(view: RequestView, reply: Extract<Rendered, { kind: 'text
   } else if (reply.kind === 'tool_use' || anthropicStructuredTool(view)) {
     const name = reply.kind === 'tool_use' ? reply.name : (anthropicStructuredTool(view) ?? '');
     const input = reply.kind === 'tool_use' ? reply.input : reply.value;
-    const lead = reply.kind === 'tool_use' && reply.text ? [{ type: 'text', text: reply.text, citations: null }] : [];
-    const toolId = reply.kind === 'tool_use' && reply.id ? reply.id : `toolu_offline_${shortHash(`${seed}:tool`, 20)}`;
+    const lead =
+      reply.kind === 'tool_use' && reply.text ? [{ type: 'text', text: reply.text, citations: null }] : [];
+    const toolId =
+      reply.kind === 'tool_use' && reply.id ? reply.id : `toolu_offline_${shortHash(`${seed}:tool`, 20)}`;
     content = [...lead, { type: 'tool_use', id: toolId, name, input }];
     stopReason = 'tool_use';
   } else {
@@ -132,7 +143,11 @@ function anthropicBody(view: RequestView, reply: Extract<Rendered, { kind: 'text
   };
 }
 
-function openAIBody(view: RequestView, reply: Extract<Rendered, { kind: 'text' | 'tool_use' | 'structured' }>, seed: string) {
+function openAIBody(
+  view: RequestView,
+  reply: Extract<RenderableReply, { kind: 'text' | 'tool_use' | 'structured' }>,
+  seed: string,
+) {
   const message: JsonObject = { role: 'assistant', content: null, refusal: null, annotations: [] };
   let finishReason = 'stop';
   if (reply.kind === 'text') {
@@ -174,13 +189,23 @@ function openAIBody(view: RequestView, reply: Extract<Rendered, { kind: 'text' |
 /** The error body each API sends, so the SDKs build their usual error classes. */
 export function errorBody(protocol: Protocol, status: number, message: string): string {
   if (protocol === 'anthropic') {
-    return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message } });
+    return JSON.stringify({
+      type: 'error',
+      error: { type: ANTHROPIC_ERROR_TYPES[status] ?? 'api_error', message },
+    });
   }
-  return JSON.stringify({ error: { message, type: status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null } });
+  return JSON.stringify({
+    error: {
+      message,
+      type: status >= 500 ? 'server_error' : 'invalid_request_error',
+      param: null,
+      code: null,
+    },
+  });
 }
 
 /** Renders a reply in the request's protocol; `seed` makes ids stable for identical requests. */
-export function renderReply(view: RequestView, reply: Rendered, seed: string): WireResponse {
+export function renderReply(view: RequestView, reply: RenderableReply, seed: string): WireResponse {
   switch (reply.kind) {
     case 'error': {
       const headers: Record<string, string> = { ...JSON_TYPE, ...reply.headers };
@@ -191,14 +216,23 @@ export function renderReply(view: RequestView, reply: Rendered, seed: string): W
     }
     case 'malformed':
       return reply.variant === 'missing-fields'
-        ? { status: 200, headers: { ...JSON_TYPE }, body: JSON.stringify({ id: 'malformed', type: 'message' }) }
-        : { status: 200, headers: { ...JSON_TYPE }, body: '{"id": "msg_truncated", "content": [{"type": "te' };
+        ? {
+            status: 200,
+            headers: { ...JSON_TYPE },
+            body: JSON.stringify({ id: 'malformed', type: 'message' }),
+          }
+        : {
+            status: 200,
+            headers: { ...JSON_TYPE },
+            body: '{"id": "msg_truncated", "content": [{"type": "te',
+          };
     case 'raw': {
       const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
       return { status: reply.status ?? 200, headers: { ...JSON_TYPE, ...reply.headers }, body };
     }
     default: {
-      const body = view.protocol === 'anthropic' ? anthropicBody(view, reply, seed) : openAIBody(view, reply, seed);
+      const body =
+        view.protocol === 'anthropic' ? anthropicBody(view, reply, seed) : openAIBody(view, reply, seed);
       return { status: 200, headers: { ...JSON_TYPE }, body: JSON.stringify(body) };
     }
   }

@@ -2,8 +2,12 @@
 export const Names = {
   orchestrators: {
     documentDigest: 'documentDigestOrchestrator',
+    runWorkflow: 'runWorkflow',
+    agentLoop: 'agentLoop',
   },
   activities: {
+    callModel: 'callModel',
+    saveArtifact: 'saveArtifact',
     summarizeParagraph: 'summarizeParagraph',
     composeDigest: 'composeDigest',
   },
@@ -20,3 +24,8 @@ export const Names = {
 export const WorkflowNames = {
   documentDigest: 'document-digest',
 } as const;
+
+/** Each tool is one activity, named after the tool so any registered tool can join an allow-list. */
+export function toolActivityName(toolName: string): string {
+  return `tool_${toolName}`;
+}

@@ -1,0 +1,205 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type {
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+  Tool,
+} from '@anthropic-ai/sdk/resources/messages';
+import { z } from 'zod';
+import { OFFLINE_HEADER } from '../offline/constants.js';
+import type { ContentBlock, ModelMessage, StopReason } from '../shared/modelTypes.js';
+import type { StructuredOutputMode } from './config.js';
+import { InvalidOutputError, ModelResponseError } from './errors.js';
+import {
+  parseJsonText,
+  STRUCTURED_OUTPUT_TOOL,
+  STRUCTURED_OUTPUT_TOOL_DESCRIPTION,
+  type ModelProvider,
+  type ProviderRequest,
+  type ProviderResponse,
+} from './provider.js';
+import type { Secret } from './secret.js';
+
+const CACHE_BREAKPOINT = { type: 'ephemeral' } as const;
+
+const WireMessage = z.object({
+  id: z.string(),
+  model: z.string(),
+  role: z.literal('assistant'),
+  content: z.array(z.looseObject({ type: z.string() })),
+  stop_reason: z.string().nullable(),
+  usage: z.object({
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
+    cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+  }),
+});
+const WireText = z.object({ type: z.literal('text'), text: z.string() });
+const WireToolUse = z.object({
+  type: z.literal('tool_use'),
+  id: z.string(),
+  name: z.string(),
+  input: z.record(z.string(), z.unknown()),
+});
+
+const STOP_REASONS: Readonly<Record<string, StopReason>> = {
+  end_turn: 'end_turn',
+  tool_use: 'tool_use',
+  max_tokens: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+  refusal: 'refusal',
+  pause_turn: 'pause_turn',
+  model_context_window_exceeded: 'context_window_exceeded',
+};
+
+function toWireMessage(message: ModelMessage): MessageParam {
+  // The API rejects empty text blocks, which an empty assistant turn normalizes to.
+  const nonEmpty = message.content.filter((block) => block.type !== 'text' || block.text.length > 0);
+  return {
+    role: message.role,
+    content: (nonEmpty.length > 0 ? nonEmpty : [{ type: 'text' as const, text: '(no content)' }]).map(
+      (block) => {
+        switch (block.type) {
+          case 'text':
+            return { type: 'text', text: block.text };
+          case 'tool_use':
+            return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+          case 'tool_result':
+            return {
+              type: 'tool_result',
+              tool_use_id: block.toolUseId,
+              content: block.content,
+              is_error: block.isError,
+            };
+        }
+      },
+    ),
+  };
+}
+
+export interface AnthropicProviderOptions {
+  readonly kind: 'foundry' | 'anthropic';
+  /** Anthropic or AnthropicFoundry; only `messages.create` is used (Foundry has no batches). */
+  readonly client: { readonly messages: Pick<Anthropic['messages'], 'create'> };
+  readonly structuredOutput: StructuredOutputMode;
+  /** True when the client points at the offline model server. */
+  readonly offline: boolean;
+  readonly secrets: readonly Secret[];
+}
+
+/**
+ * Claude through the Messages API (direct or on Foundry). Cache breakpoints go on the system prompt and the
+ * last tool, the stable prefix of an agent loop. Structured output is either native `output_config.format`
+ * or a forced `emit_output` tool call, which every Foundry hosting option supports.
+ */
+export function createAnthropicProvider(options: AnthropicProviderOptions): ModelProvider {
+  const { client, kind } = options;
+
+  // `temperature` is not sent: Messages API version 2026-10-21 (SDK 1.x) no longer has it.
+  function buildParams(request: ProviderRequest): MessageCreateParamsNonStreaming {
+    const useTool = request.outputSchema !== undefined && options.structuredOutput === 'tool';
+    if (useTool && request.tools?.some((tool) => tool.name === STRUCTURED_OUTPUT_TOOL)) {
+      throw new Error(`Tool name "${STRUCTURED_OUTPUT_TOOL}" is reserved for structured output`);
+    }
+    const tools: Tool[] = (request.tools ?? []).map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.inputSchema as Tool.InputSchema,
+    }));
+    if (useTool && request.outputSchema) {
+      tools.push({
+        name: STRUCTURED_OUTPUT_TOOL,
+        description: STRUCTURED_OUTPUT_TOOL_DESCRIPTION,
+        input_schema: request.outputSchema as Tool.InputSchema,
+      });
+    }
+    const lastTool = tools.at(-1);
+    if (lastTool) lastTool.cache_control = CACHE_BREAKPOINT;
+    return {
+      model: request.deployment,
+      max_tokens: request.maxTokens,
+      messages: request.messages.map(toWireMessage),
+      ...(request.system
+        ? { system: [{ type: 'text', text: request.system, cache_control: CACHE_BREAKPOINT }] }
+        : {}),
+      ...(tools.length > 0 ? { tools } : {}),
+      ...(useTool
+        ? {
+            tool_choice:
+              tools.length === 1
+                ? { type: 'tool', name: STRUCTURED_OUTPUT_TOOL, disable_parallel_tool_use: true }
+                : { type: 'any', disable_parallel_tool_use: true },
+          }
+        : {}),
+      ...(request.outputSchema && !useTool
+        ? { output_config: { format: { type: 'json_schema', schema: request.outputSchema } } }
+        : {}),
+    };
+  }
+
+  function normalize(raw: unknown, request: ProviderRequest, offline: boolean): ProviderResponse {
+    const parsed = WireMessage.safeParse(raw);
+    if (!parsed.success) {
+      throw new ModelResponseError(
+        `Messages API response is missing fields: ${parsed.error.issues[0]?.path.join('.') ?? ''}`,
+      );
+    }
+    const wire = parsed.data;
+    const content: ContentBlock[] = [];
+    let structured: { value: unknown } | undefined;
+    for (const block of wire.content) {
+      const text = WireText.safeParse(block);
+      if (text.success) content.push({ type: 'text', text: text.data.text });
+      const toolUse = WireToolUse.safeParse(block);
+      if (!toolUse.success) continue;
+      if (toolUse.data.name === STRUCTURED_OUTPUT_TOOL) structured = { value: toolUse.data.input };
+      else
+        content.push({
+          type: 'tool_use',
+          id: toolUse.data.id,
+          name: toolUse.data.name,
+          input: toolUse.data.input,
+        });
+    }
+    let stopReason = STOP_REASONS[wire.stop_reason ?? ''] ?? 'other';
+    if (structured) {
+      // The emit_output call is the answer, not a tool turn: keep it in the transcript as JSON text.
+      content.splice(0, content.length, { type: 'text', text: JSON.stringify(structured.value) });
+      stopReason = 'end_turn';
+    } else if (request.outputSchema && options.structuredOutput === 'native' && stopReason !== 'tool_use') {
+      const text = content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
+      const json = parseJsonText(text);
+      if (!json.ok)
+        throw new InvalidOutputError(
+          `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
+        );
+      structured = { value: json.value };
+    } else if (request.outputSchema && options.structuredOutput === 'tool' && stopReason !== 'tool_use') {
+      throw new InvalidOutputError(
+        `The model did not call ${STRUCTURED_OUTPUT_TOOL} (stop reason ${stopReason})`,
+      );
+    }
+    return {
+      message: { role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text: '' }] },
+      stopReason,
+      ...(structured ? { structured } : {}),
+      usage: {
+        inputTokens: wire.usage.input_tokens,
+        outputTokens: wire.usage.output_tokens,
+        cacheWriteTokens: wire.usage.cache_creation_input_tokens ?? 0,
+        cacheReadTokens: wire.usage.cache_read_input_tokens ?? 0,
+      },
+      model: wire.model,
+      offline,
+    };
+  }
+
+  return {
+    kind,
+    secrets: options.secrets,
+    async call(request) {
+      const { data, response } = await client.messages.create(buildParams(request)).withResponse();
+      return normalize(data, request, options.offline || response.headers.get(OFFLINE_HEADER) === 'true');
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import type OpenAI from 'openai';
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { z } from 'zod';
+import { OFFLINE_HEADER } from '../offline/constants.js';
+import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
+import { InvalidOutputError, ModelResponseError } from './errors.js';
+import {
+  parseJsonText,
+  type ModelProvider,
+  type ProviderRequest,
+  type ProviderResponse,
+} from './provider.js';
+import type { Secret } from './secret.js';
+
+const WireCompletion = z.object({
+  id: z.string(),
+  model: z.string(),
+  choices: z
+    .array(
+      z.object({
+        finish_reason: z.string().nullable(),
+        message: z.object({
+          content: z.string().nullish(),
+          refusal: z.string().nullish(),
+          tool_calls: z
+            .array(
+              z.object({
+                id: z.string(),
+                type: z.literal('function'),
+                function: z.object({ name: z.string(), arguments: z.string() }),
+              }),
+            )
+            .nullish(),
+        }),
+      }),
+    )
+    .min(1),
+  usage: z.object({
+    prompt_tokens: z.number().int().nonnegative(),
+    completion_tokens: z.number().int().nonnegative(),
+    prompt_tokens_details: z.object({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+  }),
+});
+
+const FINISH_REASONS: Readonly<Record<string, StopReason>> = {
+  stop: 'end_turn',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  length: 'max_tokens',
+  content_filter: 'content_filter',
+};
+
+const TOOL_ERROR_PREFIX = '[tool error] ';
+
+/** OpenAI has no error flag on tool results; the model reads the marker instead. */
+function toWireMessages(message: ModelMessage): ChatCompletionMessageParam[] {
+  const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n');
+  if (message.role === 'assistant') {
+    const toolCalls = message.content.flatMap((block) =>
+      block.type === 'tool_use'
+        ? [
+            {
+              id: block.id,
+              type: 'function' as const,
+              function: { name: block.name, arguments: JSON.stringify(block.input) },
+            },
+          ]
+        : [],
+    );
+    return [
+      {
+        role: 'assistant',
+        content: text || null,
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+      },
+    ];
+  }
+  // Tool results must directly follow the assistant turn that asked for them, so they go before any text.
+  const toolResults: ChatCompletionMessageParam[] = message.content.flatMap((block) =>
+    block.type === 'tool_result'
+      ? [
+          {
+            role: 'tool' as const,
+            tool_call_id: block.toolUseId,
+            content: (block.isError ? TOOL_ERROR_PREFIX : '') + block.content,
+          },
+        ]
+      : [],
+  );
+  return text ? [...toolResults, { role: 'user', content: text }] : toolResults;
+}
+
+/** Strict mode needs every object closed and every property required; anything else is sent non-strict. */
+export function isStrictCompatible(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
+  if (typeof schema !== 'object' || schema === null) return true;
+  const node = schema as Record<string, unknown>;
+  if (node.type === 'object' || node.properties !== undefined) {
+    const properties = Object.keys((node.properties as Record<string, unknown> | undefined) ?? {});
+    const required = new Set(Array.isArray(node.required) ? node.required : []);
+    if (node.additionalProperties !== false || !properties.every((name) => required.has(name))) return false;
+  }
+  return Object.values(node).every(isStrictCompatible);
+}
+
+function responseFormat(schema: JsonSchema): ChatCompletionCreateParamsNonStreaming['response_format'] {
+  return { type: 'json_schema', json_schema: { name: 'output', schema, strict: isStrictCompatible(schema) } };
+}
+
+export interface OpenAIProviderOptions {
+  readonly kind: 'azure-openai' | 'openai';
+  readonly client: OpenAI;
+  readonly offline: boolean;
+  readonly secrets: readonly Secret[];
+}
+
+/** GPT and OpenAI-compatible servers through Chat Completions, which Azure OpenAI v1, vLLM and Ollama all speak. */
+export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvider {
+  function buildParams(request: ProviderRequest): ChatCompletionCreateParamsNonStreaming {
+    return {
+      model: request.deployment,
+      messages: [
+        ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
+        ...request.messages.flatMap(toWireMessages),
+      ],
+      max_completion_tokens: request.maxTokens,
+      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      ...(request.tools?.length
+        ? {
+            tools: request.tools.map((tool) => ({
+              type: 'function' as const,
+              function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
+            })),
+          }
+        : {}),
+      ...(request.outputSchema ? { response_format: responseFormat(request.outputSchema) } : {}),
+    };
+  }
+
+  function normalize(raw: unknown, request: ProviderRequest, offline: boolean): ProviderResponse {
+    const parsed = WireCompletion.safeParse(raw);
+    if (!parsed.success) {
+      throw new ModelResponseError(
+        `Chat Completions response is missing fields: ${parsed.error.issues[0]?.path.join('.') ?? ''}`,
+      );
+    }
+    const wire = parsed.data;
+    const choice = wire.choices[0] as (typeof wire.choices)[number];
+    const content: ContentBlock[] = [];
+    if (choice.message.content) content.push({ type: 'text', text: choice.message.content });
+    if (choice.message.refusal) content.push({ type: 'text', text: choice.message.refusal });
+    for (const call of choice.message.tool_calls ?? []) {
+      const args = parseJsonText(call.function.arguments || '{}');
+      if (!args.ok || typeof args.value !== 'object' || args.value === null || Array.isArray(args.value)) {
+        throw new InvalidOutputError(
+          `Tool call ${call.function.name} has arguments that are not a JSON object`,
+        );
+      }
+      content.push({
+        type: 'tool_use',
+        id: call.id,
+        name: call.function.name,
+        input: args.value as Record<string, unknown>,
+      });
+    }
+    const stopReason: StopReason = choice.message.refusal
+      ? 'refusal'
+      : (FINISH_REASONS[choice.finish_reason ?? ''] ?? 'other');
+    let structured: { value: unknown } | undefined;
+    if (request.outputSchema && stopReason !== 'tool_use' && stopReason !== 'refusal') {
+      const json = parseJsonText(choice.message.content ?? '');
+      if (!json.ok)
+        throw new InvalidOutputError(
+          `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
+        );
+      structured = { value: json.value };
+    }
+    const cached = wire.usage.prompt_tokens_details?.cached_tokens ?? 0;
+    return {
+      message: { role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text: '' }] },
+      stopReason,
+      ...(structured ? { structured } : {}),
+      usage: {
+        inputTokens: Math.max(0, wire.usage.prompt_tokens - cached),
+        outputTokens: wire.usage.completion_tokens,
+        cacheWriteTokens: 0,
+        cacheReadTokens: cached,
+      },
+      model: wire.model,
+      offline,
+    };
+  }
+
+  return {
+    kind: options.kind,
+    secrets: options.secrets,
+    async call(request) {
+      const { data, response } = await options.client.chat.completions
+        .create(buildParams(request))
+        .withResponse();
+      return normalize(data, request, options.offline || response.headers.get(OFFLINE_HEADER) === 'true');
+    },
+  };
+}

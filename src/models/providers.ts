@@ -1,0 +1,200 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { AnthropicFoundry } from '@anthropic-ai/foundry-sdk';
+import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import OpenAI from 'openai';
+import { startOfflineModelServer } from '../offline/offlineModelServer.js';
+import type { ProviderKind } from '../shared/modelTypes.js';
+import { createAnthropicProvider } from './anthropicProvider.js';
+import { ModelConfigError, type ModelConfig, type ProviderAuth, type ProviderSettings } from './config.js';
+import { CredentialError } from './errors.js';
+import { createOpenAIProvider } from './openaiProvider.js';
+import type { ModelProvider } from './provider.js';
+import type { Secret } from './secret.js';
+
+export type TokenProvider = () => Promise<string>;
+
+export interface OfflineEndpoints {
+  readonly anthropicBaseUrl: string;
+  readonly foundryBaseUrl: string;
+  readonly openaiBaseUrl: string;
+  readonly azureOpenAIBaseUrl: string;
+}
+
+export interface ModelProvidersOptions {
+  /** Passed to every SDK client (tests and proxies); the global fetch otherwise. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Entra ID tokens for a scope; defaults to DefaultAzureCredential (managed identity, az login, …). */
+  readonly tokenProviderFor?: (scope: string) => TokenProvider;
+  /** Where the offline model listens; by default one is started on loopback on first use. */
+  readonly offlineEndpoints?: () => Promise<OfflineEndpoints>;
+}
+
+/** The configured providers, each built once on first use. */
+export interface ModelProviders {
+  get(kind: ProviderKind): Promise<ModelProvider>;
+}
+
+const OFFLINE_API_KEY = 'offline-model-no-key';
+
+function withCredentialErrors(scope: string, provider: TokenProvider): TokenProvider {
+  return async () => {
+    try {
+      return await provider();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new CredentialError(`Could not get an Entra ID token for ${scope}: ${reason}`, { cause: error });
+    }
+  };
+}
+
+/**
+ * Builds SDK clients from configuration: AnthropicFoundry for Foundry, Anthropic for the Claude API, and the
+ * plain OpenAI client for Azure OpenAI (`/openai/v1/`), OpenAI and compatible servers. In offline mode every
+ * provider kind points at the offline model server, over the same wire path its real endpoint uses.
+ */
+export function createModelProviders(
+  config: ModelConfig,
+  options: ModelProvidersOptions = {},
+): ModelProviders {
+  const built = new Map<ProviderKind, Promise<ModelProvider>>();
+  let credential: DefaultAzureCredential | undefined;
+  const tokenProviderFor =
+    options.tokenProviderFor ??
+    ((scope: string) => getBearerTokenProvider((credential ??= new DefaultAzureCredential()), scope));
+  let offlineServer: Promise<OfflineEndpoints> | undefined;
+  const offlineEndpoints = () =>
+    (offlineServer ??= options.offlineEndpoints?.() ?? startOfflineModelServer({ unref: true }));
+  const common = {
+    timeout: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
+
+  const authOf = (auth: ProviderAuth): { secrets: Secret[]; key: string | TokenProvider } =>
+    auth.type === 'api-key'
+      ? { secrets: [auth.apiKey], key: auth.apiKey.reveal() }
+      : { secrets: [], key: withCredentialErrors(auth.scope, tokenProviderFor(auth.scope)) };
+
+  async function buildOffline(kind: ProviderKind): Promise<ModelProvider> {
+    const endpoints = await offlineEndpoints();
+    switch (kind) {
+      case 'foundry':
+      case 'anthropic': {
+        const client =
+          kind === 'foundry'
+            ? new AnthropicFoundry({
+                ...common,
+                baseURL: endpoints.foundryBaseUrl,
+                resource: null,
+                apiKey: OFFLINE_API_KEY,
+              })
+            : new Anthropic({ ...common, baseURL: endpoints.anthropicBaseUrl, apiKey: OFFLINE_API_KEY });
+        return createAnthropicProvider({
+          kind,
+          client,
+          structuredOutput: kind === 'foundry' ? 'tool' : 'native',
+          offline: true,
+          secrets: [],
+        });
+      }
+      case 'azure-openai':
+      case 'openai': {
+        const baseURL = kind === 'azure-openai' ? endpoints.azureOpenAIBaseUrl : endpoints.openaiBaseUrl;
+        const client = new OpenAI({
+          ...common,
+          baseURL,
+          apiKey: OFFLINE_API_KEY,
+          organization: null,
+          project: null,
+        });
+        return createOpenAIProvider({ kind, client, offline: true, secrets: [] });
+      }
+    }
+  }
+
+  function buildOnline(settings: ProviderSettings): ModelProvider {
+    switch (settings.kind) {
+      case 'foundry': {
+        const { secrets, key } = authOf(settings.auth);
+        const endpoint =
+          'resource' in settings.endpoint
+            ? { resource: settings.endpoint.resource, baseURL: null }
+            : { baseURL: settings.endpoint.baseURL, resource: null };
+        const client = new AnthropicFoundry({
+          ...common,
+          ...endpoint,
+          ...(typeof key === 'string' ? { apiKey: key } : { azureADTokenProvider: key }),
+        });
+        return createAnthropicProvider({
+          kind: 'foundry',
+          client,
+          structuredOutput: settings.structuredOutput,
+          offline: false,
+          secrets,
+        });
+      }
+      case 'anthropic': {
+        const client = new Anthropic({
+          ...common,
+          baseURL: settings.baseURL ?? null,
+          apiKey: settings.apiKey.reveal(),
+        });
+        return createAnthropicProvider({
+          kind: 'anthropic',
+          client,
+          structuredOutput: settings.structuredOutput,
+          offline: false,
+          secrets: [settings.apiKey],
+        });
+      }
+      case 'azure-openai': {
+        const { secrets, key } = authOf(settings.auth);
+        const client = new OpenAI({
+          ...common,
+          baseURL: settings.baseURL,
+          apiKey: key,
+          organization: null,
+          project: null,
+        });
+        return createOpenAIProvider({ kind: 'azure-openai', client, offline: false, secrets });
+      }
+      case 'openai': {
+        // Local OpenAI-compatible servers (vLLM, Ollama) take no key, but the SDK insists on one.
+        const apiKey = settings.apiKey?.reveal() ?? 'no-key-configured';
+        const client = new OpenAI({
+          ...common,
+          baseURL: settings.baseURL,
+          apiKey,
+          organization: null,
+          project: null,
+        });
+        return createOpenAIProvider({
+          kind: 'openai',
+          client,
+          offline: false,
+          secrets: settings.apiKey ? [settings.apiKey] : [],
+        });
+      }
+    }
+  }
+
+  return {
+    get(kind) {
+      let provider = built.get(kind);
+      if (!provider) {
+        const settings = config.providers[kind];
+        if (!config.offline && !settings) {
+          return Promise.reject(
+            new ModelConfigError([`model provider "${kind}" is not configured; see src/models/README.md`]),
+          );
+        }
+        provider =
+          config.offline || !settings
+            ? buildOffline(kind)
+            : Promise.resolve().then(() => buildOnline(settings));
+        built.set(kind, provider);
+      }
+      return provider;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { JsonSchema } from './modelTypes.js';
+
+/**
+ * The contract between the agent loop and tool activities: one tool call is one activity
+ * invocation, so a retry never repeats a finished side effect and history shows every call.
+ */
+export const ToolLimits = z.strictObject({
+  /** Per-step overrides; each is clamped to the global maximum in configuration. */
+  timeoutMs: z.number().int().positive().optional(),
+  memoryMb: z.number().int().positive().optional(),
+  maxOutputBytes: z.number().int().positive().optional(),
+  maxResults: z.number().int().positive().optional(),
+  allowDomains: z.array(z.string().min(1)).optional(),
+  blockDomains: z.array(z.string().min(1)).optional(),
+});
+export type ToolLimits = z.infer<typeof ToolLimits>;
+
+/** A file or blob made available to, or produced by, a tool. */
+export const ArtifactRef = z.strictObject({
+  name: z.string().min(1),
+  blobRef: z.string().min(1),
+  contentType: z.string().min(1),
+  bytes: z.number().int().nonnegative(),
+});
+export type ArtifactRef = z.infer<typeof ArtifactRef>;
+
+export const ToolCallInput = z.strictObject({
+  runId: z.string().min(1),
+  stepId: z.string().min(1),
+  /** The model's id for this call, echoed in the result so the loop can pair them. */
+  toolUseId: z.string().min(1),
+  name: z.string().min(1),
+  /** The model-provided arguments, validated by the tool against its own schema. */
+  arguments: z.record(z.string(), z.unknown()),
+  limits: ToolLimits.optional(),
+  /** Read-only inputs (e.g. the workflow's data) the tool may expose to the code it runs. */
+  inputFiles: z.array(ArtifactRef).optional(),
+});
+export type ToolCallInput = z.infer<typeof ToolCallInput>;
+
+export const ToolFailureKind = z.enum([
+  'invalid_arguments',
+  'timeout',
+  'out_of_memory',
+  'syntax_error',
+  'runtime_error',
+  'output_too_large',
+  'sandbox_unavailable',
+  'blocked_url',
+  'not_configured',
+  'rate_limited',
+  'upstream_error',
+]);
+export type ToolFailureKind = z.infer<typeof ToolFailureKind>;
+
+/**
+ * What goes back to the model. Failures the model can react to (bad code, a blocked URL) are
+ * results with `isError: true`, not thrown errors; only infrastructure faults are retryable.
+ */
+export const ToolCallResult = z.strictObject({
+  toolUseId: z.string().min(1),
+  name: z.string().min(1),
+  isError: z.boolean(),
+  /** Text for the model, size-capped and marked untrusted where it comes from outside. */
+  content: z.string(),
+  errorKind: ToolFailureKind.optional(),
+  retryable: z.boolean().default(false),
+  retryAfterMs: z.number().int().nonnegative().optional(),
+  truncated: z.boolean().default(false),
+  artifacts: z.array(ArtifactRef).default([]),
+  /** Machine-readable result (e.g. normalized search results, the code's JSON return value). */
+  data: z.unknown().optional(),
+  durationMs: z.number().nonnegative(),
+});
+export type ToolCallResult = z.infer<typeof ToolCallResult>;
+
+/** How a tool describes itself to the model (becomes a ToolDefinition) and to the registry. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+}

@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCallModelActivity } from '../../../src/activities/callModel.js';
+import { ModelConfigError, parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
+import { createModelProviders } from '../../../src/models/providers.js';
+import type { CallModelInputArgs, CallModelResult, ModelMessage } from '../../../src/shared/modelTypes.js';
+import {
+  delayed,
+  errorResponse,
+  startScriptedModel,
+  structuredResponse,
+  textResponse,
+  type ScriptedModel,
+} from '../../support/scriptedModel.js';
+
+const FOUNDRY_KEY = 'foundry-callmodel-key-0123456789';
+const hello: ModelMessage[] = [
+  { role: 'user', content: [{ type: 'text', text: 'Plan a report on durable agents.' }] },
+];
+const base = { runId: 'run-1', stepId: 'plan' } as const;
+
+let model: ScriptedModel;
+beforeEach(async () => {
+  model = await startScriptedModel();
+});
+afterEach(async () => {
+  await model.stop();
+});
+
+function activityFor(
+  env: Record<string, string> = {},
+  extra: Partial<Parameters<typeof createCallModelActivity>[0]> = {},
+) {
+  const config: ModelConfig = parseModelConfig({
+    FOUNDRY_BASE_URL: model.foundryBaseUrl,
+    FOUNDRY_API_KEY: FOUNDRY_KEY,
+    AZURE_OPENAI_ENDPOINT: model.url,
+    AZURE_OPENAI_API_KEY: 'aoai-callmodel-key-0123456789',
+    ...env,
+  });
+  let clock = 1_000;
+  return createCallModelActivity({
+    config: () => config,
+    providers: (c) => createModelProviders(c),
+    now: () => (clock += 250),
+    ...extra,
+  });
+}
+
+const call = (activity: ReturnType<typeof activityFor>, input: CallModelInputArgs) => activity(input);
+
+describe('callModel activity', () => {
+  it('routes the role, calls once, and prices the answer', async () => {
+    model.expect({
+      match: { path: '/anthropic/v1/messages', model: 'claude-opus-4-8' },
+      respond: textResponse('Plan: …', { inputTokens: 2000, outputTokens: 400, cacheReadTokens: 10_000 }),
+    });
+    const result = await call(activityFor(), { ...base, role: 'planner', system: 'Plan.', messages: hello });
+    expect(result).toEqual({
+      ok: true,
+      message: { role: 'assistant', content: [{ type: 'text', text: 'Plan: …' }] },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 2000, outputTokens: 400, cacheWriteTokens: 0, cacheReadTokens: 10_000 },
+      costUsd: 0.025, // 2000 × $5 + 400 × $25 + 10,000 × $0.50 per MTok
+      priced: true,
+      provider: 'foundry',
+      deployment: 'claude-opus-4-8',
+      model: 'claude-opus-4-8',
+      offline: false,
+      latencyMs: 250,
+    });
+    expect((model.requests[0]?.body as Record<string, unknown>).max_tokens).toBe(4096);
+    model.assertDone();
+  });
+
+  it('uses the fallback chain entry named by attempt', async () => {
+    model.expect({
+      match: { path: '/openai/v1/chat/completions', model: 'gpt-5.4' },
+      respond: textResponse('fallback answer'),
+    });
+    const result = await call(activityFor(), { ...base, role: 'planner', messages: hello, attempt: 1 });
+    expect(result).toMatchObject({ ok: true, provider: 'azure-openai', deployment: 'gpt-5.4' });
+    model.assertDone();
+  });
+
+  it('returns retryable failures with retry-after and whether a fallback is left', async () => {
+    model.expect(
+      { respond: errorResponse(429, { retryAfterSeconds: 2 }) },
+      { respond: errorResponse(529, { retryAfterMs: 1500 }) },
+    );
+    const activity = activityFor();
+    expect(await call(activity, { ...base, role: 'planner', messages: hello })).toEqual({
+      ok: false,
+      retryable: true,
+      kind: 'rate_limited',
+      status: 429,
+      retryAfterMs: 2000,
+      message: expect.stringContaining('429') as string,
+      provider: 'foundry',
+      deployment: 'claude-opus-4-8',
+      fallbackAvailable: true,
+    });
+    expect(await call(activity, { ...base, role: 'worker', messages: hello })).toMatchObject({
+      ok: false,
+      kind: 'overloaded',
+      retryAfterMs: 1500,
+      fallbackAvailable: false,
+    });
+    expect(model.requests).toHaveLength(2); // SDK retries are off: one HTTP request per activity call
+  });
+
+  it('returns non-retryable failures without secrets', async () => {
+    model.expect({ respond: errorResponse(401, { message: `invalid x-api-key ${FOUNDRY_KEY}` }) });
+    const result = await call(activityFor(), { ...base, role: 'worker', messages: hello });
+    expect(result).toMatchObject({ ok: false, retryable: false, kind: 'unauthorized', status: 401 });
+    expect(JSON.stringify(result)).not.toContain(FOUNDRY_KEY);
+  });
+
+  it('validates structured answers against outputSchema', async () => {
+    const outputSchema = {
+      type: 'object',
+      properties: { questions: { type: 'array', items: { type: 'string' }, minItems: 2 } },
+      required: ['questions'],
+    };
+    model.expect(
+      { respond: structuredResponse({ questions: ['a', 'b'] }) },
+      { respond: structuredResponse({ questions: ['only one'] }) },
+    );
+    const activity = activityFor();
+    const good = await call(activity, { ...base, role: 'writer', messages: hello, outputSchema });
+    expect(good).toMatchObject({ ok: true, structured: { questions: ['a', 'b'] } });
+    const bad = await call(activity, { ...base, role: 'planner', messages: hello, outputSchema });
+    expect(bad).toMatchObject({ ok: false, kind: 'invalid_output', retryable: false });
+    expect(bad.ok ? '' : bad.message).toContain('/questions');
+  });
+
+  it('resolves transcripts passed as blob references', async () => {
+    model.expect({
+      match: { lastUserText: 'Plan a report on durable agents.' },
+      respond: textResponse('ok'),
+    });
+    const refs: string[] = [];
+    const activity = activityFor({}, { resolveBlob: (ref) => (refs.push(ref), Promise.resolve(hello)) });
+    expect(
+      await call(activity, { ...base, role: 'worker', messages: { blobRef: 'transcripts/run-1/plan.json' } }),
+    ).toMatchObject({ ok: true });
+    expect(refs).toEqual(['transcripts/run-1/plan.json']);
+  });
+
+  it('throws on malformed input, naming each path (a caller bug, not a model failure)', async () => {
+    const activity = activityFor();
+    await expect(
+      activity({ role: 'planner', messages: [{ role: 'user', content: [{ type: 'image' }] }], stepId: 's' }),
+    ).rejects.toThrow(/Invalid callModel input: .*\/messages.*\/runId/);
+    await expect(call(activity, { ...base, role: 'critic', messages: hello })).rejects.toThrow(
+      ModelConfigError,
+    );
+    await expect(call(activity, { ...base, role: 'worker', messages: { blobRef: 'x' } })).rejects.toThrow(
+      'has no resolveBlob',
+    );
+    expect(model.requests).toHaveLength(0);
+  });
+
+  it('reports an SDK timeout as a retryable timeout', async () => {
+    model.expect({ respond: delayed(textResponse('too late'), 5_000) });
+    const result = await call(activityFor({ MODEL_TIMEOUT_SECONDS: '1' }), {
+      ...base,
+      role: 'worker',
+      messages: hello,
+    });
+    expect(result).toMatchObject({ ok: false, kind: 'timeout', retryable: true });
+  });
+});
+
+describe('callModel under fault injection', () => {
+  it('completes every run when 20% of responses are malformed, by retrying what is retryable', async () => {
+    await model.stop();
+    model = await startScriptedModel({
+      unexpected: 'offline',
+      faults: [
+        { fault: 'malformed', probability: 0.2, seed: 42 },
+        { fault: 'missing_fields', everyNth: 7 },
+      ],
+    });
+    const activity = activityFor();
+    const outcomes: CallModelResult[] = [];
+    for (let run = 0; run < 25; run++) {
+      for (let attempt = 1; ; attempt++) {
+        const result = await call(activity, {
+          runId: `run-${run}`,
+          stepId: 'work',
+          role: run % 2 ? 'worker' : 'writer',
+          messages: hello,
+        });
+        if (result.ok || !result.retryable || attempt === 10) {
+          outcomes.push(result);
+          break;
+        }
+        expect(result.kind).toBe('server_error');
+      }
+    }
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect(model.faultsInjected).toBeGreaterThan(3);
+  });
+});

@@ -1,0 +1,191 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../../../src/models/config.js';
+import { isStrictCompatible } from '../../../src/models/openaiProvider.js';
+import { createModelProviders } from '../../../src/models/providers.js';
+import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';
+import type { ModelMessage, ToolDefinition } from '../../../src/shared/modelTypes.js';
+import {
+  startScriptedModel,
+  structuredResponse,
+  textResponse,
+  toolUseResponse,
+  type ScriptedModel,
+} from '../../support/scriptedModel.js';
+
+const AOAI_KEY = 'aoai-test-key-0123456789abcdef';
+const tools: ToolDefinition[] = [
+  {
+    name: 'run_code',
+    description: 'Run JavaScript',
+    inputSchema: { type: 'object', properties: { code: { type: 'string' } }, required: ['code'] },
+  },
+];
+const question: ModelMessage = { role: 'user', content: [{ type: 'text', text: 'Compute 6 × 7.' }] };
+
+let model: ScriptedModel;
+beforeEach(async () => {
+  model = await startScriptedModel();
+});
+afterEach(async () => {
+  await model.stop();
+});
+
+/** AZURE_OPENAI_ENDPOINT is the resource root; the app appends /openai/v1/ like the real endpoint. */
+const azureWithKey = () =>
+  createModelProviders(
+    parseModelConfig({ AZURE_OPENAI_ENDPOINT: model.url, AZURE_OPENAI_API_KEY: AOAI_KEY }),
+  ).get('azure-openai');
+
+describe('OpenAI provider (plain OpenAI client)', () => {
+  it('runs a tool_calls round trip on Azure OpenAI v1 and normalizes cached tokens', async () => {
+    model.expect(
+      {
+        name: 'call tool',
+        match: { path: '/openai/v1/chat/completions', toolNames: ['run_code'] },
+        respond: toolUseResponse(
+          'run_code',
+          { code: '6*7' },
+          { inputTokens: 300, outputTokens: 20, cacheReadTokens: 1024 },
+        ),
+      },
+      {
+        name: 'answer',
+        match: { hasToolResult: true },
+        respond: textResponse('42', { inputTokens: 40, outputTokens: 2 }),
+      },
+    );
+    const provider = await azureWithKey();
+    const first = await provider.call({
+      deployment: 'gpt-5.4',
+      system: 'Be exact.',
+      messages: [question],
+      tools,
+      maxTokens: 200,
+      temperature: 0.2,
+    });
+    expect(first.stopReason).toBe('tool_use');
+    // prompt_tokens 1324 includes the 1024 cached ones: only 300 are billed at the full rate.
+    expect(first.usage).toEqual({
+      inputTokens: 300,
+      outputTokens: 20,
+      cacheWriteTokens: 0,
+      cacheReadTokens: 1024,
+    });
+    const call = first.message.content[0];
+    if (call?.type !== 'tool_use') throw new Error('expected a tool_use block');
+    expect(call).toMatchObject({ name: 'run_code', input: { code: '6*7' } });
+
+    const second = await provider.call({
+      deployment: 'gpt-5.4',
+      system: 'Be exact.',
+      messages: [
+        question,
+        first.message,
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', toolUseId: call.id, content: 'TypeError', isError: true },
+            { type: 'text', text: 'Try again?' },
+          ],
+        },
+      ],
+      tools,
+      maxTokens: 200,
+    });
+    expect(second).toMatchObject({
+      stopReason: 'end_turn',
+      message: { content: [{ type: 'text', text: '42' }] },
+    });
+    model.assertDone();
+
+    const firstBody = model.requests[0]?.body as Record<string, unknown>;
+    expect(firstBody).toMatchObject({
+      model: 'gpt-5.4',
+      max_completion_tokens: 200,
+      temperature: 0.2,
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'run_code', description: 'Run JavaScript', parameters: tools[0]?.inputSchema },
+        },
+      ],
+    });
+    expect((model.requests[1]?.body as Record<string, unknown>).messages).toEqual([
+      { role: 'system', content: 'Be exact.' },
+      { role: 'user', content: 'Compute 6 × 7.' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: call.id, type: 'function', function: { name: 'run_code', arguments: '{"code":"6*7"}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: call.id, content: '[tool error] TypeError' },
+      { role: 'user', content: 'Try again?' },
+    ]);
+  });
+
+  it('asks for structured output with response_format json_schema (strict when the schema allows)', async () => {
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: 'integer' } },
+      required: ['answer'],
+      additionalProperties: false,
+    };
+    model.expect({ respond: structuredResponse({ answer: 42 }) });
+    const result = await (
+      await azureWithKey()
+    ).call({ deployment: 'gpt-5.4', messages: [question], outputSchema: schema, maxTokens: 50 });
+    expect(result.structured).toEqual({ value: { answer: 42 } });
+    expect((model.requests[0]?.body as Record<string, unknown>).response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'output', schema, strict: true },
+    });
+    expect(isStrictCompatible({ type: 'object', properties: { a: { type: 'string' } } })).toBe(false);
+  });
+
+  it('sends an Azure OpenAI key as Bearer on the v1 path, without api-version', async () => {
+    model.expect({ respond: textResponse('ok') });
+    await (await azureWithKey()).call({ deployment: 'gpt-5.4', messages: [question], maxTokens: 5 });
+    const request = model.requests[0];
+    expect(request).toMatchObject({ path: '/openai/v1/chat/completions', query: '' });
+    expect(request?.credential).toEqual({
+      header: 'authorization',
+      scheme: 'Bearer',
+      fingerprint: credentialFingerprint(AOAI_KEY),
+    });
+  });
+
+  it('uses the Entra token provider as the apiKey with the Cognitive Services scope', async () => {
+    model.expect({ respond: textResponse('ok') });
+    const scopes: string[] = [];
+    const providers = createModelProviders(
+      parseModelConfig({ AZURE_OPENAI_ENDPOINT: model.url, AZURE_OPENAI_USE_ENTRA: 'true' }),
+      {
+        tokenProviderFor: (scope) => {
+          scopes.push(scope);
+          return () => Promise.resolve('tok');
+        },
+      },
+    );
+    await (
+      await providers.get('azure-openai')
+    ).call({ deployment: 'gpt-5.4', messages: [question], maxTokens: 5 });
+    expect(scopes).toEqual(['https://cognitiveservices.azure.com/.default']);
+    expect(model.requests[0]?.credential).toEqual({
+      header: 'authorization',
+      scheme: 'Bearer',
+      fingerprint: credentialFingerprint('tok'),
+    });
+  });
+
+  it('talks to OpenAI-compatible servers by base URL, without a key', async () => {
+    model.expect({ respond: textResponse('hi') });
+    const providers = createModelProviders(parseModelConfig({ OPENAI_BASE_URL: model.openaiBaseUrl }));
+    const result = await (
+      await providers.get('openai')
+    ).call({ deployment: 'llama3.3', messages: [question], maxTokens: 5 });
+    expect(result.message.content).toEqual([{ type: 'text', text: 'hi' }]);
+    expect(model.requests[0]?.path).toBe('/v1/chat/completions');
+  });
+});
