@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Secret } from './models/secret.js';
 
 const intSetting = (name: string, min: number, max: number, fallback: number) =>
   z.coerce
@@ -8,16 +9,35 @@ const intSetting = (name: string, min: number, max: number, fallback: number) =>
     .max(max, { error: `${name} must be at most ${max}` })
     .default(fallback);
 
+/** Blob container names: 3-63 lower-case letters, digits and single hyphens, starting and ending alphanumeric. */
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 const EnvSchema = z.object({
   WORKFLOW_MAX_WAIT_SECONDS: intSetting('WORKFLOW_MAX_WAIT_SECONDS', 0, 230, 60),
-  DIGEST_SUMMARY_MAX_WORDS: intSetting('DIGEST_SUMMARY_MAX_WORDS', 5, 200, 40),
+  WORKFLOWS_DIR: z.string().optional(),
+  ARTIFACTS_CONTAINER: z
+    .string()
+    .regex(CONTAINER_NAME, {
+      error:
+        'ARTIFACTS_CONTAINER must be a blob container name: 3-63 lower-case letters, digits and single hyphens',
+    })
+    .default('agent-artifacts'),
 });
+
+/** Where artifacts live: a connection string (Azurite, keys), or an identity-based blob endpoint. */
+export type StorageConnection =
+  | { readonly kind: 'connection-string'; readonly connectionString: Secret }
+  | { readonly kind: 'identity'; readonly blobServiceUri: string };
 
 export interface Config {
   /** Upper bound for `?wait=` on the HTTP starter; Azure's front end drops requests after 230 s. */
   readonly maxWaitSeconds: number;
-  /** Longest first-sentence summary `summarizeParagraph` returns, in words. */
-  readonly summaryMaxWords: number;
+  /** `WORKFLOWS_DIR`: overrides the app's own `workflows/` folder. */
+  readonly workflowsDir: string | undefined;
+  /** Blob container for run artifacts and large transcripts. */
+  readonly artifactsContainer: string;
+  /** From `AzureWebJobsStorage` (or its identity-based `__blobServiceUri` / `__accountName` form). */
+  readonly storage: StorageConnection | undefined;
 }
 
 export class ConfigError extends Error {
@@ -30,26 +50,65 @@ export class ConfigError extends Error {
   }
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+const blank = (value: string | undefined): string | undefined => {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+};
+
+/** The storage account the Functions host itself uses; identity-based connections as the host documents them. */
+function readStorage(env: Env, problems: string[]): StorageConnection | undefined {
+  const connectionString = blank(env.AzureWebJobsStorage);
+  if (connectionString) return { kind: 'connection-string', connectionString: new Secret(connectionString) };
+  const serviceUri = blank(env.AzureWebJobsStorage__blobServiceUri);
+  const accountName = blank(env.AzureWebJobsStorage__accountName);
+  if (serviceUri) {
+    if (!z.url({ protocol: /^https?$/ }).safeParse(serviceUri).success) {
+      problems.push(
+        `AzureWebJobsStorage__blobServiceUri must be an http(s) URL (got ${JSON.stringify(serviceUri)})`,
+      );
+      return undefined;
+    }
+    return { kind: 'identity', blobServiceUri: serviceUri };
+  }
+  if (accountName) {
+    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
+      problems.push(
+        `AzureWebJobsStorage__accountName must be a storage account name (got ${JSON.stringify(accountName)})`,
+      );
+      return undefined;
+    }
+    return { kind: 'identity', blobServiceUri: `https://${accountName}.blob.core.windows.net` };
+  }
+  return undefined;
+}
+
 /** Parses app settings; empty strings count as unset so a blank setting falls back to its default. */
-export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+export function parseConfig(env: Env): Config {
   const present = Object.fromEntries(
     Object.keys(EnvSchema.shape).flatMap((key) => {
-      const value = env[key]?.trim();
+      const value = blank(env[key]);
       return value ? [[key, value]] : [];
     }),
   );
+  const problems: string[] = [];
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+    problems.push(
+      ...parsed.error.issues.map((issue) => {
         const key = issue.path.join('.');
         return `${issue.message} (got ${JSON.stringify(present[key])})`;
       }),
     );
   }
+  const storage = readStorage(env, problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return {
     maxWaitSeconds: parsed.data.WORKFLOW_MAX_WAIT_SECONDS,
-    summaryMaxWords: parsed.data.DIGEST_SUMMARY_MAX_WORDS,
+    workflowsDir: parsed.data.WORKFLOWS_DIR,
+    artifactsContainer: parsed.data.ARTIFACTS_CONTAINER,
+    storage,
   };
 }
 

@@ -1,15 +1,28 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
-import type { WorkflowRegistry } from '../shared/workflows.js';
-import { invalidBody, problem, problemResponse } from './problem.js';
+import { validateWorkflowInput } from '../definitions/inputValidation.js';
+import type { ToolDefinition } from '../shared/modelTypes.js';
+import { Names } from '../shared/names.js';
+import type { RunWorkflowInput } from '../shared/runTypes.js';
+import type { WorkflowCatalog } from '../shared/workflows.js';
+import { problem, problemResponse, type ProblemItem } from './problem.js';
+import { TERMINAL_STATUSES, toRunView } from './runView.js';
 
 export interface StartWorkflowDeps {
-  readonly workflows: WorkflowRegistry;
+  readonly workflows: WorkflowCatalog;
+  /** Specs of the registered tools, by name: what agent steps may offer the model. */
+  readonly tools: () => Readonly<Record<string, ToolDefinition>>;
   readonly getClient: (context: InvocationContext) => DurableClient;
   readonly config: () => Pick<Config, 'maxWaitSeconds'>;
+  /** Largest accepted body; default 1 MiB. Anything bigger belongs in blob storage. */
+  readonly maxBodyBytes?: number;
+  /** How often `?wait` polls the run; default 250 ms. */
+  readonly pollIntervalMs?: number;
 }
 
+export const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 const WAIT_POLL_INTERVAL_MS = 250;
 
@@ -28,10 +41,30 @@ export function parseWait(raw: string | null, maxSeconds: number): number | stri
   return seconds;
 }
 
-async function readJson(
-  request: HttpRequest,
-): Promise<{ ok: true; value: unknown } | { ok: false; reason: string }> {
-  const text = await request.text();
+type BodyRead = { ok: true; text: string } | { ok: false; tooLarge: true };
+
+/** Reads the body, giving up as soon as it passes `maxBytes` (a declared Content-Length is checked first). */
+export async function readBodyCapped(request: HttpRequest, maxBytes: number): Promise<BodyRead> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) return { ok: false, tooLarge: true };
+  if (!request.body) return { ok: true, text: '' };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      return { ok: false, tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
@@ -39,15 +72,50 @@ async function readJson(
   }
 }
 
-/** `POST /api/workflows/{name}`: validate the input, start the orchestration, answer 202 with the status URLs. */
+/** `/api/runs/{id}` on the same host and route prefix as the request, without its query (and key). */
+export function runUrlFor(requestUrl: string, instanceId: string): string {
+  const url = new URL(requestUrl);
+  const prefix = url.pathname.replace(/\/workflows\/[^/]*\/?$/, '');
+  return `${url.origin}${prefix}/runs/${encodeURIComponent(instanceId)}`;
+}
+
+async function checkStatusResponse(
+  client: DurableClient,
+  request: HttpRequest,
+  instanceId: string,
+): Promise<HttpResponseInit> {
+  const check = client.createCheckStatusResponse(request, instanceId);
+  const payload = (await check.json()) as Record<string, unknown>;
+  return {
+    status: 202,
+    headers: {
+      'content-type': 'application/json',
+      location: String(payload.statusQueryGetUri ?? ''),
+      'retry-after': '10',
+    },
+    jsonBody: { ...payload, runUrl: runUrlFor(request.url, instanceId) },
+  };
+}
+
+/**
+ * `POST /api/workflows/{name}`: validate the body against the workflow's input schema, start `runWorkflow`
+ * with the definition and everything it references, answer 202 with the Durable status URLs and `runUrl`.
+ * With `?wait=<s>`, a run that finishes in time is answered 200 with the same view as `GET /api/runs/{id}`.
+ */
 export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
+  const pollIntervalMs = deps.pollIntervalMs ?? WAIT_POLL_INTERVAL_MS;
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const name = request.params.name ?? '';
-    const workflow = deps.workflows.get(name);
-    if (!workflow) {
-      const known = [...deps.workflows.keys()].join(', ');
+    const definition = deps.workflows.get(name);
+    if (!definition) {
       return problemResponse(
-        problem('unknown-workflow', 404, 'Unknown workflow', `No workflow named "${name}". Known: ${known}.`),
+        problem(
+          'unknown-workflow',
+          404,
+          'Unknown workflow',
+          `No workflow named "${name}". Known: ${deps.workflows.names().join(', ')}.`,
+        ),
       );
     }
     const contentType = request.headers.get('content-type');
@@ -67,22 +135,59 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
         problem('invalid-query', 400, 'Invalid query parameter', wait, [{ parameter: 'wait', detail: wait }]),
       );
     }
-    const body = await readJson(request);
+    const body = await readBodyCapped(request, maxBodyBytes);
     if (!body.ok) {
-      return problemResponse(problem('invalid-json', 400, 'Malformed JSON', body.reason));
+      return problemResponse(
+        problem(
+          'body-too-large',
+          413,
+          'Body too large',
+          `The input may be at most ${maxBodyBytes} bytes; put large documents in blob storage and pass a reference.`,
+        ),
+      );
     }
-    const input = workflow.input.safeParse(body.value);
-    if (!input.success) return problemResponse(invalidBody(input.error, name));
+    const json = parseJson(body.text);
+    if (!json.ok) return problemResponse(problem('invalid-json', 400, 'Malformed JSON', json.reason));
+    const checked = validateWorkflowInput(definition, json.value);
+    if (!checked.ok) {
+      const errors: ProblemItem[] = checked.problems.map((p) => ({ pointer: p.path, detail: p.message }));
+      return problemResponse(
+        problem(
+          'invalid-input',
+          400,
+          'Invalid workflow input',
+          `The body does not match the input schema of "${name}" (${errors.length} problem${errors.length === 1 ? '' : 's'}).`,
+          errors,
+        ),
+      );
+    }
 
+    const input: RunWorkflowInput = {
+      definition,
+      input: checked.value,
+      workflows: deps.workflows.referencedBy(name),
+      tools: { ...deps.tools() },
+    };
     const client = deps.getClient(context);
-    const instanceId = await client.startNew(workflow.orchestrator, { input: input.data });
-    context.log(`Started workflow ${name} as instance ${instanceId}`);
+    const instanceId = await client.startNew(Names.orchestrators.runWorkflow, { input });
+    context.log(`Started workflow ${name} ${definition.version} as run ${instanceId}`);
     if (wait > 0) {
-      return client.waitForCompletionOrCreateCheckStatusResponse(request, instanceId, {
-        timeoutInMilliseconds: wait * 1_000,
-        retryIntervalInMilliseconds: WAIT_POLL_INTERVAL_MS,
-      });
+      const deadline = Date.now() + wait * 1_000;
+      for (;;) {
+        const status = await client.getStatus(instanceId, { showInput: false });
+        if (TERMINAL_STATUSES.has(status.runtimeStatus)) {
+          const view = toRunView(status);
+          return {
+            status: 200,
+            headers: { location: runUrlFor(request.url, instanceId) },
+            jsonBody: { ...view, workflow: view.workflow ?? name, version: view.version ?? definition.version },
+          };
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        await sleep(Math.min(pollIntervalMs, left));
+      }
     }
-    return client.createCheckStatusResponse(request, instanceId);
+    return checkStatusResponse(client, request, instanceId);
   };
 }

@@ -17,7 +17,11 @@ export type LedgerRow = z.infer<typeof LedgerRow>;
 
 export const Ledger = z.strictObject({
   rows: z.array(LedgerRow),
-  totals: z.strictObject({ calls: z.number().int().nonnegative(), usage: TokenUsage, costUsd: z.number().nonnegative() }),
+  totals: z.strictObject({
+    calls: z.number().int().nonnegative(),
+    usage: TokenUsage,
+    costUsd: z.number().nonnegative(),
+  }),
 });
 export type Ledger = z.infer<typeof Ledger>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JsonSchema } from './modelTypes.js';
+import type { JsonSchema } from './modelTypes.js';
 
 /**
  * The contract between the agent loop and tool activities: one tool call is one activity

@@ -20,7 +20,7 @@ function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | nu
 function replaced(value: unknown, path: (string | number)[], replacement: unknown): unknown {
   if (path.length === 0) return replacement;
   const [head, ...rest] = path;
-  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<
+  const copy = (Array.isArray(value) ? [...(value as unknown[])] : { ...(value as object) }) as Record<
     string | number,
     unknown
   >;

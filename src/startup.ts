@@ -1,0 +1,98 @@
+/** What happens once per process when the Functions host loads the app: load workflows, announce models. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { DefinitionError } from './definitions/errors.js';
+import { formatDefinitionErrors } from './definitions/errors.js';
+import { loadWorkflowDirectory } from './definitions/loadWorkflows.js';
+import { describeModelConfig, type ModelConfig } from './models/config.js';
+import { ProviderKind } from './shared/modelTypes.js';
+import { createWorkflowCatalog, type WorkflowCatalog } from './shared/workflows.js';
+
+/** The app folder (the one with host.json), found from this file whether it runs compiled or not. */
+export function appRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'host.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
+  }
+}
+
+/** `WORKFLOWS_DIR` when set (relative to the app folder), else the app's own `workflows/`. */
+export function workflowsDirectory(configured: string | undefined, root: string = appRoot()): string {
+  return configured ? path.resolve(root, configured) : path.join(root, 'workflows');
+}
+
+export class WorkflowLoadError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly errors: readonly DefinitionError[],
+  ) {
+    const count = `${errors.length} error${errors.length === 1 ? '' : 's'}`;
+    const lines = formatDefinitionErrors(errors)
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n');
+    super(
+      `Workflow definitions in ${directory} have ${count}; the app will not start until they are fixed:\n${lines}`,
+    );
+    this.name = new.target.name;
+  }
+}
+
+export interface LoadCatalogOptions {
+  readonly directory: string;
+  readonly knownTools: readonly string[];
+  readonly knownRoles: readonly string[];
+}
+
+/** Every role a workflow may name: configured ones, and defaults whose provider is missing (they fail when called). */
+export function knownRoles(config: ModelConfig): string[] {
+  return [...new Set([...Object.keys(config.roles), ...Object.keys(config.unavailableRoles)])].sort();
+}
+
+/** Loads and validates `workflows/*.yaml`; throws one error listing every problem in every file. */
+export function loadWorkflowCatalog(options: LoadCatalogOptions): WorkflowCatalog {
+  const { directory } = options;
+  if (!existsSync(directory)) {
+    throw new Error(`No workflows folder at ${directory}; create it or point WORKFLOWS_DIR at one.`);
+  }
+  const { definitions, errors } = loadWorkflowDirectory(directory, {
+    knownTools: options.knownTools,
+    knownRoles: options.knownRoles,
+    knownProviders: ProviderKind.options,
+  });
+  if (errors.length > 0) throw new WorkflowLoadError(directory, errors);
+  if (definitions.size === 0) {
+    throw new Error(`No workflow definitions (*.yaml) in ${directory}; the app has nothing to run.`);
+  }
+  return createWorkflowCatalog(definitions);
+}
+
+export interface StartupSummary {
+  readonly directory: string;
+  readonly workflows: WorkflowCatalog;
+  readonly tools: readonly string[];
+  readonly models: ModelConfig;
+}
+
+const BANNER = '!'.repeat(100);
+
+/** Secret-free startup lines; offline mode is framed so nobody mistakes its answers for a model's. */
+export function describeStartup(summary: StartupSummary): { info: string; warning?: string } {
+  const workflows = summary.workflows
+    .names()
+    .map((name) => `${name} ${summary.workflows.get(name)?.version ?? ''}`.trim());
+  const info = [
+    `Workflows (${summary.directory}): ${workflows.join(', ')}`,
+    `Tools: ${summary.tools.length > 0 ? summary.tools.join(', ') : '(none)'}`,
+    ...(summary.models.offline ? [] : [describeModelConfig(summary.models)]),
+  ].join('\n');
+  if (!summary.models.offline) return { info };
+  const warning = [
+    BANNER,
+    describeModelConfig(summary.models),
+    'Every run uses the offline model: results are placeholders marked "offline: true" in the ledger.',
+    'Configure a provider (see src/models/README.md) for real answers.',
+    BANNER,
+  ].join('\n');
+  return { info, warning };
+}
