@@ -28,7 +28,11 @@ const BraveResponse = z.object({
     .nullish(),
 });
 
-const AUTH_ERROR_CODES = new Set(['SUBSCRIPTION_TOKEN_INVALID', 'SUBSCRIPTION_NOT_FOUND', 'RESOURCE_NOT_ALLOWED']);
+const AUTH_ERROR_CODES = new Set([
+  'SUBSCRIPTION_TOKEN_INVALID',
+  'SUBSCRIPTION_NOT_FOUND',
+  'RESOURCE_NOT_ALLOWED',
+]);
 
 function braveErrorCode(body: unknown): string | undefined {
   const error = (body as { error?: { code?: unknown } } | undefined)?.error;
@@ -50,8 +54,14 @@ export function createBraveProvider(options: BraveOptions): SearchProvider {
       );
       const onlyDomain = allowDomains?.length === 1 ? allowDomains[0] : undefined;
       const filtered = (allowDomains?.length ?? 0) > 0 || (blockDomains?.length ?? 0) > 0;
-      url.searchParams.set('q', onlyDomain === undefined ? query : `${query} site:${normalizeDomain(onlyDomain)}`);
-      url.searchParams.set('count', String(filtered ? MAX_SEARCH_RESULTS : Math.min(maxResults, MAX_SEARCH_RESULTS)));
+      url.searchParams.set(
+        'q',
+        onlyDomain === undefined ? query : `${query} site:${normalizeDomain(onlyDomain)}`,
+      );
+      url.searchParams.set(
+        'count',
+        String(filtered ? MAX_SEARCH_RESULTS : Math.min(maxResults, MAX_SEARCH_RESULTS)),
+      );
       url.searchParams.set('text_decorations', 'false');
       const body = await requestProviderJson({
         provider: 'Brave Search',
@@ -78,15 +88,13 @@ export function createBraveProvider(options: BraveOptions): SearchProvider {
           retryable: true,
         });
       }
-      return (parsed.data.web?.results ?? []).map(
-        (result): SearchResult => ({
-          title: result.title ?? '',
-          url: result.url,
-          snippet: result.description ?? '',
-          ...(result.page_age ? { publishedDate: result.page_age } : {}),
-          source: 'brave',
-        }),
-      );
+      return (parsed.data.web?.results ?? []).map((result): SearchResult => ({
+        title: result.title ?? '',
+        url: result.url,
+        snippet: result.description ?? '',
+        ...(result.page_age ? { publishedDate: result.page_age } : {}),
+        source: 'brave',
+      }));
     },
   };
 }

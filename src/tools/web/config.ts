@@ -58,7 +58,11 @@ const EnvSchema = z.object({
   WEB_SEARCH_PROVIDER: z
     .string()
     .transform((value) => value.toLowerCase())
-    .pipe(z.enum(SEARCH_PROVIDERS, { error: `WEB_SEARCH_PROVIDER must be one of ${SEARCH_PROVIDERS.join(', ')}` }))
+    .pipe(
+      z.enum(SEARCH_PROVIDERS, {
+        error: `WEB_SEARCH_PROVIDER must be one of ${SEARCH_PROVIDERS.join(', ')}`,
+      }),
+    )
     .default('none'),
   TAVILY_API_KEY: z.string().optional(),
   BRAVE_API_KEY: z.string().optional(),
@@ -105,7 +109,9 @@ export function parseWebToolsConfig(env: Readonly<Record<string, string | undefi
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '');
-        return SECRET_KEYS.has(key) ? issue.message : `${issue.message} (got ${JSON.stringify(present[key])})`;
+        return SECRET_KEYS.has(key)
+          ? issue.message
+          : `${issue.message} (got ${JSON.stringify(present[key])})`;
       }),
     );
   }
@@ -154,7 +160,9 @@ export function parseWebToolsConfig(env: Readonly<Record<string, string | undefi
         break;
       }
       if (settings.WEB_SEARCH_BASE_URL !== undefined) {
-        problems.push('WEB_SEARCH_BASE_URL does not apply to WEB_SEARCH_PROVIDER=claude (it uses the model client)');
+        problems.push(
+          'WEB_SEARCH_BASE_URL does not apply to WEB_SEARCH_PROVIDER=claude (it uses the model client)',
+        );
       }
       search = { provider: 'claude', deployment: settings.WEB_SEARCH_CLAUDE_DEPLOYMENT, ...limits };
       break;

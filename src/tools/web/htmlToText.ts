@@ -28,63 +28,67 @@ export interface ReadableText {
 
 const TEXT_NODE = 3;
 const ELEMENT_NODE = 1;
-const SKIPPED = new Set([
-  'SCRIPT',
-  'STYLE',
-  'NOSCRIPT',
-  'TEMPLATE',
-  'SVG',
-  'IFRAME',
-  'HEAD',
-  'CANVAS',
-  'OBJECT',
-]);
-const BLOCKS = new Set([
-  'ADDRESS',
-  'ARTICLE',
-  'ASIDE',
-  'BLOCKQUOTE',
-  'DD',
-  'DETAILS',
-  'DIV',
-  'DL',
-  'DT',
-  'FIELDSET',
-  'FIGCAPTION',
-  'FIGURE',
-  'FOOTER',
-  'FORM',
-  'HEADER',
-  'MAIN',
-  'NAV',
-  'OL',
-  'P',
-  'SECTION',
-  'SUMMARY',
-  'TABLE',
-  'UL',
-]);
+const DOCUMENT_NODE = 9;
+const FRAGMENT_NODE = 11;
+const SKIPPED = new Set('SCRIPT STYLE NOSCRIPT TEMPLATE SVG IFRAME HEAD CANVAS OBJECT'.split(' '));
+const BLOCKS = new Set(
+  (
+    'ADDRESS ARTICLE ASIDE BLOCKQUOTE DD DETAILS DIV DL DT FIELDSET FIGCAPTION FIGURE FOOTER FORM HEADER ' +
+    'MAIN NAV OL P SECTION SUMMARY TABLE UL'
+  ).split(' '),
+);
 const PAGE_CHROME = 'script, style, noscript, template, svg, iframe, nav, header, footer, aside, form';
 const PRE_MARK = '\u0000';
 
+/**
+ * Collects text with breaks resolved lazily, so nested blocks (a paragraph inside a list item) do not
+ * stack blank lines, and a list item's marker lands on the same line as its first words.
+ */
 class TextWriter {
   private readonly parts: string[] = [];
   private readonly preformatted: string[] = [];
+  private pendingBreak: '' | '\n' | '\n\n' = '';
+  private pendingMarker = '';
+  private listItemDepth = 0;
 
   constructor(private readonly baseUrl: string) {}
 
-  text(value: string): void {
-    this.parts.push(value.replace(/\s+/g, ' '));
+  private emit(value: string): void {
+    if (this.parts.length > 0 && this.pendingBreak !== '') this.parts.push(this.pendingBreak);
+    this.pendingBreak = '';
+    if (this.pendingMarker !== '') this.parts.push(this.pendingMarker);
+    this.pendingMarker = '';
+    this.parts.push(value);
   }
 
-  /** A paragraph break (`\n\n`) or a line break (`\n`). */
+  text(value: string): void {
+    const collapsed = value.replace(/\s+/g, ' ');
+    if (collapsed.trim() !== '') this.emit(collapsed);
+    else if (collapsed !== '' && this.pendingBreak === '' && this.pendingMarker === '') this.parts.push(' ');
+  }
+
+  /** A paragraph break (`\n\n`) or a line break (`\n`); inside list items paragraphs become lines. */
   break(kind: '\n' | '\n\n'): void {
-    this.parts.push(kind);
+    if (this.pendingMarker !== '') return;
+    const effective = this.listItemDepth > 0 ? '\n' : kind;
+    if (effective === '\n\n' || this.pendingBreak === '') this.pendingBreak = effective;
+  }
+
+  listItem(marker: string, body: () => void): void {
+    this.break('\n');
+    this.pendingMarker = marker;
+    this.listItemDepth += 1;
+    body();
+    this.listItemDepth -= 1;
+    this.pendingMarker = '';
+    this.break('\n');
   }
 
   pre(value: string): void {
+    this.break('\n\n');
     this.preformatted.push(value.replace(/\n+$/, ''));
-    this.parts.push(`\n\n${PRE_MARK}${this.preformatted.length - 1}${PRE_MARK}\n\n`);
+    this.emit(`${PRE_MARK}${this.preformatted.length - 1}${PRE_MARK}`);
+    this.break('\n\n');
   }
 
   link(href: string | null, label: string): void {
@@ -97,7 +101,7 @@ class TextWriter {
     }
     const linkable = target && (target.protocol === 'http:' || target.protocol === 'https:');
     if (!linkable || text === '') this.text(text);
-    else this.parts.push(text === target?.href ? text : `[${text}](${target?.href})`);
+    else this.emit(text === target?.href ? text : `[${text}](${target?.href})`);
   }
 
   toString(): string {
@@ -119,7 +123,8 @@ function write(node: DomNode, out: TextWriter, list?: { ordered: boolean; index:
     out.text(node.textContent ?? '');
     return;
   }
-  if (node.nodeType !== ELEMENT_NODE && node.nodeType !== 9 && node.nodeType !== 11) return;
+  if (node.nodeType !== ELEMENT_NODE && node.nodeType !== DOCUMENT_NODE && node.nodeType !== FRAGMENT_NODE)
+    return;
   const tag = node.nodeName.toUpperCase();
   if (SKIPPED.has(tag)) return;
   const children = () => {
@@ -147,11 +152,8 @@ function write(node: DomNode, out: TextWriter, list?: { ordered: boolean; index:
     for (const child of Array.from(node.childNodes)) write(child, out, state);
     out.break('\n\n');
   } else if (tag === 'LI') {
-    out.break('\n');
     if (list) list.index += 1;
-    out.text(list?.ordered ? `${list.index}. ` : '- ');
-    children();
-    out.break('\n');
+    out.listItem(list?.ordered ? `${list.index}. ` : '- ', children);
   } else if (tag === 'TR') {
     out.break('\n');
     children();
@@ -172,7 +174,25 @@ function serialize(node: DomNode, baseUrl: string): string {
   return out.toString();
 }
 
-function metaTitle(document: DomDocument): string | undefined {
+/**
+ * linkedom only builds a proper tree when the markup has a body (a bare fragment ends up nested in its
+ * first element), so body-less pages and fragments get one.
+ */
+function withBody(html: string): string {
+  if (/<body[\s>]/i.test(html)) return html;
+  const headClose = /<\/head\s*>/i.exec(html);
+  const htmlOpen = /<html[^>]*>/i.exec(html);
+  const anchor = headClose ?? htmlOpen;
+  if (anchor === null) return `<!doctype html><html><head></head><body>${html}</body></html>`;
+  const split = anchor.index + anchor[0].length;
+  const head = headClose ? '' : '<head></head>';
+  const rest = html.slice(split).replace(/<\/html\s*>\s*$/i, '');
+  return `${html.slice(0, split)}${head}<body>${rest}</body></html>`;
+}
+
+function metaTitle(document: DomDocument, html: string): string | undefined {
+  const titleTag = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
+  if (titleTag) return titleTag;
   const og = document.querySelector('meta[property="og:title"]')?.getAttribute('content')?.trim();
   return og || undefined;
 }
@@ -182,13 +202,14 @@ function metaTitle(document: DomDocument): string | undefined {
  * then headings, lists, links and code blocks are kept as light Markdown. Pages Readability cannot make
  * sense of fall back to the whole body without scripts, navigation and other page chrome.
  */
-export function htmlToReadableText(html: string, baseUrl: string): ReadableText {
+export function htmlToReadableText(rawHtml: string, baseUrl: string): ReadableText {
+  const html = withBody(rawHtml);
   const { document } = parseHTML(html) as unknown as { document: DomDocument };
-  const pageTitle = document.title.trim() || metaTitle(document);
-  let article: { title?: string | null; content?: string | null } | null = null;
+  const pageTitle = document.title.trim() || metaTitle(document, rawHtml);
+  let article: { title?: string | null; content?: string | null } | null;
   try {
     // Readability mutates the document, so the fallback below re-parses.
-    article = new Readability(document as never, {
+    article = new Readability(document, {
       serializer: (node: unknown) => serialize(node as DomNode, baseUrl),
     }).parse();
   } catch {

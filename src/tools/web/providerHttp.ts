@@ -18,7 +18,10 @@ export interface ProviderRequest {
   readonly signal?: AbortSignal | undefined;
   readonly fetch?: FetchFunction | undefined;
   /** Provider-specific statuses or error codes that override the generic classification. */
-  readonly classify?: (status: number, body: unknown) => { kind: SearchFailureKind; retryable: boolean } | undefined;
+  readonly classify?: (
+    status: number,
+    body: unknown,
+  ) => { kind: SearchFailureKind; retryable: boolean } | undefined;
 }
 
 const MAX_ERROR_BODY_CHARS = 300;
@@ -85,11 +88,16 @@ export async function requestProviderJson(request: ProviderRequest): Promise<unk
 
   if (!response.ok) {
     const body = await readBody(response).catch(() => undefined);
-    const { kind, retryable } = request.classify?.(response.status, body) ?? classifySearchStatus(response.status);
+    const { kind, retryable } =
+      request.classify?.(response.status, body) ?? classifySearchStatus(response.status);
     const retryAfterMs = parseRetryAfter(response.headers, Date.now());
     const detail = errorDetail(body);
     const advice =
-      kind === 'not_configured' ? ` Check ${request.keySetting}.` : kind === 'rate_limited' ? ' Slow down.' : '';
+      kind === 'not_configured'
+        ? ` Check ${request.keySetting}.`
+        : kind === 'rate_limited'
+          ? ' Slow down.'
+          : '';
     throw new SearchProviderError(
       clean(`${request.provider} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}.${advice}`),
       { kind, retryable, status: response.status, retryAfterMs },
@@ -99,7 +107,9 @@ export async function requestProviderJson(request: ProviderRequest): Promise<unk
     return await response.json();
   } catch (error) {
     if (request.signal?.aborted) throw request.signal.reason;
-    const what = timeout.aborted ? `did not finish answering within ${request.timeoutMs} ms` : 'sent a response that is not JSON';
+    const what = timeout.aborted
+      ? `did not finish answering within ${request.timeoutMs} ms`
+      : 'sent a response that is not JSON';
     throw new SearchProviderError(`${request.provider} ${what}`, {
       kind: timeout.aborted ? 'timeout' : 'upstream_error',
       retryable: true,

@@ -57,7 +57,8 @@ export function createTavilyProvider(options: TavilyOptions): SearchProvider {
         signal,
         fetch: options.fetch,
         // 432 and 433 are Tavily's plan and pay-as-you-go credit limits: waiting a minute will not help.
-        classify: (status) => (status === 432 || status === 433 ? { kind: 'rate_limited', retryable: false } : undefined),
+        classify: (status) =>
+          status === 432 || status === 433 ? { kind: 'rate_limited', retryable: false } : undefined,
       });
       const parsed = TavilyResponse.safeParse(body);
       if (!parsed.success) {
@@ -66,15 +67,13 @@ export function createTavilyProvider(options: TavilyOptions): SearchProvider {
           retryable: true,
         });
       }
-      return parsed.data.results.map(
-        (result): SearchResult => ({
-          title: result.title ?? '',
-          url: result.url,
-          snippet: result.content ?? '',
-          ...(result.published_date ? { publishedDate: result.published_date } : {}),
-          source: 'tavily',
-        }),
-      );
+      return parsed.data.results.map((result): SearchResult => ({
+        title: result.title ?? '',
+        url: result.url,
+        snippet: result.content ?? '',
+        ...(result.published_date ? { publishedDate: result.published_date } : {}),
+        source: 'tavily',
+      }));
     },
   };
 }

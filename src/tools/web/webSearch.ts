@@ -76,7 +76,10 @@ export function normalizeResultUrl(raw: string): string | undefined {
     return undefined;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  const host = url.hostname.toLowerCase().replace(/^www\./, '').replace(/\.$/, '');
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/^www\./, '')
+    .replace(/\.$/, '');
   const parameters = [...url.searchParams].filter(([name]) => !TRACKING_PARAMETER.test(name));
   const search = new URLSearchParams(parameters).toString();
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : '';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { ToolCallResult, ToolSpec } from '../../shared/toolTypes.js';
+import type { ToolSpec } from '../../shared/toolTypes.js';
 import { createBraveProvider } from './brave.js';
 import { createClaudeServerSearchProvider, type MessagesCreate } from './claudeServerSearch.js';
 import { MAX_SEARCH_RESULTS, type WebSearchConfig } from './config.js';
 import type { FetchFunction } from './providerHttp.js';
 import { createTavilyProvider } from './tavily.js';
-import { clampLimit, parseToolCall, wrapUntrusted } from './toolOutput.js';
+import { clampLimit, parseToolCall, wrapUntrusted, type WebTool } from './toolOutput.js';
 import { finalizeResults, formatResults, SearchProviderError, type SearchProvider } from './webSearch.js';
 
 export const WEB_SEARCH_TOOL_NAME = 'web_search';
@@ -25,7 +25,10 @@ export const webSearchSpec: ToolSpec = {
   inputSchema: {
     type: 'object',
     properties: {
-      query: { type: 'string', description: 'What to search for, as you would type it into a search engine.' },
+      query: {
+        type: 'string',
+        description: 'What to search for, as you would type it into a search engine.',
+      },
       max_results: {
         type: 'integer',
         minimum: 1,
@@ -52,7 +55,10 @@ export interface SearchProviderDeps {
 }
 
 /** The provider the configuration names, or undefined when there is none (or its client is missing). */
-export function createSearchProvider(config: WebSearchConfig, deps: SearchProviderDeps = {}): SearchProvider | undefined {
+export function createSearchProvider(
+  config: WebSearchConfig,
+  deps: SearchProviderDeps = {},
+): SearchProvider | undefined {
   switch (config.provider) {
     case 'tavily':
       return createTavilyProvider({ ...config, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
@@ -78,11 +84,6 @@ export interface WebSearchToolDeps extends SearchProviderDeps {
   readonly now?: () => number;
 }
 
-export interface WebTool {
-  readonly spec: ToolSpec;
-  handler(input: unknown): Promise<ToolCallResult>;
-}
-
 /** The `web_search` activity handler: validates the call, searches, and returns capped, untrusted results. */
 export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
   const provider = deps.provider ?? createSearchProvider(deps.config, deps);
@@ -101,14 +102,17 @@ export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
       const lists = { allowDomains: limits.allowDomains, blockDomains: limits.blockDomains };
       try {
         const found = await provider.search(args.query, {
-          maxResults,
+          // Ask for spares: duplicates and filtered domains are dropped before the cap.
+          maxResults: Math.min(MAX_SEARCH_RESULTS, maxResults * 2),
           ...lists,
           signal: AbortSignal.timeout(clampLimit(limits.timeoutMs, deps.config.timeoutMs)),
         });
         const kept = finalizeResults(found, { maxResults, ...lists });
         const data = { provider: provider.name, query: args.query, results: kept };
         if (kept.length === 0) {
-          return results.success(`No web results for "${args.query}" (provider: ${provider.name}).`, { data });
+          return results.success(`No web results for "${args.query}" (provider: ${provider.name}).`, {
+            data,
+          });
         }
         const { content, truncated } = wrapUntrusted({
           preamble: `${kept.length} web result(s) for "${args.query}" from ${provider.name}.`,
@@ -122,7 +126,10 @@ export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
           return results.failure(error.kind, error.message, {
             retryable: error.retryable,
             ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-            data: { provider: provider.name, ...(error.status === undefined ? {} : { status: error.status }) },
+            data: {
+              provider: provider.name,
+              ...(error.status === undefined ? {} : { status: error.status }),
+            },
           });
         }
         if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {

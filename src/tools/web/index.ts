@@ -1,0 +1,36 @@
+export { checkUrl, classifyAddress, systemResolver } from './ssrfGuard.js';
+export type {
+  AddressVerdict,
+  BlockCode,
+  CheckUrlOptions,
+  Resolver,
+  UrlCheck,
+  VettedTarget,
+} from './ssrfGuard.js';
+export { fetchUrl, type FetchOutcome, type FetchUrlOptions } from './fetchUrl.js';
+export { htmlToReadableText, type ReadableText } from './htmlToText.js';
+export {
+  createFetchUrlTool,
+  fetchUrlSpec,
+  FETCH_URL_TOOL_NAME,
+  type FetchUrlToolDeps,
+} from './fetchUrlTool.js';
+export {
+  createSearchProvider,
+  createWebSearchTool,
+  webSearchSpec,
+  WEB_SEARCH_TOOL_NAME,
+  type SearchProviderDeps,
+  type WebSearchToolDeps,
+} from './webSearchTool.js';
+export {
+  SearchProviderError,
+  type SearchOptions,
+  type SearchProvider,
+  type SearchResult,
+} from './webSearch.js';
+export { createTavilyProvider } from './tavily.js';
+export { createBraveProvider } from './brave.js';
+export { createClaudeServerSearchProvider, type MessagesCreate } from './claudeServerSearch.js';
+export { getWebToolsConfig, parseWebToolsConfig, type WebToolsConfig } from './config.js';
+export type { WebTool } from './toolOutput.js';
