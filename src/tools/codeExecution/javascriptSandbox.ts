@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
+import type * as NodeFs from 'node:fs';
+import type * as WorkerThreads from 'node:worker_threads';
+import type * as QuickJS from 'quickjs-emscripten';
+import type { CustomizeVariantOptions, QuickJSContext, QuickJSHandle } from 'quickjs-emscripten';
 import {
   SAFE_FILE_NAME,
   emptyOutcome,
@@ -45,6 +48,14 @@ interface WorkerReply {
   outcome: WorkerOutcome;
 }
 
+/** Opaque `WebAssembly.Module` / `WebAssembly.Memory` (this project's `lib` has no WebAssembly types). */
+interface WasmGlobal {
+  WebAssembly: {
+    Module: new (bytes: Uint8Array) => object;
+    Memory: new (descriptor: { initial: number; maximum: number }) => object;
+  };
+}
+
 interface WorkerData {
   quickjsPath: string;
   wasmPath: string;
@@ -59,14 +70,15 @@ interface WorkerData {
  */
 function sandboxWorkerMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { readFileSync } = require('node:fs') as typeof import('node:fs');
-  const data = workerData as WorkerData;
-  const qjs = require(data.quickjsPath) as typeof import('quickjs-emscripten');
+  const threads = require('node:worker_threads') as typeof WorkerThreads;
+  const { readFileSync } = require('node:fs') as typeof NodeFs;
+  const parentPort = threads.parentPort;
+  const data = threads.workerData as WorkerData;
+  const qjs = require(data.quickjsPath) as typeof QuickJS;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const variant = data.variant === 'debug' ? qjs.DEBUG_SYNC : qjs.RELEASE_SYNC;
   const safeName = new RegExp(data.safeFileName);
-  let compiled: WebAssembly.Module | undefined;
+  let compiled: object | undefined;
 
   // The prelude runs first in every context. Host functions arrive as arguments and stay in
   // closures, so user code never sees them on globalThis.
@@ -103,7 +115,9 @@ function sandboxWorkerMain(): void {
       const e = dumped as { name?: unknown; message?: unknown; stack?: unknown };
       const name = typeof e.name === 'string' ? e.name : 'Error';
       const message = typeof e.message === 'string' ? e.message : JSON.stringify(dumped);
-      const stack = typeof e.stack === 'string' && e.stack.trim() ? `\n${e.stack.trimEnd()}` : '';
+      let frames = typeof e.stack === 'string' ? e.stack.trimEnd().split('\n') : [];
+      if (frames.length > 12) frames = [...frames.slice(0, 10), `    … ${frames.length - 10} more frames`];
+      const stack = frames.length > 0 && frames.join('').trim() ? `\n${frames.join('\n')}` : '';
       return { name, text: `${name}: ${message}${stack}` };
     }
     return { name: 'Error', text: `Uncaught ${String(dumped)}` };
@@ -142,9 +156,25 @@ function sandboxWorkerMain(): void {
       return true;
     };
 
-    compiled ??= new WebAssembly.Module(readFileSync(data.wasmPath));
-    // A fresh WebAssembly instance per call: no linear memory is shared between calls.
-    const quickjs = await qjs.newQuickJSWASMModuleFromVariant(qjs.newVariant(variant, { wasmModule: compiled }));
+    const wasm = (globalThis as unknown as WasmGlobal).WebAssembly;
+    compiled ??= new wasm.Module(readFileSync(data.wasmPath));
+    // A fresh WebAssembly instance per call: no linear memory is shared between calls. The memory
+    // is capped too, because ArrayBuffer storage is not counted by QuickJS's own memory limit.
+    const pages = (bytes: number) => Math.ceil(bytes / 65536);
+    // The debug build needs far more room for its own bookkeeping.
+    const headroom = (data.variant === 'debug' ? 512 : 32) * 2 ** 20;
+    const wasmMemory = new wasm.Memory({
+      initial: 256,
+      maximum: Math.max(256, pages(L.memoryBytes + headroom)),
+    });
+    const quickjs = await qjs.newQuickJSWASMModuleFromVariant(
+      qjs.newVariant(variant, {
+        wasmModule: compiled,
+        wasmMemory,
+        // Emscripten would print allocation failures to the worker's stderr; they are reported as OOM.
+        emscriptenModule: { print: () => undefined, printErr: () => undefined },
+      } as CustomizeVariantOptions),
+    );
     const rt = quickjs.newRuntime();
     let ctx: QuickJSContext | undefined;
     try {
@@ -167,7 +197,9 @@ function sandboxWorkerMain(): void {
         const content = c.getString(contentH);
         const encoding = c.getString(encH) === 'base64' ? 'base64' : 'utf8';
         if (!safeName.test(name)) {
-          throw new Error(`writeFile: invalid file name ${JSON.stringify(name)} (letters, digits, . _ - only)`);
+          throw new Error(
+            `writeFile: invalid file name ${JSON.stringify(name)} (letters, digits, . _ - only)`,
+          );
         }
         const bytes = Buffer.from(content, encoding);
         const existing = files.findIndex((f) => f.name === name);
@@ -303,7 +335,10 @@ function sandboxWorkerMain(): void {
         const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         // A failure outside QuickJS's own checks (e.g. the native stack overflowed inside WASM):
         // report it, and let the host retire this worker.
-        const kind: SandboxErrorKind = /out of memory/i.test(text) ? 'out_of_memory' : 'runtime_error';
+        // Allocation failures can surface as a WASM trap rather than QuickJS's own "out of memory".
+        const kind: SandboxErrorKind = /out of memory|memory access out of bounds|enlarge memory/i.test(text)
+          ? 'out_of_memory'
+          : 'runtime_error';
         parentPort.postMessage({
           id: msg.id,
           outcome: {
@@ -374,7 +409,8 @@ export class JavaScriptSandbox implements CodeSandbox {
   async run(request: SandboxRequest): Promise<SandboxOutcome> {
     const started = performance.now();
     const elapsed = () => performance.now() - started;
-    if (this.closed) return failure('sandbox_unavailable', 'The JavaScript sandbox is closed.', { durationMs: 0 });
+    if (this.closed)
+      return failure('sandbox_unavailable', 'The JavaScript sandbox is closed.', { durationMs: 0 });
     const files: Record<string, string> = {};
     for (const f of request.files) files[f.name] = f.bytes.toString('utf8');
     const message: WorkerRunMessage = {
@@ -391,7 +427,11 @@ export class JavaScriptSandbox implements CodeSandbox {
       },
     };
     const pooled = await this.acquire();
-    const { outcome, healthy } = await this.dispatch(pooled, message, request.limits.timeoutMs + this.graceMs);
+    const { outcome, healthy } = await this.dispatch(
+      pooled,
+      message,
+      request.limits.timeoutMs + this.graceMs,
+    );
     this.release(pooled, healthy);
     if (!outcome) {
       return failure(
@@ -443,7 +483,9 @@ export class JavaScriptSandbox implements CodeSandbox {
           outcome: {
             ok: false,
             errorKind: oom ? 'out_of_memory' : 'runtime_error',
-            errorMessage: oom ? 'Out of memory: the sandbox worker was stopped.' : `The sandbox crashed: ${error.message}`,
+            errorMessage: oom
+              ? 'Out of memory: the sandbox worker was stopped.'
+              : `The sandbox crashed: ${error.message}`,
             stdout: '',
             stderr: '',
             files: [],
