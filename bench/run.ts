@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevHost, type DevHost } from '../devhost/host.js';
+import { runSandboxBenchmarks, type Row } from './sandbox.js';
 
 /** Benchmarks for devhost's durable engine; figures are printed side by side with their targets. */
 const appDir = path.resolve(__dirname, '../../bench/apps/bench-app');
-
-interface Row {
-  scenario: string;
-  measured: string;
-  target: string;
-  ok: boolean;
-}
 
 async function waitForCompletion(host: DevHost, ids: string[], timeoutMs: number): Promise<void> {
   const pending = new Set(ids);
@@ -123,6 +117,8 @@ async function main(): Promise<void> {
     await host.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
+  process.stdout.write('running sandbox benchmarks…\n');
+  rows.push(...(await runSandboxBenchmarks()));
   const width = Math.max(...rows.map((r) => r.scenario.length));
   process.stdout.write(`\n${'scenario'.padEnd(width)}  ${'measured'.padEnd(40)}  target\n`);
   for (const row of rows) {
