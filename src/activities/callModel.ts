@@ -58,7 +58,8 @@ export function createCallModelActivity(
         `Transcript ${messages.blobRef} is not a list of messages: ${describeIssues(resolved.error)}`,
       );
     }
-    return resolved.data;
+    // The agent loop saves a snapshot rarely and sends the turns after it inline as `tail`.
+    return [...resolved.data, ...(messages.tail ?? [])];
   }
 
   return async function callModel(raw: unknown): Promise<CallModelResult> {

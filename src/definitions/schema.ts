@@ -11,7 +11,8 @@ import { parseIsoDuration } from '../shared/duration.js';
 
 export const STEP_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
 export const WORKFLOW_NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-const ROLE_NAME_PATTERN = /^[a-z][a-zA-Z0-9_-]*$/;
+/** Same rule as the model layer's RoleName: roles map to MODEL_ROLE_<ROLE> settings. */
+const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
 const VERSION_PATTERN = /^\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?$/;
 
 export const DEFAULT_KNOWN_ROLES = ['planner', 'worker', 'writer'] as const;
@@ -54,7 +55,9 @@ const StepId = z
 const WorkflowName = z
   .string()
   .regex(WORKFLOW_NAME_PATTERN, { error: 'must be kebab-case, e.g. research-report' });
-const RoleName = z.string().regex(ROLE_NAME_PATTERN, { error: 'must be a role name such as planner' });
+const RoleName = z
+  .string()
+  .regex(ROLE_NAME_PATTERN, { error: 'must be a role name such as planner (lowercase letters, digits, _)' });
 /** Text with `{{ expr }}` placeholders. */
 const Template = z.string();
 /** One CEL expression, bare or wrapped in `{{ }}`. */

@@ -42,8 +42,14 @@ export const ToolDefinition = z.strictObject({
 });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 
-/** A transcript too large for activity history, stored elsewhere (Blob storage) and resolved by the activity. */
-export const TranscriptRef = z.strictObject({ blobRef: z.string().min(1) });
+/**
+ * A transcript too large for activity history, stored elsewhere (Blob storage) and resolved by the activity:
+ * the blob's messages, then `tail` (messages added since the blob was saved, so it is not saved every turn).
+ */
+export const TranscriptRef = z.strictObject({
+  blobRef: z.string().min(1),
+  tail: z.array(ModelMessage).optional(),
+});
 export type TranscriptRef = z.infer<typeof TranscriptRef>;
 
 export const RoleName = z

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { WorkflowDefinition } from '../definitions/schema.js';
-import { ProviderKind, TokenUsage, ToolDefinition } from './modelTypes.js';
+import {
+  JsonSchema,
+  ModelMessage,
+  ProviderKind,
+  RoleName,
+  TokenUsage,
+  ToolDefinition,
+} from './modelTypes.js';
 
 /** One row of a run's cost ledger: everything spent by one step on one role and deployment. */
 export const LedgerRow = z.strictObject({
@@ -31,6 +38,47 @@ export const RunBudget = z.strictObject({
 });
 export type RunBudget = z.infer<typeof RunBudget>;
 
+/** Why a run or an agent stopped early: which step, a machine-readable kind, and a message for people. */
+export const RunError = z.strictObject({
+  stepId: z.string().optional(),
+  kind: z.string(),
+  message: z.string(),
+});
+export type RunError = z.infer<typeof RunError>;
+
+/**
+ * How model calls are retried. Returned (classified) failures only: a thrown activity error is an
+ * infrastructure fault, retried by the durable retry policy on the activity itself.
+ */
+export const ModelRetryOptions = z.strictObject({
+  /** Calls per deployment before moving to the role's next fallback (default 4). */
+  maxTries: z.int().min(1).max(10).optional(),
+  /** First backoff when the provider sent no retry-after; doubles each try (default 1 s). */
+  initialBackoffMs: z.int().positive().optional(),
+  /** Cap on the computed backoff (default 60 s). */
+  maxBackoffMs: z.int().positive().optional(),
+  /** Cap on a provider's retry-after (default 5 min). */
+  maxRetryAfterMs: z.int().positive().optional(),
+});
+export type ModelRetryOptions = z.infer<typeof ModelRetryOptions>;
+
+export const AgentLoopOptions = z.strictObject({
+  /** Turns per orchestration generation before `continueAsNew` (default 20). */
+  turnsPerGeneration: z.int().min(1).max(1_000).optional(),
+  /** Above this JSON size (characters) the transcript goes to blob storage (default 8192). */
+  transcriptOffloadChars: z.int().min(256).optional(),
+  /** Longest tool result text that enters the transcript (default 20000). */
+  toolResultMaxChars: z.int().min(256).optional(),
+});
+export type AgentLoopOptions = z.infer<typeof AgentLoopOptions>;
+
+/** Tuning for one run; every field has a default, and child runs and agents inherit it. */
+export const RunOptions = z.strictObject({
+  modelRetry: ModelRetryOptions.optional(),
+  agent: AgentLoopOptions.optional(),
+});
+export type RunOptions = z.infer<typeof RunOptions>;
+
 /** Orchestration input of `runWorkflow`: everything it needs, resolved outside the orchestrator. */
 export const RunWorkflowInput = z.strictObject({
   definition: WorkflowDefinition,
@@ -43,6 +91,7 @@ export const RunWorkflowInput = z.strictObject({
   inheritedBudget: RunBudget.optional(),
   /** The top-level run id, for artifacts and ledger rows of child runs. */
   rootRunId: z.string().optional(),
+  options: RunOptions.optional(),
 });
 export type RunWorkflowInput = z.infer<typeof RunWorkflowInput>;
 
@@ -56,7 +105,7 @@ export const RunWorkflowOutput = z.strictObject({
   version: z.union([z.string(), z.number()]),
   output: z.unknown(),
   /** Set when the outcome is not `completed`: which step stopped the run and why. */
-  error: z.strictObject({ stepId: z.string().optional(), kind: z.string(), message: z.string() }).optional(),
+  error: RunError.optional(),
   ledger: Ledger,
 });
 export type RunWorkflowOutput = z.infer<typeof RunWorkflowOutput>;
@@ -69,8 +118,82 @@ export const RunProgress = z.strictObject({
   stepIndex: z.number().int().nonnegative(),
   stepCount: z.number().int().positive(),
   map: z.strictObject({ stepId: z.string(), done: z.number().int(), total: z.number().int() }).optional(),
-  waitingFor: z.strictObject({ event: z.string(), until: z.string() }).optional(),
+  waitingFor: z
+    .strictObject({ event: z.string(), until: z.string(), message: z.string().optional() })
+    .optional(),
   usage: TokenUsage,
   costUsd: z.number().nonnegative(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
+
+/** A transcript saved to blob storage, covering the first `messageCount` messages. */
+export const TranscriptSnapshot = z.strictObject({
+  blobRef: z.string().min(1),
+  messageCount: z.int().positive(),
+  chars: z.int().nonnegative(),
+});
+export type TranscriptSnapshot = z.infer<typeof TranscriptSnapshot>;
+
+/** What an agent loop carries into its next generation (`continueAsNew`). */
+export const AgentLoopState = z.strictObject({
+  generation: z.int().nonnegative(),
+  turn: z.int().nonnegative(),
+  toolCalls: z.int().nonnegative(),
+  /** The whole transcript: later snapshots need its content, and `saveArtifact` cannot append. */
+  messages: z.array(ModelMessage).min(1),
+  snapshot: TranscriptSnapshot.optional(),
+  lastText: z.string(),
+  ledger: Ledger,
+});
+export type AgentLoopState = z.infer<typeof AgentLoopState>;
+
+/** Orchestration input of `agentLoop`, one agent step (or one map item of an agent step). */
+export const AgentLoopInput = z.strictObject({
+  /** The top-level run: callModel's `runId` and the artifact folder. */
+  runId: z.string().min(1),
+  /** Where this agent's cost is booked in the ledger. */
+  stepId: z.string().min(1),
+  role: RoleName,
+  system: z.string().optional(),
+  prompt: z.string().min(1),
+  /** The allow-list: the only tools offered and the only ones ever called. */
+  tools: z.array(ToolDefinition),
+  maxTurns: z.int().positive(),
+  outputSchema: JsonSchema.optional(),
+  maxTokens: z.int().positive().optional(),
+  /** What the run may still spend when the agent starts. */
+  budget: RunBudget.optional(),
+  options: RunOptions.optional(),
+  /** Set by the loop itself when it continues as new. */
+  state: AgentLoopState.optional(),
+});
+export type AgentLoopInput = z.infer<typeof AgentLoopInput>;
+
+export const AgentOutcome = z.enum(['completed', 'max_turns', 'budget_exceeded', 'failed']);
+export type AgentOutcome = z.infer<typeof AgentOutcome>;
+
+/** Orchestration output of `agentLoop`. */
+export const AgentLoopOutput = z.strictObject({
+  outcome: AgentOutcome,
+  /** `structured` when the step has an outputSchema, else the final text; null unless completed. */
+  output: z.unknown(),
+  /** The last assistant text, whatever the outcome. */
+  text: z.string(),
+  turns: z.int().nonnegative(),
+  toolCalls: z.int().nonnegative(),
+  error: RunError.optional(),
+  ledger: Ledger,
+});
+export type AgentLoopOutput = z.infer<typeof AgentLoopOutput>;
+
+/** Custom status of an agent loop while it runs. */
+export const AgentProgress = z.strictObject({
+  stepId: z.string(),
+  generation: z.int().nonnegative(),
+  turn: z.int().nonnegative(),
+  maxTurns: z.int().positive(),
+  toolCalls: z.int().nonnegative(),
+  usage: TokenUsage,
+  costUsd: z.number().nonnegative(),
+});
+export type AgentProgress = z.infer<typeof AgentProgress>;

@@ -2,8 +2,10 @@ import type { OrchestrationContext, RetryOptions, Task } from 'durable-functions
 
 /** A task the fake context hands to the orchestrator; the test decides how and when it completes. */
 export interface FakeTask extends Task {
-  readonly kind: 'activity' | 'timer' | 'event' | 'any' | 'all';
+  readonly kind: 'activity' | 'subOrchestration' | 'timer' | 'event' | 'any' | 'all';
   readonly name?: string;
+  /** The sub-orchestration instance id, when the orchestrator chose one. */
+  readonly instanceId?: string;
   readonly input?: unknown;
   readonly retry?: RetryOptions;
   readonly fireAt?: string;
@@ -14,8 +16,9 @@ export interface FakeTask extends Task {
 
 /** What the orchestrator asked for, in order: the thing a replay must reproduce exactly. */
 export interface ScheduledCall {
-  readonly kind: FakeTask['kind'];
+  readonly kind: FakeTask['kind'] | 'continueAsNew';
   readonly name?: string;
+  readonly instanceId?: string;
   readonly input?: unknown;
   readonly fireAt?: string;
 }
@@ -28,9 +31,12 @@ export class FakeOrchestrationContext {
   readonly calls: ScheduledCall[] = [];
   readonly customStatuses: unknown[] = [];
   readonly warnings: string[] = [];
+  readonly logs: string[] = [];
+  /** The input passed to `continueAsNew`, once the orchestrator called it. */
+  continuedAsNew: { input: unknown } | undefined;
   readonly df;
 
-  constructor(input: unknown, now = new Date('2026-01-01T00:00:00.000Z')) {
+  constructor(input: unknown, now = new Date('2026-01-01T00:00:00.000Z'), instanceId = 'fake-instance') {
     const task = (
       fields: Omit<FakeTask, 'isCompleted' | 'isFaulted' | 'isCanceled' | 'cancel'>,
     ): FakeTask => {
@@ -44,12 +50,18 @@ export class FakeOrchestrationContext {
         },
       };
       if (fields.kind !== 'any' && fields.kind !== 'all') {
-        this.calls.push({ kind: fields.kind, name: fields.name, input: fields.input, fireAt: fields.fireAt });
+        this.calls.push({
+          kind: fields.kind,
+          name: fields.name,
+          input: fields.input,
+          fireAt: fields.fireAt,
+          ...(fields.instanceId === undefined ? {} : { instanceId: fields.instanceId }),
+        });
       }
       return created;
     };
     this.df = {
-      instanceId: 'fake-instance',
+      instanceId,
       isReplaying: false,
       currentUtcDateTime: now,
       getInput: () => input,
@@ -60,6 +72,12 @@ export class FakeOrchestrationContext {
         task({ kind: 'activity', name, input: activityInput }),
       callActivityWithRetry: (name: string, retry: RetryOptions, activityInput?: unknown) =>
         task({ kind: 'activity', name, input: activityInput, retry }),
+      callSubOrchestrator: (name: string, orchestrationInput?: unknown, childInstanceId?: string) =>
+        task({ kind: 'subOrchestration', name, input: orchestrationInput, instanceId: childInstanceId }),
+      continueAsNew: (newInput: unknown) => {
+        this.calls.push({ kind: 'continueAsNew', input: newInput });
+        this.continuedAsNew = { input: structuredClone(newInput) };
+      },
       createTimer: (fireAt: Date) => task({ kind: 'timer', fireAt: fireAt.toISOString() }),
       waitForExternalEvent: (name: string) => task({ kind: 'event', name }),
       Task: {
@@ -73,7 +91,9 @@ export class FakeOrchestrationContext {
     this.warnings.push(message);
   }
 
-  log(): void {}
+  log(message: string): void {
+    this.logs.push(message);
+  }
 
   asContext(): OrchestrationContext {
     return this as unknown as OrchestrationContext;

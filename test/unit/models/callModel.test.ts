@@ -146,6 +146,28 @@ describe('callModel activity', () => {
     expect(refs).toEqual(['transcripts/run-1/plan.json']);
   });
 
+  it('appends the inline tail after a transcript snapshot', async () => {
+    model.expect({
+      match: { lastUserText: 'And now the newest turn.' },
+      respond: textResponse('ok'),
+    });
+    const activity = activityFor({}, { resolveBlob: () => Promise.resolve(hello) });
+    const tail = [
+      { role: 'assistant', content: [{ type: 'text', text: 'Noted.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'And now the newest turn.' }] },
+    ];
+    expect(
+      await call(activity, {
+        ...base,
+        role: 'worker',
+        messages: { blobRef: 'transcripts/run-1/plan.json', tail },
+      }),
+    ).toMatchObject({ ok: true });
+    const sent = JSON.stringify(model.requests.at(-1));
+    expect(sent).toContain('Plan a report on durable agents.');
+    expect(sent).toContain('And now the newest turn.');
+  });
+
   it('throws on malformed input, naming each path (a caller bug, not a model failure)', async () => {
     const activity = activityFor();
     await expect(

@@ -1,0 +1,199 @@
+/**
+ * agentLoop: model turn → the requested tool calls in parallel → model turn …, one activity per
+ * model call and per tool call. Bounded by `maxTurns` and the budget; continues as new every
+ * `turnsPerGeneration` turns so the history of a long loop stays bounded.
+ */
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { firstLine } from '../definitions/expressions.js';
+import type { ToolDefinition, ToolResultBlock, ToolUseBlock } from '../shared/modelTypes.js';
+import { Names, toolActivityName } from '../shared/names.js';
+import {
+  AgentLoopInput,
+  type AgentLoopOptions,
+  type AgentLoopOutput,
+  type AgentLoopState,
+  type AgentOutcome,
+  type AgentProgress,
+  type RunError,
+} from '../shared/runTypes.js';
+import { ToolCallResult, type ToolCallInput } from '../shared/toolTypes.js';
+import { addModelCall, budgetOverrun, emptyLedger } from './ledger.js';
+import {
+  INFRASTRUCTURE_RETRY,
+  answerOf,
+  callModelWithPolicy,
+  modelRetryPolicy,
+  textOf,
+} from './modelPolicy.js';
+import { asRunStopped, parseOrchestrationInput, stepFailed } from './runStopped.js';
+import { appendMessage, transcriptForModel, userMessage, type Transcript } from './transcript.js';
+
+export const DEFAULT_AGENT_OPTIONS: Required<AgentLoopOptions> = {
+  turnsPerGeneration: 20,
+  transcriptOffloadChars: 8_192,
+  toolResultMaxChars: 20_000,
+};
+
+export function* agentLoopOrchestrator(
+  context: OrchestrationContext,
+): Generator<Task, AgentLoopOutput | undefined, unknown> {
+  const input = parseOrchestrationInput(AgentLoopInput, context.df.getInput(), Names.orchestrators.agentLoop);
+  const options = { ...DEFAULT_AGENT_OPTIONS, ...input.options?.agent };
+  const policy = modelRetryPolicy(input.options?.modelRetry);
+  const state: AgentLoopState = input.state ?? {
+    generation: 0,
+    turn: 0,
+    toolCalls: 0,
+    messages: [userMessage(input.prompt)],
+    lastText: '',
+    ledger: emptyLedger(),
+  };
+  let { turn, toolCalls, ledger, lastText } = state;
+  let transcript: Transcript = {
+    messages: state.messages,
+    ...(state.snapshot ? { snapshot: state.snapshot } : {}),
+  };
+  const allowed = new Map(input.tools.map((tool) => [tool.name, tool]));
+
+  const report = () =>
+    context.df.setCustomStatus({
+      stepId: input.stepId,
+      generation: state.generation,
+      turn,
+      maxTurns: input.maxTurns,
+      toolCalls,
+      usage: ledger.totals.usage,
+      costUsd: ledger.totals.costUsd,
+    } satisfies AgentProgress);
+  const finish = (outcome: AgentOutcome, output: unknown, error?: RunError): AgentLoopOutput => {
+    report();
+    return { outcome, output, text: lastText, turns: turn, toolCalls, ...(error ? { error } : {}), ledger };
+  };
+
+  try {
+    for (let turnsThisGeneration = 0; ; turnsThisGeneration++) {
+      if (turn >= input.maxTurns) return finish('max_turns', null);
+      if (turnsThisGeneration >= options.turnsPerGeneration) {
+        const next: AgentLoopState = {
+          generation: state.generation + 1,
+          turn,
+          toolCalls,
+          messages: [...transcript.messages],
+          ...(transcript.snapshot ? { snapshot: transcript.snapshot } : {}),
+          lastText,
+          ledger,
+        };
+        context.df.continueAsNew({ ...input, state: next } satisfies AgentLoopInput);
+        return undefined;
+      }
+
+      const prepared = yield* transcriptForModel(
+        context,
+        transcript,
+        { runId: input.runId, label: input.stepId },
+        options.transcriptOffloadChars,
+      );
+      transcript = prepared.transcript;
+      const result = yield* callModelWithPolicy(
+        context,
+        {
+          role: input.role,
+          ...(input.system === undefined ? {} : { system: input.system }),
+          messages: prepared.messages,
+          ...(input.tools.length > 0 ? { tools: input.tools } : {}),
+          ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
+          ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
+          runId: input.runId,
+          stepId: input.stepId,
+        },
+        policy,
+      );
+      turn += 1;
+      ledger = addModelCall(ledger, input.stepId, input.role, result);
+      transcript = appendMessage(transcript, result.message);
+      lastText = textOf(result.message) || lastText;
+      report();
+
+      const overrun = budgetOverrun(ledger, input.budget);
+      if (overrun !== undefined) {
+        return finish('budget_exceeded', null, {
+          stepId: input.stepId,
+          kind: 'BudgetExceeded',
+          message: `${overrun} (stopped after turn ${turn})`,
+        });
+      }
+      const calls = result.message.content.filter(
+        (block): block is ToolUseBlock => block.type === 'tool_use',
+      );
+      if (result.stopReason === 'pause_turn') continue;
+      if (result.stopReason !== 'tool_use' || calls.length === 0) {
+        return finish('completed', answerOf(result, input.outputSchema !== undefined, input.stepId));
+      }
+      // The model would never see these results.
+      if (turn >= input.maxTurns) return finish('max_turns', null);
+
+      const results = yield* runToolCalls(context, input, calls, allowed, options.toolResultMaxChars);
+      toolCalls += calls.length;
+      transcript = appendMessage(transcript, { role: 'user', content: results });
+      report();
+    }
+  } catch (error) {
+    const stop = asRunStopped(error, input.stepId);
+    return finish(stop.outcome, null, stop.error);
+  }
+}
+
+/** The requested calls at once; a tool outside the allow-list gets an error result and runs nothing. */
+function* runToolCalls(
+  context: OrchestrationContext,
+  input: AgentLoopInput,
+  calls: readonly ToolUseBlock[],
+  allowed: ReadonlyMap<string, ToolDefinition>,
+  maxChars: number,
+): Generator<Task, ToolResultBlock[], unknown> {
+  const scheduled = calls.map((call) =>
+    allowed.has(call.name)
+      ? context.df.callActivityWithRetry(toolActivityName(call.name), INFRASTRUCTURE_RETRY, {
+          runId: input.runId,
+          stepId: input.stepId,
+          toolUseId: call.id,
+          name: call.name,
+          arguments: call.input,
+        } satisfies ToolCallInput)
+      : undefined,
+  );
+  const tasks = scheduled.filter((task): task is Task => task !== undefined);
+  let outputs: unknown[] = [];
+  if (tasks.length > 0) {
+    try {
+      outputs = (yield context.df.Task.all(tasks)) as unknown[];
+    } catch (error) {
+      const reason = error instanceof Error ? firstLine(error.message) : String(error);
+      throw stepFailed(input.stepId, 'tool_failed', `a tool activity failed: ${reason}`);
+    }
+  }
+  let next = 0;
+  return calls.map((call, index) => {
+    if (scheduled[index] === undefined) {
+      const offered = [...allowed.keys()].join(', ') || 'none';
+      return errorResult(call, `Tool "${call.name}" is not available in this step (available: ${offered}).`);
+    }
+    const parsed = ToolCallResult.safeParse(outputs[next++]);
+    if (!parsed.success) return errorResult(call, `Tool "${call.name}" returned an unreadable result.`);
+    return {
+      type: 'tool_result',
+      toolUseId: call.id,
+      content: capText(parsed.data.content, maxChars),
+      isError: parsed.data.isError,
+    };
+  });
+}
+
+function errorResult(call: ToolUseBlock, content: string): ToolResultBlock {
+  return { type: 'tool_result', toolUseId: call.id, content, isError: true };
+}
+
+export function capText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  return `${text.slice(0, maxChars)}\n…[truncated ${text.length - maxChars} characters]`;
+}

@@ -1,0 +1,103 @@
+/** What one `runWorkflow` execution keeps while it walks its steps: ledger, budget, progress. */
+import type { OrchestrationContext } from 'durable-functions';
+import type { WorkflowDefinition } from '../definitions/schema.js';
+import type { CallModelSuccess } from '../shared/modelTypes.js';
+import type { Ledger, LedgerRow, RunBudget, RunProgress, RunWorkflowInput } from '../shared/runTypes.js';
+import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
+import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
+import { budgetExceeded, stepFailed } from './runStopped.js';
+
+/** Where a step (or a map item, or a branch) sits in the run. */
+export interface StepAt {
+  /** The ledger row key: the top-level step id, or `parallel.branch`; map items share their map's. */
+  readonly ledgerStep: string;
+  /** Unique in the run: error `stepId`, callModel `stepId`, child instance suffix (`research:3`). */
+  readonly label: string;
+}
+
+type ProgressFields = Pick<RunProgress, 'step' | 'stepIndex' | 'map' | 'waitingFor'>;
+
+export interface RunState {
+  readonly context: OrchestrationContext;
+  readonly input: RunWorkflowInput;
+  /** The top-level run: callModel `runId` and the artifact folder. */
+  readonly runId: string;
+  readonly budget: RunBudget | undefined;
+  readonly modelRetry: ModelRetryPolicy;
+  ledger: Ledger;
+  progress: ProgressFields;
+}
+
+export function createRunState(context: OrchestrationContext, input: RunWorkflowInput): RunState {
+  return {
+    context,
+    input,
+    runId: input.rootRunId ?? context.df.instanceId,
+    budget: intersectBudgets(input.definition.budget, input.inheritedBudget),
+    modelRetry: modelRetryPolicy(input.options?.modelRetry),
+    ledger: emptyLedger(),
+    progress: { stepIndex: 0 },
+  };
+}
+
+export function log(run: RunState, message: string): void {
+  if (!run.context.df.isReplaying) run.context.log(`${run.context.df.instanceId}: ${message}`);
+}
+
+/** Publishes the run's custom status, changed by `patch` (a key set to undefined is cleared). */
+export function reportProgress(run: RunState, patch: Partial<ProgressFields> = {}): void {
+  run.progress = { ...run.progress, ...patch };
+  const { definition } = run.input;
+  const status: RunProgress = {
+    workflow: definition.name,
+    version: definition.version,
+    stepIndex: run.progress.stepIndex,
+    stepCount: definition.steps.length,
+    usage: run.ledger.totals.usage,
+    costUsd: run.ledger.totals.costUsd,
+  };
+  if (run.progress.step !== undefined) status.step = run.progress.step;
+  if (run.progress.map !== undefined) status.map = run.progress.map;
+  if (run.progress.waitingFor !== undefined) status.waitingFor = run.progress.waitingFor;
+  run.context.df.setCustomStatus(status);
+}
+
+/** Stops the run cleanly once the budget is spent. @throws RunStopped */
+export function enforceBudget(run: RunState, label: string): void {
+  const overrun = budgetOverrun(run.ledger, run.budget);
+  if (overrun !== undefined) throw budgetExceeded(label, `${overrun} (stopped after ${label})`);
+}
+
+export function recordModelCall(run: RunState, at: StepAt, role: string, result: CallModelSuccess): void {
+  run.ledger = addModelCall(run.ledger, at.ledgerStep, role, result);
+  enforceBudget(run, at.label);
+}
+
+export function recordChildLedger(run: RunState, rows: readonly LedgerRow[], at: StepAt): void {
+  run.ledger = addRows(run.ledger, rows);
+  enforceBudget(run, at.label);
+}
+
+/** Sub-orchestration ids derive from ours, so a replay (or a retry of the parent) finds the same child. */
+export function childInstanceId(run: RunState, at: StepAt): string {
+  return `${run.context.df.instanceId}:${at.label}`;
+}
+
+/**
+ * The role callModel routes by: a workflow's `roles` may point a role at another configured role.
+ * `provider:deployment` overrides cannot be expressed in a callModel input yet.
+ * @throws RunStopped
+ */
+export function resolveRole(definition: WorkflowDefinition, role: string, label: string): string {
+  const target = definition.roles?.[role];
+  if (target === undefined) return role;
+  if (target.includes(':')) {
+    throw stepFailed(
+      label,
+      'unsupported_role_override',
+      `role "${role}" maps to "${target}", but model calls route by configured role only; ` +
+        `configure a role for that deployment and map "${role}" to it`,
+    );
+  }
+  return target;
+}

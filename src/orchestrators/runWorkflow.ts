@@ -1,0 +1,56 @@
+/**
+ * runWorkflow: a deterministic interpreter of a parsed workflow definition. Steps run in order over
+ * the scope `{ input, steps: { <id>: { output } } }`; model calls, agents and child workflows are
+ * activities and sub-orchestrations; everything else (templates, conditions, the ledger) is pure.
+ */
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { compileExpression, evaluate, type StepResult } from '../definitions/expressions.js';
+import { outputExpressionOf } from '../definitions/schema.js';
+import { RunWorkflowInput, type RunOutcome, type RunWorkflowOutput } from '../shared/runTypes.js';
+import { createRunState, log, reportProgress, type RunState } from './runState.js';
+import { asRunStopped, parseOrchestrationInput } from './runStopped.js';
+import { isEnabled, runStep } from './steps.js';
+
+export function* runWorkflowOrchestrator(
+  context: OrchestrationContext,
+): Generator<Task, RunWorkflowOutput, unknown> {
+  const input = parseOrchestrationInput(RunWorkflowInput, context.df.getInput(), 'runWorkflow');
+  const run = createRunState(context, input);
+  const { definition } = input;
+  const steps: Record<string, StepResult> = {};
+  const scope = { input: input.input, steps };
+  let current: string | undefined;
+
+  try {
+    for (const [stepIndex, step] of definition.steps.entries()) {
+      current = step.id;
+      reportProgress(run, { step: step.id, stepIndex });
+      if (!isEnabled(step, scope)) {
+        log(run, `${step.id}: skipped (when is false)`);
+        continue;
+      }
+      const output = yield* runStep(run, step, scope, { ledgerStep: step.id, label: step.id });
+      steps[step.id] = { output };
+      log(run, `${step.id}: done`);
+    }
+    current = undefined;
+    const output = evaluate(compileExpression(outputExpressionOf(definition)), scope);
+    reportProgress(run, { step: undefined, stepIndex: definition.steps.length });
+    return finish(run, 'completed', output);
+  } catch (error) {
+    const stop = asRunStopped(error, current);
+    log(run, `${stop.outcome}: ${stop.error.kind}: ${stop.message}`);
+    reportProgress(run, { map: undefined, waitingFor: undefined });
+    return finish(run, stop.outcome, null, stop.error);
+  }
+}
+
+function finish(
+  run: RunState,
+  outcome: RunOutcome,
+  output: unknown,
+  error?: RunWorkflowOutput['error'],
+): RunWorkflowOutput {
+  const { name, version } = run.input.definition;
+  return { outcome, workflow: name, version, output, ...(error ? { error } : {}), ledger: run.ledger };
+}

@@ -1,0 +1,277 @@
+/** One runner per step kind. Each returns the step's output or throws `RunStopped`. */
+import type { Task } from 'durable-functions';
+import {
+  compileExpression,
+  compileTemplate,
+  evaluate,
+  evaluateCondition,
+  evaluateTemplates,
+  firstLine,
+  type ExpressionScope,
+} from '../definitions/expressions.js';
+import type {
+  AgentStep,
+  LlmStep,
+  MapStep,
+  ParallelStep,
+  Step,
+  WorkflowCallStep,
+} from '../definitions/schema.js';
+import type { ToolDefinition } from '../shared/modelTypes.js';
+import { Names } from '../shared/names.js';
+import {
+  AgentLoopOutput,
+  RunWorkflowOutput,
+  type AgentLoopInput,
+  type RunWorkflowInput,
+} from '../shared/runTypes.js';
+import { awaitApproval } from './approval.js';
+import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
+import { prefixRows, remainingBudget } from './ledger.js';
+import { answerOf, callModelWithPolicy } from './modelPolicy.js';
+import {
+  childInstanceId,
+  recordChildLedger,
+  recordModelCall,
+  reportProgress,
+  resolveRole,
+  type RunState,
+  type StepAt,
+} from './runState.js';
+import { budgetExceeded, stepFailed } from './runStopped.js';
+import { userMessage } from './transcript.js';
+
+/** Most items a map runs at once, whatever its `concurrency` says. */
+export const MAX_MAP_CONCURRENCY = 50;
+
+/** Text rendered from a template; a raw non-string value (`{{ steps.x.output }}`) becomes JSON. */
+export function renderText(template: string, scope: ExpressionScope): string {
+  const value = evaluate(compileTemplate(template), scope);
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export function isEnabled(step: Pick<Step, 'when'>, scope: ExpressionScope): boolean {
+  return step.when === undefined || evaluateCondition(compileExpression(step.when), scope);
+}
+
+/** Runs any step kind; nested steps (map items, branches) come through here too. */
+export function* runStep(
+  run: RunState,
+  step: Step,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<unknown> {
+  switch (step.kind) {
+    case 'llm':
+      return yield* runLlmStep(run, step, scope, at);
+    case 'agent':
+      return yield* runAgentStep(run, step, scope, at);
+    case 'workflow':
+      return yield* runWorkflowStep(run, step, scope, at);
+    case 'map':
+      return yield* runMapStep(run, step, scope, at);
+    case 'parallel':
+      return yield* runParallelStep(run, step, scope, at);
+    case 'approval': {
+      const message = step.message === undefined ? {} : { message: renderText(step.message, scope) };
+      const output = yield* awaitApproval(run.context, step, (wait) =>
+        reportProgress(run, { waitingFor: { ...wait, ...message } }),
+      );
+      reportProgress(run, { waitingFor: undefined });
+      return output;
+    }
+  }
+}
+
+function* runLlmStep(
+  run: RunState,
+  step: LlmStep,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<unknown> {
+  const role = resolveRole(run.input.definition, step.role, at.label);
+  const result = yield* callModelWithPolicy(
+    run.context,
+    {
+      role,
+      ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
+      messages: [userMessage(renderText(step.prompt, scope))],
+      ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),
+      ...(step.maxTokens === undefined ? {} : { maxTokens: step.maxTokens }),
+      runId: run.runId,
+      stepId: at.label,
+    },
+    run.modelRetry,
+  );
+  recordModelCall(run, at, role, result);
+  return answerOf(result, step.outputSchema !== undefined, at.label);
+}
+
+/** Yields a sub-orchestration; a thrown child (a crash, not a typed outcome) fails the step. */
+function* callChild(run: RunState, name: string, input: unknown, at: StepAt): TaskGenerator<unknown> {
+  try {
+    return yield run.context.df.callSubOrchestrator(name, input, childInstanceId(run, at));
+  } catch (error) {
+    const reason = error instanceof Error ? firstLine(error.message) : String(error);
+    throw stepFailed(at.label, 'child_failed', `${name} ${childInstanceId(run, at)} failed: ${reason}`);
+  }
+}
+
+function allowedTools(run: RunState, step: AgentStep, at: StepAt): ToolDefinition[] {
+  return step.tools.map((name) => {
+    const tool = run.input.tools[name];
+    if (!tool) throw stepFailed(at.label, 'unknown_tool', `tool "${name}" has no definition in this run`);
+    return tool;
+  });
+}
+
+function* runAgentStep(
+  run: RunState,
+  step: AgentStep,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<unknown> {
+  const budget = remainingBudget(run.ledger, run.budget);
+  const input: AgentLoopInput = {
+    runId: run.runId,
+    stepId: at.label,
+    role: resolveRole(run.input.definition, step.role, at.label),
+    ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
+    prompt: renderText(step.prompt, scope),
+    tools: allowedTools(run, step, at),
+    maxTurns: step.maxTurns,
+    ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),
+    ...(budget === undefined ? {} : { budget }),
+    ...(run.input.options === undefined ? {} : { options: run.input.options }),
+  };
+  const result = AgentLoopOutput.parse(yield* callChild(run, Names.orchestrators.agentLoop, input, at));
+  // Items of one map share a ledger row: the agent books under its label, the run under the step.
+  recordChildLedger(
+    run,
+    result.ledger.rows.map((row) => ({ ...row, stepId: at.ledgerStep })),
+    at,
+  );
+  switch (result.outcome) {
+    case 'completed':
+      return result.output;
+    case 'budget_exceeded':
+      throw budgetExceeded(at.label, result.error?.message ?? 'the agent ran out of budget');
+    case 'max_turns':
+      throw stepFailed(
+        at.label,
+        'max_turns',
+        `the agent used all ${step.maxTurns} turns without a final answer; last text: ${JSON.stringify(result.text.slice(0, 300))}`,
+      );
+    case 'failed':
+      throw stepFailed(
+        at.label,
+        result.error?.kind ?? 'agent_failed',
+        result.error?.message ?? 'the agent failed',
+      );
+  }
+}
+
+function* runWorkflowStep(
+  run: RunState,
+  step: WorkflowCallStep,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<unknown> {
+  const definition = run.input.workflows[step.workflow];
+  if (!definition) {
+    throw stepFailed(at.label, 'unknown_workflow', `workflow "${step.workflow}" was not passed to this run`);
+  }
+  const inheritedBudget = remainingBudget(run.ledger, run.budget);
+  const input: RunWorkflowInput = {
+    definition,
+    input: evaluateTemplates(step.input, scope),
+    workflows: run.input.workflows,
+    tools: run.input.tools,
+    rootRunId: run.runId,
+    ...(inheritedBudget === undefined ? {} : { inheritedBudget }),
+    ...(run.input.options === undefined ? {} : { options: run.input.options }),
+  };
+  const result = RunWorkflowOutput.parse(yield* callChild(run, Names.orchestrators.runWorkflow, input, at));
+  recordChildLedger(run, prefixRows(result.ledger.rows, at.ledgerStep), at);
+  const childStep = result.error?.stepId === undefined ? at.label : `${at.label}/${result.error.stepId}`;
+  const reason = `workflow "${step.workflow}": ${result.error?.message ?? result.outcome}`;
+  switch (result.outcome) {
+    case 'completed':
+      return result.output;
+    case 'budget_exceeded':
+      throw budgetExceeded(childStep, reason);
+    case 'failed':
+      throw stepFailed(childStep, result.error?.kind ?? 'child_failed', reason);
+  }
+}
+
+function concurrencyOf(step: MapStep, scope: ExpressionScope, label: string): number {
+  const value =
+    typeof step.concurrency === 'number'
+      ? step.concurrency
+      : evaluate(compileExpression(step.concurrency), scope);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw stepFailed(
+      label,
+      'invalid_concurrency',
+      `concurrency must be a whole number ≥ 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Math.min(value, MAX_MAP_CONCURRENCY);
+}
+
+function* runMapStep(
+  run: RunState,
+  step: MapStep,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<unknown> {
+  const over = evaluate(compileExpression(step.over), scope);
+  if (!Array.isArray(over)) {
+    throw stepFailed(
+      at.label,
+      'invalid_map_input',
+      `"over" must yield a list, got ${String(JSON.stringify(over)).slice(0, 100)}`,
+    );
+  }
+  const items: readonly unknown[] = over;
+  const limit = concurrencyOf(step, scope, at.label);
+  const total = items.length;
+  reportProgress(run, { map: { stepId: at.label, done: 0, total } });
+
+  function* runItem(index: number): TaskGenerator<unknown> {
+    const itemScope = { ...scope, locals: { ...scope.locals, [step.as]: items[index], index } };
+    if (!isEnabled(step.step, itemScope)) return null;
+    return yield* runStep(run, step.step, itemScope, {
+      ledgerStep: at.ledgerStep,
+      label: `${at.label}:${index}`,
+    });
+  }
+  const outputs = yield* runWithConcurrency(run.context, total, limit, runItem, (done) =>
+    reportProgress(run, { map: { stepId: at.label, done, total } }),
+  );
+  reportProgress(run, { map: undefined });
+  return outputs;
+}
+
+const SKIPPED = Symbol('skipped branch');
+
+function* runParallelStep(
+  run: RunState,
+  step: ParallelStep,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<unknown> {
+  const branches = Object.entries(step.branches);
+  function* runBranch(index: number): Generator<Task, unknown, unknown> {
+    const [name, branch] = branches[index] ?? [];
+    if (name === undefined || branch === undefined) throw new RangeError(`no branch ${index}`);
+    if (!isEnabled(branch, scope)) return SKIPPED;
+    const branchAt = { ledgerStep: `${at.ledgerStep}.${name}`, label: `${at.label}.${name}` };
+    return yield* runStep(run, branch, scope, branchAt);
+  }
+  const outputs = yield* runWithConcurrency(run.context, branches.length, branches.length, runBranch);
+  return Object.fromEntries(
+    branches.flatMap(([name], index) => (outputs[index] === SKIPPED ? [] : [[name, outputs[index]]])),
+  );
+}

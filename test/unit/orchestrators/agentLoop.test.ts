@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { agentLoopOrchestrator } from '../../../src/orchestrators/agentLoop.js';
+import type { CallModelInput, ModelMessage, TranscriptRef } from '../../../src/shared/modelTypes.js';
+import { AgentLoopInput, type AgentProgress } from '../../../src/shared/runTypes.js';
+import type { ToolCallInput } from '../../../src/shared/toolTypes.js';
+import { FakeOrchestrationContext, drive } from '../../fakes/orchestrationContext.js';
+import {
+  NOW,
+  answer,
+  failure,
+  runtime,
+  scripted,
+  structured,
+  toolResult,
+  toolUse,
+} from './scriptedRuntime.js';
+import { TOOLS, runAgent } from './workflowFixtures.js';
+
+const baseInput = (extra: Partial<AgentLoopInput> = {}): AgentLoopInput => ({
+  runId: 'run-1',
+  stepId: 'research',
+  role: 'worker',
+  system: 'Be thorough.',
+  prompt: 'Find the tide tables.',
+  tools: [TOOLS.web_search, TOOLS.run_code],
+  maxTurns: 6,
+  ...extra,
+});
+
+const echoTool = (input: ToolCallInput) =>
+  toolResult(input, `${input.name}(${JSON.stringify(input.arguments)})`, input.name === 'run_code');
+
+const inline = (input: CallModelInput | undefined): ModelMessage[] => {
+  if (!input || !Array.isArray(input.messages)) throw new Error('expected inline messages');
+  return input.messages;
+};
+
+describe('agentLoop', () => {
+  it('runs the requested tool calls in parallel and feeds the results back in order', () => {
+    const { output, context, observed } = runAgent(baseInput(), {
+      model: scripted([
+        toolUse(
+          [
+            { id: 'tu1', name: 'web_search', input: { query: 'tides' } },
+            { id: 'tu2', name: 'run_code', input: { code: '1+1' } },
+          ],
+          'Let me look.',
+        ),
+        answer('High tide at 6.'),
+      ]),
+      tool: echoTool,
+    });
+
+    expect(observed.rounds.map((round) => round.map((t) => t.name))).toEqual([
+      ['tool_web_search', 'tool_run_code'],
+    ]);
+    expect(context.calls.filter((c) => c.name === 'tool_web_search')[0]?.input).toEqual({
+      runId: 'run-1',
+      stepId: 'research',
+      toolUseId: 'tu1',
+      name: 'web_search',
+      arguments: { query: 'tides' },
+    });
+    expect(observed.models[0]).toMatchObject({
+      role: 'worker',
+      system: 'Be thorough.',
+      tools: [TOOLS.web_search, TOOLS.run_code],
+    });
+    expect(inline(observed.models[1]).at(-1)).toEqual({
+      role: 'user',
+      content: [
+        { type: 'tool_result', toolUseId: 'tu1', content: 'web_search({"query":"tides"})', isError: false },
+        { type: 'tool_result', toolUseId: 'tu2', content: 'run_code({"code":"1+1"})', isError: true },
+      ],
+    });
+    expect(output).toMatchObject({ outcome: 'completed', output: 'High tide at 6.', turns: 2, toolCalls: 2 });
+    expect(output?.ledger.rows).toMatchObject([{ stepId: 'research', calls: 2 }]);
+    expect(context.customStatuses.at(-1)).toEqual({
+      stepId: 'research',
+      generation: 0,
+      turn: 2,
+      maxTurns: 6,
+      toolCalls: 2,
+      usage: { inputTokens: 200, outputTokens: 100, cacheWriteTokens: 0, cacheReadTokens: 0 },
+      costUsd: 0.02,
+    } satisfies AgentProgress);
+  });
+
+  it('answers a tool outside the allow-list with an error result and calls nothing for it', () => {
+    const { observed, context } = runAgent(baseInput({ tools: [TOOLS.web_search] }), {
+      model: scripted([
+        toolUse([
+          { id: 'tu1', name: 'run_code', input: { code: 'rm -rf /' } },
+          { id: 'tu2', name: 'web_search', input: { query: 'x' } },
+        ]),
+        answer('done'),
+      ]),
+      tool: echoTool,
+    });
+    expect(context.calls.filter((c) => c.name?.startsWith('tool_')).map((c) => c.name)).toEqual([
+      'tool_web_search',
+    ]);
+    expect(inline(observed.models[1]).at(-1)?.content).toEqual([
+      {
+        type: 'tool_result',
+        toolUseId: 'tu1',
+        content: 'Tool "run_code" is not available in this step (available: web_search).',
+        isError: true,
+      },
+      { type: 'tool_result', toolUseId: 'tu2', content: 'web_search({"query":"x"})', isError: false },
+    ]);
+  });
+
+  it('caps tool output before it enters the transcript', () => {
+    const { observed } = runAgent(baseInput({ options: { agent: { toolResultMaxChars: 300 } } }), {
+      model: scripted([toolUse([{ id: 'tu1', name: 'web_search' }]), answer('ok')]),
+      tool: (input) => toolResult(input, 'x'.repeat(1_000)),
+    });
+    const block = inline(observed.models[1]).at(-1)?.content[0];
+    expect(block?.type === 'tool_result' && block.content).toBe(
+      `${'x'.repeat(300)}\n…[truncated 700 characters]`,
+    );
+  });
+
+  it('returns the structured answer when the step has an outputSchema', () => {
+    const { output, observed } = runAgent(baseInput({ outputSchema: { type: 'object' } }), {
+      model: scripted([structured({ tide: '6am' })]),
+    });
+    expect(observed.models[0]?.outputSchema).toEqual({ type: 'object' });
+    expect(output).toMatchObject({ outcome: 'completed', output: { tide: '6am' } });
+  });
+
+  it('stops at maxTurns with a max_turns outcome and the last text, without running tools it would never read', () => {
+    let n = 0;
+    const { output, context } = runAgent(baseInput({ maxTurns: 3 }), {
+      model: () => toolUse([{ id: `tu${++n}`, name: 'web_search' }], `thinking ${n}`),
+      tool: echoTool,
+    });
+    expect(output).toMatchObject({
+      outcome: 'max_turns',
+      output: null,
+      text: 'thinking 3',
+      turns: 3,
+      toolCalls: 2,
+    });
+    expect(context.calls.filter((c) => c.name === 'callModel')).toHaveLength(3);
+  });
+
+  it('stops when the budget is spent', () => {
+    const { output } = runAgent(baseInput({ budget: { maxCostUsd: 1 } }), {
+      model: () => toolUse([{ id: 'tu', name: 'web_search' }], '', { costUsd: 0.4 }),
+      tool: echoTool,
+    });
+    expect(output).toMatchObject({
+      outcome: 'budget_exceeded',
+      turns: 3,
+      error: { kind: 'BudgetExceeded', message: 'spent $1.20 of $1.00 budget (stopped after turn 3)' },
+    });
+    expect(output?.ledger.totals.costUsd).toBeCloseTo(1.2);
+  });
+
+  it('ends with a typed failure when the model fails for good', () => {
+    const { output } = runAgent(baseInput(), {
+      model: scripted([failure({ retryable: false, kind: 'unauthorized', status: 401, message: 'bad key' })]),
+    });
+    expect(output).toMatchObject({ outcome: 'failed', error: { stepId: 'research', kind: 'unauthorized' } });
+  });
+
+  it('rejects a bad input at once', () => {
+    const context = new FakeOrchestrationContext({ ...baseInput(), maxTurns: 0 }, NOW);
+    expect(() => drive(agentLoopOrchestrator, context, runtime({}))).toThrow(
+      /Invalid agentLoop input: maxTurns/,
+    );
+  });
+
+  it('continues as new every turnsPerGeneration turns with compacted state, and finishes in the next generation', () => {
+    let n = 0;
+    const script = {
+      model: () => (n++ < 4 ? toolUse([{ id: `tu${n}`, name: 'web_search' }], `turn ${n}`) : answer('final')),
+      tool: echoTool,
+    };
+    const first = runAgent(baseInput({ options: { agent: { turnsPerGeneration: 3 } } }), script);
+    expect(first.output).toBeUndefined();
+    expect(first.context.calls.at(-1)?.kind).toBe('continueAsNew');
+    const next = AgentLoopInput.parse(first.context.continuedAsNew?.input);
+    expect(next.state).toMatchObject({ generation: 1, turn: 3, toolCalls: 3, lastText: 'turn 3' });
+    expect(next.state?.messages).toHaveLength(7);
+    expect(next.state?.ledger.totals.calls).toBe(3);
+    expect(next.prompt).toBe('Find the tide tables.');
+
+    const second = runAgent(next, script);
+    expect(second.output).toMatchObject({ outcome: 'completed', output: 'final', turns: 5, toolCalls: 4 });
+    expect(second.output?.ledger.totals.calls).toBe(5);
+    expect(inline(second.observed.models[0])).toEqual(next.state?.messages);
+  });
+
+  it('offloads the transcript to blob storage past the threshold and sends only the tail after that', () => {
+    let n = 0;
+    const { output, observed } = runAgent(
+      baseInput({ options: { agent: { transcriptOffloadChars: 1_000 } } }),
+      {
+        model: () => (n++ < 5 ? toolUse([{ id: `tu${n}`, name: 'web_search' }]) : answer('done')),
+        tool: (input) => toolResult(input, 'r'.repeat(400)),
+      },
+    );
+    expect(output?.outcome).toBe('completed');
+    const sent = observed.models.map((m) => m.messages);
+    expect(sent.slice(0, 2).map((m) => Array.isArray(m) && m.length)).toEqual([1, 3]);
+    // Once past 1000 characters: a snapshot, then only the messages added since, until they outgrow the threshold.
+    const refs = sent.slice(2) as TranscriptRef[];
+    expect(refs.map((r) => [r.blobRef, r.tail?.length ?? 0])).toEqual([
+      ['artifacts/run-1/transcripts/research/5.json', 0],
+      ['artifacts/run-1/transcripts/research/5.json', 2],
+      ['artifacts/run-1/transcripts/research/9.json', 0],
+      ['artifacts/run-1/transcripts/research/9.json', 2],
+    ]);
+    expect(observed.saves.map((s) => [s.runId, s.name, s.contentType])).toEqual([
+      ['run-1', 'transcripts/research/5.json', 'application/json'],
+      ['run-1', 'transcripts/research/9.json', 'application/json'],
+    ]);
+    const saved = JSON.parse(observed.saves[1]?.content ?? '[]') as ModelMessage[];
+    expect(saved).toHaveLength(9);
+    expect(saved[0]).toEqual({ role: 'user', content: [{ type: 'text', text: 'Find the tide tables.' }] });
+  });
+});

@@ -1,0 +1,69 @@
+import { agentLoopOrchestrator } from '../../../src/orchestrators/agentLoop.js';
+import { runWorkflowOrchestrator } from '../../../src/orchestrators/runWorkflow.js';
+import type { AgentLoopOutput, RunWorkflowInput, RunWorkflowOutput } from '../../../src/shared/runTypes.js';
+import { FakeOrchestrationContext, drive, type FakeTask } from '../../fakes/orchestrationContext.js';
+import { NOW, runtime, type Observed, type Script } from './scriptedRuntime.js';
+
+/** A definition as it would come from YAML (defaults are filled in when the orchestrator parses it). */
+export function definition(steps: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'test-flow',
+    version: '1.0.0',
+    description: 'A workflow under test',
+    input: { type: 'object' },
+    output: (steps.at(-1) as { id: string }).id,
+    steps,
+    ...extra,
+  };
+}
+
+export const TOOLS = {
+  web_search: { name: 'web_search', description: 'Search the web', inputSchema: { type: 'object' } },
+  run_code: { name: 'run_code', description: 'Run code', inputSchema: { type: 'object' } },
+};
+
+export function runInput(
+  def: Record<string, unknown>,
+  input: unknown = {},
+  extra: Partial<Record<keyof RunWorkflowInput, unknown>> = {},
+) {
+  return { definition: def, input, tools: TOOLS, ...extra };
+}
+
+export interface WorkflowRun {
+  readonly output: RunWorkflowOutput;
+  readonly context: FakeOrchestrationContext;
+  readonly observed: Observed;
+}
+
+export function runWorkflow(input: unknown, script: Script, instanceId = 'run-1'): WorkflowRun {
+  const context = new FakeOrchestrationContext(input, NOW, instanceId);
+  const observed: Observed = { rounds: [], races: [], models: [], saves: [] };
+  const output = drive(runWorkflowOrchestrator, context, runtime(script, observed));
+  return { output, context, observed };
+}
+
+export interface AgentRun {
+  readonly output: AgentLoopOutput | undefined;
+  readonly context: FakeOrchestrationContext;
+  readonly observed: Observed;
+}
+
+export function runAgent(input: unknown, script: Script, instanceId = 'run-1:agent'): AgentRun {
+  const context = new FakeOrchestrationContext(input, NOW, instanceId);
+  const observed: Observed = { rounds: [], races: [], models: [], saves: [] };
+  const output = drive(agentLoopOrchestrator, context, runtime(script, observed));
+  return { output, context, observed };
+}
+
+/** Runs child orchestrations for real, on their own fake contexts, with the same script. */
+export function realChildren(script: Script): (task: FakeTask) => unknown {
+  const child = (task: FakeTask): unknown => {
+    const nested = { ...script, child };
+    const id = task.instanceId ?? 'child';
+    return task.name === 'agentLoop'
+      ? runAgent(task.input, nested, id).output
+      : runWorkflow(task.input, nested, id).output;
+  };
+  return child;
+}
