@@ -1,8 +1,7 @@
 /** What happens once per process when the Functions host loads the app: load workflows, announce models. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { DefinitionError } from './definitions/errors.js';
-import { formatDefinitionErrors } from './definitions/errors.js';
+import { formatDefinitionErrors, type DefinitionError } from './definitions/errors.js';
 import { loadWorkflowDirectory } from './definitions/loadWorkflows.js';
 import { describeModelConfig, type ModelConfig } from './models/config.js';
 import { ProviderKind } from './shared/modelTypes.js';

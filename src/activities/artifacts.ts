@@ -21,12 +21,12 @@ export interface LoadOptions {
 
 export interface ArtifactActivities {
   /** The `saveArtifact` activity: writes (or overwrites, so retries are harmless) one blob. */
-  saveArtifact(input: unknown): Promise<SavedArtifact>;
+  readonly saveArtifact: (input: unknown) => Promise<SavedArtifact>;
   /** Reads a blob this app saved; refs outside the artifacts container are refused. */
-  loadArtifact(blobRef: string, options?: LoadOptions): Promise<Buffer>;
-  loadText(blobRef: string, options?: LoadOptions): Promise<string>;
+  readonly loadArtifact: (blobRef: string, options?: LoadOptions) => Promise<Buffer>;
+  readonly loadText: (blobRef: string, options?: LoadOptions) => Promise<string>;
   /** Parsed JSON; the caller validates the shape. */
-  loadJson(blobRef: string, options?: LoadOptions): Promise<unknown>;
+  readonly loadJson: (blobRef: string, options?: LoadOptions) => Promise<unknown>;
 }
 
 export class ArtifactError extends Error {
@@ -55,7 +55,9 @@ export function clientFromConnection(connection: StorageConnection | undefined):
 
 function describeIssues(error: { issues: readonly { path: PropertyKey[]; message: string }[] }): string {
   return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`)
+    .map(
+      (issue) => `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`,
+    )
     .join('; ');
 }
 
@@ -130,7 +132,9 @@ export function createArtifactActivities(deps: ArtifactStoreDeps): ArtifactActiv
       const body =
         content !== undefined ? Buffer.from(content, 'utf8') : Buffer.from(contentBase64 ?? '', 'base64');
       const blobName = `${runId}/${name}`;
-      await (await container())
+      await (
+        await container()
+      )
         .getBlockBlobClient(blobName)
         .uploadData(body, { blobHTTPHeaders: { blobContentType: contentType } });
       return { blobRef: `${containerName()}/${blobName}`, bytes: body.length };

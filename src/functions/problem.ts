@@ -1,5 +1,4 @@
 import type { HttpResponseInit } from '@azure/functions';
-import type { z } from 'zod';
 
 /** One thing wrong with a request: where (`pointer` into the JSON body, or a query `parameter`) and what. */
 export interface ProblemItem {
@@ -43,30 +42,13 @@ export function problemResponse(details: ProblemDetails): HttpResponseInit {
   };
 }
 
-/** RFC 6901 JSON Pointer for a zod issue path: `['paragraphs', 3]` → `/paragraphs/3`. */
-export function toJsonPointer(path: readonly PropertyKey[]): string {
-  return path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
-}
-
-/** Every zod issue as a problem item; an unknown key is reported at its own path, not its parent's. */
-export function issuesToProblems(error: z.ZodError): ProblemItem[] {
-  return error.issues.flatMap((issue): ProblemItem[] =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({
-          pointer: toJsonPointer([...issue.path, key]),
-          detail: 'Unknown property',
-        }))
-      : [{ pointer: toJsonPointer(issue.path), detail: issue.message }],
-  );
-}
-
-export function invalidBody(error: z.ZodError, workflow: string): ProblemDetails {
-  const items = issuesToProblems(error);
+/** 400 for a body that does not match the workflow's input schema: one item per violation, with its JSON Pointer. */
+export function invalidInput(workflow: string, errors: readonly ProblemItem[]): ProblemDetails {
   return problem(
     'invalid-input',
     400,
     'Invalid workflow input',
-    `The body does not match the input schema of "${workflow}" (${items.length} problem${items.length === 1 ? '' : 's'}).`,
-    items,
+    `The body does not match the input schema of "${workflow}" (${errors.length} problem${errors.length === 1 ? '' : 's'}).`,
+    errors,
   );
 }

@@ -1,6 +1,12 @@
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import type { TokenUsage } from '../shared/modelTypes.js';
-import { RunProgress, RunWorkflowInput, RunWorkflowOutput, type LedgerRow, type RunOutcome } from '../shared/runTypes.js';
+import {
+  RunProgress,
+  RunWorkflowInput,
+  RunWorkflowOutput,
+  type LedgerRow,
+  type RunOutcome,
+} from '../shared/runTypes.js';
 
 export interface RunError {
   readonly kind: string;
@@ -33,10 +39,17 @@ export interface RunView {
   readonly lastUpdatedTime: string;
 }
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
+  'Completed',
+  'Failed',
+  'Terminated',
+  'Canceled',
+]);
 
 /** Workflow name and version from the input, for a run that has not reported progress yet. */
-export function identityFromInput(input: unknown): { workflow: string; version: string | number } | undefined {
+export function identityFromInput(
+  input: unknown,
+): { workflow: string; version: string | number } | undefined {
   const parsed = RunWorkflowInput.safeParse(input);
   return parsed.success
     ? { workflow: parsed.data.definition.name, version: parsed.data.definition.version }
@@ -50,16 +63,17 @@ function failureMessage(output: unknown, fallback: string): string {
 }
 
 export function toRunView(status: DurableOrchestrationStatus): RunView {
+  const runtimeStatus: string = status.runtimeStatus;
   const progress = RunProgress.safeParse(status.customStatus);
-  const result = status.runtimeStatus === 'Completed' ? RunWorkflowOutput.safeParse(status.output) : undefined;
+  const result = runtimeStatus === 'Completed' ? RunWorkflowOutput.safeParse(status.output) : undefined;
   const finished = result?.success ? result.data : undefined;
   const identity = finished ?? (progress.success ? progress.data : identityFromInput(status.input));
 
   let error: RunError | null = null;
   if (finished?.error) error = finished.error;
-  else if (status.runtimeStatus === 'Failed')
+  else if (runtimeStatus === 'Failed')
     error = { kind: 'orchestration_failed', message: failureMessage(status.output, 'The run failed') };
-  else if (status.runtimeStatus === 'Terminated')
+  else if (runtimeStatus === 'Terminated')
     error = { kind: 'terminated', message: failureMessage(status.output, 'The run was terminated') };
 
   let ledger: RunLedgerView | null = null;
@@ -69,14 +83,14 @@ export function toRunView(status: DurableOrchestrationStatus): RunView {
 
   let output: unknown = null;
   if (finished) output = finished.output ?? null;
-  else if (status.runtimeStatus === 'Completed') output = status.output ?? null;
+  else if (runtimeStatus === 'Completed') output = status.output ?? null;
 
   return {
     id: status.instanceId,
     orchestrator: status.name,
     workflow: identity?.workflow ?? null,
     version: identity?.version ?? null,
-    status: status.runtimeStatus,
+    status: runtimeStatus,
     outcome: finished?.outcome ?? null,
     progress: progress.success ? progress.data : null,
     output,

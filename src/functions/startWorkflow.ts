@@ -7,7 +7,7 @@ import type { ToolDefinition } from '../shared/modelTypes.js';
 import { Names } from '../shared/names.js';
 import type { RunWorkflowInput } from '../shared/runTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
-import { problem, problemResponse, type ProblemItem } from './problem.js';
+import { invalidInput, problem, problemResponse } from './problem.js';
 import { TERMINAL_STATUSES, toRunView } from './runView.js';
 
 export interface StartWorkflowDeps {
@@ -50,7 +50,7 @@ export async function readBodyCapped(request: HttpRequest, maxBytes: number): Pr
   if (!request.body) return { ok: true, text: '' };
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = request.body.getReader();
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -90,7 +90,7 @@ async function checkStatusResponse(
     status: 202,
     headers: {
       'content-type': 'application/json',
-      location: String(payload.statusQueryGetUri ?? ''),
+      location: typeof payload.statusQueryGetUri === 'string' ? payload.statusQueryGetUri : '',
       'retry-after': '10',
     },
     jsonBody: { ...payload, runUrl: runUrlFor(request.url, instanceId) },
@@ -150,16 +150,8 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     if (!json.ok) return problemResponse(problem('invalid-json', 400, 'Malformed JSON', json.reason));
     const checked = validateWorkflowInput(definition, json.value);
     if (!checked.ok) {
-      const errors: ProblemItem[] = checked.problems.map((p) => ({ pointer: p.path, detail: p.message }));
-      return problemResponse(
-        problem(
-          'invalid-input',
-          400,
-          'Invalid workflow input',
-          `The body does not match the input schema of "${name}" (${errors.length} problem${errors.length === 1 ? '' : 's'}).`,
-          errors,
-        ),
-      );
+      const errors = checked.problems.map((p) => ({ pointer: p.path, detail: p.message }));
+      return problemResponse(invalidInput(name, errors));
     }
 
     const input: RunWorkflowInput = {
@@ -180,7 +172,11 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
           return {
             status: 200,
             headers: { location: runUrlFor(request.url, instanceId) },
-            jsonBody: { ...view, workflow: view.workflow ?? name, version: view.version ?? definition.version },
+            jsonBody: {
+              ...view,
+              workflow: view.workflow ?? name,
+              version: view.version ?? definition.version,
+            },
           };
         }
         const left = deadline - Date.now();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const hasControlChars = (text: string): boolean =>
+  [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
 const MAX_BLOB_NAME_LENGTH = 1024;
 
 /** A run id as used in blob names: one path segment. */
@@ -8,7 +9,7 @@ export const ArtifactRunId = z
   .string()
   .min(1)
   .max(256)
-  .refine((id) => !/[/\\]/.test(id) && !CONTROL_CHARS.test(id) && id !== '.' && id !== '..', {
+  .refine((id) => !/[/\\]/.test(id) && !hasControlChars(id) && id !== '.' && id !== '..', {
     error: 'must be one path segment (no "/", "\\", control characters, "." or "..")',
   });
 
@@ -20,7 +21,7 @@ export const ArtifactName = z
   .refine(
     (name) =>
       !name.includes('\\') &&
-      !CONTROL_CHARS.test(name) &&
+      !hasControlChars(name) &&
       name.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'),
     {
       error:

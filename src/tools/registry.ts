@@ -1,8 +1,23 @@
 /** The tools this app offers agent steps: one activity per tool, named `toolActivityName(name)`. */
+import Anthropic from '@anthropic-ai/sdk';
+import { AnthropicFoundry } from '@anthropic-ai/foundry-sdk';
+import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ArtifactActivities } from '../activities/artifacts.js';
+import type { ModelConfig } from '../models/config.js';
 import { ToolDefinition } from '../shared/modelTypes.js';
 import { toolActivityName } from '../shared/names.js';
-import type { ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
+import type { ArtifactRef, ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
+import {
+  createRunCodeTool,
+  createSandboxes,
+  readRunCodeConfig,
+  runCodeLimits,
+} from './codeExecution/runCode.js';
+import type { MessagesCreate } from './web/claudeServerSearch.js';
+import { getWebToolsConfig } from './web/config.js';
+import { createFetchUrlTool } from './web/fetchUrlTool.js';
+import { createWebSearchTool } from './web/webSearchTool.js';
 
 /** What each tool module's factory returns. */
 export interface Tool {
@@ -23,34 +38,145 @@ export interface ToolRegistry {
   registrations(): ToolRegistration[];
 }
 
-export interface ToolRegistryDeps {
-  readonly artifacts: ArtifactActivities;
-}
-
 /** A registry over already-built tools; names must be unique and valid for every provider. */
 export function toolRegistryOf(tools: readonly Tool[]): ToolRegistry {
   const byName = new Map<string, Tool>();
   for (const tool of tools) {
     if (byName.has(tool.spec.name)) throw new Error(`Two tools are named "${tool.spec.name}"`);
-    ToolDefinition.parse(tool.spec);
     byName.set(tool.spec.name, tool);
   }
   const names = [...byName.keys()].sort();
+  const specs = Object.fromEntries(
+    [...byName.values()].map(({ spec }) => [spec.name, ToolDefinition.parse({ ...spec })]),
+  );
   return {
     names: () => [...names],
-    toolSpecs: () =>
-      Object.fromEntries(
-        names.map((name) => {
-          const { spec } = byName.get(name) as Tool;
-          return [name, { name: spec.name, description: spec.description, inputSchema: spec.inputSchema }];
-        }),
-      ),
+    toolSpecs: () => ({ ...specs }),
     registrations: () =>
-      names.map((name) => ({ activityName: toolActivityName(name), handler: (byName.get(name) as Tool).handler })),
+      names.flatMap((name) => {
+        const tool = byName.get(name);
+        return tool ? [{ activityName: toolActivityName(name), handler: tool.handler }] : [];
+      }),
   };
 }
 
-/** The app's tools with their dependencies; adding a tool is one line here. */
-export function createToolRegistry(_deps: ToolRegistryDeps): ToolRegistry {
-  return toolRegistryOf([]);
+interface ToolCallScope {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly toolUseId: string;
+}
+
+const callScope = new AsyncLocalStorage<ToolCallScope>();
+
+function scopeOf(input: unknown): ToolCallScope | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  const { runId, stepId, toolUseId } = input as Record<string, unknown>;
+  return typeof runId === 'string' && typeof stepId === 'string' && typeof toolUseId === 'string'
+    ? { runId, stepId, toolUseId }
+    : undefined;
+}
+
+/** Runs the handler with its call's run, step and tool-use ids in scope, for the artifact deps below. */
+function scoped(tool: Tool): Tool {
+  return {
+    spec: tool.spec,
+    handler: (input) => {
+      const scope = scopeOf(input);
+      return scope ? callScope.run(scope, () => tool.handler(input)) : tool.handler(input);
+    },
+  };
+}
+
+export interface ToolArtifactDeps {
+  /** Stores a file a tool produced; named after the call, so a retried call overwrites its own files. */
+  saveArtifact(name: string, bytes: Buffer, contentType: string): Promise<ArtifactRef>;
+  loadInputFile(ref: ArtifactRef): Promise<Buffer>;
+}
+
+/** Artifact access for tools: `<runId>/<stepId>/<toolUseId>/<name>` in the artifacts container. */
+export function toolArtifactDeps(artifacts: ArtifactActivities): ToolArtifactDeps {
+  return {
+    async saveArtifact(name, bytes, contentType) {
+      const scope = callScope.getStore();
+      if (!scope) throw new Error('saveArtifact called outside a tool call');
+      const saved = await artifacts.saveArtifact({
+        runId: scope.runId,
+        name: `${scope.stepId}/${scope.toolUseId}/${name}`,
+        contentType,
+        contentBase64: bytes.toString('base64'),
+      });
+      return { name, blobRef: saved.blobRef, contentType, bytes: saved.bytes };
+    },
+    loadInputFile: (ref) => artifacts.loadArtifact(ref.blobRef),
+  };
+}
+
+/**
+ * A Claude client for `WEB_SEARCH_PROVIDER=claude` (the server-side web search tool), from the model
+ * configuration: Foundry when configured, else the Claude API. Offline there is none, and web_search
+ * answers "not configured".
+ */
+export function claudeMessagesCreate(models: ModelConfig): MessagesCreate | undefined {
+  if (models.offline) return undefined;
+  const common = { timeout: models.timeoutMs, maxRetries: models.maxRetries };
+  const foundry = models.providers.foundry;
+  const anthropic = models.providers.anthropic;
+  if (foundry?.kind === 'foundry') {
+    const endpoint =
+      'resource' in foundry.endpoint
+        ? { resource: foundry.endpoint.resource, baseURL: null }
+        : { baseURL: foundry.endpoint.baseURL, resource: null };
+    const auth =
+      foundry.auth.type === 'api-key'
+        ? { apiKey: foundry.auth.apiKey.reveal() }
+        : { azureADTokenProvider: getBearerTokenProvider(new DefaultAzureCredential(), foundry.auth.scope) };
+    const client = new AnthropicFoundry({ ...common, ...endpoint, ...auth });
+    return (params, options) => client.messages.create(params, options);
+  }
+  if (anthropic?.kind === 'anthropic') {
+    const client = new Anthropic({
+      ...common,
+      baseURL: anthropic.baseURL ?? null,
+      apiKey: anthropic.apiKey.reveal(),
+    });
+    return (params, options) => client.messages.create(params, options);
+  }
+  return undefined;
+}
+
+export interface ToolRegistryDeps {
+  readonly artifacts: ArtifactActivities;
+  /** Only for `WEB_SEARCH_PROVIDER=claude`, read when that provider is configured. */
+  readonly models?: () => ModelConfig;
+}
+
+/** Builds the Claude client on the first search, so startup never needs credentials. */
+function lazyMessagesCreate(models: () => ModelConfig): { messagesCreate?: MessagesCreate } {
+  const config = models();
+  if (config.offline || (!config.providers.foundry && !config.providers.anthropic)) return {};
+  let create: MessagesCreate | undefined;
+  return {
+    messagesCreate: (params, options) => {
+      create ??= claudeMessagesCreate(config);
+      if (!create) throw new Error('No Claude provider is configured for WEB_SEARCH_PROVIDER=claude');
+      return create(params, options);
+    },
+  };
+}
+
+/** The app's tools, built from their configuration; adding a tool is one line in the list. */
+export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
+  const web = getWebToolsConfig();
+  const runCode = readRunCodeConfig();
+  const files = toolArtifactDeps(deps.artifacts);
+  return toolRegistryOf(
+    [
+      createRunCodeTool({ ...createSandboxes(runCode), limits: runCodeLimits(runCode), ...files }),
+      createWebSearchTool({
+        config: web.search,
+        ...(web.search.provider === 'claude' && deps.models ? lazyMessagesCreate(deps.models) : {}),
+      }),
+      createFetchUrlTool({ config: web.fetch }),
+    ].map(scoped),
+  );
 }

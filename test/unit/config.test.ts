@@ -1,22 +1,48 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 
 describe('parseConfig', () => {
   it('has working defaults with nothing set', () => {
-    expect(parseConfig({})).toEqual({ maxWaitSeconds: 60, summaryMaxWords: 40 });
+    expect(parseConfig({})).toEqual({
+      maxWaitSeconds: 60,
+      workflowsDir: undefined,
+      artifactsContainer: 'agent-artifacts',
+      storage: undefined,
+    });
   });
 
   it('reads and coerces settings, treating blank as unset', () => {
-    expect(parseConfig({ WORKFLOW_MAX_WAIT_SECONDS: ' 10 ', DIGEST_SUMMARY_MAX_WORDS: '' })).toEqual({
+    expect(
+      parseConfig({
+        WORKFLOW_MAX_WAIT_SECONDS: ' 10 ',
+        WORKFLOWS_DIR: ' ',
+        ARTIFACTS_CONTAINER: 'run-files',
+        AzureWebJobsStorage__accountName: 'mystorage',
+      }),
+    ).toMatchObject({
       maxWaitSeconds: 10,
-      summaryMaxWords: 40,
+      workflowsDir: undefined,
+      artifactsContainer: 'run-files',
+      storage: { kind: 'identity', blobServiceUri: 'https://mystorage.blob.core.windows.net' },
     });
+  });
+
+  it('keeps the storage connection string out of logs', () => {
+    const config = parseConfig({ AzureWebJobsStorage: 'AccountName=a;AccountKey=c2VjcmV0' });
+    expect(config.storage?.kind).toBe('connection-string');
+    expect(JSON.stringify(config)).not.toContain('c2VjcmV0');
+    expect(inspect(config, { depth: 5 })).not.toContain('c2VjcmV0');
   });
 
   it('names every bad setting, its value and where to fix it', () => {
     let error: unknown;
     try {
-      parseConfig({ WORKFLOW_MAX_WAIT_SECONDS: 'soon', DIGEST_SUMMARY_MAX_WORDS: '1' });
+      parseConfig({
+        WORKFLOW_MAX_WAIT_SECONDS: 'soon',
+        ARTIFACTS_CONTAINER: 'Bad_Name',
+        AzureWebJobsStorage__blobServiceUri: 'not a url',
+      });
     } catch (caught) {
       error = caught;
     }
@@ -25,8 +51,9 @@ describe('parseConfig', () => {
     expect(message).toContain(
       'WORKFLOW_MAX_WAIT_SECONDS must be a whole number between 0 and 230 (got "soon")',
     );
-    expect(message).toContain('DIGEST_SUMMARY_MAX_WORDS must be at least 5 (got "1")');
+    expect(message).toContain('ARTIFACTS_CONTAINER must be a blob container name');
+    expect(message).toContain('AzureWebJobsStorage__blobServiceUri must be an http(s) URL');
     expect(message).toContain('local.settings.json');
-    expect((error as ConfigError).problems).toHaveLength(2);
+    expect((error as ConfigError).problems).toHaveLength(3);
   });
 });
