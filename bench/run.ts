@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,6 +105,17 @@ async function manyInstancesScenario(host: DevHost): Promise<Row[]> {
   ];
 }
 
+function agentWorkflowRows(): Row[] {
+  const output = execFileSync(process.execPath, [path.join(__dirname, 'agents.js')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const line = output.split('\n').find((l) => l.startsWith('ROWS '));
+  if (!line) throw new Error(`agent benchmarks printed no ROWS line:\n${output}`);
+  return JSON.parse(line.slice('ROWS '.length)) as Row[];
+}
+
 async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'devhost-bench-'));
   const host = await startDevHost({ appDir, port: 0, stateDir, azurite: 'off', log: () => {} });
@@ -119,6 +131,8 @@ async function main(): Promise<void> {
   }
   process.stdout.write('running sandbox benchmarks…\n');
   rows.push(...(await runSandboxBenchmarks()));
+  process.stdout.write('running agent workflow benchmarks (own process: a process hosts one app)…\n');
+  rows.push(...agentWorkflowRows());
   const width = Math.max(...rows.map((r) => r.scenario.length));
   process.stdout.write(`\n${'scenario'.padEnd(width)}  ${'measured'.padEnd(40)}  target\n`);
   for (const row of rows) {

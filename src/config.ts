@@ -15,6 +15,7 @@ const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const EnvSchema = z.object({
   WORKFLOW_MAX_WAIT_SECONDS: intSetting('WORKFLOW_MAX_WAIT_SECONDS', 0, 230, 60),
   WORKFLOWS_DIR: z.string().optional(),
+  AGENT_MAX_TURNS: intSetting('AGENT_MAX_TURNS', 1, 1000, 50),
   ARTIFACTS_CONTAINER: z
     .string()
     .regex(CONTAINER_NAME, {
@@ -22,7 +23,17 @@ const EnvSchema = z.object({
         'ARTIFACTS_CONTAINER must be a blob container name: 3-63 lower-case letters, digits and single hyphens',
     })
     .default('agent-artifacts'),
+  WORKFLOW_REQUESTS_QUEUE: z
+    .string()
+    .regex(/^(?=.{3,56}$)[a-z0-9]+(?:-[a-z0-9]+)*$/, {
+      error:
+        'WORKFLOW_REQUESTS_QUEUE must be a queue name of 3-56 lower-case letters, digits and single hyphens (room for "-poison")',
+    })
+    .default('workflow-requests'),
 });
+
+/** Shortest accepted callback signing secret: HMAC-SHA256 keys should carry at least 128 bits. */
+export const MIN_CALLBACK_SECRET_LENGTH = 32;
 
 /** Where artifacts live: a connection string (Azurite, keys), or an identity-based blob endpoint. */
 export type StorageConnection =
@@ -34,10 +45,16 @@ export interface Config {
   readonly maxWaitSeconds: number;
   /** `WORKFLOWS_DIR`: overrides the app's own `workflows/` folder. */
   readonly workflowsDir: string | undefined;
+  /** `AGENT_MAX_TURNS`: the highest `maxTurns` an agent step may declare. */
+  readonly agentMaxTurns: number;
   /** Blob container for run artifacts and large transcripts. */
   readonly artifactsContainer: string;
   /** From `AzureWebJobsStorage` (or its identity-based `__blobServiceUri` / `__accountName` form). */
   readonly storage: StorageConnection | undefined;
+  /** `CALLBACK_SIGNING_SECRET`: HMAC key for completion callbacks; without it callbacks are refused. */
+  readonly callbackSigningSecret: Secret | undefined;
+  /** `WORKFLOW_REQUESTS_QUEUE`: the queue whose messages start runs and batches (poison: `<name>-poison`). */
+  readonly workflowRequestsQueue: string;
 }
 
 export class ConfigError extends Error {
@@ -103,12 +120,21 @@ export function parseConfig(env: Env): Config {
     );
   }
   const storage = readStorage(env, problems);
+  const callbackSecret = blank(env.CALLBACK_SIGNING_SECRET);
+  if (callbackSecret !== undefined && callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH) {
+    problems.push(
+      `CALLBACK_SIGNING_SECRET must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters (got ${callbackSecret.length}; the value is not shown)`,
+    );
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return {
     maxWaitSeconds: parsed.data.WORKFLOW_MAX_WAIT_SECONDS,
     workflowsDir: parsed.data.WORKFLOWS_DIR,
+    agentMaxTurns: parsed.data.AGENT_MAX_TURNS,
     artifactsContainer: parsed.data.ARTIFACTS_CONTAINER,
     storage,
+    callbackSigningSecret: callbackSecret === undefined ? undefined : new Secret(callbackSecret),
+    workflowRequestsQueue: parsed.data.WORKFLOW_REQUESTS_QUEUE,
   };
 }
 

@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import { createArtifactActivities } from './activities/artifacts.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { getConfig } from './config.js';
+import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
 import { createGetRun } from './functions/getRun.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
@@ -26,6 +27,7 @@ const workflows = loadWorkflowCatalog({
   directory,
   knownTools: tools.names(),
   knownRoles: knownRoles(models),
+  maxAgentTurns: config.agentMaxTurns,
 });
 
 const startup = describeStartup({ directory, workflows, tools: tools.names(), models });
@@ -60,4 +62,19 @@ app.http(Names.http.getRun, {
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
   handler: createGetRun({ getClient: df.getClient }),
+});
+
+// The operator dashboard: an anonymous shell without data; its calls to the operator API carry the admin key.
+const serveDashboard = createServeDashboard({ assetsDirectory: dashboardAssetsDirectory() });
+app.http(Names.http.dashboard, {
+  route: 'dashboard',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: serveDashboard,
+});
+app.http(Names.http.dashboardAsset, {
+  route: 'dashboard/{*path}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: serveDashboard,
 });

@@ -41,6 +41,7 @@ export interface LoadCatalogOptions {
   readonly directory: string;
   readonly knownTools: readonly string[];
   readonly knownRoles: readonly string[];
+  readonly maxAgentTurns?: number;
 }
 
 /** Every role a workflow may name: configured ones, and defaults whose provider is missing (they fail when called). */
@@ -57,6 +58,7 @@ export function loadWorkflowCatalog(options: LoadCatalogOptions): WorkflowCatalo
   const { definitions, errors } = loadWorkflowDirectory(directory, {
     knownTools: options.knownTools,
     knownRoles: options.knownRoles,
+    maxAgentTurns: options.maxAgentTurns,
     knownProviders: ProviderKind.options,
   });
   if (errors.length > 0) throw new WorkflowLoadError(directory, errors);

@@ -1,27 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freeLoopbackPorts } from '../../devhost/net.js';
 import { fixtureApp } from '../support/testHost.js';
 
 const cli = path.resolve(__dirname, '../../dist/devhost/cli.js');
 const INSTANCES = 20;
 const expectedOutput = (n: number) => 2 * (2 * n + 20); // a = 2n; fan-out sum = 20; b = 2 * (a + 20)
 const STEPS = ['a', 'f0', 'f1', 'f2', 'f3', 'f4', 'b'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 interface RunningHost {
   child: ChildProcess;
@@ -76,7 +64,7 @@ describe('crash and restart on the same state dir', () => {
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
   it('completes every instance correctly despite repeated SIGKILLs', async () => {
-    const port = await freePort();
+    const [port = 0] = await freeLoopbackPorts(1);
     let host = await startHost(port, stateDir, invocationLog);
     for (let i = 0; i < INSTANCES; i++) {
       const response = await fetch(`http://127.0.0.1:${port}/api/start/crash-${i}`, {

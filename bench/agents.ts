@@ -1,0 +1,229 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDevHost, type DevHost } from '../devhost/host.js';
+import { freeLoopbackPorts } from '../devhost/net.js';
+import { startAzurite } from '../devhost/storage/azurite.js';
+import { costUsd, findPrice } from '../src/models/cost.js';
+import { DEFAULT_PRICES } from '../src/models/prices.js';
+import { startOfflineModelServer, type RecordedModelRequest } from '../src/offline/offlineModelServer.js';
+import type { ModelReply } from '../src/offline/wire.js';
+import type { RunView } from '../src/functions/runView.js';
+import type { Row } from './sandbox.js';
+
+/**
+ * Agent-workflow benchmarks, run in their own process (a process hosts one app): the real app on
+ * devhost against a scripted model with fixed latency. Prints a JSON line `ROWS <json>` at the end.
+ */
+const repoRoot = path.resolve(__dirname, '../..');
+const MODEL_LATENCY_MS = 300;
+const QUESTIONS = 16;
+const CONCURRENCY = 8;
+const LONG_LOOP_TURNS = 200;
+const PLANNER_DEPLOYMENT = 'claude-opus-4-8';
+
+const LONG_AGENT_WORKFLOW = `name: long-agent
+version: 1
+description: Benchmark only - one agent step that searches for ${LONG_LOOP_TURNS} turns.
+input:
+  type: object
+  additionalProperties: false
+  properties: {}
+steps:
+  - id: search
+    kind: agent
+    role: worker
+    prompt: Keep searching until you have enough.
+    tools: [web_search]
+    maxTurns: ${LONG_LOOP_TURNS}
+output: search
+`;
+
+const toolResults = (request: RecordedModelRequest) =>
+  JSON.stringify(request.body).split('"tool_result"').length - 1;
+
+/**
+ * Research runs: every call takes MODEL_LATENCY_MS; each researcher searches once, then answers (the
+ * offline model fills the schemas). The long loop asks for another search until its last turn.
+ */
+function script(request: RecordedModelRequest): ModelReply {
+  const body = JSON.stringify(request.body);
+  if (body.includes('Keep searching until you have enough.')) {
+    return toolResults(request) >= LONG_LOOP_TURNS - 1
+      ? { kind: 'text', text: 'Enough.' }
+      : { kind: 'tool_use', name: 'web_search', input: { query: `search ${toolResults(request)}` } };
+  }
+  if (request.view?.model === PLANNER_DEPLOYMENT) {
+    const questions = Array.from({ length: QUESTIONS }, (_, i) => `Research question number ${i + 1}?`);
+    return { kind: 'structured', value: { questions }, delayMs: MODEL_LATENCY_MS };
+  }
+  if (request.view?.tools.some((t) => t.name === 'web_search') && !request.view.hasToolResult) {
+    return {
+      kind: 'tool_use',
+      name: 'web_search',
+      input: { query: request.view.lastUserText.slice(0, 80) },
+      delayMs: MODEL_LATENCY_MS,
+    };
+  }
+  return { kind: 'offline', delayMs: MODEL_LATENCY_MS };
+}
+
+async function startFakeTavily(): Promise<Server> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ results: [{ title: 'A source', url: 'https://example.org/a', content: 'Facts.' }] }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+async function startRun(host: DevHost, workflow: string, input: unknown): Promise<string> {
+  const response = await fetch(`${host.url}/api/workflows/${workflow}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-functions-key': host.keys.functionKey },
+    body: JSON.stringify(input),
+  });
+  if (response.status !== 202)
+    throw new Error(`starting ${workflow}: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function finished(host: DevHost, id: string, onPoll?: () => Promise<void>): Promise<RunView> {
+  for (;;) {
+    const response = await fetch(`${host.url}/api/runs/${id}`, {
+      headers: { 'x-functions-key': host.keys.functionKey },
+    });
+    const run = (await response.json()) as RunView;
+    if (['Completed', 'Failed', 'Terminated'].includes(run.status)) return run;
+    await onPoll?.();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function researchReport(host: DevHost): Promise<Row[]> {
+  const started = performance.now();
+  const id = await startRun(host, 'research-report', {
+    topic: 'Durable agents',
+    questions: QUESTIONS,
+    concurrency: CONCURRENCY,
+  });
+  const run = await finished(host, id);
+  const wallMs = performance.now() - started;
+  if (run.outcome !== 'completed')
+    throw new Error(`research-report ended ${run.outcome}: ${JSON.stringify(run.error)}`);
+  // plan, then ceil(16/8) rounds of agents (a search turn and an answer turn each), then the report.
+  const idealMs = (1 + Math.ceil(QUESTIONS / CONCURRENCY) * 2 + 1) * MODEL_LATENCY_MS;
+  const ratio = wallMs / idealMs;
+  const planner = findPrice(DEFAULT_PRICES, PLANNER_DEPLOYMENT);
+  if (!planner) throw new Error(`no price for ${PLANNER_DEPLOYMENT}`);
+  const rows = run.ledger?.rows ?? [];
+  const routed = rows.reduce((sum, row) => sum + row.costUsd, 0);
+  const allPlanner = rows.reduce((sum, row) => sum + costUsd(row.usage, planner), 0);
+  const costRatio = routed / allPlanner;
+  return [
+    {
+      scenario: `research-report, ${QUESTIONS} questions, concurrency ${CONCURRENCY}, ${MODEL_LATENCY_MS} ms/call: wall ÷ ideal`,
+      measured: `${ratio.toFixed(3)} (${wallMs.toFixed(0)} ms ÷ ${idealMs} ms)`,
+      target: '≤ 1.15',
+      ok: ratio <= 1.15,
+    },
+    {
+      scenario: 'research-report ledger: routed roles ÷ every role at planner (Opus) prices',
+      measured: `${costRatio.toFixed(3)} ($${routed.toFixed(4)} ÷ $${allPlanner.toFixed(4)})`,
+      target: '≤ 0.35',
+      ok: costRatio <= 0.35,
+    },
+  ];
+}
+
+async function longAgentLoop(host: DevHost): Promise<Row[]> {
+  const id = await startRun(host, 'long-agent', {});
+  const loopId = encodeURIComponent(`${id}:search`);
+  const historyBytes = new Map<number, number>();
+  const sample = async () => {
+    const response = await fetch(`${host.url}/durabletask/instances/${loopId}?showHistory=true`);
+    if (!response.ok) return;
+    const status = (await response.json()) as {
+      customStatus?: { generation?: number };
+      historyEvents?: unknown[];
+    };
+    const generation = status.customStatus?.generation ?? 0;
+    const bytes = JSON.stringify(status.historyEvents ?? []).length;
+    historyBytes.set(generation, Math.max(historyBytes.get(generation) ?? 0, bytes));
+  };
+  const started = performance.now();
+  const run = await finished(host, id, sample);
+  const wallMs = performance.now() - started;
+  const completed = run.outcome === 'completed';
+  const perGeneration = [...historyBytes.entries()].sort(([a], [b]) => a - b);
+  const largest = Math.max(...perGeneration.map(([, bytes]) => bytes));
+  return [
+    {
+      scenario: `${LONG_LOOP_TURNS}-turn agent loop (one web_search per turn)`,
+      measured: `${completed ? 'completed' : `ended ${run.outcome}`} in ${(wallMs / 1000).toFixed(1)} s`,
+      target: 'completes',
+      ok: completed,
+    },
+    {
+      scenario: 'agent loop history bytes per generation (largest seen while polling)',
+      measured: perGeneration.map(([g, bytes]) => `g${g}:${(bytes / 1024).toFixed(0)}K`).join(' '),
+      target: `bounded (max ${(largest / 1024).toFixed(0)} KB)`,
+      ok: perGeneration.length > 1,
+    },
+  ];
+}
+
+async function main(): Promise<void> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'bench-agents-'));
+  const workflowsDir = path.join(workDir, 'workflows');
+  cpSync(path.join(repoRoot, 'workflows'), workflowsDir, { recursive: true });
+  writeFileSync(path.join(workflowsDir, 'long-agent.yaml'), LONG_AGENT_WORKFLOW);
+  const model = await startOfflineModelServer({ script });
+  const tavily = await startFakeTavily();
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
+  const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
+  Object.assign(process.env, {
+    OFFLINE_MODEL: 'off',
+    ANTHROPIC_API_KEY: 'bench-key',
+    ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+    OPENAI_API_KEY: 'bench-key',
+    OPENAI_BASE_URL: model.openaiBaseUrl,
+    WEB_SEARCH_PROVIDER: 'tavily',
+    TAVILY_API_KEY: 'bench-key',
+    WEB_SEARCH_BASE_URL: `http://127.0.0.1:${(tavily.address() as AddressInfo).port}`,
+    WORKFLOWS_DIR: workflowsDir,
+    AGENT_MAX_TURNS: String(LONG_LOOP_TURNS),
+    AzureWebJobsStorage: azurite.connectionString,
+  });
+  const host = await startDevHost({
+    appDir: repoRoot,
+    port: 0,
+    stateDir: path.join(workDir, 'state'),
+    azurite: 'off',
+    log: () => {},
+  });
+  const rows: Row[] = [];
+  try {
+    rows.push(...(await researchReport(host)));
+    rows.push(...(await longAgentLoop(host)));
+  } finally {
+    await host.stop();
+    await model.stop();
+    await azurite.stop();
+    await new Promise((resolve) => tavily.close(resolve));
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`agent benchmarks failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
