@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -103,11 +104,13 @@ async function finished(host: DevHost, id: string, onPoll?: () => Promise<void>)
     const run = (await response.json()) as RunView;
     if (['Completed', 'Failed', 'Terminated'].includes(run.status)) return run;
     await onPoll?.();
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
 async function researchReport(host: DevHost): Promise<Row[]> {
+  // Warm up (JIT, SDK clients, schema compilation) with a small run, as a long-running host would be.
+  await finished(host, await startRun(host, 'research-report', { topic: 'Warm-up', questions: 2, concurrency: 2 }));
   const started = performance.now();
   const id = await startRun(host, 'research-report', {
     topic: 'Durable agents',
@@ -180,24 +183,54 @@ async function longAgentLoop(host: DevHost): Promise<Row[]> {
   ];
 }
 
+/** The model and search endpoints are remote in production: serve them from another process here too. */
+async function serveEndpoints(): Promise<void> {
+  const model = await startOfflineModelServer({ script });
+  const tavily = await startFakeTavily();
+  const endpoints = {
+    anthropicBaseUrl: model.anthropicBaseUrl,
+    openaiBaseUrl: model.openaiBaseUrl,
+    tavilyUrl: `http://127.0.0.1:${(tavily.address() as AddressInfo).port}`,
+  };
+  process.stdout.write(`ENDPOINTS ${JSON.stringify(endpoints)}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
+async function startEndpointsProcess(): Promise<{ endpoints: Record<string, string>; stop(): void }> {
+  const child = spawn(process.execPath, [__filename, '--serve-endpoints'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const endpoints = await new Promise<Record<string, string>>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const line = buffered.split('\n').find((l) => l.startsWith('ENDPOINTS '));
+      if (line) resolve(JSON.parse(line.slice('ENDPOINTS '.length)) as Record<string, string>);
+    });
+    child.once('exit', (code) => reject(new Error(`the endpoints process exited with ${String(code)}`)));
+  });
+  return { endpoints, stop: () => child.kill('SIGTERM') };
+}
+
 async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'bench-agents-'));
   const workflowsDir = path.join(workDir, 'workflows');
   cpSync(path.join(repoRoot, 'workflows'), workflowsDir, { recursive: true });
   writeFileSync(path.join(workflowsDir, 'long-agent.yaml'), LONG_AGENT_WORKFLOW);
-  const model = await startOfflineModelServer({ script });
-  const tavily = await startFakeTavily();
+  const remote = await startEndpointsProcess();
+  const { endpoints } = remote;
   const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
   Object.assign(process.env, {
     OFFLINE_MODEL: 'off',
     ANTHROPIC_API_KEY: 'bench-key',
-    ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+    ANTHROPIC_BASE_URL: endpoints.anthropicBaseUrl,
     OPENAI_API_KEY: 'bench-key',
-    OPENAI_BASE_URL: model.openaiBaseUrl,
+    OPENAI_BASE_URL: endpoints.openaiBaseUrl,
     WEB_SEARCH_PROVIDER: 'tavily',
     TAVILY_API_KEY: 'bench-key',
-    WEB_SEARCH_BASE_URL: `http://127.0.0.1:${(tavily.address() as AddressInfo).port}`,
+    WEB_SEARCH_BASE_URL: endpoints.tavilyUrl,
     WORKFLOWS_DIR: workflowsDir,
     AGENT_MAX_TURNS: String(LONG_LOOP_TURNS),
     AzureWebJobsStorage: azurite.connectionString,
@@ -215,15 +248,14 @@ async function main(): Promise<void> {
     rows.push(...(await longAgentLoop(host)));
   } finally {
     await host.stop();
-    await model.stop();
+    remote.stop();
     await azurite.stop();
-    await new Promise((resolve) => tavily.close(resolve));
     rmSync(workDir, { recursive: true, force: true });
   }
   process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);
 }
 
-main().catch((error: unknown) => {
+(process.argv.includes('--serve-endpoints') ? serveEndpoints() : main()).catch((error: unknown) => {
   process.stderr.write(`agent benchmarks failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });
