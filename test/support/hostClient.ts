@@ -43,6 +43,13 @@ export class HostClient {
     return (await response.json()) as CheckStatusPayload;
   }
 
+  /** `undefined` while the instance does not exist yet (e.g. a queue message not yet picked up). */
+  async statusIfExists(payload: CheckStatusPayload): Promise<OrchestrationStatus | undefined> {
+    const response = await fetch(payload.statusQueryGetUri);
+    if (response.status === 404) return undefined;
+    return (await response.json()) as OrchestrationStatus;
+  }
+
   async status(payload: CheckStatusPayload, query = ''): Promise<OrchestrationStatus> {
     const response = await fetch(`${payload.statusQueryGetUri}${query}`);
     if (response.status >= 300 && response.status !== 202) {

@@ -4,9 +4,10 @@ import { ConfigError, parseConfig } from '../../src/config.js';
 
 describe('parseConfig', () => {
   it('has working defaults with nothing set', () => {
-    expect(parseConfig({})).toEqual({
+    expect(parseConfig({})).toMatchObject({
       maxWaitSeconds: 60,
       workflowsDir: undefined,
+      agentMaxTurns: 50,
       artifactsContainer: 'agent-artifacts',
       storage: undefined,
     });
