@@ -145,7 +145,12 @@ class DefinitionChecker {
         this.checkExpression(step.system, [...path, 'system'], scope, compileTemplate);
         this.checkExpression(step.prompt, [...path, 'prompt'], scope, compileTemplate);
         if (step.outputSchema !== undefined) this.checkSchema(step.outputSchema, [...path, 'outputSchema']);
-        if (step.kind === 'agent') this.checkAgent(step, path);
+        if (step.kind === 'agent') {
+          this.checkAgent(step, path);
+          for (const [name, template] of Object.entries(step.files ?? {})) {
+            this.checkExpression(template, [...path, 'files', name], scope, compileTemplate);
+          }
+        }
         return;
       case 'map':
         return this.checkMap(step, path, scope);

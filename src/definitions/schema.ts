@@ -8,11 +8,13 @@
  */
 import { z } from 'zod';
 import { parseIsoDuration } from '../shared/duration.js';
+import { ToolLimits } from '../shared/toolTypes.js';
 
 export const STEP_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
 export const WORKFLOW_NAME_PATTERN = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 /** Same rule as the model layer's RoleName: roles map to MODEL_ROLE_<ROLE> settings. */
 const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const VERSION_PATTERN = /^\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?$/;
 
 export const DEFAULT_KNOWN_ROLES = ['planner', 'worker', 'writer'] as const;
@@ -99,6 +101,15 @@ export const AgentStep = z.strictObject({
   tools: z.array(z.string()),
   maxTurns: positiveInt('maxTurns').default(DEFAULT_MAX_TURNS),
   outputSchema: JsonSchema.optional(),
+  /** Read-only files the tools see (run_code: `files[name]` in JS, `in/<name>` in Python): name → template. */
+  files: z
+    .record(
+      z.string().regex(FILE_NAME_PATTERN, { error: 'file names are 1-100 letters, digits, ".", "_" or "-"' }),
+      Template,
+    )
+    .optional(),
+  /** Tighter limits for this step's tool calls; configuration's maxima still apply. */
+  toolLimits: ToolLimits.optional(),
 });
 export type AgentStep = z.infer<typeof AgentStep>;
 

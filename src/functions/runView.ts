@@ -1,3 +1,4 @@
+import type { ArtifactRef } from '../shared/toolTypes.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import type { TokenUsage } from '../shared/modelTypes.js';
 import {
@@ -35,6 +36,8 @@ export interface RunView {
   readonly output: unknown;
   readonly error: RunError | null;
   readonly ledger: RunLedgerView | null;
+  /** Files the run's tools produced (blob references), once it has finished. */
+  readonly artifacts: ArtifactRef[];
   readonly createdTime: string;
   readonly lastUpdatedTime: string;
 }
@@ -96,6 +99,7 @@ export function toRunView(status: DurableOrchestrationStatus): RunView {
     output,
     error,
     ledger,
+    artifacts: finished?.artifacts ?? [],
     createdTime: new Date(status.createdTime).toISOString(),
     lastUpdatedTime: new Date(status.lastUpdatedTime).toISOString(),
   };

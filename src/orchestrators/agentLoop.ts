@@ -16,7 +16,7 @@ import {
   type AgentProgress,
   type RunError,
 } from '../shared/runTypes.js';
-import { ToolCallResult, type ToolCallInput } from '../shared/toolTypes.js';
+import { ToolCallResult, type ArtifactRef, type ToolCallInput } from '../shared/toolTypes.js';
 import { addModelCall, budgetOverrun, emptyLedger } from './ledger.js';
 import {
   INFRASTRUCTURE_RETRY,
@@ -47,8 +47,10 @@ export function* agentLoopOrchestrator(
     messages: [userMessage(input.prompt)],
     lastText: '',
     ledger: emptyLedger(),
+    artifacts: [],
   };
   let { turn, toolCalls, ledger, lastText } = state;
+  const artifacts = [...state.artifacts];
   let transcript: Transcript = {
     messages: state.messages,
     ...(state.snapshot ? { snapshot: state.snapshot } : {}),
@@ -67,7 +69,16 @@ export function* agentLoopOrchestrator(
     } satisfies AgentProgress);
   const finish = (outcome: AgentOutcome, output: unknown, error?: RunError): AgentLoopOutput => {
     report();
-    return { outcome, output, text: lastText, turns: turn, toolCalls, ...(error ? { error } : {}), ledger };
+    return {
+      outcome,
+      output,
+      text: lastText,
+      turns: turn,
+      toolCalls,
+      ...(error ? { error } : {}),
+      ledger,
+      artifacts,
+    };
   };
 
   try {
@@ -82,6 +93,7 @@ export function* agentLoopOrchestrator(
           ...(transcript.snapshot ? { snapshot: transcript.snapshot } : {}),
           lastText,
           ledger,
+          artifacts,
         };
         context.df.continueAsNew({ ...input, state: next } satisfies AgentLoopInput);
         return undefined;
@@ -132,8 +144,15 @@ export function* agentLoopOrchestrator(
       // The model would never see these results.
       if (turn >= input.maxTurns) return finish('max_turns', null);
 
-      const results = yield* runToolCalls(context, input, calls, allowed, options.toolResultMaxChars);
+      const { results, produced } = yield* runToolCalls(
+        context,
+        input,
+        calls,
+        allowed,
+        options.toolResultMaxChars,
+      );
       toolCalls += calls.length;
+      artifacts.push(...produced);
       transcript = appendMessage(transcript, { role: 'user', content: results });
       report();
     }
@@ -150,7 +169,7 @@ function* runToolCalls(
   calls: readonly ToolUseBlock[],
   allowed: ReadonlyMap<string, ToolDefinition>,
   maxChars: number,
-): Generator<Task, ToolResultBlock[], unknown> {
+): Generator<Task, { results: ToolResultBlock[]; produced: ArtifactRef[] }, unknown> {
   const scheduled = calls.map((call) =>
     allowed.has(call.name)
       ? context.df.callActivityWithRetry(toolActivityName(call.name), INFRASTRUCTURE_RETRY, {
@@ -159,6 +178,8 @@ function* runToolCalls(
           toolUseId: call.id,
           name: call.name,
           arguments: call.input,
+          ...(input.toolLimits === undefined ? {} : { limits: input.toolLimits }),
+          ...(input.inputFiles === undefined ? {} : { inputFiles: input.inputFiles }),
         } satisfies ToolCallInput)
       : undefined,
   );
@@ -173,13 +194,15 @@ function* runToolCalls(
     }
   }
   let next = 0;
-  return calls.map((call, index) => {
+  const produced: ArtifactRef[] = [];
+  const results = calls.map((call, index): ToolResultBlock => {
     if (scheduled[index] === undefined) {
       const offered = [...allowed.keys()].join(', ') || 'none';
       return errorResult(call, `Tool "${call.name}" is not available in this step (available: ${offered}).`);
     }
     const parsed = ToolCallResult.safeParse(outputs[next++]);
     if (!parsed.success) return errorResult(call, `Tool "${call.name}" returned an unreadable result.`);
+    produced.push(...parsed.data.artifacts);
     return {
       type: 'tool_result',
       toolUseId: call.id,
@@ -187,6 +210,7 @@ function* runToolCalls(
       isError: parsed.data.isError,
     };
   });
+  return { results, produced };
 }
 
 function errorResult(call: ToolUseBlock, content: string): ToolResultBlock {

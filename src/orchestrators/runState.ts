@@ -1,11 +1,13 @@
 /** What one `runWorkflow` execution keeps while it walks its steps: ledger, budget, progress. */
 import type { OrchestrationContext } from 'durable-functions';
+import type { ArtifactRef } from '../shared/toolTypes.js';
 import type { WorkflowDefinition } from '../definitions/schema.js';
 import type { CallModelSuccess } from '../shared/modelTypes.js';
 import type { Ledger, LedgerRow, RunBudget, RunProgress, RunWorkflowInput } from '../shared/runTypes.js';
 import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
 import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
 import { budgetExceeded, stepFailed } from './runStopped.js';
+import { emptyTimeline, refreshCurrent, timelineForStatus, type Timeline } from './timeline.js';
 
 /** Where a step (or a map item, or a branch) sits in the run. */
 export interface StepAt {
@@ -26,6 +28,10 @@ export interface RunState {
   readonly modelRetry: ModelRetryPolicy;
   ledger: Ledger;
   progress: ProgressFields;
+  /** One record per top-level step, for operators. */
+  readonly timeline: Timeline;
+  /** Files the run's tools produced, its child runs' included. */
+  readonly artifacts: ArtifactRef[];
 }
 
 export function createRunState(context: OrchestrationContext, input: RunWorkflowInput): RunState {
@@ -37,6 +43,8 @@ export function createRunState(context: OrchestrationContext, input: RunWorkflow
     modelRetry: modelRetryPolicy(input.options?.modelRetry),
     ledger: emptyLedger(),
     progress: { stepIndex: 0 },
+    timeline: emptyTimeline(),
+    artifacts: [],
   };
 }
 
@@ -59,6 +67,9 @@ export function reportProgress(run: RunState, patch: Partial<ProgressFields> = {
   if (run.progress.step !== undefined) status.step = run.progress.step;
   if (run.progress.map !== undefined) status.map = run.progress.map;
   if (run.progress.waitingFor !== undefined) status.waitingFor = run.progress.waitingFor;
+  refreshCurrent(run.timeline, run.ledger);
+  const timeline = timelineForStatus(run.timeline);
+  if (timeline !== undefined) status.timeline = timeline;
   run.context.df.setCustomStatus(status);
 }
 

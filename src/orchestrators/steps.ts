@@ -18,7 +18,9 @@ import type {
   WorkflowCallStep,
 } from '../definitions/schema.js';
 import type { ToolDefinition } from '../shared/modelTypes.js';
+import { SavedArtifact, type SaveArtifactInput } from '../shared/artifactTypes.js';
 import { Names } from '../shared/names.js';
+import type { ArtifactRef } from '../shared/toolTypes.js';
 import {
   AgentLoopOutput,
   RunWorkflowOutput,
@@ -28,7 +30,7 @@ import {
 import { awaitApproval } from './approval.js';
 import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
 import { prefixRows, remainingBudget } from './ledger.js';
-import { answerOf, callModelWithPolicy } from './modelPolicy.js';
+import { INFRASTRUCTURE_RETRY, answerOf, callModelWithPolicy } from './modelPolicy.js';
 import {
   childInstanceId,
   recordChildLedger,
@@ -39,6 +41,7 @@ import {
   type StepAt,
 } from './runState.js';
 import { budgetExceeded, stepFailed } from './runStopped.js';
+import { addToolCalls, childToolCalls, markWaiting } from './timeline.js';
 import { userMessage } from './transcript.js';
 
 /** Most items a map runs at once, whatever its `concurrency` says. */
@@ -74,9 +77,11 @@ export function* runStep(
       return yield* runParallelStep(run, step, scope, at);
     case 'approval': {
       const message = step.message === undefined ? {} : { message: renderText(step.message, scope) };
-      const output = yield* awaitApproval(run.context, step, (wait) =>
-        reportProgress(run, { waitingFor: { ...wait, ...message } }),
-      );
+      const output = yield* awaitApproval(run.context, step, (wait) => {
+        markWaiting(run.timeline, true);
+        reportProgress(run, { waitingFor: { ...wait, ...message } });
+      });
+      markWaiting(run.timeline, false);
       reportProgress(run, { waitingFor: undefined });
       return output;
     }
@@ -107,6 +112,50 @@ function* runLlmStep(
   return answerOf(result, step.outputSchema !== undefined, at.label);
 }
 
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  csv: 'text/csv',
+  json: 'application/json',
+  md: 'text/markdown',
+  tsv: 'text/tab-separated-values',
+};
+
+/** Saves an agent step's rendered input files once, before the loop, so tool calls carry references. */
+function* saveInputFiles(
+  run: RunState,
+  files: Readonly<Record<string, string>>,
+  scope: ExpressionScope,
+  at: StepAt,
+): TaskGenerator<ArtifactRef[]> {
+  const requests = Object.entries(files).map(([name, template]) => {
+    const contentType = CONTENT_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'text/plain';
+    const request: SaveArtifactInput = {
+      runId: run.runId,
+      name: `inputs/${at.label}/${name}`,
+      contentType,
+      content: renderText(template, scope),
+    };
+    return {
+      name,
+      contentType,
+      task: run.context.df.callActivityWithRetry(
+        Names.activities.saveArtifact,
+        INFRASTRUCTURE_RETRY,
+        request,
+      ),
+    };
+  });
+  const saved = (yield run.context.df.Task.all(requests.map((r) => r.task))) as unknown[];
+  return requests.map((request, i) => {
+    const artifact = SavedArtifact.parse(saved[i]);
+    return {
+      name: request.name,
+      blobRef: artifact.blobRef,
+      contentType: request.contentType,
+      bytes: artifact.bytes,
+    };
+  });
+}
+
 /** Yields a sub-orchestration; a thrown child (a crash, not a typed outcome) fails the step. */
 function* callChild(run: RunState, name: string, input: unknown, at: StepAt): TaskGenerator<unknown> {
   try {
@@ -132,6 +181,7 @@ function* runAgentStep(
   at: StepAt,
 ): TaskGenerator<unknown> {
   const budget = remainingBudget(run.ledger, run.budget);
+  const inputFiles = step.files === undefined ? undefined : yield* saveInputFiles(run, step.files, scope, at);
   const input: AgentLoopInput = {
     runId: run.runId,
     stepId: at.label,
@@ -143,8 +193,12 @@ function* runAgentStep(
     ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),
     ...(budget === undefined ? {} : { budget }),
     ...(run.input.options === undefined ? {} : { options: run.input.options }),
+    ...(step.toolLimits === undefined ? {} : { toolLimits: step.toolLimits }),
+    ...(inputFiles === undefined ? {} : { inputFiles }),
   };
   const result = AgentLoopOutput.parse(yield* callChild(run, Names.orchestrators.agentLoop, input, at));
+  run.artifacts.push(...result.artifacts);
+  addToolCalls(run.timeline, result.toolCalls);
   // Items of one map share a ledger row: the agent books under its label, the run under the step.
   recordChildLedger(
     run,
@@ -192,6 +246,8 @@ function* runWorkflowStep(
     ...(run.input.options === undefined ? {} : { options: run.input.options }),
   };
   const result = RunWorkflowOutput.parse(yield* callChild(run, Names.orchestrators.runWorkflow, input, at));
+  run.artifacts.push(...(result.artifacts ?? []));
+  addToolCalls(run.timeline, childToolCalls(result.timeline));
   recordChildLedger(run, prefixRows(result.ledger.rows, at.ledgerStep), at);
   const childStep = result.error?.stepId === undefined ? at.label : `${at.label}/${result.error.stepId}`;
   const reason = `workflow "${step.workflow}": ${result.error?.message ?? result.outcome}`;

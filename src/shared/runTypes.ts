@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArtifactRef, ToolLimits } from './toolTypes.js';
 import { WorkflowDefinition } from '../definitions/schema.js';
 import {
   JsonSchema,
@@ -8,6 +9,7 @@ import {
   TokenUsage,
   ToolDefinition,
 } from './modelTypes.js';
+import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
 
 /** One row of a run's cost ledger: everything spent by one step on one role and deployment. */
 export const LedgerRow = z.strictObject({
@@ -92,11 +94,45 @@ export const RunWorkflowInput = z.strictObject({
   /** The top-level run id, for artifacts and ledger rows of child runs. */
   rootRunId: z.string().optional(),
   options: RunOptions.optional(),
+  /** A top-level run started with a callback URL: the result is POSTed there when the run ends. */
+  callback: CompletionCallback.optional(),
 });
 export type RunWorkflowInput = z.infer<typeof RunWorkflowInput>;
 
 export const RunOutcome = z.enum(['completed', 'budget_exceeded', 'failed']);
 export type RunOutcome = z.infer<typeof RunOutcome>;
+
+/** Where a top-level step stands in the run's timeline. */
+export const StepStatus = z.enum(['running', 'completed', 'failed', 'skipped', 'waiting']);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+/** Tokens as the operator timeline shows them (input excludes cache reads and writes, as in `TokenUsage`). */
+export const StepTokens = z.strictObject({
+  input: z.int().nonnegative(),
+  output: z.int().nonnegative(),
+  cacheWrite: z.int().nonnegative(),
+  cacheRead: z.int().nonnegative(),
+});
+export type StepTokens = z.infer<typeof StepTokens>;
+
+/**
+ * One top-level step as the run recorded it, times from the orchestration clock. Travels in custom status
+ * and output, so it stays small: no outputs, errors cut short. Retries are counted by the operator API.
+ */
+export const StepRecord = z.strictObject({
+  stepId: z.string(),
+  kind: z.string(),
+  status: StepStatus,
+  role: z.string().optional(),
+  deployments: z.array(z.string()).optional(),
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  tokens: StepTokens,
+  costUsd: z.number().nonnegative(),
+  toolCalls: z.int().nonnegative(),
+  error: z.string().optional(),
+});
+export type StepRecord = z.infer<typeof StepRecord>;
 
 /** Orchestration output of `runWorkflow`. */
 export const RunWorkflowOutput = z.strictObject({
@@ -107,6 +143,12 @@ export const RunWorkflowOutput = z.strictObject({
   /** Set when the outcome is not `completed`: which step stopped the run and why. */
   error: RunError.optional(),
   ledger: Ledger,
+  /** How the completion callback went, for a run started with one. */
+  callback: CallbackDelivery.optional(),
+  /** The top-level steps that started or were skipped, in order. */
+  timeline: z.array(StepRecord).optional(),
+  /** Files the run's tools produced (charts, CSVs), in blob storage. */
+  artifacts: z.array(ArtifactRef).optional(),
 });
 export type RunWorkflowOutput = z.infer<typeof RunWorkflowOutput>;
 
@@ -123,6 +165,8 @@ export const RunProgress = z.strictObject({
     .optional(),
   usage: TokenUsage,
   costUsd: z.number().nonnegative(),
+  /** Left out when it would make the custom status too large (Azure caps it at 16 KB). */
+  timeline: z.array(StepRecord).optional(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 
@@ -144,6 +188,8 @@ export const AgentLoopState = z.strictObject({
   snapshot: TranscriptSnapshot.optional(),
   lastText: z.string(),
   ledger: Ledger,
+  /** Files the tools produced (charts, CSVs), in blob storage. */
+  artifacts: z.array(ArtifactRef).default([]),
 });
 export type AgentLoopState = z.infer<typeof AgentLoopState>;
 
@@ -164,6 +210,9 @@ export const AgentLoopInput = z.strictObject({
   /** What the run may still spend when the agent starts. */
   budget: RunBudget.optional(),
   options: RunOptions.optional(),
+  /** The step's tool limits and read-only files, passed to every tool call. */
+  toolLimits: ToolLimits.optional(),
+  inputFiles: z.array(ArtifactRef).optional(),
   /** Set by the loop itself when it continues as new. */
   state: AgentLoopState.optional(),
 });
@@ -183,6 +232,7 @@ export const AgentLoopOutput = z.strictObject({
   toolCalls: z.int().nonnegative(),
   error: RunError.optional(),
   ledger: Ledger,
+  artifacts: z.array(ArtifactRef).default([]),
 });
 export type AgentLoopOutput = z.infer<typeof AgentLoopOutput>;
 

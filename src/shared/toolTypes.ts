@@ -5,14 +5,20 @@ import type { JsonSchema } from './modelTypes.js';
  * The contract between the agent loop and tool activities: one tool call is one activity
  * invocation, so a retry never repeats a finished side effect and history shows every call.
  */
+const positiveWhole = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .positive({ error: 'must be greater than 0' });
+const domainList = z.array(z.string().min(1, { error: 'must not be empty' }));
+
 export const ToolLimits = z.strictObject({
   /** Per-step overrides; each is clamped to the global maximum in configuration. */
-  timeoutMs: z.number().int().positive().optional(),
-  memoryMb: z.number().int().positive().optional(),
-  maxOutputBytes: z.number().int().positive().optional(),
-  maxResults: z.number().int().positive().optional(),
-  allowDomains: z.array(z.string().min(1)).optional(),
-  blockDomains: z.array(z.string().min(1)).optional(),
+  timeoutMs: positiveWhole.optional(),
+  memoryMb: positiveWhole.optional(),
+  maxOutputBytes: positiveWhole.optional(),
+  maxResults: positiveWhole.optional(),
+  allowDomains: domainList.optional(),
+  blockDomains: domainList.optional(),
 });
 export type ToolLimits = z.infer<typeof ToolLimits>;
 

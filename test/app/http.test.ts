@@ -273,6 +273,7 @@ describe('GET /api/runs/{id}', () => {
       output: null,
       error: null,
       ledger: { totals: { usage, costUsd: 0.25 } },
+      artifacts: [],
       createdTime: '2026-01-01T00:00:00.000Z',
       lastUpdatedTime: '2026-01-01T00:00:05.000Z',
     });

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunView } from '../../src/functions/runView.js';
 import {
   startScriptedModel,
@@ -150,12 +151,19 @@ describe('research-report on the local host with the scripted model', () => {
 });
 
 describe('data-analysis on the local host with the scripted model', () => {
-  it('computes with run_code in the sandbox and hands the real result back to the model', async () => {
-    const code = [
-      'const csv = "region,q1,q2\\nnorth,120,150\\nsouth,90,95\\n";',
-      'const growth = csv.trim().split("\\n").slice(1).map((l) => l.split(",")).map(([r, a, b]) => [r, Number(b) - Number(a)]);',
+  it('reads the data file in real JavaScript and Python sandboxes, feeds the results back, and returns the chart', async () => {
+    const javascript = [
+      'const rows = files["data.csv"].trim().split("\\n").slice(1).map((l) => l.split(","));',
+      'const growth = rows.map(([r, a, b]) => [r, Number(b) - Number(a)]);',
       'console.log(JSON.stringify(growth));',
       'growth.sort((x, y) => y[1] - x[1])[0];',
+    ].join('\n');
+    const python = [
+      'import base64, csv',
+      'rows = list(csv.DictReader(open("in/data.csv")))',
+      'png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")',
+      'open("out/chart.png", "wb").write(png)',
+      'print("rows", len(rows))',
     ].join('\n');
     const summary = {
       headline: 'North grew most',
@@ -165,6 +173,7 @@ describe('data-analysis on the local host with the scripted model', () => {
       method: 'Computed in the sandbox.',
     };
     const analyst = (r: RecordedModelRequest) => r.view?.model === 'claude-haiku-4-5';
+    const toolResults = (r: RecordedModelRequest) => bodyText(r).split('tool_result').length - 1;
     model.expect(
       {
         name: 'plan',
@@ -177,17 +186,22 @@ describe('data-analysis on the local host with the scripted model', () => {
         }),
       },
       {
-        name: 'run code',
-        match: (r) => analyst(r) && !r.view?.hasToolResult,
-        respond: toolUseResponse('run_code', { language: 'javascript', code }),
+        name: 'JavaScript',
+        match: (r) => analyst(r) && toolResults(r) === 0,
+        respond: toolUseResponse('run_code', { language: 'javascript', code: javascript }),
+      },
+      {
+        name: 'Python chart',
+        match: (r) => analyst(r) && toolResults(r) === 1,
+        respond: toolUseResponse('run_code', { language: 'python', code: python }),
       },
       {
         name: 'findings',
-        match: (r) => analyst(r) && r.view?.hasToolResult === true,
+        match: (r) => analyst(r) && toolResults(r) === 2,
         respond: structuredResponse({
           findings: [{ statement: 'North +30', evidence: 'sandbox' }],
           dataQuality: [],
-          code,
+          code: javascript,
         }),
       },
       { name: 'summary', match: { model: 'gpt-5.4' }, respond: structuredResponse(summary) },
@@ -204,11 +218,24 @@ describe('data-analysis on the local host with the scripted model', () => {
     const run = (await response.json()) as RunView;
     model.assertDone();
     expect(run).toMatchObject({ workflow: 'data-analysis', outcome: 'completed', output: summary });
-    const toolResult = model.requests.filter((r) => analyst(r) && r.view?.hasToolResult).at(-1);
-    expect(bodyText(toolResult as RecordedModelRequest)).toContain('[[\\"north\\",30],[\\"south\\",5]]');
+    const afterJs = model.requests.filter((r) => analyst(r) && toolResults(r) === 1).at(-1);
+    expect(bodyText(afterJs as RecordedModelRequest)).toContain('[[\\"north\\",30],[\\"south\\",5]]');
+    const afterPython = model.requests.filter((r) => analyst(r) && toolResults(r) === 2).at(-1);
+    expect(bodyText(afterPython as RecordedModelRequest)).toContain('rows 2');
+    expect(bodyText(afterPython as RecordedModelRequest)).toContain('chart.png');
+    expect(run.artifacts).toEqual([
+      expect.objectContaining({ name: 'chart.png', contentType: 'image/png', bytes: 70 }),
+    ]);
+    const blobRef = run.artifacts[0]?.blobRef ?? '';
+    const [container = '', ...rest] = blobRef.split('/');
+    const blob = BlobServiceClient.fromConnectionString(inject('azuriteConnectionString'))
+      .getContainerClient(container)
+      .getBlobClient(rest.join('/'));
+    const png = await blob.downloadToBuffer();
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(run.ledger?.rows?.map((r) => [r.stepId, r.calls])).toEqual([
       ['plan', 1],
-      ['analyze', 2],
+      ['analyze', 3],
       ['summary', 1],
     ]);
   });

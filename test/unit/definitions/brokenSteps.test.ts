@@ -3,6 +3,33 @@ import { errorLines } from './errorLines.js';
 import { yaml } from './yamlText.js';
 
 describe('broken definitions: schemas, durations, map, parallel, budget', () => {
+  it("checks an agent step's input files and tool limits", () => {
+    const text = yaml`
+      name: t
+      version: 1
+      description: d
+      input: { type: object }
+      output: a
+      steps:
+        - id: a
+          kind: agent
+          role: worker
+          prompt: hi
+          tools: [run_code]
+          files:
+            ../etc/passwd: '{{ input.x }}'
+            data.csv: '{{ steps.later.output }}'
+          toolLimits: { timeoutMs: -5, colour: red }
+        - { id: later, kind: llm, role: worker, prompt: hi }
+    `;
+    expect(errorLines(text)).toEqual([
+      'workflows/t.yaml:13:7 steps[0].files["../etc/passwd"]: file names are 1-100 letters, digits, ".", "_" or "-"',
+      'workflows/t.yaml:14:21 steps[0].files["data.csv"]: steps.later is a later step (steps[1]); a step can only read the steps before it',
+      'workflows/t.yaml:15:30 steps[0].toolLimits.timeoutMs: must be greater than 0',
+      'workflows/t.yaml:15:34 steps[0].toolLimits.colour: unknown key "colour"',
+    ]);
+  });
+
   it('checks the input JSON Schema against the meta-schema', () => {
     const text = yaml`
       name: t

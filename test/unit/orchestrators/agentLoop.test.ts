@@ -36,6 +36,33 @@ const inline = (input: CallModelInput | undefined): ModelMessage[] => {
 };
 
 describe('agentLoop', () => {
+  it("passes the step's tool limits and input files to every tool call and returns what the tools produced", () => {
+    const chart = {
+      name: 'chart.png',
+      blobRef: 'agent-artifacts/run-1/chart.png',
+      contentType: 'image/png',
+      bytes: 68,
+    };
+    const data = {
+      name: 'data.csv',
+      blobRef: 'agent-artifacts/run-1/inputs/research/data.csv',
+      contentType: 'text/csv',
+      bytes: 12,
+    };
+    const { output, context } = runAgent(baseInput({ toolLimits: { timeoutMs: 2000 }, inputFiles: [data] }), {
+      model: scripted([
+        toolUse([{ id: 'tu1', name: 'run_code', input: { code: 'plot()' } }]),
+        answer('Plotted.'),
+      ]),
+      tool: (input) => ({ ...toolResult(input, 'files written: chart.png'), artifacts: [chart] }),
+    });
+    expect(context.calls.find((c) => c.name === 'tool_run_code')?.input).toMatchObject({
+      limits: { timeoutMs: 2000 },
+      inputFiles: [data],
+    });
+    expect(output).toMatchObject({ outcome: 'completed', artifacts: [chart] });
+  });
+
   it('runs the requested tool calls in parallel and feeds the results back in order', () => {
     const { output, context, observed } = runAgent(baseInput(), {
       model: scripted([

@@ -48,6 +48,14 @@ describe('runWorkflow: approval steps', () => {
       message: 'Publish Q3?',
     });
     expect(statuses.at(-1)?.waitingFor).toBeUndefined();
+    const waiting = statuses.find((s) => s.waitingFor)?.timeline;
+    expect(waiting).toEqual([
+      expect.objectContaining({ stepId: 'signoff', kind: 'approval', status: 'waiting' }),
+    ]);
+    expect(output.timeline?.map((r) => [r.stepId, r.status])).toEqual([
+      ['signoff', 'completed'],
+      ['publish', 'completed'],
+    ]);
   });
 
   it('fails the run with approval_rejected when rejected', () => {
@@ -177,7 +185,7 @@ describe('runWorkflow: map steps', () => {
         output: (task.input as { prompt: string }).prompt,
         text: '',
         turns: 1,
-        toolCalls: 0,
+        toolCalls: 2,
         ledger: {
           rows: [],
           totals: {
@@ -194,6 +202,9 @@ describe('runWorkflow: map steps', () => {
       'run-1:answers:2',
     ]);
     expect(output.output).toEqual(['Q0: a', 'Q1: b', 'Q2: c']);
+    expect(output.timeline).toMatchObject([
+      { stepId: 'answers', kind: 'map', status: 'completed', toolCalls: 6 },
+    ]);
   });
 
   it('attributes an activity fault to the item that owns it', () => {

@@ -98,9 +98,34 @@ describe('runWorkflow: llm steps, when and output', () => {
     expect(context.calls).toEqual([]);
   });
 
-  it('reports progress: current step, position, usage and cost', () => {
+  it('reports progress: current step, position, usage, cost and the step timeline', () => {
     const def = definition([llm('a', 'x'), llm('b', 'y')]);
-    const { context } = runWorkflow(runInput(def), { model: scripted([answer('1'), answer('2')]) });
+    const { context, output } = runWorkflow(runInput(def), { model: scripted([answer('1'), answer('2')]) });
+    const at = NOW.toISOString();
+    const tokens = (input: number, outputTokens: number) => ({
+      input,
+      output: outputTokens,
+      cacheWrite: 0,
+      cacheRead: 0,
+    });
+    const running = (stepId: string) => ({
+      stepId,
+      kind: 'llm',
+      status: 'running',
+      role: 'worker',
+      startedAt: at,
+      tokens: tokens(0, 0),
+      costUsd: 0,
+      toolCalls: 0,
+    });
+    const completed = (stepId: string) => ({
+      ...running(stepId),
+      status: 'completed',
+      endedAt: at,
+      tokens: tokens(100, 50),
+      costUsd: 0.01,
+      deployments: ['claude-haiku'],
+    });
     expect(context.customStatuses).toEqual([
       {
         workflow: 'test-flow',
@@ -110,6 +135,7 @@ describe('runWorkflow: llm steps, when and output', () => {
         stepCount: 2,
         usage: usage(0, 0),
         costUsd: 0,
+        timeline: [running('a')],
       },
       {
         workflow: 'test-flow',
@@ -119,6 +145,7 @@ describe('runWorkflow: llm steps, when and output', () => {
         stepCount: 2,
         usage: usage(),
         costUsd: 0.01,
+        timeline: [completed('a'), running('b')],
       },
       {
         workflow: 'test-flow',
@@ -127,8 +154,24 @@ describe('runWorkflow: llm steps, when and output', () => {
         stepCount: 2,
         usage: usage(200, 100),
         costUsd: 0.02,
+        timeline: [completed('a'), completed('b')],
       },
     ]);
+    expect(output.timeline).toEqual([completed('a'), completed('b')]);
+  });
+
+  it('records skipped and failed steps in the timeline, with the error cut short', () => {
+    const def = definition(
+      [llm('draft', 'Draft', { when: 'false' }), llm('write', 'Write {{ input.missing.field }}')],
+      { output: 'steps.write.output' },
+    );
+    const { output } = runWorkflow(runInput(def, {}), {});
+    expect(output.timeline?.map((r) => [r.stepId, r.status])).toEqual([
+      ['draft', 'skipped'],
+      ['write', 'failed'],
+    ]);
+    expect(output.timeline?.[1]?.error).toMatch(/missing/);
+    expect(output.timeline?.[1]?.endedAt).toBe(NOW.toISOString());
   });
 });
 
@@ -179,6 +222,7 @@ describe('runWorkflow: agent steps', () => {
     text: 'found it',
     turns: 2,
     toolCalls: 1,
+    artifacts: [],
     ledger: {
       rows: [
         {
@@ -195,6 +239,38 @@ describe('runWorkflow: agent steps', () => {
       totals: { calls: 2, usage: usage(), costUsd: 0.1 },
     },
     ...fields,
+  });
+
+  it("saves an agent step's input files once and hands the loop their references and the step's tool limits", () => {
+    const withFiles = definition([
+      {
+        id: 'analyze',
+        kind: 'agent',
+        role: 'worker',
+        prompt: 'Analyze it',
+        tools: ['web_search'],
+        maxTurns: 3,
+        files: { 'data.csv': '{{ input.csv }}' },
+        toolLimits: { timeoutMs: 1500 },
+      },
+    ]);
+    const { context, observed } = runWorkflow(runInput(withFiles, { csv: 'a,b\n1,2\n' }), {
+      child: () => agentResult(),
+    });
+    expect(observed.saves).toEqual([
+      { runId: 'run-1', name: 'inputs/analyze/data.csv', contentType: 'text/csv', content: 'a,b\n1,2\n' },
+    ]);
+    expect(context.calls.find((c) => c.kind === 'subOrchestration')?.input).toMatchObject({
+      toolLimits: { timeoutMs: 1500 },
+      inputFiles: [
+        {
+          name: 'data.csv',
+          blobRef: 'artifacts/run-1/inputs/analyze/data.csv',
+          contentType: 'text/csv',
+          bytes: 8,
+        },
+      ],
+    });
   });
 
   it('runs agentLoop as a sub-orchestration with a deterministic id, the allow-listed tools and the remaining budget', () => {
