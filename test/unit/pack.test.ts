@@ -78,7 +78,7 @@ describe('npm run pack', () => {
       /\.ts$/,
       /\.js\.map$/,
       /^local\.settings/,
-      /^node_modules\/(vitest|azurite|typescript|eslint|prettier|better-sqlite3|@azure\/storage-queue)\//,
+      /^node_modules\/(vitest|azurite|typescript|eslint|prettier|better-sqlite3|playwright-core)\//,
     ];
     const leaks = [...names].filter((name) => forbidden.some((pattern) => pattern.test(name)));
     expect(leaks).toEqual([]);

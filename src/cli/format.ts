@@ -1,0 +1,145 @@
+/** Plain-text rendering for the CLI: tables, durations, money, a progress bar. */
+import type { RunDetail, RunSummary, TimelineEntry } from '../shared/operatorTypes.js';
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function money(usd: number): string {
+  return `$${usd.toFixed(usd !== 0 && usd < 0.01 ? 4 : 2)}`;
+}
+
+export function duration(startedAt?: string, endedAt?: string, now = Date.now()): string {
+  if (!startedAt) return '';
+  const ms = (endedAt ? Date.parse(endedAt) : now) - Date.parse(startedAt);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1_000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  return minutes < 60
+    ? `${minutes}m${Math.round((ms % 60_000) / 1_000)}s`
+    : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
+}
+
+const shortTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+export function statusText(run: Pick<RunSummary, 'status' | 'outcome'>): string {
+  return run.outcome && run.outcome !== 'completed' ? `${run.status} (${run.outcome})` : run.status;
+}
+
+export function stepText(run: RunSummary): string {
+  const progress = run.progress;
+  if (!progress) return '';
+  if (run.waitingFor) return `${progress.step ?? ''} (waiting for ${run.waitingFor.event})`;
+  const map = progress.map ? ` ${progress.map.done}/${progress.map.total}` : '';
+  return progress.step ? `${progress.step}${map} [${progress.stepIndex + 1}/${progress.stepCount}]` : '';
+}
+
+export function runsTable(runs: readonly RunSummary[]): string {
+  if (runs.length === 0) return 'No runs match.';
+  return table(
+    ['ID', 'WORKFLOW', 'STATUS', 'STEP', 'COST', 'CREATED'],
+    runs.map((run) => [
+      run.id,
+      `${run.workflow ?? '?'}${run.version === null ? '' : ` ${run.version}`}`,
+      statusText(run),
+      stepText(run),
+      money(run.costUsd),
+      shortTime(run.createdAt),
+    ]),
+  );
+}
+
+export function timelineTable(timeline: readonly TimelineEntry[]): string {
+  if (timeline.length === 0) return 'No steps recorded yet.';
+  return table(
+    [
+      'STEP',
+      'KIND',
+      'STATUS',
+      'ROLE',
+      'DEPLOYMENT',
+      'DURATION',
+      'TOKENS IN/OUT',
+      'COST',
+      'TOOLS',
+      'RETRIES',
+      'ERROR',
+    ],
+    timeline.map((step) => [
+      step.stepId,
+      step.kind,
+      step.status,
+      step.role ?? '',
+      (step.deployments ?? []).join(','),
+      duration(step.startedAt, step.endedAt),
+      `${step.tokens.input + step.tokens.cacheRead + step.tokens.cacheWrite}/${step.tokens.output}`,
+      money(step.costUsd),
+      String(step.toolCalls),
+      String(step.retries),
+      (step.error ?? '').replace(/\s+/g, ' ').slice(0, 80),
+    ]),
+  );
+}
+
+export function runDetailText(run: RunDetail): string {
+  const lines = [
+    `Run ${run.id}`,
+    `  workflow  ${run.workflow ?? '?'} ${run.version ?? ''}`.trimEnd(),
+    `  status    ${statusText(run)}`,
+    `  created   ${shortTime(run.createdAt)}   updated ${shortTime(run.updatedAt)}`,
+    `  cost      ${money(run.costUsd)}`,
+  ];
+  if (run.waitingFor) {
+    lines.push(
+      `  waiting   for "${run.waitingFor.event}" until ${shortTime(run.waitingFor.until)}${run.waitingFor.message ? `: ${run.waitingFor.message}` : ''}`,
+    );
+  }
+  if (run.error)
+    lines.push(
+      `  error     ${run.error.kind}${run.error.stepId ? ` at ${run.error.stepId}` : ''}: ${run.error.message}`,
+    );
+  lines.push('', timelineTable(run.timeline));
+  if (run.actions.length > 0) {
+    lines.push('', 'Operator actions:');
+    for (const action of run.actions) {
+      const why = action.reason ?? action.comment;
+      const link = action.newRunId
+        ? ` → new run ${action.newRunId}`
+        : action.restartedFrom
+          ? ` (restarted from ${action.restartedFrom})`
+          : '';
+      lines.push(
+        `  ${shortTime(action.at)}  ${action.action} by ${action.by}${link}${why ? `: ${why}` : ''}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** How far a run is, 0 to 1: finished steps, plus the share of a running map. */
+export function progressFraction(run: RunSummary): number {
+  if (['Completed', 'Failed', 'Terminated', 'Canceled'].includes(run.status)) return 1;
+  const progress = run.progress;
+  if (!progress) return 0;
+  const map = progress.map && progress.map.total > 0 ? progress.map.done / progress.map.total : 0;
+  return Math.min(1, (progress.stepIndex + map) / progress.stepCount);
+}
+
+export function progressBar(fraction: number, width = 24): string {
+  const filled = Math.round(fraction * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}%`;
+}
+
+export function watchLine(run: RunSummary): string {
+  const step = stepText(run);
+  return `${statusText(run)}${step ? `  ${step}` : ''}  ${money(run.costUsd)}`;
+}

@@ -1,0 +1,187 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { DurableClient } from 'durable-functions';
+import type { DurableInstance } from '../../operator/durableManagement.js';
+import { viewOf } from '../../operator/runViews.js';
+import {
+  ActionBody,
+  ApprovalAction,
+  ApprovalBody,
+  RunAction,
+  type ActionAccepted,
+  type AuditRecord,
+} from '../../shared/operatorTypes.js';
+import type { ApprovalDecision } from '../../shared/schemas.js';
+import { problem, problemResponse } from '../problem.js';
+import {
+  answerProblems,
+  badRequest,
+  conflict,
+  managementFor,
+  operatorIdentity,
+  readJsonBody,
+  unknownRun,
+  type OperatorDeps,
+} from './operatorHttp.js';
+
+const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+const ACTIONS = [...RunAction.options, ...ApprovalAction.options];
+
+interface Acting {
+  readonly client: DurableClient;
+  readonly instance: DurableInstance;
+  readonly by: string;
+}
+
+type Outcome =
+  | { done: true; audit: Partial<AuditRecord>; newRunId?: string }
+  | { done: false; response: HttpResponseInit };
+
+const refused = (detail: string): Outcome => ({ done: false, response: conflict(detail) });
+
+/** Terminate, suspend, resume, rewind and restart: the Durable operation, after checking it makes sense now. */
+async function runAction(action: RunAction, acting: Acting, reason: string | undefined): Promise<Outcome> {
+  const { client, instance, by } = acting;
+  const id = instance.instanceId;
+  const status = instance.runtimeStatus;
+  const why = reason ?? `${action} by ${by} through the operator API`;
+  switch (action) {
+    case 'terminate':
+      if (FINISHED.has(status)) return refused(`Run ${id} has already finished (${status}).`);
+      await client.terminate(id, why);
+      return { done: true, audit: {} };
+    case 'suspend':
+      if (status !== 'Running') return refused(`Only a running run can be suspended; ${id} is ${status}.`);
+      await client.suspend(id, why);
+      return { done: true, audit: {} };
+    case 'resume':
+      if (status !== 'Suspended') return refused(`Only a suspended run can be resumed; ${id} is ${status}.`);
+      await client.resume(id, why);
+      return { done: true, audit: {} };
+    case 'rewind': {
+      if (status !== 'Failed') {
+        const outcome = viewOf(instance).outcome;
+        const hint =
+          outcome === 'failed' || outcome === 'budget_exceeded'
+            ? ` It finished with outcome "${outcome}", a result rather than a crash: restart it instead.`
+            : '';
+        return refused(`Only a run whose orchestration failed can be rewound; ${id} is ${status}.${hint}`);
+      }
+      await client.rewind(id, why);
+      return { done: true, audit: {} };
+    }
+    case 'restart': {
+      if (instance.input === null || instance.input === undefined) {
+        return refused(`Run ${id} has no recorded input to restart from.`);
+      }
+      const newRunId = await client.startNew(instance.name, { input: instance.input });
+      return { done: true, audit: { newRunId }, newRunId };
+    }
+  }
+}
+
+async function decide(action: ApprovalAction, acting: Acting, comment: string | undefined): Promise<Outcome> {
+  const { client, instance, by } = acting;
+  const waitingFor = viewOf(instance).progress?.waitingFor;
+  if (FINISHED.has(instance.runtimeStatus) || !waitingFor) {
+    return refused(
+      `Run ${instance.instanceId} is not waiting for an approval (it is ${instance.runtimeStatus}).`,
+    );
+  }
+  const decision: ApprovalDecision = {
+    approved: action === 'approve',
+    by,
+    ...(comment === undefined ? {} : { comment }),
+  };
+  await client.raiseEvent(instance.instanceId, waitingFor.event, decision);
+  return { done: true, audit: { event: waitingFor.event } };
+}
+
+/**
+ * `POST /api/operator/runs/{id}/{action}`: terminate, suspend, resume, rewind or restart (`{ reason? }`),
+ * approve or reject a pending approval (`{ comment? }`). Each accepted action is recorded with who and when.
+ */
+export function createRunAction(deps: OperatorDeps): HttpHandler {
+  const now = deps.now ?? (() => new Date());
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const id = request.params.id ?? '';
+    const actionName = request.params.action ?? '';
+    const approval = ApprovalAction.safeParse(actionName);
+    const runActionName = RunAction.safeParse(actionName);
+    if (!approval.success && !runActionName.success) {
+      return problemResponse(
+        problem(
+          'unknown-action',
+          404,
+          'Unknown action',
+          `No action "${actionName}"; use ${ACTIONS.join(', ')}.`,
+        ),
+      );
+    }
+    const identity = operatorIdentity(request);
+    if (!identity.ok)
+      return badRequest(identity.detail, [{ parameter: 'x-operator-id', detail: identity.detail }]);
+    const body = approval.success
+      ? await readJsonBody(request, ApprovalBody)
+      : await readJsonBody(request, ActionBody);
+    if (!body.ok) return body.response;
+
+    return answerProblems(context, async () => {
+      const client = deps.getClient(context);
+      const instance = await managementFor(deps, client).getInstance(id, {
+        input: runActionName.success && runActionName.data === 'restart',
+      });
+      if (!instance) return unknownRun(id);
+      const acting = { client, instance, by: identity.by };
+      const { reason, comment } = body.value as { reason?: string; comment?: string };
+      const outcome = approval.success
+        ? await decide(approval.data, acting, comment)
+        : await runAction(runActionName.data as RunAction, acting, reason);
+      if (!outcome.done) return outcome.response;
+
+      const action = approval.success ? approval.data : (runActionName.data as RunAction);
+      const at = now().toISOString();
+      const record: AuditRecord = {
+        runId: id,
+        action,
+        by: identity.by,
+        at,
+        ...(reason === undefined ? {} : { reason }),
+        ...(comment === undefined ? {} : { comment }),
+        ...outcome.audit,
+      };
+      const records: AuditRecord[] = [record];
+      if (outcome.newRunId !== undefined) {
+        records.push({
+          runId: outcome.newRunId,
+          action: 'restart',
+          by: identity.by,
+          at,
+          restartedFrom: id,
+          ...(reason === undefined ? {} : { reason }),
+        });
+      }
+      try {
+        for (const entry of records) await deps.audit.append(entry);
+      } catch (error) {
+        context.error(`Operator ${identity.by}: ${action} run ${id} done but not recorded: ${String(error)}`);
+        return problemResponse(
+          problem(
+            'audit-failed',
+            500,
+            'Done but not recorded',
+            `The ${action} of run ${id} was carried out, but the audit log could not be written; see the app logs.`,
+          ),
+        );
+      }
+      context.log(
+        `Operator ${identity.by}: ${action} run ${id}${outcome.newRunId ? ` → ${outcome.newRunId}` : ''}`,
+      );
+      const accepted: ActionAccepted = {
+        id,
+        action,
+        ...(outcome.newRunId === undefined ? {} : { newRunId: outcome.newRunId }),
+      };
+      return { status: 202, jsonBody: accepted };
+    });
+  };
+}

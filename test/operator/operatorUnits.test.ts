@@ -1,0 +1,264 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { duration, progressBar, progressFraction, table } from '../../src/cli/format.js';
+import { parseAuditLines } from '../../src/operator/auditStore.js';
+import type { DurableInstance, DurableManagement } from '../../src/operator/durableManagement.js';
+import { instancesUrl } from '../../src/operator/durableManagement.js';
+import { decodePosition, encodePosition, listRuns, parseRunListQuery } from '../../src/operator/listQuery.js';
+import { isSecretKey, redactSecrets } from '../../src/operator/redact.js';
+import { buildTimeline, countFailedAttempts, stepOfChild } from '../../src/operator/timeline.js';
+import type { RunSummary } from '../../src/shared/operatorTypes.js';
+import type { StepRecord } from '../../src/shared/runTypes.js';
+
+describe('redaction', () => {
+  it('masks values of secret-looking keys at any depth and leaves the rest', () => {
+    const input = {
+      topic: 'tides',
+      apiKey: 'sk-123',
+      nested: { password: 'hunter2', items: [{ access_token: 'abc', count: 2 }] },
+      headers: { Authorization: 'Bearer xyz', 'X-Api-Key': 'k' },
+      connectionString: 'DefaultEndpointsProtocol=https;AccountKey=abc==;',
+      keywords: ['a'],
+      inputTokens: 10,
+      monkey: 'banana',
+      note: 'call with ?code=supersecret&x=1 and Bearer tok.en',
+    };
+    expect(redactSecrets(input)).toEqual({
+      topic: 'tides',
+      apiKey: '[redacted]',
+      nested: { password: '[redacted]', items: [{ access_token: '[redacted]', count: 2 }] },
+      headers: { Authorization: '[redacted]', 'X-Api-Key': '[redacted]' },
+      connectionString: '[redacted]',
+      keywords: ['a'],
+      inputTokens: 10,
+      monkey: 'banana',
+      note: 'call with ?code=[redacted]&x=1 and Bearer [redacted]',
+    });
+    expect(input.apiKey).toBe('sk-123');
+  });
+
+  it.each([
+    ['client_secret', true],
+    ['privateKey', true],
+    ['sasToken', true],
+    ['idempotencyKey', true],
+    ['author', false],
+    ['tokens', false],
+    ['keyPoints', false],
+  ])('%s looks secret: %s', (key, secret) => {
+    expect(isSecretKey(key)).toBe(secret);
+  });
+});
+
+describe('list query', () => {
+  it('parses every filter', () => {
+    const parsed = parseRunListQuery(
+      new URLSearchParams(
+        'status=running,FAILED&workflow=w&createdFrom=2026-01-01&createdTo=2026-01-02T00:00:00Z&idPrefix=ab&pageSize=5&all=true&code=k',
+      ),
+    );
+    expect(parsed).toEqual({
+      ok: true,
+      query: {
+        statuses: ['Running', 'Failed'],
+        workflow: 'w',
+        createdFrom: new Date('2026-01-01'),
+        createdTo: new Date('2026-01-02T00:00:00Z'),
+        idPrefix: 'ab',
+        pageSize: 5,
+        all: true,
+      },
+    });
+  });
+
+  it('round-trips its continuation tokens and refuses foreign ones', () => {
+    const position = { durableToken: 'abc', pageTop: 200, skip: 3 };
+    expect(decodePosition(encodePosition(position))).toEqual(position);
+    expect(decodePosition('bm90IGpzb24')).toBeUndefined();
+    expect(decodePosition(Buffer.from('{"t":0,"s":1}').toString('base64url'))).toBeUndefined();
+  });
+
+  const instance = (id: string, name = 'runWorkflow', workflow = 'w'): DurableInstance => ({
+    name,
+    instanceId: id,
+    runtimeStatus: 'Completed',
+    input: null,
+    customStatus: { workflow, version: 1, stepIndex: 1, stepCount: 1, usage: usage(), costUsd: 0 },
+    output: null,
+    createdTime: '2026-01-01T00:00:00Z',
+    lastUpdatedTime: '2026-01-01T00:00:00Z',
+  });
+  const usage = () => ({ inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 });
+
+  it('fills a page across Durable pages, skips children, and resumes inside a Durable page', async () => {
+    const all = [
+      instance('a'),
+      instance('a:plan', 'agentLoop'),
+      instance('b', 'runWorkflow', 'other'),
+      instance('c'),
+      instance('d'),
+      instance('e'),
+    ];
+    const management: DurableManagement = {
+      listInstances: (request) => {
+        const start = Number(request.continuationToken ?? 0);
+        const end = start + Math.min(request.top, 2);
+        return Promise.resolve({
+          instances: all.slice(start, end),
+          ...(end < all.length ? { continuationToken: String(end) } : {}),
+        });
+      },
+      getInstance: () => Promise.resolve(undefined),
+    };
+    const base = { pageSize: 2, all: false, workflow: 'w' };
+    const first = await listRuns(management, base);
+    expect(first.runs.map((r: RunSummary) => r.id)).toEqual(['a', 'c']);
+    const second = await listRuns(management, {
+      ...base,
+      position: decodePosition(first.continuationToken ?? ''),
+    });
+    expect(second.runs.map((r) => r.id)).toEqual(['d', 'e']);
+    expect(second.continuationToken).toBeUndefined();
+  });
+});
+
+describe('timeline', () => {
+  const record = (
+    stepId: string,
+    startedAt: string,
+    endedAt?: string,
+    status: StepRecord['status'] = 'completed',
+  ): StepRecord => ({
+    stepId,
+    kind: 'llm',
+    status,
+    startedAt,
+    ...(endedAt ? { endedAt } : {}),
+    tokens: { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 },
+    costUsd: 0,
+    toolCalls: 0,
+  });
+
+  it('places failed attempts by time in the run and by instance id in its children', () => {
+    const records = [
+      record('plan', '2026-01-01T00:00:00Z', '2026-01-01T00:00:10Z'),
+      record('research', '2026-01-01T00:00:10Z', undefined, 'running'),
+    ];
+    const failed = {
+      EventType: 'TaskCompleted',
+      FunctionName: 'callModel',
+      Result: { ok: false },
+      Timestamp: '2026-01-01T00:00:05Z',
+    };
+    const history = [
+      failed,
+      { ...failed, Result: JSON.stringify({ ok: false }), Timestamp: '2026-01-01T00:00:06Z' },
+      {
+        EventType: 'TaskCompleted',
+        FunctionName: 'callModel',
+        Result: { ok: true },
+        Timestamp: '2026-01-01T00:00:07Z',
+      },
+      { EventType: 'TaskFailed', Timestamp: '2026-01-01T00:00:20Z' },
+    ];
+    const children = new Map([
+      ['run:research:3', [{ EventType: 'TaskFailed' }, { EventType: 'TimerFired' }]],
+    ]);
+    expect(countFailedAttempts('run', records, history, children)).toEqual(
+      new Map([
+        ['plan', 2],
+        ['research', 2],
+      ]),
+    );
+    expect(stepOfChild('run', 'run:par.left:2')).toBe('par');
+    expect(stepOfChild('run', 'other:plan')).toBeUndefined();
+  });
+
+  it('shows a step cut off by termination as failed, and a failed step’s last attempt as its failure', () => {
+    const records = [
+      record('plan', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', 'failed'),
+      record('wait', '2026-01-01T00:00:01Z', undefined, 'waiting'),
+    ];
+    const timeline = buildTimeline(
+      records,
+      { runtimeStatus: 'Terminated', lastUpdatedTime: '2026-01-01T01:00:00Z' },
+      new Map([['plan', 3]]),
+    );
+    expect(timeline.map((e) => [e.stepId, e.status, e.retries, e.endedAt, e.error])).toEqual([
+      ['plan', 'failed', 2, '2026-01-01T00:00:01Z', undefined],
+      ['wait', 'failed', 0, '2026-01-01T01:00:00Z', 'the run was terminated'],
+    ]);
+  });
+});
+
+describe('audit lines and management URLs', () => {
+  it('skips a torn or foreign line and keeps the rest of the trail', () => {
+    const good = JSON.stringify({ runId: 'r', action: 'terminate', by: 'ana', at: '2026-01-01T00:00:00Z' });
+    expect(parseAuditLines(`${good}\n{"runId":"r","act\n{"x":1}\n${good}\n`)).toHaveLength(2);
+  });
+
+  it('derives the instance list URL from the client’s management payload, keeping hub, connection and key', () => {
+    const client = {
+      createHttpManagementPayload: (id: string) => ({
+        statusQueryGetUri: `https://app.example/runtime/webhooks/durabletask/instances/${id}?taskHub=hub&connection=Storage&code=sys`,
+      }),
+    } as never;
+    expect(instancesUrl(client).href).toBe(
+      'https://app.example/runtime/webhooks/durabletask/instances?taskHub=hub&connection=Storage&code=sys',
+    );
+  });
+});
+
+describe('CLI rendering', () => {
+  it('aligns tables and renders durations and progress', () => {
+    expect(table(['A', 'BB'], [['xxx', 'y']])).toBe('A    BB\nxxx  y');
+    expect(duration('2026-01-01T00:00:00Z', '2026-01-01T00:00:01.500Z')).toBe('1.5s');
+    expect(duration('2026-01-01T00:00:00Z', '2026-01-01T00:02:03Z')).toBe('2m3s');
+    expect(progressBar(0.5, 10)).toBe('[#####.....]  50%');
+    const run = {
+      status: 'Running',
+      progress: { step: 'r', stepIndex: 1, stepCount: 4, map: { stepId: 'r', done: 1, total: 2 } },
+    };
+    expect(progressFraction(run as RunSummary)).toBeCloseTo(1.5 / 4);
+  });
+
+  it('redraws one progress line on a terminal and ends it when the run finishes', async () => {
+    const states = ['Running', 'Running', 'Completed'];
+    let call = 0;
+    const fakeFetch = (() => {
+      const status = states[Math.min(call++, states.length - 1)] ?? 'Completed';
+      const body = {
+        id: 'r1',
+        workflow: 'w',
+        version: 1,
+        status,
+        ...(status === 'Completed' ? { outcome: 'completed' } : {}),
+        createdAt: '2026-01-01T00:00:00Z',
+        updatedAt: '2026-01-01T00:00:00Z',
+        progress:
+          status === 'Completed'
+            ? { stepIndex: 2, stepCount: 2 }
+            : { step: 'plan', stepIndex: call - 1, stepCount: 2 },
+        costUsd: 0.5,
+        timeline: [],
+        actions: [],
+        approvals: [],
+      };
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+    }) as typeof fetch;
+    let stdout = '';
+    const code = await runCli(['runs', 'watch', 'r1', '--interval', '50'], {
+      env: { DURABLE_AGENTS_ADMIN_KEY: 'k' },
+      stdout: (text) => (stdout += text),
+      stderr: () => undefined,
+      isTTY: true,
+      fetch: fakeFetch,
+    });
+    expect(code).toBe(0);
+    expect(stdout.split('\r\x1b[2K').filter(Boolean)).toEqual([
+      '[........................]   0%  Running  plan [1/2]  $0.50',
+      '[############............]  50%  Running  plan [2/2]  $0.50',
+      '[########################] 100%  Completed  $0.50\n',
+    ]);
+  });
+});
