@@ -1,13 +1,25 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
-import { createArtifactActivities } from './activities/artifacts.js';
+import { clientFromConnection, createArtifactActivities } from './activities/artifacts.js';
+import { createBatchIo } from './activities/batchIo.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
+import { createCallbackActivity } from './activities/callback.js';
 import { getConfig } from './config.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
 import { createGetRun } from './functions/getRun.js';
+import { createGetRunDetail } from './functions/operator/getRunDetail.js';
+import { createListRuns } from './functions/operator/listRuns.js';
+import { createPurgeRuns } from './functions/operator/purgeRuns.js';
+import { createRunAction } from './functions/operator/runActions.js';
+import { createOpenApi } from './functions/openapi.js';
+import { createPoisonQueue } from './functions/queue/poisonQueue.js';
+import { createWorkflowRequestsHandler } from './functions/queue/workflowRequests.js';
+import { createRunStarter } from './functions/runStarter.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
+import { createBlobAuditStore } from './operator/auditStore.js';
 import { agentLoopOrchestrator } from './orchestrators/agentLoop.js';
+import { runBatchOrchestrator } from './orchestrators/batchRun.js';
 import { runWorkflowOrchestrator } from './orchestrators/runWorkflow.js';
 import type { ModelMessage } from './shared/modelTypes.js';
 import { Names } from './shared/names.js';
@@ -28,6 +40,13 @@ const workflows = loadWorkflowCatalog({
   knownTools: tools.names(),
   knownRoles: knownRoles(models),
   maxAgentTurns: config.agentMaxTurns,
+});
+
+// The one path HTTP, queue and batch starts share.
+const starter = createRunStarter({
+  workflows,
+  tools: () => tools.toolSpecs(),
+  callbacksEnabled: () => config.callbackSigningSecret !== undefined,
 });
 
 const startup = describeStartup({ directory, workflows, tools: tools.names(), models });
@@ -51,6 +70,7 @@ app.http(Names.http.startWorkflow, {
   handler: createStartWorkflow({
     workflows,
     tools: () => tools.toolSpecs(),
+    starter,
     getClient: df.getClient,
     config: getConfig,
   }),
@@ -77,4 +97,70 @@ app.http(Names.http.dashboardAsset, {
   methods: ['GET'],
   authLevel: 'anonymous',
   handler: serveDashboard,
+});
+
+// The operator API (admin key): list, inspect and act on runs; every action is recorded in the audit log.
+const operator = {
+  getClient: df.getClient,
+  audit: createBlobAuditStore({ blobServiceClient: () => clientFromConnection(config.storage) }),
+};
+app.http(Names.http.operatorListRuns, {
+  route: 'operator/runs',
+  methods: ['GET'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createListRuns(operator),
+});
+app.http(Names.http.operatorGetRun, {
+  route: 'operator/runs/{id}',
+  methods: ['GET'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createGetRunDetail(operator),
+});
+app.http(Names.http.operatorRunAction, {
+  route: 'operator/runs/{id}/{action}',
+  methods: ['POST'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createRunAction(operator),
+});
+app.http(Names.http.operatorPurge, {
+  route: 'operator/purge',
+  methods: ['POST'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createPurgeRuns(operator),
+});
+
+// Business entry points beyond the starter: completion callbacks, the OpenAPI document, queue-driven runs and batches.
+df.app.activity(Names.activities.sendCallback, {
+  handler: createCallbackActivity({ signingSecret: () => config.callbackSigningSecret }),
+});
+const batchIo = createBatchIo({ connection: () => config.storage });
+df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
+df.app.activity(Names.activities.countBatchItems, { handler: batchIo.countBatchItems });
+df.app.activity(Names.activities.readBatchItems, { handler: batchIo.readBatchItems });
+df.app.activity(Names.activities.writeBatchResults, { handler: batchIo.writeBatchResults });
+df.app.activity(Names.activities.finishBatch, { handler: batchIo.finishBatch });
+
+app.http(Names.http.openApi, {
+  route: 'openapi.json',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: createOpenApi({ workflows, maxWaitSeconds: () => config.maxWaitSeconds }),
+});
+
+app.storageQueue(Names.queues.workflowRequests, {
+  queueName: config.workflowRequestsQueue,
+  connection: 'AzureWebJobsStorage',
+  extraInputs: [df.input.durableClient()],
+  handler: createWorkflowRequestsHandler({
+    starter,
+    getClient: df.getClient,
+    poison: createPoisonQueue({ queueName: config.workflowRequestsQueue, connection: () => config.storage }),
+    blobExists: (blobRef) => batchIo.exists(blobRef),
+    resultsContainer: () => config.artifactsContainer,
+    queueName: config.workflowRequestsQueue,
+  }),
 });

@@ -1,19 +1,21 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { DurableClient } from 'durable-functions';
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
-import { validateWorkflowInput } from '../definitions/inputValidation.js';
+import { createHash } from 'node:crypto';
 import type { ToolDefinition } from '../shared/modelTypes.js';
-import { Names } from '../shared/names.js';
-import type { RunWorkflowInput } from '../shared/runTypes.js';
+import { IdempotencyKey } from '../shared/requestTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
-import { invalidInput, problem, problemResponse } from './problem.js';
+import { invalidInput, problem, problemResponse, type ProblemDetails } from './problem.js';
+import { createRunStarter, idempotentInstanceId, type RunStarter } from './runStarter.js';
 import { TERMINAL_STATUSES, toRunView } from './runView.js';
 
 export interface StartWorkflowDeps {
   readonly workflows: WorkflowCatalog;
   /** Specs of the registered tools, by name: what agent steps may offer the model. */
   readonly tools: () => Readonly<Record<string, ToolDefinition>>;
+  /** The shared run-starting path; built from `workflows` and `tools` (callbacks off) when not given. */
+  readonly starter?: RunStarter;
   readonly getClient: (context: InvocationContext) => DurableClient;
   readonly config: () => Pick<Config, 'maxWaitSeconds'>;
   /** Largest accepted body; default 1 MiB. Anything bigger belongs in blob storage. */
@@ -97,14 +99,50 @@ async function checkStatusResponse(
   };
 }
 
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const CALLBACK_URL_HEADER = 'callback-url';
+
+/**
+ * Who is calling, for idempotency scopes: the App Service authentication principal when there is one,
+ * else (a hash of) the key the request was authorized with. Two callers never share a run by key.
+ */
+export function callerScope(request: HttpRequest): string {
+  const principal = request.headers.get('x-ms-client-principal-id');
+  if (principal) return `principal:${principal}`;
+  const key = request.headers.get('x-functions-key') ?? request.query.get('code');
+  if (!key) return 'anonymous';
+  return `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
+/** The input and callback URL from a parsed body: a top-level `callbackUrl` is lifted out unless the schema owns it. */
+export function splitCallbackUrl(
+  body: unknown,
+  schemaDeclaresCallbackUrl: boolean,
+): { input: unknown; callbackUrl?: unknown } {
+  if (schemaDeclaresCallbackUrl || typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { input: body };
+  }
+  if (!Object.hasOwn(body, 'callbackUrl')) return { input: body };
+  const { callbackUrl, ...input } = body as Record<string, unknown>;
+  return { input, callbackUrl };
+}
+
+const badRequest = (slug: string, title: string, detail: string, errors?: ProblemDetails['errors']) =>
+  problemResponse(problem(slug, 400, title, detail, errors));
+
 /**
  * `POST /api/workflows/{name}`: validate the body against the workflow's input schema, start `runWorkflow`
  * with the definition and everything it references, answer 202 with the Durable status URLs and `runUrl`.
  * With `?wait=<s>`, a run that finishes in time is answered 200 with the same view as `GET /api/runs/{id}`.
+ * With `Idempotency-Key`, the same caller and key always reach the same run: a repeat of a finished run
+ * answers 200 with it, of an unfinished one 202 pointing at it; nothing is started twice.
  */
 export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_BODY_BYTES;
   const pollIntervalMs = deps.pollIntervalMs ?? WAIT_POLL_INTERVAL_MS;
+  const starter =
+    deps.starter ??
+    createRunStarter({ workflows: deps.workflows, tools: deps.tools, callbacksEnabled: () => false });
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const name = request.params.name ?? '';
     const definition = deps.workflows.get(name);
@@ -131,9 +169,15 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     }
     const wait = parseWait(request.query.get('wait'), deps.config().maxWaitSeconds);
     if (typeof wait === 'string') {
-      return problemResponse(
-        problem('invalid-query', 400, 'Invalid query parameter', wait, [{ parameter: 'wait', detail: wait }]),
-      );
+      return badRequest('invalid-query', 'Invalid query parameter', wait, [
+        { parameter: 'wait', detail: wait },
+      ]);
+    }
+    const rawKey = request.headers.get(IDEMPOTENCY_KEY_HEADER);
+    const key = rawKey === null ? undefined : IdempotencyKey.safeParse(rawKey);
+    if (key && !key.success) {
+      const detail = `Idempotency-Key ${key.error.issues[0]?.message ?? 'is invalid'}`;
+      return badRequest('invalid-idempotency-key', 'Invalid Idempotency-Key header', detail);
     }
     const body = await readBodyCapped(request, maxBodyBytes);
     if (!body.ok) {
@@ -147,43 +191,92 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
       );
     }
     const json = parseJson(body.text);
-    if (!json.ok) return problemResponse(problem('invalid-json', 400, 'Malformed JSON', json.reason));
-    const checked = validateWorkflowInput(definition, json.value);
-    if (!checked.ok) {
-      const errors = checked.problems.map((p) => ({ pointer: p.path, detail: p.message }));
+    if (!json.ok) return badRequest('invalid-json', 'Malformed JSON', json.reason);
+
+    const schemaProperties = definition.input.properties;
+    const ownsCallbackUrl =
+      typeof schemaProperties === 'object' && schemaProperties !== null && 'callbackUrl' in schemaProperties;
+    const split = splitCallbackUrl(json.value, ownsCallbackUrl);
+    const headerCallback = request.headers.get(CALLBACK_URL_HEADER);
+    if (split.callbackUrl !== undefined && typeof split.callbackUrl !== 'string') {
+      const detail = 'callbackUrl must be a string URL';
+      return badRequest('invalid-callback', 'Invalid callback URL', detail, [
+        { pointer: '/callbackUrl', detail },
+      ]);
+    }
+    if (headerCallback !== null && split.callbackUrl !== undefined && headerCallback !== split.callbackUrl) {
+      const detail = "The Callback-Url header and the body's callbackUrl differ; send one of them";
+      return badRequest('invalid-callback', 'Invalid callback URL', detail);
+    }
+    const callbackUrl = headerCallback ?? split.callbackUrl;
+
+    const prepared = await starter.prepare({ workflow: name, input: split.input, callbackUrl });
+    if (prepared.kind === 'unknown_workflow') {
+      return problemResponse(problem('unknown-workflow', 404, 'Unknown workflow', prepared.message));
+    }
+    if (prepared.kind === 'invalid_input') {
+      const errors = prepared.problems.map((p) => ({ pointer: p.path, detail: p.message }));
       return problemResponse(invalidInput(name, errors));
     }
-
-    const input: RunWorkflowInput = {
-      definition,
-      input: checked.value,
-      workflows: deps.workflows.referencedBy(name),
-      tools: { ...deps.tools() },
-    };
-    const client = deps.getClient(context);
-    const instanceId = await client.startNew(Names.orchestrators.runWorkflow, { input });
-    context.log(`Started workflow ${name} ${definition.version} as run ${instanceId}`);
-    if (wait > 0) {
-      const deadline = Date.now() + wait * 1_000;
-      for (;;) {
-        const status = await client.getStatus(instanceId, { showInput: false });
-        if (TERMINAL_STATUSES.has(status.runtimeStatus)) {
-          const view = toRunView(status);
-          return {
-            status: 200,
-            headers: { location: runUrlFor(request.url, instanceId) },
-            jsonBody: {
-              ...view,
-              workflow: view.workflow ?? name,
-              version: view.version ?? definition.version,
-            },
-          };
-        }
-        const left = deadline - Date.now();
-        if (left <= 0) break;
-        await sleep(Math.min(pollIntervalMs, left));
-      }
+    if (prepared.kind === 'invalid_callback') {
+      return badRequest('invalid-callback', 'Invalid callback URL', prepared.message);
     }
-    return checkStatusResponse(client, request, instanceId);
+
+    const client = deps.getClient(context);
+    const instanceId = key?.success ? idempotentInstanceId(callerScope(request), key.data) : undefined;
+    const started = await starter.start(client, prepared.input, instanceId);
+    if (started.existing) {
+      const existingWorkflow = toRunView(started.existing).workflow;
+      if (existingWorkflow !== null && existingWorkflow !== name) {
+        return problemResponse(
+          problem(
+            'idempotency-key-reused',
+            409,
+            'Idempotency key already used',
+            `This Idempotency-Key already started a run of "${existingWorkflow}" (${started.instanceId}); use a new key for "${name}".`,
+          ),
+        );
+      }
+      context.log(`Idempotency-Key repeat: answering with existing run ${started.instanceId}`);
+    } else {
+      context.log(`Started workflow ${name} ${definition.version} as run ${started.instanceId}`);
+    }
+    const existing = started.existing;
+    let finished = existing && TERMINAL_STATUSES.has(existing.runtimeStatus) ? existing : undefined;
+    if (!finished && wait > 0) finished = await waitForFinish(client, started.instanceId, wait);
+    if (finished) {
+      const view = toRunView(finished);
+      return {
+        status: 200,
+        headers: {
+          location: runUrlFor(request.url, started.instanceId),
+          ...(started.existing ? { 'idempotent-replayed': 'true' } : {}),
+        },
+        jsonBody: { ...view, workflow: view.workflow ?? name, version: view.version ?? definition.version },
+      };
+    }
+    const accepted = await checkStatusResponse(client, request, started.instanceId);
+    return existing
+      ? {
+          ...accepted,
+          headers: { ...(accepted.headers as Record<string, string>), 'idempotent-replayed': 'true' },
+        }
+      : accepted;
   };
+
+  /** Polls until the run ends or `waitSeconds` pass: its status once finished, else undefined. */
+  async function waitForFinish(
+    client: DurableClient,
+    instanceId: string,
+    waitSeconds: number,
+  ): Promise<DurableOrchestrationStatus | undefined> {
+    const deadline = Date.now() + waitSeconds * 1_000;
+    for (;;) {
+      const status = await client.getStatus(instanceId, { showInput: false });
+      if (TERMINAL_STATUSES.has(status.runtimeStatus)) return status;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await sleep(Math.min(pollIntervalMs, left));
+    }
+  }
 }

@@ -3,14 +3,30 @@ export const Names = {
   orchestrators: {
     runWorkflow: 'runWorkflow',
     agentLoop: 'agentLoop',
+    runBatch: 'runBatch',
   },
   activities: {
     callModel: 'callModel',
     saveArtifact: 'saveArtifact',
+    sendCallback: 'sendCallback',
+    countBatchItems: 'countBatchItems',
+    readBatchItems: 'readBatchItems',
+    writeBatchResults: 'writeBatchResults',
+    finishBatch: 'finishBatch',
   },
   http: {
     startWorkflow: 'startWorkflow',
     getRun: 'getRun',
+    openApi: 'openApi',
+    dashboard: 'dashboard',
+    dashboardAsset: 'dashboardAsset',
+    operatorListRuns: 'operatorListRuns',
+    operatorGetRun: 'operatorGetRun',
+    operatorRunAction: 'operatorRunAction',
+    operatorPurge: 'operatorPurge',
+  },
+  queues: {
+    workflowRequests: 'workflowRequests',
   },
   events: {
     approval: 'approval',

@@ -162,7 +162,7 @@ describe('model faults on the local host', () => {
     const run = await finished(id);
     model.assertDone();
     expect(run).toMatchObject({ outcome: 'completed', output: { triage: escalated, escalated: true } });
-    expect(run.ledger?.rows.find((r) => r.stepId === 'escalate')).toMatchObject({
+    expect(run.ledger?.rows?.find((r) => r.stepId === 'escalate')).toMatchObject({
       provider: 'azure-openai',
       deployment: 'gpt-5.4',
       calls: 1,

@@ -110,7 +110,7 @@ describe('role routing to Foundry and Azure OpenAI', () => {
       cacheReadTokens: 120,
       cacheWriteTokens: 300,
     });
-    expect(run.ledger?.rows.map((r) => [r.stepId, r.role, r.provider, r.deployment])).toEqual([
+    expect(run.ledger?.rows?.map((r) => [r.stepId, r.role, r.provider, r.deployment])).toEqual([
       ['classify', 'worker', 'foundry', 'claude-haiku-4-5'],
       ['escalate', 'planner', 'foundry', 'claude-opus-4-8'],
     ]);
@@ -162,7 +162,7 @@ describe('role routing to Foundry and Azure OpenAI', () => {
     const writer = model.requests.at(-1) as RecordedModelRequest;
     expect(writer.path).toBe('/openai/v1/chat/completions');
     expect(writer.credential?.fingerprint).toBe(credentialFingerprint('test-azure-openai-key'));
-    expect(run.ledger?.rows.at(-1)).toMatchObject({
+    expect(run.ledger?.rows?.at(-1)).toMatchObject({
       stepId: 'report',
       provider: 'azure-openai',
       deployment: 'gpt-5.4',

@@ -152,7 +152,7 @@ describe('callModel activity', () => {
       respond: textResponse('ok'),
     });
     const activity = activityFor({}, { resolveBlob: () => Promise.resolve(hello) });
-    const tail = [
+    const tail: ModelMessage[] = [
       { role: 'assistant', content: [{ type: 'text', text: 'Noted.' }] },
       { role: 'user', content: [{ type: 'text', text: 'And now the newest turn.' }] },
     ];

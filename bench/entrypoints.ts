@@ -1,0 +1,254 @@
+/**
+ * Benchmarks of the business entry points on the local host: HTTP starts per second, queue messages per
+ * second from enqueue to started run, and a 10,000-item batch against a model that takes 50 ms per call.
+ *
+ * One process hosts one Functions app, and bench/run.ts already hosts the devhost bench app, so
+ * `runEntrypointBenchmarks()` runs the scenarios in a child process (this file with `--child`).
+ */
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDevHost, type DevHost } from '../devhost/host.js';
+import { startAzurite } from '../devhost/storage/azurite.js';
+import { idempotentInstanceId } from '../src/functions/runStarter.js';
+import { startOfflineModelServer } from '../src/offline/offlineModelServer.js';
+import type { Row } from './sandbox.js';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MODEL_LATENCY_MS = 50;
+const BATCH_ITEMS = 10_000;
+const BATCH_CONCURRENCY = 32;
+const HTTP_STARTS = 1_000;
+const HTTP_IN_FLIGHT = 50;
+const QUEUE_MESSAGES = 500;
+const ticket = (i: number) => ({ subject: `Ticket ${i}`, body: `Order ${i} arrived damaged.` });
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<typeof server>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+    }),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+const isDone = (host: DevHost, id: string) => {
+  const status = host.backend.getStatus(id)?.runtimeStatus;
+  if (status === 'Failed' || status === 'Terminated') throw new Error(`${id} ended ${status}`);
+  return status === 'Completed';
+};
+
+/** The real app (dist/src) with the repository's host.json, its per-worker concurrency raised to the batch's. */
+function benchAppDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'entrypoints-app-'));
+  const hostJson = JSON.parse(readFileSync(path.join(ROOT, 'host.json'), 'utf8')) as {
+    extensions: { durableTask: Record<string, unknown>; queues: Record<string, unknown> };
+  };
+  hostJson.extensions.durableTask.maxConcurrentActivityFunctions = 2 * BATCH_CONCURRENCY;
+  hostJson.extensions.durableTask.maxConcurrentOrchestratorFunctions = 2 * BATCH_CONCURRENCY;
+  hostJson.extensions.queues.batchSize = 32;
+  writeFileSync(path.join(dir, 'host.json'), JSON.stringify(hostJson));
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ main: path.join(ROOT, 'dist/src/index.js') }),
+  );
+  return dir;
+}
+
+async function httpStarts(host: DevHost): Promise<Row[]> {
+  const ids: string[] = [];
+  let next = 0;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: HTTP_IN_FLIGHT }, async () => {
+      for (let i = next++; i < HTTP_STARTS; i = next++) {
+        const response = await fetch(`${host.url}/api/workflows/ticket-triage`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-functions-key': host.keys.functionKey },
+          body: JSON.stringify(ticket(i)),
+        });
+        if (response.status !== 202)
+          throw new Error(`start ${i}: HTTP ${response.status} ${await response.text()}`);
+        ids.push(((await response.json()) as { id: string }).id);
+      }
+    }),
+  );
+  const perSecond = HTTP_STARTS / ((performance.now() - began) / 1000);
+  await waitUntil(() => ids.every((id) => isDone(host, id)), 300_000, 'the HTTP-started runs');
+  return [
+    {
+      scenario: `entry points: HTTP starts/s (${HTTP_STARTS} POST /api/workflows/ticket-triage, ${HTTP_IN_FLIGHT} in flight)`,
+      measured: perSecond.toFixed(0),
+      target: '≥ 500',
+      ok: perSecond >= 500,
+    },
+  ];
+}
+
+async function queueStarts(host: DevHost, connection: string, queueName: string): Promise<Row[]> {
+  const queue = QueueServiceClient.fromConnectionString(connection).getQueueClient(queueName);
+  await queue.createIfNotExists();
+  const ids = Array.from({ length: QUEUE_MESSAGES }, (_, i) => idempotentInstanceId('queue', `bench-${i}`));
+  const began = performance.now();
+  for (let first = 0; first < QUEUE_MESSAGES; first += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, QUEUE_MESSAGES - first) }, (_, offset) => {
+        const i = first + offset;
+        const message = { workflow: 'ticket-triage', input: ticket(i), idempotencyKey: `bench-${i}` };
+        return queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+      }),
+    );
+  }
+  await waitUntil(
+    () => ids.every((id) => host.backend.getStatus(id) !== undefined),
+    300_000,
+    'queue-started runs',
+  );
+  const perSecond = QUEUE_MESSAGES / ((performance.now() - began) / 1000);
+  await waitUntil(() => ids.every((id) => isDone(host, id)), 300_000, 'the queue-started runs');
+  return [
+    {
+      scenario: `entry points: queue messages/s, enqueue to started run (${QUEUE_MESSAGES} messages)`,
+      measured: perSecond.toFixed(0),
+      target: 'shown',
+      ok: true,
+    },
+  ];
+}
+
+/** One item alone, started the way the batch starts it: the critical path a round cannot beat. */
+async function singleItemMs(host: DevHost): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const response = await fetch(`${host.url}/api/workflows/ticket-triage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-functions-key': host.keys.functionKey },
+      body: JSON.stringify(ticket(i)),
+    });
+    const { id } = (await response.json()) as { id: string };
+    const began = performance.now();
+    await waitUntil(() => isDone(host, id), 30_000, 'one item');
+    samples.push(performance.now() - began);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] ?? NaN;
+}
+
+async function batch(host: DevHost, connection: string, queueName: string): Promise<Row[]> {
+  const perItemMs = await singleItemMs(host);
+  const container = BlobServiceClient.fromConnectionString(connection).getContainerClient('bench-batches');
+  await container.createIfNotExists();
+  const lines = Array.from({ length: BATCH_ITEMS }, (_, i) => JSON.stringify(ticket(i))).join('\n');
+  await container.getBlockBlobClient('items.jsonl').upload(lines, Buffer.byteLength(lines));
+  const queue = QueueServiceClient.fromConnectionString(connection).getQueueClient(queueName);
+  const message = {
+    workflow: 'ticket-triage',
+    itemsBlob: 'bench-batches/items.jsonl',
+    concurrency: BATCH_CONCURRENCY,
+    idempotencyKey: 'bench-batch',
+  };
+  const batchId = idempotentInstanceId('queue', 'bench-batch', 'batch');
+  const began = performance.now();
+  await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+  await waitUntil(() => isDone(host, batchId), 900_000, 'the batch');
+  const wallMs = performance.now() - began;
+  const summary = host.backend.getStatus(batchId)?.output as { succeeded: number; failed: number };
+  const idealMs = Math.ceil(BATCH_ITEMS / BATCH_CONCURRENCY) * perItemMs;
+  const ratio = wallMs / idealMs;
+  return [
+    {
+      scenario: `entry points: ${BATCH_ITEMS}-item batch, model ${MODEL_LATENCY_MS} ms, concurrency ${BATCH_CONCURRENCY}: wall ÷ ideal`,
+      measured: `${ratio.toFixed(2)} (wall ${(wallMs / 1000).toFixed(1)} s, ideal ${Math.ceil(BATCH_ITEMS / BATCH_CONCURRENCY)} × ${perItemMs.toFixed(0)} ms; ${summary.succeeded} ok, ${summary.failed} failed)`,
+      target: '≤ 1.3',
+      ok: ratio <= 1.3 && summary.succeeded === BATCH_ITEMS,
+    },
+  ];
+}
+
+async function runInThisProcess(): Promise<Row[]> {
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3);
+  const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
+  const model = await startOfflineModelServer({
+    script: () => ({
+      kind: 'structured',
+      value: { category: 'billing', priority: 'normal', confidence: 0.9, summary: 'A damaged order.' },
+      delayMs: MODEL_LATENCY_MS,
+    }),
+  });
+  const queueName = 'bench-workflow-requests';
+  Object.assign(process.env, {
+    AzureWebJobsStorage: azurite.connectionString,
+    OFFLINE_MODEL: 'off',
+    ANTHROPIC_API_KEY: 'bench-key',
+    ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+    OPENAI_API_KEY: 'bench-key',
+    OPENAI_BASE_URL: model.openaiBaseUrl,
+    WORKFLOW_REQUESTS_QUEUE: queueName,
+  });
+  const appDir = benchAppDir();
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'entrypoints-state-'));
+  const host = await startDevHost({ appDir, port: 0, stateDir, azurite: 'off', log: () => {} });
+  try {
+    return [
+      ...(await httpStarts(host)),
+      ...(await queueStarts(host, azurite.connectionString, queueName)),
+      ...(await batch(host, azurite.connectionString, queueName)),
+    ];
+  } finally {
+    await host.stop();
+    await model.stop();
+    await azurite.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(appDir, { recursive: true, force: true });
+  }
+}
+
+const ROWS_PREFIX = 'ENTRYPOINT_ROWS ';
+
+/** Runs the entry-point scenarios in a child process and returns their rows. */
+export function runEntrypointBenchmarks(): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [__filename, '--child'],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 },
+      (error, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith(ROWS_PREFIX));
+        if (error || line === undefined) {
+          reject(new Error(`entry-point benchmarks failed: ${error?.message ?? ''}\n${stderr.slice(-2000)}`));
+          return;
+        }
+        resolve(JSON.parse(line.slice(ROWS_PREFIX.length)) as Row[]);
+      },
+    );
+  });
+}
+
+if (require.main === module && process.argv.includes('--child')) {
+  runInThisProcess()
+    .then((rows) => {
+      process.stdout.write(`${ROWS_PREFIX}${JSON.stringify(rows)}\n`);
+      process.exit(0);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,261 @@
+/**
+ * `GET /api/openapi.json`: an OpenAPI 3.1 description of the business API, generated from the loaded
+ * workflows, so callers can generate clients. Each workflow is its own operation with its input schema as
+ * the request body (OpenAPI 3.1 schemas are JSON Schema 2020-12, the dialect the workflows use).
+ */
+import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { WorkflowCatalog } from '../shared/workflows.js';
+import { MAX_BODY_BYTES } from './startWorkflow.js';
+
+export interface OpenApiDeps {
+  readonly workflows: WorkflowCatalog;
+  readonly maxWaitSeconds: () => number;
+  readonly apiVersion?: string;
+  readonly maxBodyBytes?: number;
+}
+
+export interface OpenApiOptions {
+  readonly serverUrl: string;
+  readonly maxWaitSeconds: number;
+  readonly apiVersion?: string;
+  readonly maxBodyBytes?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const problemResponse = (description: string): Json => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
+});
+
+/** `research-report` → `ResearchReport`. */
+export function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+const COMPONENT_SCHEMAS: Json = {
+  ProblemDetails: {
+    type: 'object',
+    description: 'RFC 9457 problem details; `errors` lists each problem with where it is.',
+    required: ['type', 'title', 'status'],
+    properties: {
+      type: { type: 'string' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['detail'],
+          properties: {
+            pointer: { type: 'string', description: 'JSON Pointer into the request body' },
+            parameter: { type: 'string', description: 'query parameter' },
+            detail: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  CheckStatus: {
+    type: 'object',
+    description: 'The Durable Functions check-status payload, plus `runUrl` for GET /runs/{id}.',
+    required: ['id', 'statusQueryGetUri', 'runUrl'],
+    properties: {
+      id: { type: 'string' },
+      statusQueryGetUri: { type: 'string', format: 'uri' },
+      sendEventPostUri: { type: 'string' },
+      terminatePostUri: { type: 'string' },
+      rewindPostUri: { type: 'string' },
+      purgeHistoryDeleteUri: { type: 'string' },
+      suspendPostUri: { type: 'string' },
+      resumePostUri: { type: 'string' },
+      runUrl: { type: 'string', format: 'uri' },
+    },
+  },
+  RunError: {
+    type: 'object',
+    required: ['kind', 'message'],
+    properties: { stepId: { type: 'string' }, kind: { type: 'string' }, message: { type: 'string' } },
+  },
+  Run: {
+    type: 'object',
+    description: 'A run as GET /runs/{id} shows it.',
+    required: ['id', 'orchestrator', 'status', 'createdTime', 'lastUpdatedTime'],
+    properties: {
+      id: { type: 'string' },
+      orchestrator: { type: 'string' },
+      workflow: { type: ['string', 'null'] },
+      version: { type: ['string', 'number', 'null'] },
+      status: {
+        type: 'string',
+        description: 'Durable runtime status',
+        enum: [
+          'Pending',
+          'Running',
+          'Completed',
+          'Failed',
+          'Terminated',
+          'Canceled',
+          'ContinuedAsNew',
+          'Suspended',
+        ],
+      },
+      outcome: { type: ['string', 'null'], enum: ['completed', 'budget_exceeded', 'failed', null] },
+      progress: { type: ['object', 'null'] },
+      output: {},
+      error: { oneOf: [{ $ref: '#/components/schemas/RunError' }, { type: 'null' }] },
+      ledger: {
+        type: ['object', 'null'],
+        description: 'Cost ledger: totals, and rows per step once finished',
+      },
+      createdTime: { type: 'string', format: 'date-time' },
+      lastUpdatedTime: { type: 'string', format: 'date-time' },
+    },
+  },
+};
+
+function startOperation(name: string, description: string, schemaRef: string, maxWaitSeconds: number): Json {
+  return {
+    operationId: `start${pascalCase(name)}`,
+    summary: `Start ${name}`,
+    description,
+    tags: ['workflows'],
+    parameters: [
+      {
+        name: 'wait',
+        in: 'query',
+        description:
+          'Seconds to hold the request for the result: 200 with the run if it finishes in time, else 202.',
+        schema: { type: 'integer', minimum: 0, maximum: maxWaitSeconds },
+      },
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        description: 'The same caller and key always reach the same run; repeats start nothing new.',
+        schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' },
+      },
+      {
+        name: 'Callback-Url',
+        in: 'header',
+        description:
+          'POSTed the finished run, signed (x-durable-agents-signature: sha256=HMAC of "<timestamp>.<body>"), at least once. A top-level `callbackUrl` in the body works too.',
+        schema: { type: 'string', format: 'uri' },
+      },
+    ],
+    requestBody: { required: true, content: { 'application/json': { schema: { $ref: schemaRef } } } },
+    responses: {
+      '200': {
+        description: 'With ?wait, or an Idempotency-Key repeat: the finished run.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Run' } } },
+      },
+      '202': {
+        description: 'Started (or already running under this Idempotency-Key).',
+        headers: { Location: { schema: { type: 'string', format: 'uri' } } },
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/CheckStatus' } } },
+      },
+      '400': problemResponse(
+        'Malformed JSON, input not matching the schema (each problem with its JSON Pointer), bad wait, Idempotency-Key or callback URL.',
+      ),
+      '401': { description: 'Missing or wrong function key.' },
+      '404': problemResponse('Unknown workflow.'),
+      '409': problemResponse('The Idempotency-Key already started a run of another workflow.'),
+      '413': problemResponse('Body over the limit; pass large documents by blob reference.'),
+      '415': problemResponse('Body is not application/json.'),
+    },
+  };
+}
+
+/** Input schemas as components: `$id` and `$schema` dropped, since the document sets the dialect. */
+function inputSchema(schema: Json): Json {
+  const { $id: _id, $schema: _schema, ...rest } = schema;
+  return rest;
+}
+
+export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenApiOptions): Json {
+  const schemas: Json = { ...COMPONENT_SCHEMAS };
+  const paths: Json = {};
+  for (const name of workflows.names()) {
+    const definition = workflows.get(name);
+    if (!definition) continue;
+    const schemaName = `${pascalCase(name)}Input`;
+    schemas[schemaName] = inputSchema(definition.input);
+    paths[`/workflows/${name}`] = {
+      post: startOperation(
+        name,
+        `${definition.description} (version ${definition.version})`,
+        `#/components/schemas/${schemaName}`,
+        options.maxWaitSeconds,
+      ),
+    };
+  }
+  paths['/runs/{id}'] = {
+    get: {
+      operationId: 'getRun',
+      summary: 'A run: status, workflow and version, progress, output or error, cost ledger, times',
+      tags: ['runs'],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': {
+          description: 'The run.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Run' } } },
+        },
+        '401': { description: 'Missing or wrong function key.' },
+        '404': problemResponse('No run with this id.'),
+      },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'durable-agents business API',
+      version: options.apiVersion ?? '1',
+      description: `Start workflow runs and read their results. Bodies are JSON, at most ${options.maxBodyBytes ?? MAX_BODY_BYTES} bytes.`,
+    },
+    servers: [{ url: options.serverUrl }],
+    security: [{ functionKeyHeader: [] }, { functionKeyQuery: [] }],
+    tags: [{ name: 'workflows' }, { name: 'runs' }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        functionKeyHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-functions-key',
+          description: 'Azure Functions function key',
+        },
+        functionKeyQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'code',
+          description: 'Azure Functions function key',
+        },
+      },
+    },
+  };
+}
+
+/** The API base (`https://host/api`) from this request's URL. */
+export function serverUrlFor(requestUrl: string): string {
+  const url = new URL(requestUrl);
+  return `${url.origin}${url.pathname.replace(/\/openapi\.json\/?$/, '')}`;
+}
+
+export function createOpenApi(deps: OpenApiDeps): HttpHandler {
+  return (request: HttpRequest): Promise<HttpResponseInit> =>
+    Promise.resolve({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
+      jsonBody: buildOpenApiDocument(deps.workflows, {
+        serverUrl: serverUrlFor(request.url),
+        maxWaitSeconds: deps.maxWaitSeconds(),
+        ...(deps.apiVersion === undefined ? {} : { apiVersion: deps.apiVersion }),
+        ...(deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes }),
+      }),
+    });
+}

@@ -1,0 +1,68 @@
+/**
+ * Our own writes to `<queue>-poison`: a message that can never succeed (bad JSON, unknown workflow, input
+ * failing the schema) is moved there at once with the reason, instead of being retried until the host
+ * gives up. The host's own poison moves (undecodable base64, too many dequeues) carry the raw text only.
+ */
+import { DefaultAzureCredential } from '@azure/identity';
+import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import type { StorageConnection } from '../../config.js';
+
+/** What a poison message of ours holds (JSON, base64-encoded like every message of the app's queues). */
+export interface PoisonEntry {
+  /** The message text exactly as it was received. */
+  readonly originalBody: string;
+  readonly reason: string;
+  readonly queue: string;
+  readonly messageId?: string;
+  readonly dequeueCount?: number;
+  readonly movedAt: string;
+}
+
+export interface PoisonQueue {
+  readonly queueName: string;
+  send(entry: PoisonEntry): Promise<void>;
+}
+
+export interface PoisonQueueDeps {
+  /** The trigger queue; poison messages go to `<queueName>-poison`, as the Functions host names it. */
+  readonly queueName: string;
+  readonly connection?: () => StorageConnection | undefined;
+  /** A ready client (tests); otherwise built from `connection` on first use. */
+  readonly queueClient?: QueueClient;
+}
+
+export function poisonQueueName(queueName: string): string {
+  return `${queueName}-poison`;
+}
+
+function clientFor(connection: StorageConnection | undefined, name: string): QueueClient {
+  if (!connection) {
+    throw new Error(
+      'Queue storage is not configured: set AzureWebJobsStorage (locally UseDevelopmentStorage=true)',
+    );
+  }
+  if (connection.kind === 'connection-string') {
+    return QueueServiceClient.fromConnectionString(connection.connectionString.reveal()).getQueueClient(name);
+  }
+  const queueServiceUri = connection.blobServiceUri.replace('.blob.', '.queue.');
+  return new QueueServiceClient(queueServiceUri, new DefaultAzureCredential()).getQueueClient(name);
+}
+
+export function createPoisonQueue(deps: PoisonQueueDeps): PoisonQueue {
+  const name = poisonQueueName(deps.queueName);
+  let client: QueueClient | undefined = deps.queueClient;
+  let ready: Promise<unknown> | undefined;
+  return {
+    queueName: name,
+    async send(entry) {
+      client ??= clientFor(deps.connection?.(), name);
+      const queue = client;
+      ready ??= queue.createIfNotExists().catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
+      await ready;
+      await queue.sendMessage(Buffer.from(JSON.stringify(entry), 'utf8').toString('base64'));
+    },
+  };
+}

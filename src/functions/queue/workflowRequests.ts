@@ -1,0 +1,183 @@
+/**
+ * Queue trigger on `workflow-requests`: each message starts one run (`{workflow, input, idempotencyKey?,
+ * callbackUrl?}`) or one batch over a JSONL blob (`{workflow, itemsBlob, outputBlob?, concurrency?}`).
+ * A message that can never succeed goes to the poison queue at once, with its original body and the
+ * reason; a transient failure (storage, the Durable API) throws, so the host retries the message.
+ */
+import type { InvocationContext, StorageQueueHandler } from '@azure/functions';
+import type { DurableClient } from 'durable-functions';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_BATCH_CONCURRENCY, type BatchRunInput } from '../../shared/batchTypes.js';
+import { Names } from '../../shared/names.js';
+import { BatchRequestMessage, WorkflowRequestMessage } from '../../shared/requestTypes.js';
+import { idempotentInstanceId, type RunStarter } from '../runStarter.js';
+import type { PoisonQueue } from './poisonQueue.js';
+
+export interface WorkflowRequestsDeps {
+  readonly starter: RunStarter;
+  readonly getClient: (context: InvocationContext) => DurableClient;
+  readonly poison: PoisonQueue;
+  /** Whether the batch's items blob exists. */
+  readonly blobExists: (blobRef: string) => Promise<boolean>;
+  /** Where batch results go when the message names no `outputBlob`: `<container>/<batchId>/results.jsonl`. */
+  readonly resultsContainer: () => string;
+  readonly queueName: string;
+}
+
+export type RequestOutcome =
+  | { readonly kind: 'started'; readonly instanceId: string; readonly what: string; readonly repeat: boolean }
+  | { readonly kind: 'malformed'; readonly reason: string };
+
+const LOGGED_REASON_CHARS = 300;
+
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .map(
+      (issue) =>
+        `${issue.path.length > 0 ? `/${issue.path.map(String).join('/')}` : '(message)'}: ${issue.message}`,
+    )
+    .join('; ');
+}
+
+/** The summary's place: next to the results, `x.jsonl` → `x.summary.json`. */
+export function summaryBlobFor(outputBlob: string): string {
+  return outputBlob.endsWith('.jsonl')
+    ? `${outputBlob.slice(0, -'.jsonl'.length)}.summary.json`
+    : `${outputBlob}.summary.json`;
+}
+
+function messageText(entry: unknown, context: InvocationContext): string {
+  const raw = context.triggerMetadata?.queueTrigger ?? context.triggerMetadata?.QueueTrigger;
+  if (typeof raw === 'string') return raw;
+  return typeof entry === 'string' ? entry : JSON.stringify(entry);
+}
+
+function parseMessage(entry: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (typeof entry !== 'string') return { ok: true, value: entry };
+  try {
+    return { ok: true, value: JSON.parse(entry) as unknown };
+  } catch (error) {
+    return { ok: false, reason: `the message is not JSON (${(error as Error).message})` };
+  }
+}
+
+export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): StorageQueueHandler {
+  async function startRun(
+    message: unknown,
+    messageId: string | undefined,
+    context: InvocationContext,
+  ): Promise<RequestOutcome> {
+    const parsed = WorkflowRequestMessage.safeParse(message);
+    if (!parsed.success) {
+      return {
+        kind: 'malformed',
+        reason: `not a run request {workflow, input, idempotencyKey?, callbackUrl?}: ${describeIssues(parsed.error.issues)}`,
+      };
+    }
+    const { workflow, input, idempotencyKey, callbackUrl } = parsed.data;
+    const prepared = await deps.starter.prepare({ workflow, input, callbackUrl });
+    switch (prepared.kind) {
+      case 'unknown_workflow':
+        return { kind: 'malformed', reason: prepared.message };
+      case 'invalid_input':
+        return {
+          kind: 'malformed',
+          reason: `the input does not match the schema of "${workflow}": ${prepared.problems.map((p) => `${p.path || '(input)'} ${p.message}`).join('; ')}`,
+        };
+      case 'invalid_callback':
+        return { kind: 'malformed', reason: prepared.message };
+      case 'ready':
+        break;
+    }
+    // Without a key the message id stands in, so a message redelivered after a crash starts nothing new.
+    const key = idempotencyKey ?? messageId;
+    const instanceId =
+      key === undefined ? undefined : idempotentInstanceId(idempotencyKey ? 'queue' : 'queue-message', key);
+    const started = await deps.starter.start(deps.getClient(context), prepared.input, instanceId);
+    return {
+      kind: 'started',
+      instanceId: started.instanceId,
+      what: `run of ${workflow}`,
+      repeat: started.existing !== undefined,
+    };
+  }
+
+  async function startBatch(
+    message: unknown,
+    messageId: string | undefined,
+    context: InvocationContext,
+  ): Promise<RequestOutcome> {
+    const parsed = BatchRequestMessage.safeParse(message);
+    if (!parsed.success) {
+      return {
+        kind: 'malformed',
+        reason: `not a batch request {workflow, itemsBlob, outputBlob?, concurrency?}: ${describeIssues(parsed.error.issues)}`,
+      };
+    }
+    const { workflow, itemsBlob, outputBlob, concurrency, idempotencyKey } = parsed.data;
+    const run = deps.starter.template(workflow);
+    if (!run)
+      return { kind: 'malformed', reason: `No workflow named "${workflow}"; the batch was not started` };
+    if (!(await deps.blobExists(itemsBlob))) {
+      return {
+        kind: 'malformed',
+        reason: `itemsBlob ${itemsBlob} does not exist in the app's storage account`,
+      };
+    }
+    const key = idempotencyKey ?? messageId ?? randomUUID();
+    const batchId = idempotentInstanceId(idempotencyKey ? 'queue' : 'queue-message', key, 'batch');
+    const output = outputBlob ?? `${deps.resultsContainer()}/${batchId}/results.jsonl`;
+    const input: BatchRunInput = {
+      run,
+      itemsBlob,
+      outputBlob: output,
+      summaryBlob: summaryBlobFor(output),
+      concurrency: concurrency ?? DEFAULT_BATCH_CONCURRENCY,
+      pageSize: Math.max(128, 4 * (concurrency ?? DEFAULT_BATCH_CONCURRENCY)),
+    };
+    const started = await deps.starter.startOrchestration(
+      deps.getClient(context),
+      Names.orchestrators.runBatch,
+      input,
+      batchId,
+    );
+    return {
+      kind: 'started',
+      instanceId: started.instanceId,
+      what: `batch of ${workflow} over ${itemsBlob}`,
+      repeat: started.existing !== undefined,
+    };
+  }
+
+  return async (entry: unknown, context: InvocationContext): Promise<void> => {
+    const messageId =
+      typeof context.triggerMetadata?.id === 'string' ? context.triggerMetadata.id : undefined;
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? NaN);
+    const json = parseMessage(entry);
+    const isBatch =
+      json.ok && typeof json.value === 'object' && json.value !== null && 'itemsBlob' in json.value;
+    const outcome: RequestOutcome = !json.ok
+      ? { kind: 'malformed', reason: json.reason }
+      : isBatch
+        ? await startBatch(json.value, messageId, context)
+        : await startRun(json.value, messageId, context);
+
+    if (outcome.kind === 'started') {
+      context.log(
+        `Queue message ${messageId ?? '?'}: ${outcome.repeat ? 'already started' : 'started'} ${outcome.what} as ${outcome.instanceId}`,
+      );
+      return;
+    }
+    await deps.poison.send({
+      originalBody: messageText(entry, context),
+      reason: outcome.reason,
+      queue: deps.queueName,
+      ...(messageId === undefined ? {} : { messageId }),
+      ...(Number.isFinite(dequeueCount) ? { dequeueCount } : {}),
+      movedAt: new Date().toISOString(),
+    });
+    context.warn(
+      `Queue message ${messageId ?? '?'} moved to ${deps.poison.queueName} without retrying: ${outcome.reason.slice(0, LOGGED_REASON_CHARS)}`,
+    );
+  };
+}

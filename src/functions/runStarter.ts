@@ -1,0 +1,188 @@
+/**
+ * The one path every entry point starts runs through (HTTP starter, queue messages, batches): look the
+ * workflow up, validate the input against its schema, vet the callback URL, build `RunWorkflowInput`, and
+ * start `runWorkflow` under an instance id derived from the idempotency key when there is one.
+ */
+import { createHash } from 'node:crypto';
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import { validateWorkflowInput, type InputProblem } from '../definitions/inputValidation.js';
+import type { Step, WorkflowDefinition } from '../definitions/schema.js';
+import type { RunTemplate } from '../shared/batchTypes.js';
+import type { ToolDefinition } from '../shared/modelTypes.js';
+import { Names } from '../shared/names.js';
+import type { RunWorkflowInput } from '../shared/runTypes.js';
+import type { WorkflowCatalog } from '../shared/workflows.js';
+import { checkUrl, systemResolver, type Resolver } from '../tools/web/ssrfGuard.js';
+import { isNotFound } from './getRun.js';
+
+export interface RunStarterDeps {
+  readonly workflows: WorkflowCatalog;
+  /** Specs of the registered tools, by name: what agent steps may offer the model. */
+  readonly tools: () => Readonly<Record<string, ToolDefinition>>;
+  /** Whether completion callbacks can be signed (`CALLBACK_SIGNING_SECRET` is set). */
+  readonly callbacksEnabled: () => boolean;
+  readonly resolver?: Resolver;
+  /** TEST ONLY: callback URLs on loopback pass the SSRF guard (see `CheckUrlOptions`). Never from config. */
+  readonly allowLoopbackForTests?: boolean;
+}
+
+export interface StartRequest {
+  readonly workflow: string;
+  readonly input: unknown;
+  readonly callbackUrl?: string | undefined;
+}
+
+export type PreparedRun =
+  | { readonly kind: 'ready'; readonly definition: WorkflowDefinition; readonly input: RunWorkflowInput }
+  | { readonly kind: 'unknown_workflow'; readonly message: string }
+  | { readonly kind: 'invalid_input'; readonly problems: readonly InputProblem[] }
+  | { readonly kind: 'invalid_callback'; readonly message: string };
+
+export interface StartedRun {
+  readonly instanceId: string;
+  /** Set when a run with this id already existed (an idempotent repeat): its status now. */
+  readonly existing?: DurableOrchestrationStatus;
+}
+
+/** Every tool the agent steps of these definitions may offer, so runs carry only the specs they can use. */
+export function toolsUsedBy(
+  definitions: readonly WorkflowDefinition[],
+  tools: Readonly<Record<string, ToolDefinition>>,
+): Record<string, ToolDefinition> {
+  const used = new Set<string>();
+  const visit = (step: Step): void => {
+    if (step.kind === 'agent') step.tools.forEach((tool) => used.add(tool));
+    else if (step.kind === 'map') visit(step.step);
+    else if (step.kind === 'parallel') Object.values(step.branches).forEach(visit);
+  };
+  definitions.forEach((definition) => definition.steps.forEach(visit));
+  return Object.fromEntries(
+    [...used].sort().flatMap((name) => (tools[name] === undefined ? [] : [[name, tools[name]]])),
+  );
+}
+
+export function unknownWorkflowMessage(name: string, workflows: WorkflowCatalog): string {
+  return `No workflow named "${name}". Known: ${workflows.names().join(', ')}.`;
+}
+
+/**
+ * A stable run id for an idempotency key: the same scope (caller) and key always give the same id, so
+ * repeats and concurrent duplicates meet at one instance. Hashed, so keys never show up in ids or URLs.
+ */
+export function idempotentInstanceId(scope: string, key: string, prefix = 'run'): string {
+  return `${prefix}-${createHash('sha256').update(`${scope}\n${key}`).digest('hex').slice(0, 32)}`;
+}
+
+/** DurableClient 3.x reports a start conflict only as an Error naming the status code. */
+function isConflict(error: unknown): boolean {
+  return error instanceof Error && /status code: 409\b|already exists/i.test(error.message);
+}
+
+export interface RunStarter {
+  /** Everything but the input of a run of `workflow`, or undefined for an unknown workflow. */
+  template(workflow: string): RunTemplate | undefined;
+  /** Validates a start request and builds the orchestration input; starts nothing. */
+  prepare(request: StartRequest): Promise<PreparedRun>;
+  /** A reason the callback URL is refused, or undefined when it may be used. */
+  checkCallbackUrl(url: string): Promise<string | undefined>;
+  /**
+   * Starts the prepared run. With `instanceId`, an existing run with that id (running or finished) is
+   * returned instead of starting another, also when a concurrent duplicate wins the race.
+   */
+  start(client: DurableClient, input: RunWorkflowInput, instanceId?: string): Promise<StartedRun>;
+  /** Starts any orchestrator the same idempotent way (batches use it for `runBatch`). */
+  startOrchestration(
+    client: DurableClient,
+    orchestrator: string,
+    input: unknown,
+    instanceId?: string,
+  ): Promise<StartedRun>;
+}
+
+export function createRunStarter(deps: RunStarterDeps): RunStarter {
+  const resolver = deps.resolver ?? systemResolver;
+
+  function template(workflow: string): RunTemplate | undefined {
+    const definition = deps.workflows.get(workflow);
+    if (!definition) return undefined;
+    const workflows = deps.workflows.referencedBy(workflow);
+    return {
+      definition,
+      workflows,
+      tools: toolsUsedBy([definition, ...Object.values(workflows)], deps.tools()),
+    };
+  }
+
+  async function checkCallbackUrl(url: string): Promise<string | undefined> {
+    if (!deps.callbacksEnabled()) {
+      return 'completion callbacks are not configured on this app (CALLBACK_SIGNING_SECRET is not set)';
+    }
+    const check = await checkUrl(url, resolver, {
+      allowLoopbackForTests: deps.allowLoopbackForTests === true,
+    });
+    // DNS can fail for a moment; delivery checks again and retries, so only a definite "no" refuses here.
+    if (check.ok || check.code === 'unresolvable') return undefined;
+    return `callbackUrl is refused: ${check.reason}`;
+  }
+
+  async function startOrchestration(
+    client: DurableClient,
+    orchestrator: string,
+    input: unknown,
+    instanceId?: string,
+  ): Promise<StartedRun> {
+    if (instanceId === undefined) return { instanceId: await client.startNew(orchestrator, { input }) };
+    const existing = await statusOf(client, instanceId);
+    if (existing) return { instanceId, existing };
+    try {
+      await client.startNew(orchestrator, { input, instanceId });
+      return { instanceId };
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const winner = await statusOf(client, instanceId);
+      if (!winner) throw error;
+      return { instanceId, existing: winner };
+    }
+  }
+
+  return {
+    template,
+    checkCallbackUrl,
+    async prepare(request) {
+      const run = template(request.workflow);
+      if (!run) {
+        return {
+          kind: 'unknown_workflow',
+          message: unknownWorkflowMessage(request.workflow, deps.workflows),
+        };
+      }
+      const checked = validateWorkflowInput(run.definition, request.input);
+      if (!checked.ok) return { kind: 'invalid_input', problems: checked.problems };
+      if (request.callbackUrl !== undefined) {
+        const refused = await checkCallbackUrl(request.callbackUrl);
+        if (refused !== undefined) return { kind: 'invalid_callback', message: refused };
+      }
+      const input: RunWorkflowInput = {
+        ...run,
+        input: checked.value,
+        ...(request.callbackUrl === undefined ? {} : { callback: { url: request.callbackUrl } }),
+      };
+      return { kind: 'ready', definition: run.definition, input };
+    },
+    start: (client, input, instanceId) =>
+      startOrchestration(client, Names.orchestrators.runWorkflow, input, instanceId),
+    startOrchestration,
+  };
+}
+
+async function statusOf(
+  client: DurableClient,
+  instanceId: string,
+): Promise<DurableOrchestrationStatus | undefined> {
+  try {
+    return await client.getStatus(instanceId, { showInput: false });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,135 @@
+/** DTOs of the batch run (`runBatch`) and its blob activities. */
+import { z } from 'zod';
+import { WorkflowDefinition } from '../definitions/schema.js';
+import { ToolDefinition } from './modelTypes.js';
+import { RunError, RunOptions } from './runTypes.js';
+import { MAX_BATCH_CONCURRENCY } from './requestTypes.js';
+
+/** Lines per page: one page per orchestration generation (`continueAsNew`), so history stays bounded. */
+export const DEFAULT_BATCH_PAGE_SIZE = 128;
+export const MAX_BATCH_PAGE_SIZE = 1_000;
+export const DEFAULT_BATCH_CONCURRENCY = 8;
+
+/** Everything but the input of each item's `runWorkflow` run, built once by the run starter. */
+export const RunTemplate = z.strictObject({
+  definition: WorkflowDefinition,
+  workflows: z.record(z.string(), WorkflowDefinition),
+  tools: z.record(z.string(), ToolDefinition),
+  options: RunOptions.optional(),
+});
+export type RunTemplate = z.infer<typeof RunTemplate>;
+
+/** Counters carried from page to page. */
+export const BatchState = z.strictObject({
+  total: z.int().nonnegative(),
+  /** Pages written so far; also the next page's block index in the results blob. */
+  pages: z.int().nonnegative(),
+  /** 1-based number of the next line to read. */
+  nextLine: z.int().positive(),
+  byteOffset: z.int().nonnegative(),
+  succeeded: z.int().nonnegative(),
+  failed: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  startedAt: z.string(),
+});
+export type BatchState = z.infer<typeof BatchState>;
+
+/** Orchestration input of `runBatch`. */
+export const BatchRunInput = z.strictObject({
+  run: RunTemplate,
+  itemsBlob: z.string().min(1),
+  outputBlob: z.string().min(1),
+  summaryBlob: z.string().min(1),
+  concurrency: z.int().min(1).max(MAX_BATCH_CONCURRENCY),
+  pageSize: z.int().min(1).max(MAX_BATCH_PAGE_SIZE).default(DEFAULT_BATCH_PAGE_SIZE),
+  /** Set by the batch itself when it continues as new. */
+  state: BatchState.optional(),
+});
+export type BatchRunInput = z.infer<typeof BatchRunInput>;
+
+/** Custom status of a batch run. */
+export const BatchProgress = z.strictObject({
+  kind: z.literal('batch'),
+  workflow: z.string(),
+  total: z.int().nonnegative(),
+  done: z.int().nonnegative(),
+  succeeded: z.int().nonnegative(),
+  failed: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  outputBlob: z.string(),
+});
+export type BatchProgress = z.infer<typeof BatchProgress>;
+
+/** One line of the results blob, in input order. */
+export const BatchItemResult = z.strictObject({
+  line: z.int().positive(),
+  status: z.enum(['succeeded', 'failed']),
+  runId: z.string().optional(),
+  output: z.unknown().optional(),
+  error: RunError.optional(),
+  costUsd: z.number().nonnegative(),
+});
+export type BatchItemResult = z.infer<typeof BatchItemResult>;
+
+/** Orchestration output of `runBatch`; also what the summary blob holds. */
+export const BatchSummary = z.strictObject({
+  kind: z.literal('batch'),
+  workflow: z.string(),
+  version: z.union([z.string(), z.number()]),
+  itemsBlob: z.string(),
+  outputBlob: z.string(),
+  summaryBlob: z.string(),
+  total: z.int().nonnegative(),
+  succeeded: z.int().nonnegative(),
+  failed: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type BatchSummary = z.infer<typeof BatchSummary>;
+
+export const CountBatchItemsInput = z.strictObject({ itemsBlob: z.string().min(1) });
+export type CountBatchItemsInput = z.infer<typeof CountBatchItemsInput>;
+export const CountBatchItemsOutput = z.strictObject({
+  lines: z.int().nonnegative(),
+  bytes: z.int().nonnegative(),
+});
+export type CountBatchItemsOutput = z.infer<typeof CountBatchItemsOutput>;
+
+export const ReadBatchItemsInput = z.strictObject({
+  itemsBlob: z.string().min(1),
+  byteOffset: z.int().nonnegative(),
+  firstLine: z.int().positive(),
+  maxLines: z.int().positive(),
+  /** The items' workflow: each line is validated against its input schema here, before any run starts. */
+  definition: WorkflowDefinition,
+});
+export type ReadBatchItemsInput = z.infer<typeof ReadBatchItemsInput>;
+
+/** One line: its validated input (defaults filled in), or why it cannot run. */
+export const BatchItem = z.union([
+  z.strictObject({ line: z.int().positive(), input: z.unknown() }),
+  z.strictObject({ line: z.int().positive(), error: RunError }),
+]);
+export type BatchItem = z.infer<typeof BatchItem>;
+
+export const ReadBatchItemsOutput = z.strictObject({
+  items: z.array(BatchItem),
+  nextByteOffset: z.int().nonnegative(),
+});
+export type ReadBatchItemsOutput = z.infer<typeof ReadBatchItemsOutput>;
+
+export const WriteBatchResultsInput = z.strictObject({
+  outputBlob: z.string().min(1),
+  /** The page number: results are staged as this block, so a retried write replaces itself. */
+  block: z.int().nonnegative(),
+  results: z.array(BatchItemResult),
+});
+export type WriteBatchResultsInput = z.infer<typeof WriteBatchResultsInput>;
+
+export const FinishBatchInput = z.strictObject({
+  outputBlob: z.string().min(1),
+  blocks: z.int().nonnegative(),
+  summary: BatchSummary,
+});
+export type FinishBatchInput = z.infer<typeof FinishBatchInput>;

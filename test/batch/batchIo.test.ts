@@ -1,0 +1,127 @@
+import { BlobServiceClient } from '@azure/storage-blob';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBatchIo, MAX_LINE_BYTES } from '../../src/activities/batchIo.js';
+import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
+import type { WorkflowDefinition } from '../../src/definitions/schema.js';
+import type { BatchItem, BatchSummary } from '../../src/shared/batchTypes.js';
+
+/** The batch blob activities against Azurite: line splitting, validation, paging by byte offset, block writes. */
+const definition = loadWorkflowDirectory(path.resolve(__dirname, '../../workflows')).definitions.get(
+  'ticket-triage',
+) as WorkflowDefinition;
+const container = `batchio-${process.pid}`;
+let service: BlobServiceClient;
+const io = () => createBatchIo({ blobServiceClient: service });
+const ok = (n: number) => JSON.stringify({ subject: `s${n}`, body: `b${n}` });
+
+beforeAll(async () => {
+  service = BlobServiceClient.fromConnectionString(inject('azuriteConnectionString'));
+  await service.getContainerClient(container).createIfNotExists();
+});
+
+afterAll(async () => {
+  await service.getContainerClient(container).deleteIfExists();
+});
+
+async function upload(name: string, text: string): Promise<string> {
+  await service.getContainerClient(container).getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
+  return `${container}/${name}`;
+}
+
+async function readAll(itemsBlob: string, maxLines: number): Promise<BatchItem[]> {
+  const items: BatchItem[] = [];
+  let byteOffset = 0;
+  for (;;) {
+    const page = await io().readBatchItems({
+      itemsBlob,
+      byteOffset,
+      firstLine: items.length + 1,
+      maxLines,
+      definition,
+    });
+    if (page.items.length === 0) return items;
+    items.push(...page.items);
+    byteOffset = page.nextByteOffset;
+  }
+}
+
+describe('batch blob activities', () => {
+  it('counts and reads lines: CRLF, a blank line, bad JSON, a schema failure, no final newline', async () => {
+    const text = [ok(1), '', '{nope', JSON.stringify({ subject: 'x' }), `${ok(5)}\r`, ok(6)].join('\n');
+    const blob = await upload('mixed.jsonl', text);
+    expect(await io().countBatchItems({ itemsBlob: blob })).toEqual({
+      lines: 6,
+      bytes: Buffer.byteLength(text),
+    });
+    for (const pageSize of [1, 2, 4, 10]) {
+      const items = await readAll(blob, pageSize);
+      expect(items.map((item) => [item.line, 'error' in item ? item.error.kind : 'ok'])).toEqual([
+        [1, 'ok'],
+        [2, 'invalid_item'],
+        [3, 'invalid_json'],
+        [4, 'invalid_input'],
+        [5, 'ok'],
+        [6, 'ok'],
+      ]);
+      expect(items[0]).toEqual({ line: 1, input: { subject: 's1', body: 'b1', customerTier: 'standard' } });
+    }
+    expect(await io().countBatchItems({ itemsBlob: await upload('empty.jsonl', '') })).toEqual({
+      lines: 0,
+      bytes: 0,
+    });
+    expect(await io().countBatchItems({ itemsBlob: await upload('one.jsonl', `${ok(1)}\n`) })).toMatchObject({
+      lines: 1,
+    });
+  });
+
+  it('fails an over-long line as an item and goes on with the next', async () => {
+    const long = JSON.stringify({ subject: 's', body: 'x'.repeat(MAX_LINE_BYTES + 10) });
+    const blob = await upload('long.jsonl', [ok(1), long, ok(3)].join('\n'));
+    const items = await readAll(blob, 10);
+    expect(items.map((item) => ('error' in item ? item.error.kind : 'ok'))).toEqual([
+      'ok',
+      'line_too_long',
+      'ok',
+    ]);
+    expect(items[2]).toMatchObject({ line: 3, input: { subject: 's3' } });
+  });
+
+  it('stages each page as a block (a retried write replaces itself) and commits them in order', async () => {
+    const outputBlob = `${container}/out/results.jsonl`;
+    const result = (line: number) => ({ line, status: 'succeeded' as const, output: line, costUsd: 0 });
+    await io().writeBatchResults({ outputBlob, block: 1, results: [result(3)] });
+    await io().writeBatchResults({ outputBlob, block: 0, results: [result(1), result(2)] });
+    await io().writeBatchResults({ outputBlob, block: 1, results: [result(3), result(4)] });
+    const summary: BatchSummary = {
+      kind: 'batch',
+      workflow: 'ticket-triage',
+      version: '1.0.0',
+      itemsBlob: 'x/y',
+      outputBlob,
+      summaryBlob: `${container}/out/results.summary.json`,
+      total: 4,
+      succeeded: 4,
+      failed: 0,
+      costUsd: 0,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+    };
+    await io().finishBatch({ outputBlob, blocks: 2, summary });
+    await io().finishBatch({ outputBlob, blocks: 2, summary });
+    const text = (
+      await service.getContainerClient(container).getBlockBlobClient('out/results.jsonl').downloadToBuffer()
+    ).toString('utf8');
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { line: number }).line),
+    ).toEqual([1, 2, 3, 4]);
+    expect(await io().exists(summary.summaryBlob)).toBe(true);
+    expect(await io().exists(`${container}/nothing.jsonl`)).toBe(false);
+    await expect(io().countBatchItems({ itemsBlob: `${container}/nothing.jsonl` })).rejects.toThrow(
+      `No items blob ${container}/nothing.jsonl`,
+    );
+  });
+});
