@@ -1,5 +1,6 @@
 /** One runner per step kind. Each returns the step's output or throws `RunStopped`. */
 import type { Task } from 'durable-functions';
+import { z } from 'zod';
 import {
   compileExpression,
   compileTemplate,
@@ -119,42 +120,64 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   tsv: 'text/tab-separated-values',
 };
 
-/** Saves an agent step's rendered input files once, before the loop, so tool calls carry references. */
+/**
+ * An agent step's read-only files, saved once before the loop so tool calls carry references. A
+ * template whose value is already a blob reference (`{ blobRef }`, e.g. an input too large for the
+ * request body) is passed through as is.
+ */
 function* saveInputFiles(
   run: RunState,
   files: Readonly<Record<string, string>>,
   scope: ExpressionScope,
   at: StepAt,
 ): TaskGenerator<ArtifactRef[]> {
-  const requests = Object.entries(files).map(([name, template]) => {
+  const pending = Object.entries(files).map(([name, template]) => {
     const contentType = CONTENT_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'text/plain';
+    const value = evaluate(compileTemplate(template), scope);
+    const existing = BlobReference.safeParse(value);
+    if (existing.success) {
+      return {
+        kind: 'existing' as const,
+        name,
+        contentType,
+        ref: existing.data.blobRef,
+        bytes: existing.data.bytes ?? 0,
+      };
+    }
     const request: SaveArtifactInput = {
       runId: run.runId,
       name: `inputs/${at.label}/${name}`,
       contentType,
-      content: renderText(template, scope),
+      content: typeof value === 'string' ? value : JSON.stringify(value),
     };
-    return {
-      name,
-      contentType,
-      task: run.context.df.callActivityWithRetry(
-        Names.activities.saveArtifact,
-        INFRASTRUCTURE_RETRY,
-        request,
-      ),
-    };
+    const task = run.context.df.callActivityWithRetry(
+      Names.activities.saveArtifact,
+      INFRASTRUCTURE_RETRY,
+      request,
+    );
+    return { kind: 'save' as const, name, contentType, task };
   });
-  const saved = (yield run.context.df.Task.all(requests.map((r) => r.task))) as unknown[];
-  return requests.map((request, i) => {
-    const artifact = SavedArtifact.parse(saved[i]);
+  const tasks = pending.flatMap((file) => (file.kind === 'save' ? [file.task] : []));
+  const saved = tasks.length > 0 ? ((yield run.context.df.Task.all(tasks)) as unknown[]) : [];
+  let next = 0;
+  return pending.map((file) => {
+    if (file.kind === 'existing') {
+      return { name: file.name, blobRef: file.ref, contentType: file.contentType, bytes: file.bytes };
+    }
+    const artifact = SavedArtifact.parse(saved[next++]);
     return {
-      name: request.name,
+      name: file.name,
       blobRef: artifact.blobRef,
-      contentType: request.contentType,
+      contentType: file.contentType,
       bytes: artifact.bytes,
     };
   });
 }
+
+const BlobReference = z.strictObject({
+  blobRef: z.string().min(1),
+  bytes: z.number().int().nonnegative().optional(),
+});
 
 /** Yields a sub-orchestration; a thrown child (a crash, not a typed outcome) fails the step. */
 function* callChild(run: RunState, name: string, input: unknown, at: StepAt): TaskGenerator<unknown> {

@@ -273,6 +273,26 @@ describe('runWorkflow: agent steps', () => {
     });
   });
 
+  it('passes a file whose value is already a blob reference through without saving it again', () => {
+    const withBlob = definition([
+      {
+        id: 'analyze',
+        kind: 'agent',
+        role: 'worker',
+        prompt: 'Analyze it',
+        tools: ['web_search'],
+        maxTurns: 3,
+        files: { 'big.csv': '{{ input.data }}' },
+      },
+    ]);
+    const data = { blobRef: 'agent-artifacts/uploads/big.csv', bytes: 5_000_000 };
+    const { context, observed } = runWorkflow(runInput(withBlob, { data }), { child: () => agentResult() });
+    expect(observed.saves).toEqual([]);
+    expect(context.calls.find((c) => c.kind === 'subOrchestration')?.input).toMatchObject({
+      inputFiles: [{ name: 'big.csv', blobRef: data.blobRef, contentType: 'text/csv', bytes: 5_000_000 }],
+    });
+  });
+
   it('runs agentLoop as a sub-orchestration with a deterministic id, the allow-listed tools and the remaining budget', () => {
     const { output, context } = runWorkflow(runInput(agentDef, { topic: 'tides' }), {
       child: () => agentResult(),
