@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevHost, type DevHost } from '../devhost/host.js';
+import { runEntrypointBenchmarks } from './entrypoints.js';
 import { runSandboxBenchmarks, type Row } from './sandbox.js';
 
 /** Benchmarks for devhost's durable engine; figures are printed side by side with their targets. */
@@ -133,6 +134,8 @@ async function main(): Promise<void> {
   rows.push(...(await runSandboxBenchmarks()));
   process.stdout.write('running agent workflow benchmarks (own process: a process hosts one app)…\n');
   rows.push(...agentWorkflowRows());
+  process.stdout.write('running entry-point benchmarks (own process)…\n');
+  rows.push(...(await runEntrypointBenchmarks()));
   const width = Math.max(...rows.map((r) => r.scenario.length));
   process.stdout.write(`\n${'scenario'.padEnd(width)}  ${'measured'.padEnd(40)}  target\n`);
   for (const row of rows) {
