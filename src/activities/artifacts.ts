@@ -7,12 +7,31 @@ import { SaveArtifactInput, type SavedArtifact } from '../shared/artifactTypes.j
 /** Largest artifact `loadArtifact` reads into memory unless the caller asks for less. */
 export const DEFAULT_MAX_LOAD_BYTES = 32 * 1024 * 1024;
 
-export interface ArtifactStoreDeps {
+export interface BlobServiceDeps {
   /** A ready client (tests), or a function building one on first use. */
   readonly blobServiceClient?: BlobServiceClient | (() => BlobServiceClient);
   /** Used when no client is given: the app's storage connection (`AzureWebJobsStorage`). */
   readonly connection?: () => StorageConnection | undefined;
+}
+
+export interface ArtifactStoreDeps extends BlobServiceDeps {
   readonly containerName: string | (() => string);
+}
+
+/** The blob service client the deps describe, built once on first use. */
+export function lazyBlobService(deps: BlobServiceDeps): () => BlobServiceClient {
+  let service: BlobServiceClient | undefined;
+  return () => {
+    if (service) return service;
+    const given = deps.blobServiceClient;
+    service =
+      given === undefined
+        ? clientFromConnection(deps.connection?.())
+        : typeof given === 'function'
+          ? given()
+          : given;
+    return service;
+  };
 }
 
 export interface LoadOptions {
@@ -64,20 +83,8 @@ function describeIssues(error: { issues: readonly { path: PropertyKey[]; message
 export function createArtifactActivities(deps: ArtifactStoreDeps): ArtifactActivities {
   const containerName = () =>
     typeof deps.containerName === 'function' ? deps.containerName() : deps.containerName;
-  let service: BlobServiceClient | undefined;
+  const serviceClient = lazyBlobService(deps);
   let ready: Promise<ContainerClient> | undefined;
-
-  const serviceClient = (): BlobServiceClient => {
-    if (service) return service;
-    const given = deps.blobServiceClient;
-    service =
-      given === undefined
-        ? clientFromConnection(deps.connection?.())
-        : typeof given === 'function'
-          ? given()
-          : given;
-    return service;
-  };
 
   /** Creates the container once per process; a failure is retried on the next call. */
   const container = (): Promise<ContainerClient> => {

@@ -3,9 +3,8 @@
  * block of the results blob (a retried write replaces its own block), then commit the blocks in order and
  * write the summary. Every activity here is safe to run more than once.
  */
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { z } from 'zod';
-import type { StorageConnection } from '../config.js';
 import { validateWorkflowInput } from '../definitions/inputValidation.js';
 import {
   CountBatchItemsInput,
@@ -16,17 +15,14 @@ import {
   type CountBatchItemsOutput,
   type ReadBatchItemsOutput,
 } from '../shared/batchTypes.js';
-import { clientFromConnection } from './artifacts.js';
+import { lazyBlobService, type BlobServiceDeps } from './artifacts.js';
 
 /** Longest accepted line, as the HTTP starter's body limit; longer lines fail as items, not the batch. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 256 * 1024;
 const NEWLINE = 0x0a;
 
-export interface BatchIoDeps {
-  readonly blobServiceClient?: BlobServiceClient | (() => BlobServiceClient);
-  readonly connection?: () => StorageConnection | undefined;
-}
+export type BatchIoDeps = BlobServiceDeps;
 
 export interface BatchIo {
   readonly countBatchItems: (raw: unknown) => Promise<CountBatchItemsOutput>;
@@ -92,20 +88,8 @@ export function parseItemLine(
 }
 
 export function createBatchIo(deps: BatchIoDeps): BatchIo {
-  let service: BlobServiceClient | undefined;
+  const serviceClient = lazyBlobService(deps);
   const ensured = new Map<string, Promise<ContainerClient>>();
-
-  const serviceClient = (): BlobServiceClient => {
-    if (service) return service;
-    const given = deps.blobServiceClient;
-    service =
-      given === undefined
-        ? clientFromConnection(deps.connection?.())
-        : typeof given === 'function'
-          ? given()
-          : given;
-    return service;
-  };
   const container = (name: string, create: boolean): Promise<ContainerClient> => {
     const client = serviceClient().getContainerClient(name);
     if (!create) return Promise.resolve(client);
