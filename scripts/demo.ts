@@ -121,7 +121,7 @@ function printReport(report: Report): void {
 }
 
 function printLedger(ledger: NonNullable<RunView['ledger']>): void {
-  const header = ['step', 'role', 'model', 'calls', 'in', 'out', 'cache w/r', 'cost', ''];
+  const header = ['step', 'role', 'model', 'calls', 'in', 'out', 'cache w/r', 'cost', 'source'];
   const rows = (ledger.rows ?? []).map((r) => [
     r.stepId,
     r.role,
