@@ -67,7 +67,7 @@ export function createCallModelActivity(
     if (!parsed.success) throw new Error(`Invalid callModel input: ${describeIssues(parsed.error)}`);
     const input = parsed.data;
     const config = deps.config();
-    const { route, fallbackAvailable } = resolveRoute(config, input.role, input.attempt);
+    const { route, fallbackAvailable } = resolveRoute(config, input.role, input.attempt, input.route);
     const messages = await transcript(input.messages);
     const checkOutput = input.outputSchema ? compileOutputSchema(input.outputSchema) : undefined;
     const provider = await providersOf(config).get(route.provider);

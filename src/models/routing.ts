@@ -28,8 +28,14 @@ export function resolveRoute(
   config: Pick<ModelConfig, 'roles' | 'unavailableRoles'>,
   role: string,
   attempt: number,
+  workflowRoute?: ModelRoute,
 ): ResolvedRoute {
-  const chain = routeChain(config, role);
+  // A workflow may name its own deployment for a role (or declare a new role with one); the
+  // configured chain, when the role has one, stays as its fallback.
+  const chain =
+    workflowRoute === undefined
+      ? routeChain(config, role)
+      : [workflowRoute, ...(config.roles[role] ? routeChain(config, role) : [])];
   const route = chain[attempt];
   if (!route) {
     throw new RangeError(

@@ -110,6 +110,7 @@ export function* agentLoopOrchestrator(
         context,
         {
           role: input.role,
+          ...(input.route === undefined ? {} : { route: input.route }),
           ...(input.system === undefined ? {} : { system: input.system }),
           messages: prepared.messages,
           ...(input.tools.length > 0 ? { tools: input.tools } : {}),

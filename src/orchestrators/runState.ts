@@ -2,11 +2,11 @@
 import type { OrchestrationContext } from 'durable-functions';
 import type { ArtifactRef } from '../shared/toolTypes.js';
 import type { WorkflowDefinition } from '../definitions/schema.js';
-import type { CallModelSuccess } from '../shared/modelTypes.js';
+import { ModelRouteSpec, type CallModelSuccess } from '../shared/modelTypes.js';
 import type { Ledger, LedgerRow, RunBudget, RunProgress, RunWorkflowInput } from '../shared/runTypes.js';
 import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
 import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
-import { budgetExceeded, stepFailed } from './runStopped.js';
+import { budgetExceeded } from './runStopped.js';
 import { emptyTimeline, refreshCurrent, timelineForStatus, type Timeline } from './timeline.js';
 
 /** Where a step (or a map item, or a branch) sits in the run. */
@@ -95,20 +95,19 @@ export function childInstanceId(run: RunState, at: StepAt): string {
 }
 
 /**
- * The role callModel routes by: a workflow's `roles` may point a role at another configured role.
- * `provider:deployment` overrides cannot be expressed in a callModel input yet.
- * @throws RunStopped
+ * The role callModel routes by: a workflow's `roles` may point a role at another configured role, or
+ * at its own `provider:deployment` (checked against the known providers when the definition loads).
  */
-export function resolveRole(definition: WorkflowDefinition, role: string, label: string): string {
+export function resolveRole(
+  definition: WorkflowDefinition,
+  role: string,
+): { role: string; route?: ModelRouteSpec } {
   const target = definition.roles?.[role];
-  if (target === undefined) return role;
-  if (target.includes(':')) {
-    throw stepFailed(
-      label,
-      'unsupported_role_override',
-      `role "${role}" maps to "${target}", but model calls route by configured role only; ` +
-        `configure a role for that deployment and map "${role}" to it`,
-    );
-  }
-  return target;
+  if (target === undefined) return { role };
+  const colon = target.indexOf(':');
+  if (colon < 0) return { role: target };
+  return {
+    role,
+    route: ModelRouteSpec.parse({ provider: target.slice(0, colon), deployment: target.slice(colon + 1) }),
+  };
 }

@@ -95,11 +95,12 @@ function* runLlmStep(
   scope: ExpressionScope,
   at: StepAt,
 ): TaskGenerator<unknown> {
-  const role = resolveRole(run.input.definition, step.role, at.label);
+  const { role, route } = resolveRole(run.input.definition, step.role);
   const result = yield* callModelWithPolicy(
     run.context,
     {
       role,
+      ...(route === undefined ? {} : { route }),
       ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
       messages: [userMessage(renderText(step.prompt, scope))],
       ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),
@@ -208,7 +209,7 @@ function* runAgentStep(
   const input: AgentLoopInput = {
     runId: run.runId,
     stepId: at.label,
-    role: resolveRole(run.input.definition, step.role, at.label),
+    ...resolveRole(run.input.definition, step.role),
     ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
     prompt: renderText(step.prompt, scope),
     tools: allowedTools(run, step, at),

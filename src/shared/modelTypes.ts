@@ -57,6 +57,13 @@ export const RoleName = z
   .regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'Roles are lower-case letters, digits and "_", e.g. "planner"' });
 export type RoleName = z.infer<typeof RoleName>;
 
+export const ProviderKind = z.enum(['foundry', 'anthropic', 'azure-openai', 'openai']);
+export type ProviderKind = z.infer<typeof ProviderKind>;
+
+/** One deployment on one provider, e.g. a workflow's `roles: { worker: "openai:gpt-5.4" }`. */
+export const ModelRouteSpec = z.strictObject({ provider: ProviderKind, deployment: z.string().min(1) });
+export type ModelRouteSpec = z.infer<typeof ModelRouteSpec>;
+
 export const CallModelInput = z.strictObject({
   /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
   role: RoleName,
@@ -69,6 +76,8 @@ export const CallModelInput = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   runId: z.string().min(1),
   stepId: z.string().min(1),
+  /** A workflow's own deployment for this role: tried first, then the role's configured chain. */
+  route: ModelRouteSpec.optional(),
   /** 0 = the role's own deployment; n = the n-th entry of its fallback chain. */
   attempt: z.number().int().nonnegative().default(0),
 });
@@ -97,9 +106,6 @@ export const TokenUsage = z.strictObject({
   cacheReadTokens: z.number().int().nonnegative(),
 });
 export type TokenUsage = z.infer<typeof TokenUsage>;
-
-export const ProviderKind = z.enum(['foundry', 'anthropic', 'azure-openai', 'openai']);
-export type ProviderKind = z.infer<typeof ProviderKind>;
 
 export const CallModelSuccess = z.strictObject({
   ok: z.literal(true),

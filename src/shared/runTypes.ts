@@ -4,6 +4,7 @@ import { WorkflowDefinition } from '../definitions/schema.js';
 import {
   JsonSchema,
   ModelMessage,
+  ModelRouteSpec,
   ProviderKind,
   RoleName,
   TokenUsage,
@@ -200,6 +201,8 @@ export const AgentLoopInput = z.strictObject({
   /** Where this agent's cost is booked in the ledger. */
   stepId: z.string().min(1),
   role: RoleName,
+  /** The workflow's own deployment for the role, when its `roles` names one. */
+  route: ModelRouteSpec.optional(),
   system: z.string().optional(),
   prompt: z.string().min(1),
   /** The allow-list: the only tools offered and the only ones ever called. */

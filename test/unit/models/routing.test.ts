@@ -26,6 +26,20 @@ describe('role routing', () => {
     expect(resolveRoute(config, 'worker', 0).fallbackAvailable).toBe(false);
   });
 
+  it("tries a workflow's own deployment first, keeping the role's chain as its fallback", () => {
+    const pinned = { provider: 'openai', deployment: 'gpt-5-mini' } as const;
+    expect(resolveRoute(config, 'worker', 0, pinned)).toEqual({ route: pinned, fallbackAvailable: true });
+    expect(resolveRoute(config, 'worker', 1, pinned)).toEqual({
+      route: { provider: 'foundry', deployment: 'claude-haiku-4-5' },
+      fallbackAvailable: false,
+    });
+    // A role the workflow declares itself has only its own deployment.
+    expect(resolveRoute(config, 'summarizer', 0, pinned)).toEqual({
+      route: pinned,
+      fallbackAvailable: false,
+    });
+  });
+
   it('lists the whole chain', () => {
     expect(routeChain(config, 'planner').map((route) => `${route.provider}:${route.deployment}`)).toEqual([
       'foundry:claude-opus-4-8',

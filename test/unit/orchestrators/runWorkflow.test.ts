@@ -67,17 +67,21 @@ describe('runWorkflow: llm steps, when and output', () => {
     expect(ran.output.output).toBe('p');
   });
 
-  it('applies a workflow role alias and refuses a provider:deployment override it cannot route', () => {
+  it('applies a workflow role alias, and routes a provider:deployment override through callModel', () => {
     const aliased = runWorkflow(runInput(definition([llm('a', 'x')], { roles: { worker: 'writer' } })), {
       model: scripted([answer('ok')]),
     });
     expect(aliased.observed.models[0]?.role).toBe('writer');
+    expect(aliased.observed.models[0]?.route).toBeUndefined();
 
-    const pinned = runWorkflow(
-      runInput(definition([llm('a', 'x')], { roles: { worker: 'openai:gpt-5' } })),
-      {},
-    );
-    expect(pinned.output.error).toMatchObject({ kind: 'unsupported_role_override', stepId: 'a' });
+    const pinned = runWorkflow(runInput(definition([llm('a', 'x')], { roles: { worker: 'openai:gpt-5' } })), {
+      model: scripted([answer('ok')]),
+    });
+    expect(pinned.output).toMatchObject({ outcome: 'completed', output: 'ok' });
+    expect(pinned.observed.models[0]).toMatchObject({
+      role: 'worker',
+      route: { provider: 'openai', deployment: 'gpt-5' },
+    });
   });
 
   it('fails with a typed error when an expression cannot be evaluated', () => {
