@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Secret } from './models/secret.js';
 
-const intSetting = (name: string, min: number, max: number, fallback: number) =>
+/** A whole-number app setting within bounds, with messages that name the setting. */
+export const intSetting = (name: string, min: number, max: number, fallback: number) =>
   z.coerce
     .number({ error: `${name} must be a whole number between ${min} and ${max}` })
     .int({ error: `${name} must be a whole number between ${min} and ${max}` })

@@ -6,10 +6,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { Secret } from '../models/secret.js';
 import { SendCallbackInput, type CallbackDelivery } from '../shared/requestTypes.js';
-import { checkUrl, systemResolver, type Resolver, type VettedAddress } from '../tools/web/ssrfGuard.js';
+import {
+  checkUrl,
+  pinnedLookup,
+  systemResolver,
+  type Resolver,
+  type VettedAddress,
+} from '../tools/web/ssrfGuard.js';
 
 export const SIGNATURE_HEADER = 'x-durable-agents-signature';
 export const TIMESTAMP_HEADER = 'x-durable-agents-timestamp';
@@ -52,19 +57,6 @@ export function verifyCallbackSignature(
 /** Callback URLs may carry tokens in their path or query: errors and logs name the origin only. */
 function originOf(url: URL): string {
   return url.origin;
-}
-
-function pinnedLookup(addresses: readonly VettedAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    const first = addresses[0];
-    if (first === undefined) {
-      callback(new Error('no vetted address'), '', 4);
-      return;
-    }
-    if ((options as { all?: boolean }).all === true) {
-      (callback as unknown as (err: null, all: VettedAddress[]) => void)(null, [...addresses]);
-    } else callback(null, first.address, first.family);
-  };
 }
 
 function post(

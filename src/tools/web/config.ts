@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../../config.js';
+import { ConfigError, intSetting } from '../../config.js';
 import { Secret } from '../../models/secret.js';
 
 export const SEARCH_PROVIDERS = ['tavily', 'brave', 'claude', 'none'] as const;
@@ -45,14 +45,6 @@ export interface WebToolsConfig {
 }
 
 export const DEFAULT_USER_AGENT = 'durable-agents-fetch/0.1 (+https://github.com/durable-agents)';
-
-const intSetting = (name: string, min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: `${name} must be a whole number between ${min} and ${max}` })
-    .int({ error: `${name} must be a whole number between ${min} and ${max}` })
-    .min(min, { error: `${name} must be at least ${min}` })
-    .max(max, { error: `${name} must be at most ${max}` })
-    .default(fallback);
 
 const EnvSchema = z.object({
   WEB_SEARCH_PROVIDER: z

@@ -1,17 +1,10 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { parseRetryAfter } from '../../models/errors.js';
 import type { DomainLists } from './domains.js';
-import {
-  checkUrl,
-  type BlockCode,
-  type Resolver,
-  type VettedAddress,
-  type VettedTarget,
-} from './ssrfGuard.js';
+import { pinnedLookup, checkUrl, type BlockCode, type Resolver, type VettedTarget } from './ssrfGuard.js';
 
 export interface FetchUrlOptions extends DomainLists {
   readonly resolver: Resolver;
@@ -67,21 +60,6 @@ class FetchTimeout extends Error {
     super('fetch_url time budget exhausted');
     this.name = new.target.name;
   }
-}
-
-/** Hands the connection only the vetted addresses, whatever a fresh DNS answer would say now. */
-function pinnedLookup(addresses: readonly VettedAddress[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    const first = addresses[0];
-    if (first === undefined) {
-      callback(new Error('no vetted address'), '', 4);
-      return;
-    }
-    // Node asks with `all: true` when it tries address families in turn (autoSelectFamily).
-    if ((options as { all?: boolean }).all === true) {
-      (callback as unknown as (err: null, all: VettedAddress[]) => void)(null, [...addresses]);
-    } else callback(null, first.address, first.family);
-  };
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

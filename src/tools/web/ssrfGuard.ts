@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { domainListViolation, type DomainLists } from './domains.js';
 
@@ -229,4 +229,19 @@ export async function checkUrl(
     }
   }
   return { ok: true, target: { url, hostname, addresses: vetted } };
+}
+
+/** Hands the connection only the vetted addresses, whatever a fresh DNS answer would say now. */
+export function pinnedLookup(addresses: readonly VettedAddress[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const first = addresses[0];
+    if (first === undefined) {
+      callback(new Error('no vetted address'), '', 4);
+      return;
+    }
+    // Node asks with `all: true` when it tries address families in turn (autoSelectFamily).
+    if ((options as { all?: boolean }).all === true) {
+      (callback as unknown as (err: null, all: VettedAddress[]) => void)(null, [...addresses]);
+    } else callback(null, first.address, first.family);
+  };
 }
