@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { announceEndpoints, startEndpointsProcess } from './endpointsProcess.js';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,30 +192,11 @@ async function longAgentLoop(host: DevHost): Promise<Row[]> {
 async function serveEndpoints(): Promise<void> {
   const model = await startOfflineModelServer({ script });
   const tavily = await startFakeTavily();
-  const endpoints = {
+  announceEndpoints({
     anthropicBaseUrl: model.anthropicBaseUrl,
     openaiBaseUrl: model.openaiBaseUrl,
     tavilyUrl: `http://127.0.0.1:${(tavily.address() as AddressInfo).port}`,
-  };
-  process.stdout.write(`ENDPOINTS ${JSON.stringify(endpoints)}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => process.exit(0));
-}
-
-async function startEndpointsProcess(): Promise<{ endpoints: Record<string, string>; stop(): void }> {
-  const child = spawn(process.execPath, [__filename, '--serve-endpoints'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const endpoints = await new Promise<Record<string, string>>((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const line = buffered.split('\n').find((l) => l.startsWith('ENDPOINTS '));
-      if (line) resolve(JSON.parse(line.slice('ENDPOINTS '.length)) as Record<string, string>);
-    });
-    child.once('exit', (code) => reject(new Error(`the endpoints process exited with ${String(code)}`)));
-  });
-  return { endpoints, stop: () => child.kill('SIGTERM') };
 }
 
 async function main(): Promise<void> {
@@ -223,19 +204,20 @@ async function main(): Promise<void> {
   const workflowsDir = path.join(workDir, 'workflows');
   cpSync(path.join(repoRoot, 'workflows'), workflowsDir, { recursive: true });
   writeFileSync(path.join(workflowsDir, 'long-agent.yaml'), LONG_AGENT_WORKFLOW);
-  const remote = await startEndpointsProcess();
+  const remote = await startEndpointsProcess(__filename, '--serve-endpoints');
   const { endpoints } = remote;
+  const { anthropicBaseUrl = '', openaiBaseUrl = '', tavilyUrl = '' } = endpoints;
   const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
   Object.assign(process.env, {
     OFFLINE_MODEL: 'off',
     ANTHROPIC_API_KEY: 'bench-key',
-    ANTHROPIC_BASE_URL: endpoints.anthropicBaseUrl,
+    ANTHROPIC_BASE_URL: anthropicBaseUrl,
     OPENAI_API_KEY: 'bench-key',
-    OPENAI_BASE_URL: endpoints.openaiBaseUrl,
+    OPENAI_BASE_URL: openaiBaseUrl,
     WEB_SEARCH_PROVIDER: 'tavily',
     TAVILY_API_KEY: 'bench-key',
-    WEB_SEARCH_BASE_URL: endpoints.tavilyUrl,
+    WEB_SEARCH_BASE_URL: tavilyUrl,
     WORKFLOWS_DIR: workflowsDir,
     AGENT_MAX_TURNS: String(LONG_LOOP_TURNS),
     AzureWebJobsStorage: azurite.connectionString,

@@ -16,11 +16,18 @@ import { startDevHost, type DevHost } from '../devhost/host.js';
 import { startAzurite } from '../devhost/storage/azurite.js';
 import { idempotentInstanceId } from '../src/functions/runStarter.js';
 import { startOfflineModelServer } from '../src/offline/offlineModelServer.js';
+import { announceEndpoints, startEndpointsProcess } from './endpointsProcess.js';
 import type { Row } from './sandbox.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODEL_LATENCY_MS = 50;
-const BATCH_ITEMS = 10_000;
+/** `node dist/bench/entrypoints.js --child [--only http|queue|batch] [--batch-items N]` profiles one scenario. */
+const argValue = (flag: string) => {
+  const at = process.argv.indexOf(flag);
+  return at < 0 ? undefined : process.argv[at + 1];
+};
+const ONLY = argValue('--only');
+const BATCH_ITEMS = Number(argValue('--batch-items') ?? 10_000);
 const BATCH_CONCURRENCY = 32;
 const HTTP_STARTS = 1_000;
 const HTTP_IN_FLIGHT = 50;
@@ -182,9 +189,8 @@ async function batch(host: DevHost, connection: string, queueName: string): Prom
   ];
 }
 
-async function runInThisProcess(): Promise<Row[]> {
-  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3);
-  const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
+/** The scripted model, served from its own process (`--serve-model`) as a remote endpoint would be. */
+async function serveModel(): Promise<void> {
   const model = await startOfflineModelServer({
     script: () => ({
       kind: 'structured',
@@ -192,28 +198,37 @@ async function runInThisProcess(): Promise<Row[]> {
       delayMs: MODEL_LATENCY_MS,
     }),
   });
+  announceEndpoints({ anthropicBaseUrl: model.anthropicBaseUrl, openaiBaseUrl: model.openaiBaseUrl });
+}
+
+async function runInThisProcess(): Promise<Row[]> {
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3);
+  const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
+  const model = await startEndpointsProcess(__filename, '--serve-model');
+  const { anthropicBaseUrl = '', openaiBaseUrl = '' } = model.endpoints;
   const queueName = 'bench-workflow-requests';
   Object.assign(process.env, {
     AzureWebJobsStorage: azurite.connectionString,
     OFFLINE_MODEL: 'off',
     ANTHROPIC_API_KEY: 'bench-key',
-    ANTHROPIC_BASE_URL: model.anthropicBaseUrl,
+    ANTHROPIC_BASE_URL: anthropicBaseUrl,
     OPENAI_API_KEY: 'bench-key',
-    OPENAI_BASE_URL: model.openaiBaseUrl,
+    OPENAI_BASE_URL: openaiBaseUrl,
     WORKFLOW_REQUESTS_QUEUE: queueName,
   });
   const appDir = benchAppDir();
   const stateDir = mkdtempSync(path.join(tmpdir(), 'entrypoints-state-'));
   const host = await startDevHost({ appDir, port: 0, stateDir, azurite: 'off', log: () => {} });
   try {
+    const wanted = (name: string) => ONLY === undefined || ONLY === name;
     return [
-      ...(await httpStarts(host)),
-      ...(await queueStarts(host, azurite.connectionString, queueName)),
-      ...(await batch(host, azurite.connectionString, queueName)),
+      ...(wanted('http') ? await httpStarts(host) : []),
+      ...(wanted('queue') ? await queueStarts(host, azurite.connectionString, queueName) : []),
+      ...(wanted('batch') ? await batch(host, azurite.connectionString, queueName) : []),
     ];
   } finally {
     await host.stop();
-    await model.stop();
+    model.stop();
     await azurite.stop();
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(appDir, { recursive: true, force: true });
@@ -241,7 +256,14 @@ export function runEntrypointBenchmarks(): Promise<Row[]> {
   });
 }
 
-if (require.main === module && process.argv.includes('--child')) {
+if (require.main === module && process.argv.includes('--serve-model')) {
+  serveModel().catch((error: unknown) => {
+    process.stderr.write(
+      `the model process failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+} else if (require.main === module && process.argv.includes('--child')) {
   runInThisProcess()
     .then((rows) => {
       process.stdout.write(`${ROWS_PREFIX}${JSON.stringify(rows)}\n`);

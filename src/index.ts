@@ -4,6 +4,7 @@ import { clientFromConnection, createArtifactActivities } from './activities/art
 import { createBatchIo } from './activities/batchIo.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
+import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
 import { getConfig } from './config.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
 import { createGetRun } from './functions/getRun.js';
@@ -14,11 +15,14 @@ import { createRunAction } from './functions/operator/runActions.js';
 import { createOpenApi } from './functions/openapi.js';
 import { createPoisonQueue } from './functions/queue/poisonQueue.js';
 import { createWorkflowRequestsHandler } from './functions/queue/workflowRequests.js';
+import { withModelBatchOptions } from './functions/runOptions.js';
 import { createRunStarter } from './functions/runStarter.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
+import { batchRouteProblem } from './models/modelBatch.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { agentLoopOrchestrator } from './orchestrators/agentLoop.js';
+import { runBatchLaneOrchestrator } from './orchestrators/batchLane.js';
 import { runBatchOrchestrator } from './orchestrators/batchRun.js';
 import { runWorkflowOrchestrator } from './orchestrators/runWorkflow.js';
 import type { ModelMessage } from './shared/modelTypes.js';
@@ -40,14 +44,18 @@ const workflows = loadWorkflowCatalog({
   knownTools: tools.names(),
   knownRoles: knownRoles(models),
   maxAgentTurns: config.agentMaxTurns,
+  batchRouteProblem: batchRouteProblem(models),
 });
 
 // The one path HTTP, queue and batch starts share.
-const starter = createRunStarter({
-  workflows,
-  tools: () => tools.toolSpecs(),
-  callbacksEnabled: () => config.callbackSigningSecret !== undefined,
-});
+const starter = withModelBatchOptions(
+  createRunStarter({
+    workflows,
+    tools: () => tools.toolSpecs(),
+    callbacksEnabled: () => config.callbackSigningSecret !== undefined,
+  }),
+  models.batchPolling,
+);
 
 const startup = describeStartup({ directory, workflows, tools: tools.names(), models });
 console.log(startup.info);
@@ -60,6 +68,12 @@ df.app.activity(Names.activities.callModel, {
   handler: createDefaultCallModelActivity((ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>),
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
+// Provider batches for `batch: true` llm steps: submit, poll, collect, cancel; the waits are durable timers.
+const modelBatches = createDefaultModelBatchActivities();
+df.app.activity(Names.activities.submitModelBatch, { handler: modelBatches.submitModelBatch });
+df.app.activity(Names.activities.pollModelBatch, { handler: modelBatches.pollModelBatch });
+df.app.activity(Names.activities.collectModelBatchResults, { handler: modelBatches.collectModelBatchResults });
+df.app.activity(Names.activities.cancelModelBatch, { handler: modelBatches.cancelModelBatch });
 for (const tool of tools.registrations()) df.app.activity(tool.activityName, { handler: tool.handler });
 
 app.http(Names.http.startWorkflow, {
@@ -139,6 +153,7 @@ df.app.activity(Names.activities.sendCallback, {
 });
 const batchIo = createBatchIo({ connection: () => config.storage });
 df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
+df.app.orchestration(Names.orchestrators.runBatchLane, runBatchLaneOrchestrator);
 df.app.activity(Names.activities.countBatchItems, { handler: batchIo.countBatchItems });
 df.app.activity(Names.activities.readBatchItems, { handler: batchIo.readBatchItems });
 df.app.activity(Names.activities.writeBatchResults, { handler: batchIo.writeBatchResults });

@@ -1,17 +1,20 @@
 /**
  * runBatch: one `runWorkflow` child per JSONL line, a page of lines per orchestration generation.
- * Each generation reads one page (an activity), runs its items with bounded concurrency, stages the page's
- * results as one block of the results blob, and continues as new, so history never holds more than a page.
+ * Each generation reads one page (an activity), deals its items to `concurrency` lanes (`runBatchLane`,
+ * each running its share one item after another), stages the page's results as one block of the results
+ * blob, and continues as new, so history never holds more than a page. Progress moves page by page.
  * An item that fails (bad line, failed run, crashed child) is a result line, never the batch's failure.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import {
+  BatchLaneOutput,
   BatchRunInput,
   CountBatchItemsOutput,
   ReadBatchItemsOutput,
   type BatchItem,
   type BatchItemResult,
+  type BatchLaneInput,
   type BatchProgress,
   type BatchState,
   type BatchSummary,
@@ -20,8 +23,8 @@ import {
   type WriteBatchResultsInput,
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
-import { RunWorkflowOutput, type RunWorkflowInput } from '../shared/runTypes.js';
 import { runItemsInRounds } from './batchRounds.js';
+import { dealToLanes, itemInstanceId, laneInstanceId } from './batchLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
 /** Blob reads and writes are idempotent; a thrown one (storage hiccup) is retried a few times. */
@@ -30,23 +33,17 @@ export const BATCH_IO_RETRY = Object.assign(new df.RetryOptions(1_000, 5), {
   maxRetryIntervalInMilliseconds: 30_000,
 });
 
-/** Child run ids derive from the batch id and the line, so a replay or a retried page finds the same run. */
-export function itemInstanceId(batchId: string, line: number): string {
-  return `${batchId}:${line}`;
-}
-
-function progressOf(input: BatchRunInput, state: BatchState, pageDone = 0, pageFailed = 0, pageCost = 0) {
-  const progress: BatchProgress = {
+function progressOf(input: BatchRunInput, state: BatchState): BatchProgress {
+  return {
     kind: 'batch',
     workflow: input.run.definition.name,
     total: state.total,
-    done: state.succeeded + state.failed + pageDone,
-    succeeded: state.succeeded + pageDone - pageFailed,
-    failed: state.failed + pageFailed,
-    costUsd: state.costUsd + pageCost,
+    done: state.succeeded + state.failed,
+    succeeded: state.succeeded,
+    failed: state.failed,
+    costUsd: state.costUsd,
     outputBlob: input.outputBlob,
   };
-  return progress;
 }
 
 export function* runBatchOrchestrator(
@@ -86,10 +83,7 @@ export function* runBatchOrchestrator(
       yield context.df.callActivityWithRetry(Names.activities.readBatchItems, BATCH_IO_RETRY, read),
     );
     if (page.items.length > 0) {
-      const pageState = state;
-      const results = yield* runPage(context, input, batchId, page.items, (done, failed, cost) =>
-        context.df.setCustomStatus(progressOf(input, pageState, done, failed, cost)),
-      );
+      const results = yield* runPage(context, input, batchId, state.pages, page.items);
       const write: WriteBatchResultsInput = { outputBlob: input.outputBlob, block: state.pages, results };
       yield context.df.callActivityWithRetry(Names.activities.writeBatchResults, BATCH_IO_RETRY, write);
       const failed = results.filter((result) => result.status === 'failed').length;
@@ -146,83 +140,56 @@ function* runPage(
   context: OrchestrationContext,
   input: BatchRunInput,
   batchId: string,
+  page: number,
   items: readonly BatchItem[],
-  onProgress: (done: number, failed: number, costUsd: number) => void,
 ): Generator<Task, BatchItemResult[], unknown> {
-  const results: (BatchItemResult | undefined)[] = items.map((item) =>
-    'error' in item ? { line: item.line, status: 'failed', error: item.error, costUsd: 0 } : undefined,
-  );
-  const runnable = items.flatMap((item, index) => ('input' in item ? [{ index, item }] : []));
-  const report = () => {
-    const done = results.filter((result) => result !== undefined);
-    const failed = done.filter((result) => result.status === 'failed').length;
-    onProgress(
-      done.length,
-      failed,
-      done.reduce((sum, result) => sum + result.costUsd, 0),
-    );
-  };
-  report();
+  const results = new Map<number, BatchItemResult>();
+  const runnable: { line: number; input: unknown }[] = [];
+  for (const item of items) {
+    if ('input' in item) runnable.push(item);
+    else results.set(item.line, { line: item.line, status: 'failed', error: item.error, costUsd: 0 });
+  }
+  const lanes = dealToLanes(runnable, input.concurrency);
   yield* runItemsInRounds(
     context,
-    runnable.length,
-    input.concurrency,
-    (position) => {
-      const { item } = runnable[position] ?? {};
-      if (item === undefined || !('input' in item)) throw new RangeError(`no runnable item ${position}`);
-      const childInput: RunWorkflowInput = { ...input.run, input: item.input };
+    lanes.length,
+    lanes.length,
+    (lane) => {
+      const laneInput: BatchLaneInput = { run: input.run, batchId, items: lanes[lane] ?? [] };
       return context.df.callSubOrchestrator(
-        Names.orchestrators.runWorkflow,
-        childInput,
-        itemInstanceId(batchId, item.line),
+        Names.orchestrators.runBatchLane,
+        laneInput,
+        laneInstanceId(batchId, page, lane),
       );
     },
-    (position, outcome) => {
-      const entry = runnable[position];
-      if (entry === undefined) return;
-      results[entry.index] = itemResult(entry.item.line, itemInstanceId(batchId, entry.item.line), outcome);
+    (lane, outcome) => {
+      const parsed = outcome.ok ? BatchLaneOutput.safeParse(outcome.value) : undefined;
+      if (parsed?.success) {
+        for (const result of parsed.data) results.set(result.line, result);
+        return;
+      }
+      const message = outcome.ok
+        ? 'the lane returned something that is not a list of results'
+        : outcome.message;
+      for (const item of lanes[lane] ?? []) {
+        const runId = itemInstanceId(batchId, item.line);
+        results.set(item.line, {
+          line: item.line,
+          runId,
+          status: 'failed',
+          error: { kind: 'lane_crashed', message },
+          costUsd: 0,
+        });
+      }
     },
-    report,
   );
-  return results.map(
-    (result, index) =>
-      result ?? {
-        line: items[index]?.line ?? index + 1,
+  return items.map(
+    (item) =>
+      results.get(item.line) ?? {
+        line: item.line,
         status: 'failed',
         error: { kind: 'not_run', message: 'the item was not run' },
         costUsd: 0,
       },
   );
-}
-
-function itemResult(
-  line: number,
-  runId: string,
-  outcome: { ok: true; value: unknown } | { ok: false; message: string },
-): BatchItemResult {
-  if (!outcome.ok) {
-    return {
-      line,
-      runId,
-      status: 'failed',
-      error: { kind: 'run_crashed', message: outcome.message },
-      costUsd: 0,
-    };
-  }
-  const parsed = RunWorkflowOutput.safeParse(outcome.value);
-  if (!parsed.success) {
-    const message = 'the run returned something that is not a runWorkflow result';
-    return { line, runId, status: 'failed', error: { kind: 'invalid_result', message }, costUsd: 0 };
-  }
-  const value = parsed.data;
-  const costUsd = value.ledger.totals.costUsd;
-  if (value.outcome === 'completed')
-    return { line, runId, status: 'succeeded', output: value.output ?? null, costUsd };
-  return {
-    line,
-    runId,
-    status: 'failed',
-    error: value.error ?? { kind: value.outcome, message: `the run ended ${value.outcome}` },
-    costUsd,
-  };
 }

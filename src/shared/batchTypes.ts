@@ -119,6 +119,16 @@ export const ReadBatchItemsOutput = z.strictObject({
 });
 export type ReadBatchItemsOutput = z.infer<typeof ReadBatchItemsOutput>;
 
+/** Orchestration input of `runBatchLane`: one lane's share of a page, run one item after another. */
+export const BatchLaneInput = z.strictObject({
+  run: RunTemplate,
+  batchId: z.string().min(1),
+  items: z.array(z.strictObject({ line: z.int().positive(), input: z.unknown() })).min(1),
+});
+export type BatchLaneInput = z.infer<typeof BatchLaneInput>;
+export const BatchLaneOutput = z.array(BatchItemResult);
+export type BatchLaneOutput = z.infer<typeof BatchLaneOutput>;
+
 export const WriteBatchResultsInput = z.strictObject({
   outputBlob: z.string().min(1),
   /** The page number: results are staged as this block, so a retried write replaces itself. */

@@ -2,8 +2,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { WorkflowDefinition } from '../../src/definitions/schema.js';
+import { dealToLanes, runBatchLaneOrchestrator } from '../../src/orchestrators/batchLane.js';
 import { runBatchOrchestrator } from '../../src/orchestrators/batchRun.js';
-import type { BatchRunInput, BatchSummary, WriteBatchResultsInput } from '../../src/shared/batchTypes.js';
+import type {
+  BatchItemResult,
+  BatchLaneInput,
+  BatchRunInput,
+  BatchSummary,
+  WriteBatchResultsInput,
+} from '../../src/shared/batchTypes.js';
 import { Names } from '../../src/shared/names.js';
 import type { RunWorkflowOutput } from '../../src/shared/runTypes.js';
 import type { z } from 'zod';
@@ -14,7 +21,7 @@ import {
   type Resolution,
 } from '../fakes/orchestrationContext.js';
 
-/** runBatch driven by a fake context: paging, bounded rounds, and item failures that never stop the batch. */
+/** runBatch and its lanes driven by a fake context: paging, lanes, and item failures that never stop the batch. */
 const shipped = loadWorkflowDirectory(path.resolve(__dirname, '../../workflows'));
 const definition = shipped.definitions.get('ticket-triage') as WorkflowDefinition;
 const usage = { inputTokens: 1, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0 };
@@ -45,9 +52,28 @@ const items = [
   { line: 5, input: { subject: 'e', body: 'e' } },
 ];
 
-function resolver(onAll: (children: FakeTask[]) => Resolution, writes: WriteBatchResultsInput[]) {
+const itemResult = (line: number, costUsd: number) => ({
+  line,
+  runId: `batch-1:${line}`,
+  status: 'succeeded' as const,
+  output: { ok: true },
+  costUsd,
+});
+
+/** Lanes answer with a success per item, except the lanes `onLane` decides otherwise. */
+function resolver(
+  writes: WriteBatchResultsInput[],
+  onLane: (lane: BatchLaneInput, instanceId: string) => Resolution = (lane) => ({
+    value: lane.items.map((item) => itemResult(item.line, 0.25)),
+  }),
+) {
   return (task: FakeTask): Resolution => {
-    if (task.kind === 'all') return onAll(task.children ?? []);
+    if (task.kind === 'all') {
+      const lanes = task.children ?? [];
+      const outcomes = lanes.map((lane) => onLane(lane.input as BatchLaneInput, lane.instanceId ?? ''));
+      const failed = outcomes.find((outcome) => 'error' in outcome);
+      return failed ?? { value: outcomes.map((outcome) => ('value' in outcome ? outcome.value : undefined)) };
+    }
     if (task.name === Names.activities.countBatchItems) return { value: { lines: 5, bytes: 100 } };
     if (task.name === Names.activities.readBatchItems) {
       const read = task.input as { firstLine: number; maxLines: number };
@@ -60,59 +86,55 @@ function resolver(onAll: (children: FakeTask[]) => Resolution, writes: WriteBatc
     }
     if (task.name === Names.activities.finishBatch) return { value: {} };
     if (task.kind === 'subOrchestration') {
-      // Re-yielded on its own after a round faulted.
-      return task.instanceId === 'batch-1:4'
-        ? { error: new Error('child crashed\nstack') }
-        : { value: completed(0.5) };
+      // A lane re-yielded on its own after the page's Task.all faulted.
+      return onLane(task.input as BatchLaneInput, task.instanceId ?? '');
     }
     throw new Error(`unexpected task ${task.kind} ${task.name ?? ''}`);
   };
 }
 
 describe('runBatch', () => {
-  it('runs each valid line once in rounds of `concurrency`; a crashed child is one failed line', () => {
+  it('deals the valid lines of a page to `concurrency` lanes; a crashed lane fails only its own lines', () => {
     const context = new FakeOrchestrationContext(batchInput(), undefined, 'batch-1');
     const writes: WriteBatchResultsInput[] = [];
-    let rounds = 0;
     const summary = drive(
       runBatchOrchestrator,
       context,
-      resolver((children) => {
-        rounds += 1;
-        expect(children.length).toBeLessThanOrEqual(2);
-        // The second round (lines 4 and 5) faults fast, as Task.all does.
-        return rounds === 2
-          ? { error: new Error('child crashed') }
-          : { value: children.map(() => completed(0.25)) };
-      }, writes),
+      resolver(writes, (lane, instanceId) =>
+        instanceId.endsWith(':lane1')
+          ? { error: new Error('lane crashed\nstack') }
+          : { value: lane.items.map((item) => itemResult(item.line, 0.25)) },
+      ),
     ) as BatchSummary;
 
-    const children = context.calls.filter((call) => call.kind === 'subOrchestration');
-    expect(children.map((c) => c.instanceId)).toEqual(['batch-1:1', 'batch-1:3', 'batch-1:4', 'batch-1:5']);
-    expect(children.every((c) => c.name === Names.orchestrators.runWorkflow)).toBe(true);
-    expect((children[0]?.input as { input: unknown }).input).toEqual({ subject: 'a', body: 'a' });
+    const lanes = context.calls.filter((call) => call.kind === 'subOrchestration');
+    expect(lanes.every((c) => c.name === Names.orchestrators.runBatchLane)).toBe(true);
+    // Two lanes, each yielded once in the page's Task.all and once more on its own after the fault.
+    expect([...new Set(lanes.map((c) => c.instanceId))]).toEqual([
+      'batch-1:page0:lane0',
+      'batch-1:page0:lane1',
+    ]);
+    expect((lanes[0]?.input as BatchLaneInput).items.map((item) => item.line)).toEqual([1, 4]);
+    expect((lanes[1]?.input as BatchLaneInput).items.map((item) => item.line)).toEqual([3, 5]);
+    expect((lanes[0]?.input as BatchLaneInput).items[0]?.input).toEqual({ subject: 'a', body: 'a' });
     expect(writes).toHaveLength(1);
     expect(writes[0]?.results.map((r) => [r.line, r.status, r.error?.kind])).toEqual([
       [1, 'succeeded', undefined],
       [2, 'failed', 'invalid_json'],
-      [3, 'succeeded', undefined],
-      [4, 'failed', 'run_crashed'],
-      [5, 'succeeded', undefined],
+      [3, 'failed', 'lane_crashed'],
+      [4, 'succeeded', undefined],
+      [5, 'failed', 'lane_crashed'],
     ]);
-    expect(writes[0]?.results[3]?.error?.message).toBe('child crashed');
-    expect(summary).toMatchObject({ total: 5, succeeded: 3, failed: 2, costUsd: 1 });
-    expect(context.customStatuses.at(-1)).toMatchObject({ kind: 'batch', total: 5, done: 5, failed: 2 });
+    expect(writes[0]?.results[2]).toMatchObject({ runId: 'batch-1:3', error: { message: 'lane crashed' } });
+    expect(summary).toMatchObject({ total: 5, succeeded: 2, failed: 3, costUsd: 0.5 });
+    expect(context.customStatuses.at(-1)).toMatchObject({ kind: 'batch', total: 5, done: 5, failed: 3 });
     expect(context.continuedAsNew).toBeUndefined();
   });
 
   it('continues as new after each page, carrying counters and the byte offset', () => {
     const context = new FakeOrchestrationContext(batchInput({ pageSize: 2 }), undefined, 'batch-1');
     const writes: WriteBatchResultsInput[] = [];
-    const result = drive(
-      runBatchOrchestrator,
-      context,
-      resolver((children) => ({ value: children.map(() => completed(0.1)) }), writes),
-    );
+    const result = drive(runBatchOrchestrator, context, resolver(writes));
     expect(result).toBeUndefined();
     expect(writes[0]).toMatchObject({ block: 0 });
     expect(writes[0]?.results.map((r) => r.line)).toEqual([1, 2]);
@@ -126,21 +148,77 @@ describe('runBatch', () => {
       failed: 1,
     });
 
-    // The next generation reads from where the last stopped and writes the next block.
+    // The next generation reads from where the last stopped, names its lanes after its page, and writes the next block.
     const second = new FakeOrchestrationContext(next, undefined, 'batch-1');
     const secondWrites: WriteBatchResultsInput[] = [];
-    drive(
-      runBatchOrchestrator,
-      second,
-      resolver((children) => ({ value: children.map(() => completed(0.1)) }), secondWrites),
-    );
+    drive(runBatchOrchestrator, second, resolver(secondWrites));
     expect(second.calls.find((c) => c.name === Names.activities.countBatchItems)).toBeUndefined();
     expect(second.calls.find((c) => c.name === Names.activities.readBatchItems)?.input).toMatchObject({
       firstLine: 3,
       byteOffset: 20,
       maxLines: 2,
     });
+    expect(second.calls.filter((c) => c.kind === 'subOrchestration').map((c) => c.instanceId)).toEqual([
+      'batch-1:page1:lane0',
+      'batch-1:page1:lane1',
+    ]);
     expect(secondWrites[0]).toMatchObject({ block: 1 });
     expect(secondWrites[0]?.results.map((r) => r.line)).toEqual([3, 4]);
+  });
+});
+
+describe('runBatchLane', () => {
+  const laneInput: BatchLaneInput = {
+    run: { definition, workflows: {}, tools: {} },
+    batchId: 'batch-1',
+    items: [
+      { line: 3, input: { subject: 'c', body: 'c' } },
+      { line: 7, input: { subject: 'g', body: 'g' } },
+      { line: 11, input: { subject: 'k', body: 'k' } },
+      { line: 15, input: { subject: 'o', body: 'o' } },
+    ],
+  };
+
+  it('runs its items one after another; every outcome, a crash included, is one result line', () => {
+    const context = new FakeOrchestrationContext(laneInput, undefined, 'batch-1:page0:lane1');
+    const started: string[] = [];
+    const results = drive<BatchItemResult[]>(runBatchLaneOrchestrator, context, (task) => {
+      if (task.kind !== 'subOrchestration') throw new Error(`unexpected task ${task.kind}`);
+      // One child at a time: the lane never yields the next item before the previous one ends.
+      expect(context.calls.filter((c) => c.kind === 'subOrchestration')).toHaveLength(started.length + 1);
+      started.push(task.instanceId ?? '');
+      switch (task.instanceId) {
+        case 'batch-1:3':
+          return { value: completed(0.5) };
+        case 'batch-1:7':
+          return { error: new Error('child crashed\nat stack') };
+        case 'batch-1:11':
+          return { value: { not: 'a run result' } };
+        default:
+          return {
+            value: { ...completed(0.1), outcome: 'failed', error: { kind: 'bad_request', message: 'no' } },
+          };
+      }
+    });
+
+    expect(started).toEqual(['batch-1:3', 'batch-1:7', 'batch-1:11', 'batch-1:15']);
+    expect(context.calls.every((c) => c.name === Names.orchestrators.runWorkflow)).toBe(true);
+    expect((context.calls[1]?.input as { input: unknown }).input).toEqual({ subject: 'g', body: 'g' });
+    expect(results.map((r) => [r.line, r.status, r.error?.kind, r.costUsd])).toEqual([
+      [3, 'succeeded', undefined, 0.5],
+      [7, 'failed', 'run_crashed', 0],
+      [11, 'failed', 'invalid_result', 0],
+      [15, 'failed', 'bad_request', 0.1],
+    ]);
+    expect(results[1]?.error?.message).toBe('child crashed');
+  });
+
+  it('deals lines to lanes in turn, never more lanes than lines', () => {
+    expect(dealToLanes([1, 2, 3, 4, 5], 2)).toEqual([
+      [1, 3, 5],
+      [2, 4],
+    ]);
+    expect(dealToLanes([1, 2], 8)).toEqual([[1], [2]]);
+    expect(dealToLanes([], 4)).toEqual([]);
   });
 });

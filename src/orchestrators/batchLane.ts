@@ -1,0 +1,90 @@
+/**
+ * runBatchLane: one lane of a batch page. A page splits its items over `concurrency` lanes, and each lane
+ * runs its items one after another as `runWorkflow` children, so a lane starts its next item the moment
+ * the previous one ends: a sliding window without ever yielding a task twice (azure-functions-durable-js#574).
+ * A failing item is a result, never the lane's failure.
+ */
+import type { OrchestrationContext, Task } from 'durable-functions';
+import {
+  BatchLaneInput,
+  type BatchItemResult,
+  type BatchLaneOutput,
+  type RunTemplate,
+} from '../shared/batchTypes.js';
+import { Names } from '../shared/names.js';
+import { RunWorkflowOutput, type RunWorkflowInput } from '../shared/runTypes.js';
+import { parseOrchestrationInput } from './runStopped.js';
+
+/** Child run ids derive from the batch id and the line, so a replay or a retried page finds the same run. */
+export function itemInstanceId(batchId: string, line: number): string {
+  return `${batchId}:${line}`;
+}
+
+/** Lane ids derive from the batch, the page and the lane; `:` keeps them out of the runs list. */
+export function laneInstanceId(batchId: string, page: number, lane: number): string {
+  return `${batchId}:page${page}:lane${lane}`;
+}
+
+/** Deals items to `laneCount` lanes in turn, so every lane gets a near-equal share in line order. */
+export function dealToLanes<T>(items: readonly T[], laneCount: number): T[][] {
+  const lanes = Array.from({ length: Math.min(laneCount, items.length) }, (): T[] => []);
+  items.forEach((item, index) => lanes[index % lanes.length]?.push(item));
+  return lanes;
+}
+
+export function* runBatchLaneOrchestrator(
+  context: OrchestrationContext,
+): Generator<Task, BatchLaneOutput, unknown> {
+  const input = parseOrchestrationInput(
+    BatchLaneInput,
+    context.df.getInput(),
+    Names.orchestrators.runBatchLane,
+  );
+  const results: BatchItemResult[] = [];
+  for (const item of input.items) {
+    results.push(yield* runItem(context, input.run, input.batchId, item.line, item.input));
+  }
+  return results;
+}
+
+function* runItem(
+  context: OrchestrationContext,
+  run: RunTemplate,
+  batchId: string,
+  line: number,
+  itemInput: unknown,
+): Generator<Task, BatchItemResult, unknown> {
+  const runId = itemInstanceId(batchId, line);
+  const childInput: RunWorkflowInput = { ...run, input: itemInput };
+  try {
+    const value: unknown = yield context.df.callSubOrchestrator(
+      Names.orchestrators.runWorkflow,
+      childInput,
+      runId,
+    );
+    return itemResult(line, runId, value);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const message = text.split('\n')[0]?.slice(0, 500) ?? '';
+    return { line, runId, status: 'failed', error: { kind: 'run_crashed', message }, costUsd: 0 };
+  }
+}
+
+function itemResult(line: number, runId: string, value: unknown): BatchItemResult {
+  const parsed = RunWorkflowOutput.safeParse(value);
+  if (!parsed.success) {
+    const message = 'the run returned something that is not a runWorkflow result';
+    return { line, runId, status: 'failed', error: { kind: 'invalid_result', message }, costUsd: 0 };
+  }
+  const result = parsed.data;
+  const costUsd = result.ledger.totals.costUsd;
+  if (result.outcome === 'completed')
+    return { line, runId, status: 'succeeded', output: result.output ?? null, costUsd };
+  return {
+    line,
+    runId,
+    status: 'failed',
+    error: result.error ?? { kind: result.outcome, message: `the run ended ${result.outcome}` },
+    costUsd,
+  };
+}
