@@ -7,6 +7,7 @@ import { VirtualClock, SystemClock } from './durable/clock.js';
 import { DurableEngine } from './durable/engine.js';
 import { loadFunctionsApp } from './functions/appLoader.js';
 import { applyLocalSettings } from './functions/appSettings.js';
+import { WorkerInvoker } from './functions/workerInvoker.js';
 import type { LogLevel } from './functions/types.js';
 import { readHostConfig } from './hostConfig.js';
 import { loadOrCreateKeys } from './http/keys.js';
@@ -31,6 +32,12 @@ export interface DevHostOptions {
   replayMode?: 'batched' | 'eventByEvent';
   /** Replay schema the host offers the orchestrator (V2–V4). Default 3, as the extension sends today. */
   schemaVersion?: 2 | 3 | 4;
+  /**
+   * Where the app's code runs: 'thread' (default) in a language worker thread beside the host, as the
+   * Functions host runs a Node worker process, so host and app use separate cores; 'inline' on the
+   * host's own thread (one app per process).
+   */
+  languageWorker?: 'thread' | 'inline';
   /** 'auto' starts Azurite when AzureWebJobsStorage is UseDevelopmentStorage=true. Default 'auto'. */
   azurite?: 'auto' | 'off';
   log?: HostLog;
@@ -85,7 +92,11 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       stoppers.push(() => azurite.stop());
     }
 
-    const invoker = await loadFunctionsApp(appDir, { log });
+    const invoker =
+      (options.languageWorker ?? 'thread') === 'thread'
+        ? await WorkerInvoker.start(appDir, { count: workerCount(), log })
+        : await loadFunctionsApp(appDir, { log });
+    if (invoker instanceof WorkerInvoker) stoppers.push(() => invoker.stop());
     invoker.functionTimeoutMs = config.functionTimeoutMs;
     const keys = await loadOrCreateKeys(stateDir);
     const clock =
@@ -151,6 +162,17 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     await stopAll();
     throw error;
   }
+}
+
+/** FUNCTIONS_WORKER_PROCESS_COUNT, as the Functions host reads it: 1 to 10 workers, default 1. */
+function workerCount(): number {
+  const text = process.env.FUNCTIONS_WORKER_PROCESS_COUNT;
+  if (text === undefined || text === '') return 1;
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > 10) {
+    throw new Error(`FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10 (got "${text}").`);
+  }
+  return count;
 }
 
 function describeHost(

@@ -43,7 +43,7 @@ export class ActivityRunner {
     const q = this.store.q;
     // A work item deleted meanwhile (instance terminated or recreated), or one of an older
     // execution, must not deliver its result.
-    const delivered = this.store.tx(() => {
+    const delivered = await this.store.groupTx(() => {
       if (q.deleteWorkItem.run(item.id).changes === 0) return false;
       const inst = q.getInstance.get(item.instance_id);
       if (!inst || isTerminal(inst.status) || inst.execution_id !== item.execution_id) return false;

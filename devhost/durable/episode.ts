@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FunctionInvoker, LogLevel } from '../functions/types.js';
 import { ActionType, flattenActions, processActions, type OrchestratorStateDto } from './actions.js';
 import { formatTimeSpan } from './clock.js';
-import { EventType, makeEvent, type HistoryEvent, type TaskFailure } from './history.js';
+import { EventType, makeEvent, replayView, type HistoryEvent, type TaskFailure } from './history.js';
 import {
   applyDeliveredEvent,
   isAllocating,
@@ -123,7 +123,7 @@ export async function planEpisode(
   const started = makeEvent(EventType.OrchestratorStarted, now);
   const newEvents = [...plan.events, started, ...batch];
   const payload =
-    `{"history":[${history.joined}${history.count > 0 ? ',' : ''}${newEvents.map((e) => JSON.stringify(e)).join(',')}]` +
+    `{"history":[${history.joined}${history.count > 0 ? ',' : ''}${newEvents.map((e) => JSON.stringify(replayView(e))).join(',')}]` +
     `,"input":${row.input ?? 'null'},"instanceId":${JSON.stringify(row.instance_id)},"isReplaying":${history.count > 0}` +
     `,"parentInstanceId":${JSON.stringify(row.parent_instance_id)},"upperSchemaVersion":1` +
     `,"upperSchemaVersionNew":${env.timing.schemaVersion - 1}` +

@@ -1,6 +1,13 @@
 import type { FunctionInvoker } from '../functions/types.js';
 import type { EpisodePlan } from './episode.js';
-import { EventType, makeEvent, type EventTypeValue, type HistoryEvent, type TaskFailure } from './history.js';
+import {
+  EventType,
+  makeEvent,
+  replayText,
+  type EventTypeValue,
+  type HistoryEvent,
+  type TaskFailure,
+} from './history.js';
 import type { InstanceOps } from './instances.js';
 import type { DurableStore, WorkItemRow } from './store.js';
 
@@ -14,6 +21,8 @@ export interface CommitContext {
 export interface CommitFollowUp {
   /** The appended history events as stored (IsPlayed true). */
   texts: string[];
+  /** The same events as later replay payloads carry them (`replayView`). */
+  replayTexts: string[];
   work: WorkItemRow[];
   notify: Set<string>;
   armTimer: boolean;
@@ -23,17 +32,20 @@ export interface CommitFollowUp {
  * Writes one episode in a single transaction: consumed messages, history (or the reset of
  * continueAsNew), outgoing work, timers, child starts, parent notification and the instance row.
  */
-export function commitEpisode(
+export async function commitEpisode(
   ctx: CommitContext,
   plan: EpisodePlan,
   nextSeq: number,
   now: number,
-): CommitFollowUp {
+): Promise<CommitFollowUp> {
   const q = ctx.store.q;
   const row = plan.row;
   const id = row.instance_id;
+  const played = plan.events.map((e) => ({ ...e, IsPlayed: true }));
+  const texts = played.map((e) => JSON.stringify(e));
   const follow: CommitFollowUp = {
-    texts: plan.events.map((e) => JSON.stringify({ ...e, IsPlayed: true })),
+    texts,
+    replayTexts: texts.map((text, i) => replayText(text, played[i])),
     work: [],
     notify: new Set<string>(),
     armTimer: false,
@@ -45,7 +57,11 @@ export function commitEpisode(
   const failTask = (type: EventTypeValue, taskId: number, failure: TaskFailure): void =>
     deliverToSelf({ ...makeEvent(type, now, { TaskScheduledId: taskId }), ...failure });
 
-  ctx.store.tx(() => {
+  // The follow-up is rebuilt inside the transaction, so a rolled-back savepoint leaves none behind.
+  await ctx.store.groupTx(() => {
+    follow.work = [];
+    follow.notify = new Set<string>();
+    follow.armTimer = false;
     for (const m of plan.consumed) q.deleteMessage.run(m);
     if (plan.terminated) {
       q.deleteMessages.run(id);

@@ -2,10 +2,11 @@ import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
 import { isTerminal, planEpisode, type EpisodeEnv, type EpisodePlan } from './episode.js';
 import { commitEpisode } from './episodeCommit.js';
+import { replayText } from './history.js';
 import type { InstanceOps } from './instances.js';
 import type { DurableStore } from './store.js';
 
-/** An instance's stored history as the joined JSON the replay payload embeds, kept between episodes. */
+/** An instance's history as the joined JSON the replay payload embeds (`replayText`), kept between episodes. */
 interface CachedHistory {
   joined: string;
   count: number;
@@ -44,7 +45,7 @@ export class EpisodeRunner {
     const history = this.#history(id);
     const plan = await planEpisode(this.env, row, messages, history);
     if (!plan || this.dispatcher.stopping) return;
-    this.#commit(plan, history);
+    await this.#commit(plan, history);
     if (plan.more) this.dispatcher.runAgain(id);
   }
 
@@ -53,7 +54,7 @@ export class EpisodeRunner {
     if (!h) {
       const rows = this.store.q.history.all(id);
       h = {
-        joined: rows.map((r) => r.event).join(','),
+        joined: rows.map((r) => replayText(r.event)).join(','),
         count: rows.length,
         nextSeq: (rows.at(-1)?.seq ?? -1) + 1,
       };
@@ -62,16 +63,21 @@ export class EpisodeRunner {
     return h;
   }
 
-  #commit(plan: EpisodePlan, history: CachedHistory): void {
+  async #commit(plan: EpisodePlan, history: CachedHistory): Promise<void> {
     const row = plan.row;
     const id = row.instance_id;
     const ctx = { store: this.store, invoker: this.env.invoker, instances: this.instances };
-    const { texts, work, notify, armTimer } = commitEpisode(ctx, plan, history.nextSeq, this.clock.now());
+    const { replayTexts, work, notify, armTimer } = await commitEpisode(
+      ctx,
+      plan,
+      history.nextSeq,
+      this.clock.now(),
+    );
     if (plan.continueAsNew || isTerminal(row.status)) this.#cache.delete(id);
     else {
-      history.joined += (history.count > 0 ? ',' : '') + texts.join(',');
-      history.count += texts.length;
-      history.nextSeq += texts.length;
+      history.joined += (history.count > 0 ? ',' : '') + replayTexts.join(',');
+      history.count += replayTexts.length;
+      history.nextSeq += replayTexts.length;
     }
     for (const w of work) this.dispatcher.enqueueWork(w);
     for (const n of notify) this.dispatcher.notify(n);

@@ -80,6 +80,32 @@ export function makeEvent(
   return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: iso(timestampMs), ...fields };
 }
 
+/**
+ * Events whose `Input` durable-functions 3.x never reads during replay: it takes the orchestration's
+ * input from the payload's `input` field, and matches scheduled tasks by sequence, not by input.
+ */
+const INPUT_NOT_REPLAYED = new Set<number>([
+  EventType.ExecutionStarted,
+  EventType.TaskScheduled,
+  EventType.SubOrchestrationInstanceCreated,
+]);
+
+/** The event as the replay payload carries it: without inputs the SDK ignores (they stay in stored history). */
+export function replayView(event: HistoryEvent): HistoryEvent {
+  if (event.Input === undefined || !INPUT_NOT_REPLAYED.has(event.EventType)) return event;
+  const view = { ...event };
+  delete view.Input;
+  return view;
+}
+
+/** `replayView` of a stored event's JSON text, reusing the text when nothing is left out. */
+export function replayText(stored: string, event?: HistoryEvent): string {
+  const parsed = event ?? (stored.includes('"Input"') ? (JSON.parse(stored) as HistoryEvent) : undefined);
+  if (parsed === undefined) return stored;
+  const view = replayView(parsed);
+  return view === parsed ? stored : JSON.stringify(view);
+}
+
 /** A failure as carried by TaskFailed / SubOrchestrationInstanceFailed. */
 export interface TaskFailure {
   Reason: string;

@@ -6,17 +6,19 @@ import { fixtureApp, startTestHost, type TestHost } from '../support/testHost.js
  * One orchestration per Durable feature, started through the app's HTTP starter (the real
  * DurableClient) and checked through the Durable HTTP API. Run with all new events per episode
  * (as the extension does), with one event per episode (every episode replays from scratch with
- * the most replays), and under each replay schema the SDK speaks.
+ * the most replays), under each replay schema the SDK speaks, and with the app on the host's own
+ * thread as well as in its language worker thread.
  */
 const configurations = [
-  { replayMode: 'batched', schemaVersion: 3 },
-  { replayMode: 'eventByEvent', schemaVersion: 3 },
-  { replayMode: 'batched', schemaVersion: 2 },
-  { replayMode: 'batched', schemaVersion: 4 },
+  { replayMode: 'batched', schemaVersion: 3, languageWorker: 'thread' },
+  { replayMode: 'eventByEvent', schemaVersion: 3, languageWorker: 'thread' },
+  { replayMode: 'batched', schemaVersion: 2, languageWorker: 'thread' },
+  { replayMode: 'batched', schemaVersion: 4, languageWorker: 'thread' },
+  { replayMode: 'batched', schemaVersion: 3, languageWorker: 'inline' },
 ] as const;
 
 describe.each(configurations)(
-  'Durable conformance ($replayMode episodes, schema V$schemaVersion)',
+  'Durable conformance ($replayMode episodes, schema V$schemaVersion, $languageWorker language worker)',
   (config) => {
     let testHost: TestHost;
     let client: HostClient;
