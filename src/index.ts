@@ -72,7 +72,9 @@ df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact
 const modelBatches = createDefaultModelBatchActivities();
 df.app.activity(Names.activities.submitModelBatch, { handler: modelBatches.submitModelBatch });
 df.app.activity(Names.activities.pollModelBatch, { handler: modelBatches.pollModelBatch });
-df.app.activity(Names.activities.collectModelBatchResults, { handler: modelBatches.collectModelBatchResults });
+df.app.activity(Names.activities.collectModelBatchResults, {
+  handler: modelBatches.collectModelBatchResults,
+});
 df.app.activity(Names.activities.cancelModelBatch, { handler: modelBatches.cancelModelBatch });
 for (const tool of tools.registrations()) df.app.activity(tool.activityName, { handler: tool.handler });
 

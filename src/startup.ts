@@ -1,6 +1,7 @@
 /** What happens once per process when the Functions host loads the app: load workflows, announce models. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { DefinitionCheckOptions } from './definitions/checkDefinition.js';
 import { formatDefinitionErrors, type DefinitionError } from './definitions/errors.js';
 import { loadWorkflowDirectory } from './definitions/loadWorkflows.js';
 import { describeModelConfig, type ModelConfig } from './models/config.js';
@@ -42,6 +43,8 @@ export interface LoadCatalogOptions {
   readonly knownTools: readonly string[];
   readonly knownRoles: readonly string[];
   readonly maxAgentTurns?: number;
+  /** With the model configuration: `batch: true` steps must reach a provider with a batch API. */
+  readonly batchRouteProblem?: DefinitionCheckOptions['batchRouteProblem'];
 }
 
 /** Every role a workflow may name: configured ones, and defaults whose provider is missing (they fail when called). */
@@ -60,6 +63,7 @@ export function loadWorkflowCatalog(options: LoadCatalogOptions): WorkflowCatalo
     knownRoles: options.knownRoles,
     maxAgentTurns: options.maxAgentTurns,
     knownProviders: ProviderKind.options,
+    ...(options.batchRouteProblem ? { batchRouteProblem: options.batchRouteProblem } : {}),
   });
   if (errors.length > 0) throw new WorkflowLoadError(directory, errors);
   if (definitions.size === 0) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
-import { createModelProviders, type ModelProviders } from '../models/providers.js';
+import { sharedModelProviders, type ModelProviders } from '../models/providers.js';
 import { resolveRoute } from '../models/routing.js';
 import { compileOutputSchema } from '../models/structuredOutput.js';
 import {
@@ -135,7 +135,7 @@ export function createDefaultCallModelActivity(
 ): (input: unknown) => Promise<CallModelResult> {
   return createCallModelActivity({
     config: getModelConfig,
-    providers: (config) => createModelProviders(config),
+    providers: sharedModelProviders,
     ...(resolveBlob ? { resolveBlob } : {}),
   });
 }

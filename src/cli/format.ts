@@ -40,7 +40,10 @@ export function stepText(run: RunSummary): string {
   if (!progress) return '';
   if (run.waitingFor) return `${progress.step ?? ''} (waiting for ${run.waitingFor.event})`;
   const map = progress.map ? ` ${progress.map.done}/${progress.map.total}` : '';
-  return progress.step ? `${progress.step}${map} [${progress.stepIndex + 1}/${progress.stepCount}]` : '';
+  const batch = progress.batch ? ` (batch: ${progress.batch.processing} processing)` : '';
+  return progress.step
+    ? `${progress.step}${map}${batch} [${progress.stepIndex + 1}/${progress.stepCount}]`
+    : '';
 }
 
 export function runsTable(runs: readonly RunSummary[]): string {

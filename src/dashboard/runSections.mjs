@@ -16,11 +16,15 @@ function progressLine(run) {
   if (!progress) return h('span', { class: 'muted' }, '—');
   const label = `Step ${progress.stepIndex} of ${progress.stepCount}${progress.step ? `: ${progress.step}` : ''}`;
   const map = progress.map ? ` (${progress.map.stepId}: ${progress.map.done} of ${progress.map.total})` : '';
+  const batch = progress.batch
+    ? `; ${progress.batch.provider} batch ${progress.batch.batchIds.join(', ')}: ` +
+      `${progress.batch.succeeded} succeeded, ${progress.batch.errored} failed, ${progress.batch.processing} processing`
+    : '';
   return h(
     'span',
     { class: 'progress-line' },
     h('progress', { value: progress.stepIndex, max: progress.stepCount, 'aria-label': 'Steps done' }),
-    `${label}${map}`,
+    `${label}${map}${batch}`,
   );
 }
 
@@ -135,7 +139,7 @@ export function ledgerTable(ledger) {
       row.stepId,
       row.role,
       row.provider ?? '',
-      row.offline ? `${row.deployment} (offline)` : row.deployment,
+      `${row.deployment}${row.batch ? ' (batch)' : ''}${row.offline ? ' (offline)' : ''}`,
       formatCount(row.calls),
       formatCount(tokens.input),
       formatCount(tokens.output),

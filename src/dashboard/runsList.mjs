@@ -130,7 +130,8 @@ function progressText(progress) {
   if (!progress) return '';
   const step = progress.step ? ` ${progress.step}` : '';
   const map = progress.map ? ` (${progress.map.done}/${progress.map.total})` : '';
-  return `${progress.stepIndex}/${progress.stepCount}${step}${map}`;
+  const batch = progress.batch ? ` (batch: ${progress.batch.processing} processing)` : '';
+  return `${progress.stepIndex}/${progress.stepCount}${step}${map}${batch}`;
 }
 
 function runRow(run) {

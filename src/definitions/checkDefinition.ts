@@ -33,6 +33,14 @@ export interface DefinitionCheckOptions {
   readonly knownProviders?: readonly string[];
   /** Upper bound for an agent step's `maxTurns`. */
   readonly maxAgentTurns?: number;
+  /**
+   * When given (configuration is known), why a `batch: true` step's role cannot use a provider batch
+   * API, or undefined when it can. Gets the step's role and the workflow's `roles` overrides.
+   */
+  readonly batchRouteProblem?: (
+    role: string,
+    workflowRoles: Readonly<Record<string, string>>,
+  ) => string | undefined;
 }
 
 export interface Issue extends Located {
@@ -145,6 +153,7 @@ class DefinitionChecker {
         this.checkExpression(step.system, [...path, 'system'], scope, compileTemplate);
         this.checkExpression(step.prompt, [...path, 'prompt'], scope, compileTemplate);
         if (step.outputSchema !== undefined) this.checkSchema(step.outputSchema, [...path, 'outputSchema']);
+        if (step.kind === 'llm' && step.batch === true) this.checkBatchRoute(step, path);
         if (step.kind === 'agent') {
           this.checkAgent(step, path);
           for (const [name, template] of Object.entries(step.files ?? {})) {
@@ -211,6 +220,21 @@ class DefinitionChecker {
     if (typeof role === 'string' && !this.roles.has(role)) {
       this.report(path, `unknown role "${role}" (known: ${list(this.roles)})`);
     }
+  }
+
+  private checkBatchRoute(step: Raw, path: PathSegment[]): void {
+    if (typeof step.role !== 'string' || !this.options.batchRouteProblem) return;
+    const overrides = isRecord(this.raw.roles)
+      ? Object.fromEntries(
+          Object.entries(this.raw.roles).flatMap(([role, target]) =>
+            typeof target === 'string' ? [[role, target]] : [],
+          ),
+        )
+      : {};
+    const problem = this.options.batchRouteProblem(step.role, overrides);
+    if (problem === undefined) return;
+    const name = typeof step.id === 'string' ? `step "${step.id}"` : 'this step';
+    this.report([...path, 'batch'], `${name} has batch: true, but ${problem}`);
   }
 
   private checkRoleOverrides(): void {

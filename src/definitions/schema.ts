@@ -88,6 +88,11 @@ export const LlmStep = z.strictObject({
   /** JSON Schema (root type object) for structured output; the step output is the parsed object. */
   outputSchema: JsonSchema.optional(),
   maxTokens: positiveInt('maxTokens').optional(),
+  /**
+   * Send the call through the provider's batch API at half price, answered within hours rather than
+   * seconds (default false). As a map's item step, all enabled items go out as one batch.
+   */
+  batch: z.boolean({ error: 'batch must be true or false' }).optional(),
 });
 export type LlmStep = z.infer<typeof LlmStep>;
 

@@ -6,9 +6,11 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
-import type { ContentBlock, ModelMessage, StopReason } from '../shared/modelTypes.js';
+import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
+import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicBatches.js';
 import type { StructuredOutputMode } from './config.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
+import type { ModelBatchLimits } from './modelBatch.js';
 import {
   parseJsonText,
   STRUCTURED_OUTPUT_TOOL,
@@ -79,8 +81,11 @@ function toWireMessage(message: ModelMessage): MessageParam {
 
 export interface AnthropicProviderOptions {
   readonly kind: 'foundry' | 'anthropic';
-  /** Anthropic or AnthropicFoundry; only `messages.create` is used (Foundry has no batches). */
+  /** Anthropic or AnthropicFoundry; only `messages.create` is used here. */
   readonly client: { readonly messages: Pick<Anthropic['messages'], 'create'> };
+  /** `messages.batches` of a client that has it (the Claude API; Foundry has no batches). */
+  readonly batchClient?: AnthropicBatchClient;
+  readonly batchLimits?: ModelBatchLimits;
   readonly structuredOutput: StructuredOutputMode;
   /** True when the client points at the offline model server. */
   readonly offline: boolean;
@@ -137,7 +142,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     };
   }
 
-  function normalize(raw: unknown, request: ProviderRequest, offline: boolean): ProviderResponse {
+  function normalize(raw: unknown, outputSchema: JsonSchema | undefined, offline: boolean): ProviderResponse {
     const parsed = WireMessage.safeParse(raw);
     if (!parsed.success) {
       throw new ModelResponseError(
@@ -166,7 +171,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       // The emit_output call is the answer, not a tool turn: keep it in the transcript as JSON text.
       content.splice(0, content.length, { type: 'text', text: JSON.stringify(structured.value) });
       stopReason = 'end_turn';
-    } else if (request.outputSchema && options.structuredOutput === 'native' && stopReason !== 'tool_use') {
+    } else if (outputSchema && options.structuredOutput === 'native' && stopReason !== 'tool_use') {
       const text = content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
       const json = parseJsonText(text);
       if (!json.ok)
@@ -174,7 +179,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
           `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
         );
       structured = { value: json.value };
-    } else if (request.outputSchema && options.structuredOutput === 'tool' && stopReason !== 'tool_use') {
+    } else if (outputSchema && options.structuredOutput === 'tool' && stopReason !== 'tool_use') {
       throw new InvalidOutputError(
         `The model did not call ${STRUCTURED_OUTPUT_TOOL} (stop reason ${stopReason})`,
       );
@@ -199,7 +204,21 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     secrets: options.secrets,
     async call(request) {
       const { data, response } = await client.messages.create(buildParams(request)).withResponse();
-      return normalize(data, request, options.offline || response.headers.get(OFFLINE_HEADER) === 'true');
+      return normalize(
+        data,
+        request.outputSchema,
+        options.offline || response.headers.get(OFFLINE_HEADER) === 'true',
+      );
     },
+    ...(options.batchClient
+      ? {
+          batches: createAnthropicBatchApi({
+            client: options.batchClient,
+            buildParams,
+            normalize: (raw, outputSchema) => normalize(raw, outputSchema, options.offline),
+            ...(options.batchLimits ? { limits: options.batchLimits } : {}),
+          }),
+        }
+      : {}),
   };
 }

@@ -45,6 +45,12 @@ export interface ModelConfig {
   /** SDK-level retries (0 or 1): durable retries in the orchestrator are the main layer. */
   readonly maxRetries: number;
   readonly defaultMaxTokens: number;
+  /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
+  readonly batchPolling: {
+    readonly initialPollMs: number;
+    readonly maxPollMs: number;
+    readonly maxWaitMs: number;
+  };
 }
 
 export class ModelConfigError extends Error {
@@ -199,6 +205,14 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const timeoutSeconds = env.integer('MODEL_TIMEOUT_SECONDS', 1, 540, 120);
   const maxRetries = env.integer('MODEL_MAX_RETRIES', 0, 1, 0);
   const defaultMaxTokens = env.integer('MODEL_DEFAULT_MAX_TOKENS', 1, 64_000, 4_096);
+  const batchPollSeconds = env.integer('MODEL_BATCH_POLL_SECONDS', 1, 3_600, 30);
+  const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
+  const batchMaxWaitHours = env.integer('MODEL_BATCH_MAX_WAIT_HOURS', 1, 168, 24);
+  if (batchPollMaxSeconds < batchPollSeconds) {
+    env.problems.push(
+      `MODEL_BATCH_POLL_MAX_SECONDS (${batchPollMaxSeconds}) must be at least MODEL_BATCH_POLL_SECONDS (${batchPollSeconds})`,
+    );
+  }
 
   if (env.problems.length > 0) throw new ModelConfigError(env.problems);
   return {
@@ -211,6 +225,11 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
     timeoutMs: timeoutSeconds * 1000,
     maxRetries,
     defaultMaxTokens,
+    batchPolling: {
+      initialPollMs: batchPollSeconds * 1000,
+      maxPollMs: batchPollMaxSeconds * 1000,
+      maxWaitMs: batchMaxWaitHours * 3_600_000,
+    },
   };
 }
 

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
 import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
+import type { ModelBatchLimits } from './modelBatch.js';
+import { createOpenAIBatchApi } from './openaiBatches.js';
 import {
   parseJsonText,
   type ModelProvider,
@@ -115,6 +117,8 @@ export interface OpenAIProviderOptions {
   readonly client: OpenAI;
   readonly offline: boolean;
   readonly secrets: readonly Secret[];
+  /** Tests shrink the per-batch limits to see a step split into several batches. */
+  readonly batchLimits?: ModelBatchLimits;
 }
 
 /** GPT and OpenAI-compatible servers through Chat Completions, which Azure OpenAI v1, vLLM and Ollama all speak. */
@@ -140,7 +144,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     };
   }
 
-  function normalize(raw: unknown, request: ProviderRequest, offline: boolean): ProviderResponse {
+  function normalize(raw: unknown, outputSchema: JsonSchema | undefined, offline: boolean): ProviderResponse {
     const parsed = WireCompletion.safeParse(raw);
     if (!parsed.success) {
       throw new ModelResponseError(
@@ -170,7 +174,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       ? 'refusal'
       : (FINISH_REASONS[choice.finish_reason ?? ''] ?? 'other');
     let structured: { value: unknown } | undefined;
-    if (request.outputSchema && stopReason !== 'tool_use' && stopReason !== 'refusal') {
+    if (outputSchema && stopReason !== 'tool_use' && stopReason !== 'refusal') {
       const json = parseJsonText(choice.message.content ?? '');
       if (!json.ok)
         throw new InvalidOutputError(
@@ -201,7 +205,18 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       const { data, response } = await options.client.chat.completions
         .create(buildParams(request))
         .withResponse();
-      return normalize(data, request, options.offline || response.headers.get(OFFLINE_HEADER) === 'true');
+      return normalize(
+        data,
+        request.outputSchema,
+        options.offline || response.headers.get(OFFLINE_HEADER) === 'true',
+      );
     },
+    batches: createOpenAIBatchApi({
+      kind: options.kind,
+      client: options.client,
+      buildParams,
+      normalize: (raw, outputSchema) => normalize(raw, outputSchema, options.offline),
+      ...(options.batchLimits ? { limits: options.batchLimits } : {}),
+    }),
   };
 }

@@ -6,6 +6,7 @@ import type {
   TokenUsage,
   ToolDefinition,
 } from '../shared/modelTypes.js';
+import type { ModelBatchApi } from './modelBatch.js';
 import type { Secret } from './secret.js';
 
 /** One model call, already routed to a deployment. */
@@ -35,6 +36,8 @@ export interface ModelProvider {
   /** Values to scrub from any error text this provider produces. */
   readonly secrets: readonly Secret[];
   call(request: ProviderRequest): Promise<ProviderResponse>;
+  /** The provider's batch API, when it has one (Microsoft Foundry has none). */
+  readonly batches?: ModelBatchApi;
 }
 
 /** Name of the tool that carries a structured answer when a provider uses forced tool calls for it. */

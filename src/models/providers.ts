@@ -80,18 +80,18 @@ export function createModelProviders(
     switch (kind) {
       case 'foundry':
       case 'anthropic': {
+        const baseURL = kind === 'foundry' ? endpoints.foundryBaseUrl : endpoints.anthropicBaseUrl;
         const client =
           kind === 'foundry'
-            ? new AnthropicFoundry({
-                ...common,
-                baseURL: endpoints.foundryBaseUrl,
-                resource: null,
-                apiKey: OFFLINE_API_KEY,
-              })
-            : new Anthropic({ ...common, baseURL: endpoints.anthropicBaseUrl, apiKey: OFFLINE_API_KEY });
+            ? new AnthropicFoundry({ ...common, baseURL, resource: null, apiKey: OFFLINE_API_KEY })
+            : new Anthropic({ ...common, baseURL, apiKey: OFFLINE_API_KEY });
+        // Offline, every role is the offline model, batches included: a batch step on a Foundry role
+        // runs offline, while the startup check refuses it once Foundry is really configured.
+        const batchClient = new Anthropic({ ...common, baseURL, apiKey: OFFLINE_API_KEY }).messages.batches;
         return createAnthropicProvider({
           kind,
           client,
+          batchClient,
           structuredOutput: kind === 'foundry' ? 'tool' : 'native',
           offline: true,
           secrets: [],
@@ -142,6 +142,7 @@ export function createModelProviders(
         return createAnthropicProvider({
           kind: 'anthropic',
           client,
+          batchClient: client.messages.batches,
           structuredOutput: settings.structuredOutput,
           offline: false,
           secrets: [settings.apiKey],
@@ -197,4 +198,19 @@ export function createModelProviders(
       return provider;
     },
   };
+}
+
+const shared = new WeakMap<ModelConfig, ModelProviders>();
+
+/**
+ * The providers of a configuration, shared by every activity of the process: one set of SDK clients,
+ * and offline one offline model server, which also keeps the batches submitted to it.
+ */
+export function sharedModelProviders(config: ModelConfig): ModelProviders {
+  let providers = shared.get(config);
+  if (!providers) {
+    providers = createModelProviders(config);
+    shared.set(config, providers);
+  }
+  return providers;
 }

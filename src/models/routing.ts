@@ -18,6 +18,19 @@ export function routeChain(
   return [roleConfig.route, ...roleConfig.fallback];
 }
 
+/** The chain a call walks: a workflow's own deployment for the role first, then the role's configured chain. */
+export function workflowRouteChain(
+  config: Pick<ModelConfig, 'roles' | 'unavailableRoles'>,
+  role: string,
+  workflowRoute?: ModelRoute,
+): ModelRoute[] {
+  // A workflow may name its own deployment for a role (or declare a new role with one); the
+  // configured chain, when the role has one, stays as its fallback.
+  return workflowRoute === undefined
+    ? routeChain(config, role)
+    : [workflowRoute, ...(config.roles[role] ? routeChain(config, role) : [])];
+}
+
 export interface ResolvedRoute {
   readonly route: ModelRoute;
   readonly fallbackAvailable: boolean;
@@ -30,12 +43,7 @@ export function resolveRoute(
   attempt: number,
   workflowRoute?: ModelRoute,
 ): ResolvedRoute {
-  // A workflow may name its own deployment for a role (or declare a new role with one); the
-  // configured chain, when the role has one, stays as its fallback.
-  const chain =
-    workflowRoute === undefined
-      ? routeChain(config, role)
-      : [workflowRoute, ...(config.roles[role] ? routeChain(config, role) : [])];
+  const chain = workflowRouteChain(config, role, workflowRoute);
   const route = chain[attempt];
   if (!route) {
     throw new RangeError(

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { matchBatchRoute, type BatchItemAnswer, type BatchItemRequest } from './batchRoutes.js';
+import { OfflineBatchStore } from './batchStore.js';
 import { OFFLINE_HEADER } from './constants.js';
 import { offlineReply } from './offlineModel.js';
 import { shortHash } from './prng.js';
@@ -43,6 +45,8 @@ export interface RecordedModelRequest {
   readonly body: unknown;
   /** Present when the body is a valid request for its protocol. */
   readonly view: RequestView | undefined;
+  /** Set on a request inside a provider batch (see `batchItems`), which arrived in a batch, not over HTTP. */
+  readonly batch?: { readonly id: string; readonly customId: string };
 }
 
 /** Decides the answer to a request; `undefined` means "answer like the offline model". */
@@ -71,6 +75,8 @@ export interface OfflineModelServer {
   readonly azureOpenAIBaseUrl: string;
   /** Every request received, in order. */
   readonly requests: readonly RecordedModelRequest[];
+  /** Every request inside a provider batch, in the order they were answered (when the batch was created). */
+  readonly batchItems: readonly RecordedModelRequest[];
   stop(): Promise<void>;
 }
 
@@ -88,7 +94,7 @@ function recordCredential(headers: IncomingMessage['headers']): RecordedCredenti
   return undefined;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -97,7 +103,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): unknown {
@@ -110,14 +116,55 @@ function parseJson(text: string): unknown {
 
 /**
  * Starts the offline model on loopback: the Anthropic Messages and OpenAI Chat Completions wire protocols,
- * enough for the real SDK clients. Without a script every answer is the deterministic stand-in's; with one,
- * the script decides (tests use this through test/support/scriptedModel.ts).
+ * and their batch APIs, enough for the real SDK clients. Without a script every answer is the deterministic
+ * stand-in's; with one, the script decides (tests use this through test/support/scriptedModel.ts): it answers
+ * direct calls, batch create requests (a `batch` reply keeps the batch in progress for some polls) and every
+ * request inside a batch (an `unprocessed` reply marks it expired or canceled).
  */
 export async function startOfflineModelServer(
   options: OfflineModelServerOptions = {},
 ): Promise<OfflineModelServer> {
   const requests: RecordedModelRequest[] = [];
+  const batchItems: RecordedModelRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  let url = '';
+
+  async function answerBatchItem(item: BatchItemRequest): Promise<BatchItemAnswer> {
+    const parsed = viewRequest(item.protocol, item.body);
+    const recorded: RecordedModelRequest = {
+      index: batchItems.length,
+      protocol: item.protocol,
+      method: 'POST',
+      path: item.path,
+      query: '',
+      headers: {},
+      credential: undefined,
+      body: item.body,
+      view: parsed.ok ? parsed.view : undefined,
+      batch: { id: item.batchId, customId: item.customId },
+    };
+    batchItems.push(recorded);
+    const bodyText = JSON.stringify(item.body);
+    const seed = `${item.protocol}:${bodyText}`;
+    const scripted = await options.script?.(recorded);
+    if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
+    let wire: WireResponse;
+    if (scripted && scripted.kind !== 'offline') {
+      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed);
+    } else if (!parsed.ok) {
+      wire = { status: 400, headers: {}, body: errorBody(item.protocol, 400, parsed.problem) };
+    } else {
+      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed);
+    }
+    let body: unknown = wire.body;
+    try {
+      body = JSON.parse(wire.body);
+    } catch {
+      // A scripted malformed answer stays the raw text it is.
+    }
+    return { kind: 'response', status: wire.status, body };
+  }
+  const batches = new OfflineBatchStore(answerBatchItem);
 
   const send = (response: ServerResponse, wire: WireResponse, extraHeaders: Record<string, string>) => {
     if (response.destroyed) return;
@@ -141,10 +188,12 @@ export async function startOfflineModelServer(
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const [path = '/', query = ''] = (request.url ?? '/').split('?', 2);
-    const protocol = ROUTES[path.replace(/\/+$/, '')];
-    const bodyText = await readBody(request);
+    const batchRoute = matchBatchRoute(request.method ?? 'GET', path.replace(/\/+$/, ''));
+    const protocol = batchRoute?.protocol ?? ROUTES[path.replace(/\/+$/, '')];
+    const rawBody = await readBody(request);
+    const bodyText = rawBody.toString('utf8');
     const body = parseJson(bodyText);
-    const parsed = protocol && body !== undefined ? viewRequest(protocol, body) : undefined;
+    const parsed = protocol && !batchRoute && body !== undefined ? viewRequest(protocol, body) : undefined;
     const headers = Object.fromEntries(
       Object.entries(request.headers).flatMap(([name, value]) =>
         value === undefined
@@ -177,8 +226,19 @@ export async function startOfflineModelServer(
         requestId,
       );
 
+    const batchRequest = { origin: url, contentType: request.headers['content-type'], rawBody, body };
+    // Batch plumbing (polls, results, files) is not scripted; creating a batch is, like a model call.
+    if (batchRoute && batchRoute.action !== 'create') {
+      send(response, await batches.handle(batchRoute, batchRequest, {}), requestId);
+      return;
+    }
     const scripted = await options.script?.(recorded);
     if (scripted?.delayMs) await wait(scripted.delayMs, response);
+    if (batchRoute && (scripted === undefined || scripted.kind === 'offline' || scripted.kind === 'batch')) {
+      const control = scripted?.kind === 'batch' ? scripted : {};
+      send(response, await batches.handle(batchRoute, batchRequest, control), requestId);
+      return;
+    }
     if (scripted && scripted.kind !== 'offline') {
       const view = recorded.view ?? emptyView(protocol ?? 'openai', bodyText.length);
       send(response, renderReply(view, scripted, seed), requestId);
@@ -187,7 +247,7 @@ export async function startOfflineModelServer(
     if (!protocol || request.method !== 'POST') {
       fail(
         404,
-        `The offline model serves POST /v1/messages and /v1/chat/completions, not ${request.method} ${path}`,
+        `The offline model serves POST /v1/messages, /v1/chat/completions and their batch APIs, not ${request.method} ${path}`,
       );
       return;
     }
@@ -220,7 +280,7 @@ export async function startOfflineModelServer(
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   if (options.unref) server.unref();
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
@@ -229,6 +289,7 @@ export async function startOfflineModelServer(
     openaiBaseUrl: `${url}/v1`,
     azureOpenAIBaseUrl: `${url}/openai/v1/`,
     requests,
+    batchItems,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

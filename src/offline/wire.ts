@@ -47,6 +47,10 @@ export type ModelReply = ReplyBase &
         readonly body?: unknown;
       }
     | { readonly kind: 'offline' }
+    /** For a batch create request: the batch reports in_progress for this many polls before it ends. */
+    | { readonly kind: 'batch'; readonly inProgressPolls?: number }
+    /** For one request inside a batch: never processed, because the batch expired or was canceled. */
+    | { readonly kind: 'unprocessed'; readonly outcome: 'expired' | 'canceled' }
   );
 
 export interface WireResponse {
@@ -229,6 +233,11 @@ export function renderReply(view: RequestView, reply: RenderableReply, seed: str
     case 'raw': {
       const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
       return { status: reply.status ?? 200, headers: { ...JSON_TYPE, ...reply.headers }, body };
+    }
+    case 'batch':
+    case 'unprocessed': {
+      const message = `Scripted reply "${reply.kind}" only applies to batch requests (offline model server)`;
+      return { status: 500, headers: { ...JSON_TYPE }, body: errorBody(view.protocol, 500, message) };
     }
     default: {
       const body =

@@ -38,6 +38,7 @@ export function summaryOf(instance: DurableInstance, view: RunView = viewOf(inst
         stepIndex: progress.stepIndex,
         stepCount: progress.stepCount,
         ...(progress.map === undefined ? {} : { map: progress.map }),
+        ...(progress.batch === undefined ? {} : { batch: progress.batch }),
       }
     : undefined;
   const waitingFor = WAITING_STATUSES.has(view.status) ? progress?.waitingFor : undefined;

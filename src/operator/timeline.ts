@@ -24,10 +24,18 @@ function resultOf(event: HistoryEvent): unknown {
   }
 }
 
+/** Activities that answer a failure as `{ ok: false }` rather than throwing: model calls and provider batches. */
+const CLASSIFIED_ACTIVITIES: ReadonlySet<unknown> = new Set([
+  Names.activities.callModel,
+  Names.activities.submitModelBatch,
+  Names.activities.pollModelBatch,
+  Names.activities.collectModelBatchResults,
+]);
+
 /** A model call answered with an error, or an activity execution that threw: each is one failed attempt. */
 export function isFailedAttempt(event: HistoryEvent): boolean {
   if (event.EventType === 'TaskFailed') return true;
-  if (event.EventType !== 'TaskCompleted' || event.FunctionName !== Names.activities.callModel) return false;
+  if (event.EventType !== 'TaskCompleted' || !CLASSIFIED_ACTIVITIES.has(event.FunctionName)) return false;
   const result = resultOf(event);
   return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === false;
 }

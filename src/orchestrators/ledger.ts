@@ -31,9 +31,13 @@ export function totalTokens(usage: TokenUsage): number {
 }
 
 const sameKey = (a: LedgerRow, b: LedgerRow) =>
-  a.stepId === b.stepId && a.role === b.role && a.provider === b.provider && a.deployment === b.deployment;
+  a.stepId === b.stepId &&
+  a.role === b.role &&
+  a.provider === b.provider &&
+  a.deployment === b.deployment &&
+  (a.batch ?? false) === (b.batch ?? false);
 
-/** Adds rows, merging each into the row with the same (stepId, role, provider, deployment). */
+/** Adds rows, merging each into the row with the same (stepId, role, provider, deployment, batch). */
 export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
   const merged = [...ledger.rows];
   let { calls, usage, costUsd } = ledger.totals;
@@ -58,8 +62,14 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
   return { rows: merged, totals: { calls, usage, costUsd } };
 }
 
-/** Books one successful model call. */
-export function addModelCall(ledger: Ledger, stepId: string, role: string, result: CallModelSuccess): Ledger {
+/** Books one successful model call; `batch` marks an answer from a provider batch (billed at the batch rate). */
+export function addModelCall(
+  ledger: Ledger,
+  stepId: string,
+  role: string,
+  result: CallModelSuccess,
+  batch = false,
+): Ledger {
   return addRows(ledger, [
     {
       stepId,
@@ -70,6 +80,7 @@ export function addModelCall(ledger: Ledger, stepId: string, role: string, resul
       usage: result.usage,
       costUsd: result.costUsd,
       offline: result.offline,
+      ...(batch ? { batch: true } : {}),
     },
   ]);
 }

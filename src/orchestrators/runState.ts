@@ -5,6 +5,7 @@ import type { WorkflowDefinition } from '../definitions/schema.js';
 import { ModelRouteSpec, type CallModelSuccess } from '../shared/modelTypes.js';
 import type { Ledger, LedgerRow, RunBudget, RunProgress, RunWorkflowInput } from '../shared/runTypes.js';
 import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
+import { modelBatchPolicy, type ModelBatchPolicy } from './modelBatch.js';
 import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
 import { budgetExceeded } from './runStopped.js';
 import { emptyTimeline, refreshCurrent, timelineForStatus, type Timeline } from './timeline.js';
@@ -17,7 +18,7 @@ export interface StepAt {
   readonly label: string;
 }
 
-type ProgressFields = Pick<RunProgress, 'step' | 'stepIndex' | 'map' | 'waitingFor'>;
+type ProgressFields = Pick<RunProgress, 'step' | 'stepIndex' | 'map' | 'waitingFor' | 'batch'>;
 
 export interface RunState {
   readonly context: OrchestrationContext;
@@ -26,6 +27,7 @@ export interface RunState {
   readonly runId: string;
   readonly budget: RunBudget | undefined;
   readonly modelRetry: ModelRetryPolicy;
+  readonly modelBatch: ModelBatchPolicy;
   ledger: Ledger;
   progress: ProgressFields;
   /** One record per top-level step, for operators. */
@@ -41,6 +43,7 @@ export function createRunState(context: OrchestrationContext, input: RunWorkflow
     runId: input.rootRunId ?? context.df.instanceId,
     budget: intersectBudgets(input.definition.budget, input.inheritedBudget),
     modelRetry: modelRetryPolicy(input.options?.modelRetry),
+    modelBatch: modelBatchPolicy(input.options?.modelBatch),
     ledger: emptyLedger(),
     progress: { stepIndex: 0 },
     timeline: emptyTimeline(),
@@ -67,6 +70,7 @@ export function reportProgress(run: RunState, patch: Partial<ProgressFields> = {
   if (run.progress.step !== undefined) status.step = run.progress.step;
   if (run.progress.map !== undefined) status.map = run.progress.map;
   if (run.progress.waitingFor !== undefined) status.waitingFor = run.progress.waitingFor;
+  if (run.progress.batch !== undefined) status.batch = run.progress.batch;
   refreshCurrent(run.timeline, run.ledger);
   const timeline = timelineForStatus(run.timeline);
   if (timeline !== undefined) status.timeline = timeline;

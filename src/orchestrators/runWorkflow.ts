@@ -10,7 +10,8 @@ import { RunWorkflowInput, type RunOutcome, type RunWorkflowOutput } from '../sh
 import { withCompletionCallback } from './completionCallback.js';
 import { createRunState, log, reportProgress, type RunState } from './runState.js';
 import { asRunStopped, parseOrchestrationInput } from './runStopped.js';
-import { isEnabled, runStep } from './steps.js';
+import { isEnabled } from './render.js';
+import { runStep } from './steps.js';
 import { endStep, skipStep, startStep } from './timeline.js';
 
 export function* runWorkflowOrchestrator(
@@ -48,7 +49,7 @@ export function* runWorkflowOrchestrator(
     const stop = asRunStopped(error, current);
     log(run, `${stop.outcome}: ${stop.error.kind}: ${stop.message}`);
     endStep(run.timeline, 'failed', context.df.currentUtcDateTime, run.ledger, stop.message);
-    reportProgress(run, { map: undefined, waitingFor: undefined });
+    reportProgress(run, { map: undefined, waitingFor: undefined, batch: undefined });
     return yield* withCompletionCallback(
       context,
       input.callback?.url,

@@ -5,7 +5,6 @@ import {
   compileExpression,
   compileTemplate,
   evaluate,
-  evaluateCondition,
   evaluateTemplates,
   firstLine,
   type ExpressionScope,
@@ -31,7 +30,9 @@ import {
 import { awaitApproval } from './approval.js';
 import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
 import { prefixRows, remainingBudget } from './ledger.js';
+import { runLlmBatch } from './modelBatchStep.js';
 import { INFRASTRUCTURE_RETRY, answerOf, callModelWithPolicy } from './modelPolicy.js';
+import { isEnabled, renderText } from './render.js';
 import {
   childInstanceId,
   recordChildLedger,
@@ -47,16 +48,6 @@ import { userMessage } from './transcript.js';
 
 /** Most items a map runs at once, whatever its `concurrency` says. */
 export const MAX_MAP_CONCURRENCY = 50;
-
-/** Text rendered from a template; a raw non-string value (`{{ steps.x.output }}`) becomes JSON. */
-export function renderText(template: string, scope: ExpressionScope): string {
-  const value = evaluate(compileTemplate(template), scope);
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-export function isEnabled(step: Pick<Step, 'when'>, scope: ExpressionScope): boolean {
-  return step.when === undefined || evaluateCondition(compileExpression(step.when), scope);
-}
 
 /** Runs any step kind; nested steps (map items, branches) come through here too. */
 export function* runStep(
@@ -95,6 +86,10 @@ function* runLlmStep(
   scope: ExpressionScope,
   at: StepAt,
 ): TaskGenerator<unknown> {
+  if (step.batch === true) {
+    const [output] = yield* runLlmBatch(run, step, [scope], at, () => at.label);
+    return output;
+  }
   const { role, route } = resolveRole(run.input.definition, step.role);
   const result = yield* callModelWithPolicy(
     run.context,
@@ -315,17 +310,31 @@ function* runMapStep(
     );
   }
   const items: readonly unknown[] = over;
-  const limit = concurrencyOf(step, scope, at.label);
   const total = items.length;
+  const itemScope = (index: number): ExpressionScope => ({
+    ...scope,
+    locals: { ...scope.locals, [step.as]: items[index], index },
+  });
+  const itemLabel = (index: number) => `${at.label}:${index}`;
   reportProgress(run, { map: { stepId: at.label, done: 0, total } });
 
-  function* runItem(index: number): TaskGenerator<unknown> {
-    const itemScope = { ...scope, locals: { ...scope.locals, [step.as]: items[index], index } };
-    if (!isEnabled(step.step, itemScope)) return null;
-    return yield* runStep(run, step.step, itemScope, {
-      ledgerStep: at.ledgerStep,
-      label: `${at.label}:${index}`,
+  // A batch step sends every enabled item in one provider batch: `concurrency` does not apply.
+  if (step.step.kind === 'llm' && step.step.batch === true) {
+    const itemStep = step.step;
+    const scopes = items.map((_, index) => {
+      const candidate = itemScope(index);
+      return isEnabled(itemStep, candidate) ? candidate : undefined;
     });
+    const outputs = yield* runLlmBatch(run, itemStep, scopes, at, itemLabel);
+    reportProgress(run, { map: undefined });
+    return outputs;
+  }
+
+  const limit = concurrencyOf(step, scope, at.label);
+  function* runItem(index: number): TaskGenerator<unknown> {
+    const candidate = itemScope(index);
+    if (!isEnabled(step.step, candidate)) return null;
+    return yield* runStep(run, step.step, candidate, { ledgerStep: at.ledgerStep, label: itemLabel(index) });
   }
   const outputs = yield* runWithConcurrency(run.context, total, limit, runItem, (done) =>
     reportProgress(run, { map: { stepId: at.label, done, total } }),

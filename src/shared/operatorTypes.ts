@@ -1,5 +1,6 @@
 /** The operator API contract (`/api/operator/…`), shared by its handlers, the dashboard and the CLI. */
 import { z } from 'zod';
+import { ModelBatchProgress } from './modelBatchTypes.js';
 import { StepRecord } from './runTypes.js';
 
 /** Durable runtime statuses, as the Durable HTTP API spells them. */
@@ -47,6 +48,8 @@ export const RunProgressSummary = z.strictObject({
   stepIndex: z.int().nonnegative(),
   stepCount: z.int().positive(),
   map: z.strictObject({ stepId: z.string(), done: z.int(), total: z.int() }).optional(),
+  /** A `batch: true` step waiting for its provider batch. */
+  batch: ModelBatchProgress.optional(),
 });
 export type RunProgressSummary = z.infer<typeof RunProgressSummary>;
 

@@ -10,6 +10,7 @@ import {
   TokenUsage,
   ToolDefinition,
 } from './modelTypes.js';
+import { ModelBatchOptions, ModelBatchProgress } from './modelBatchTypes.js';
 import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
 
 /** One row of a run's cost ledger: everything spent by one step on one role and deployment. */
@@ -22,6 +23,8 @@ export const LedgerRow = z.strictObject({
   usage: TokenUsage,
   costUsd: z.number().nonnegative(),
   offline: z.boolean(),
+  /** Calls made through the provider's batch API, billed at the batch rate; kept apart from direct calls. */
+  batch: z.boolean().optional(),
 });
 export type LedgerRow = z.infer<typeof LedgerRow>;
 
@@ -79,6 +82,8 @@ export type AgentLoopOptions = z.infer<typeof AgentLoopOptions>;
 export const RunOptions = z.strictObject({
   modelRetry: ModelRetryOptions.optional(),
   agent: AgentLoopOptions.optional(),
+  /** Polling of provider batches (`batch: true` steps); the starter fills it from configuration. */
+  modelBatch: ModelBatchOptions.optional(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -164,6 +169,8 @@ export const RunProgress = z.strictObject({
   waitingFor: z
     .strictObject({ event: z.string(), until: z.string(), message: z.string().optional() })
     .optional(),
+  /** A `batch: true` step waiting for its provider batch. */
+  batch: ModelBatchProgress.optional(),
   usage: TokenUsage,
   costUsd: z.number().nonnegative(),
   /** Left out when it would make the custom status too large (Azure caps it at 16 KB). */

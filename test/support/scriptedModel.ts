@@ -24,6 +24,8 @@ export interface RequestPattern {
   readonly lastUserText?: string | RegExp;
   readonly toolNames?: readonly string[];
   readonly hasToolResult?: boolean;
+  /** True for requests inside a provider batch, false for direct calls. */
+  readonly inBatch?: boolean;
 }
 export type RequestMatcher = RequestPattern | ((request: RecordedModelRequest) => boolean);
 
@@ -110,6 +112,13 @@ export const rawResponse = (
   reply: { status?: number; headers?: Record<string, string>; body?: unknown; delayMs?: number } = {},
 ): ModelReply => ({ kind: 'raw', ...reply });
 export const offlineResponse = (): ModelReply => ({ kind: 'offline' });
+/** For a batch create request: the batch stays in progress for `inProgressPolls` polls, then ends. */
+export const batchResponse = (inProgressPolls = 0): ModelReply => ({ kind: 'batch', inProgressPolls });
+/** For a request inside a batch: never processed, as when the batch expires or is canceled first. */
+export const unprocessedResponse = (outcome: 'expired' | 'canceled' = 'expired'): ModelReply => ({
+  kind: 'unprocessed',
+  outcome,
+});
 export const delayed = (reply: ModelReply, delayMs: number): ModelReply => ({ ...reply, delayMs });
 
 const test = (expected: string | RegExp | undefined, actual: string | undefined) =>
@@ -127,6 +136,7 @@ export function matches(matcher: RequestMatcher | undefined, request: RecordedMo
     test(matcher.system, view?.system) &&
     test(matcher.lastUserText, view?.lastUserText) &&
     (matcher.hasToolResult === undefined || matcher.hasToolResult === view?.hasToolResult) &&
+    (matcher.inBatch === undefined || matcher.inBatch === (request.batch !== undefined)) &&
     (matcher.toolNames === undefined ||
       JSON.stringify(matcher.toolNames) === JSON.stringify(view?.tools.map((tool) => tool.name) ?? []))
   );
@@ -158,7 +168,10 @@ function faultReply(rule: FaultRule): ModelReply {
 function describeRequest(request: RecordedModelRequest): string {
   const view = request.view;
   const text = (view?.lastUserText ?? '').replace(/\s+/g, ' ').slice(0, 80);
-  return `#${request.index} ${request.method} ${request.path} (model ${view?.model ?? '?'}, last user text "${text}")`;
+  const where = request.batch
+    ? `batch ${request.batch.id} item ${request.batch.customId}`
+    : `#${request.index}`;
+  return `${where} ${request.method} ${request.path} (model ${view?.model ?? '?'}, last user text "${text}")`;
 }
 
 export async function startScriptedModel(options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
@@ -203,6 +216,7 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     openaiBaseUrl: server.openaiBaseUrl,
     azureOpenAIBaseUrl: server.azureOpenAIBaseUrl,
     requests: server.requests,
+    batchItems: server.batchItems,
     failures,
     get faultsInjected() {
       return faultsInjected;

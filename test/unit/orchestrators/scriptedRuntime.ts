@@ -119,6 +119,8 @@ export interface Script {
   event?: (name: string) => unknown;
   /** Make an activity throw (an infrastructure fault, after the durable retries). */
   fault?: (task: FakeTask) => Error | undefined;
+  /** Any other activity (the provider batch ones), by name. */
+  activity?: (name: string, input: unknown) => unknown;
 }
 
 export interface Observed {
@@ -158,6 +160,7 @@ export function runtime(
       if (!script.tool) throw new Error(`unexpected tool ${task.name}`);
       return script.tool(ToolCallInput.parse(task.input));
     }
+    if (script.activity && task.name) return script.activity(task.name, task.input);
     throw new Error(`unexpected activity ${task.name}`);
   };
 
