@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { problem, problemResponse } from './problem.js';
-import { BatchProgress, BatchSummary } from '../shared/batchTypes.js';
+import { BatchLaneProgress, BatchProgress, BatchSummary, laneInstanceId } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
 import { toRunView, type RunView } from './runView.js';
 
@@ -27,24 +27,65 @@ export interface BatchRunView extends Omit<RunView, 'progress' | 'outcome' | 'le
   readonly progress: BatchProgress | null;
 }
 
-export function toBatchRunView(status: DurableOrchestrationStatus): BatchRunView {
+/** The batch's page-level progress plus what the running page's lanes have finished so far. */
+export function withLaneProgress(
+  progress: BatchProgress,
+  lanes: readonly BatchLaneProgress[],
+): BatchProgress {
+  const done = lanes.reduce((sum, lane) => sum + lane.done, 0);
+  const failed = lanes.reduce((sum, lane) => sum + lane.failed, 0);
+  return {
+    ...progress,
+    done: progress.done + done,
+    succeeded: progress.succeeded + done - failed,
+    failed: progress.failed + failed,
+    costUsd: progress.costUsd + lanes.reduce((sum, lane) => sum + lane.costUsd, 0),
+  };
+}
+
+export function toBatchRunView(
+  status: DurableOrchestrationStatus,
+  lanes: readonly BatchLaneProgress[] = [],
+): BatchRunView {
   const base = toRunView(status);
-  const progress = BatchProgress.safeParse(status.customStatus);
+  const parsed = BatchProgress.safeParse(status.customStatus);
+  const progress = parsed.success ? withLaneProgress(parsed.data, lanes) : undefined;
   const summary = BatchSummary.safeParse(status.output);
-  const costUsd = summary.success
-    ? summary.data.costUsd
-    : progress.success
-      ? progress.data.costUsd
-      : undefined;
+  const costUsd = summary.success ? summary.data.costUsd : progress?.costUsd;
   return {
     ...base,
     kind: 'batch',
-    workflow: summary.success ? summary.data.workflow : progress.success ? progress.data.workflow : null,
+    workflow: summary.success ? summary.data.workflow : (progress?.workflow ?? null),
     version: summary.success ? summary.data.version : null,
     outcome: summary.success ? 'completed' : null,
-    progress: progress.success ? progress.data : null,
+    progress: progress ?? null,
     ledger: costUsd === undefined ? null : { totals: { costUsd } },
   };
+}
+
+/**
+ * The custom status of every lane of the page a batch is running (a lane not started yet, or already
+ * gone, counts as nothing done), so the view moves item by item, not only page by page.
+ */
+async function runningLanes(
+  client: DurableClient,
+  status: DurableOrchestrationStatus,
+): Promise<BatchLaneProgress[]> {
+  const running = BatchProgress.safeParse(status.customStatus).data?.running;
+  const runtimeStatus: string = status.runtimeStatus;
+  if (running === undefined || runtimeStatus !== 'Running') return [];
+  const lanes = await Promise.all(
+    Array.from({ length: running.lanes }, (_, lane) =>
+      client.getStatus(laneInstanceId(status.instanceId, running.page, lane), { showInput: false }).then(
+        (lane) => BatchLaneProgress.safeParse(lane.customStatus).data,
+        (error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        },
+      ),
+    ),
+  );
+  return lanes.filter((lane) => lane !== undefined);
 }
 
 /** `GET /api/runs/{id}`: one run's status, workflow, progress, output or error, and cost ledger. */
@@ -52,8 +93,12 @@ export function createGetRun(deps: GetRunDeps): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const id = request.params.id ?? '';
     try {
-      const status = await deps.getClient(context).getStatus(id);
-      const view = status.name === Names.orchestrators.runBatch ? toBatchRunView(status) : toRunView(status);
+      const client = deps.getClient(context);
+      const status = await client.getStatus(id);
+      const view =
+        status.name === Names.orchestrators.runBatch
+          ? toBatchRunView(status, await runningLanes(client, status))
+          : toRunView(status);
       return { status: 200, jsonBody: view };
     } catch (error) {
       if (!isNotFound(error)) throw error;

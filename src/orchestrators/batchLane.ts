@@ -7,23 +7,15 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 import {
   BatchLaneInput,
+  itemInstanceId,
   type BatchItemResult,
   type BatchLaneOutput,
+  type BatchLaneProgress,
   type RunTemplate,
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
 import { RunWorkflowOutput, type RunWorkflowInput } from '../shared/runTypes.js';
 import { parseOrchestrationInput } from './runStopped.js';
-
-/** Child run ids derive from the batch id and the line, so a replay or a retried page finds the same run. */
-export function itemInstanceId(batchId: string, line: number): string {
-  return `${batchId}:${line}`;
-}
-
-/** Lane ids derive from the batch, the page and the lane; `:` keeps them out of the runs list. */
-export function laneInstanceId(batchId: string, page: number, lane: number): string {
-  return `${batchId}:page${page}:lane${lane}`;
-}
 
 /** Deals items to `laneCount` lanes in turn, so every lane gets a near-equal share in line order. */
 export function dealToLanes<T>(items: readonly T[], laneCount: number): T[][] {
@@ -41,8 +33,16 @@ export function* runBatchLaneOrchestrator(
     Names.orchestrators.runBatchLane,
   );
   const results: BatchItemResult[] = [];
+  const progress: BatchLaneProgress = { kind: 'batchLane', done: 0, failed: 0, costUsd: 0 };
+  context.df.setCustomStatus(progress);
   for (const item of input.items) {
-    results.push(yield* runItem(context, input.run, input.batchId, item.line, item.input));
+    const result = yield* runItem(context, input.run, input.batchId, item.line, item.input);
+    results.push(result);
+    progress.done += 1;
+    if (result.status === 'failed') progress.failed += 1;
+    progress.costUsd += result.costUsd;
+    // The batch's run view adds these up while the page runs (GET /api/runs/{batchId}).
+    context.df.setCustomStatus(progress);
   }
   return results;
 }

@@ -11,6 +11,8 @@ import {
   BatchLaneOutput,
   BatchRunInput,
   CountBatchItemsOutput,
+  itemInstanceId,
+  laneInstanceId,
   ReadBatchItemsOutput,
   type BatchItem,
   type BatchItemResult,
@@ -24,7 +26,7 @@ import {
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
 import { runItemsInRounds } from './batchRounds.js';
-import { dealToLanes, itemInstanceId, laneInstanceId } from './batchLane.js';
+import { dealToLanes } from './batchLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
 /** Blob reads and writes are idempotent; a thrown one (storage hiccup) is retried a few times. */
@@ -83,7 +85,13 @@ export function* runBatchOrchestrator(
       yield context.df.callActivityWithRetry(Names.activities.readBatchItems, BATCH_IO_RETRY, read),
     );
     if (page.items.length > 0) {
-      const results = yield* runPage(context, input, batchId, state.pages, page.items);
+      const running = state;
+      const results = yield* runPage(context, input, batchId, state.pages, page.items, (lanes) =>
+        context.df.setCustomStatus({
+          ...progressOf(input, running),
+          running: { page: running.pages, lanes },
+        }),
+      );
       const write: WriteBatchResultsInput = { outputBlob: input.outputBlob, block: state.pages, results };
       yield context.df.callActivityWithRetry(Names.activities.writeBatchResults, BATCH_IO_RETRY, write);
       const failed = results.filter((result) => result.status === 'failed').length;
@@ -142,6 +150,7 @@ function* runPage(
   batchId: string,
   page: number,
   items: readonly BatchItem[],
+  onLanesStarted: (lanes: number) => void,
 ): Generator<Task, BatchItemResult[], unknown> {
   const results = new Map<number, BatchItemResult>();
   const runnable: { line: number; input: unknown }[] = [];
@@ -150,6 +159,7 @@ function* runPage(
     else results.set(item.line, { line: item.line, status: 'failed', error: item.error, costUsd: 0 });
   }
   const lanes = dealToLanes(runnable, input.concurrency);
+  if (lanes.length > 0) onLanesStarted(lanes.length);
   yield* runItemsInRounds(
     context,
     lanes.length,

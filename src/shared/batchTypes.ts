@@ -57,8 +57,29 @@ export const BatchProgress = z.strictObject({
   failed: z.int().nonnegative(),
   costUsd: z.number().nonnegative(),
   outputBlob: z.string(),
+  /** While a page runs: its number and how many lanes run it; each lane reports its own progress. */
+  running: z.strictObject({ page: z.int().nonnegative(), lanes: z.int().positive() }).optional(),
 });
 export type BatchProgress = z.infer<typeof BatchProgress>;
+
+/** Custom status of a batch lane: its share of the page so far. */
+export const BatchLaneProgress = z.strictObject({
+  kind: z.literal('batchLane'),
+  done: z.int().nonnegative(),
+  failed: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+});
+export type BatchLaneProgress = z.infer<typeof BatchLaneProgress>;
+
+/** Child run ids derive from the batch id and the line, so a replay or a retried page finds the same run. */
+export function itemInstanceId(batchId: string, line: number): string {
+  return `${batchId}:${line}`;
+}
+
+/** Lane ids derive from the batch, the page and the lane; the `:` keeps them out of the runs list. */
+export function laneInstanceId(batchId: string, page: number, lane: number): string {
+  return `${batchId}:page${page}:lane${lane}`;
+}
 
 /** One line of the results blob, in input order. */
 export const BatchItemResult = z.strictObject({

@@ -338,6 +338,59 @@ describe('GET /api/runs/{id}', () => {
     });
   });
 
+  it("adds the running page's lanes to a batch's progress, item by item", async () => {
+    const batch = {
+      name: Names.orchestrators.runBatch,
+      instanceId: 'batch-1',
+      runtimeStatus: 'Running',
+      createdTime: new Date('2026-01-01T00:00:00Z'),
+      lastUpdatedTime: new Date('2026-01-01T00:01:00Z'),
+      input: null,
+      output: null,
+      customStatus: {
+        kind: 'batch',
+        workflow: 'ticket-triage',
+        total: 300,
+        done: 128,
+        succeeded: 126,
+        failed: 2,
+        costUsd: 1.28,
+        outputBlob: 'out/results.jsonl',
+        running: { page: 1, lanes: 3 },
+      },
+    } as unknown as DurableOrchestrationStatus;
+    const lanes: Record<string, unknown> = {
+      'batch-1:page1:lane0': { kind: 'batchLane', done: 5, failed: 1, costUsd: 0.05 },
+      'batch-1:page1:lane1': { kind: 'batchLane', done: 4, failed: 0, costUsd: 0.04 },
+      // lane2 has not started yet: the Durable API answers 404.
+    };
+    const asked: string[] = [];
+    const client = {
+      getStatus: (id: string) => {
+        asked.push(id);
+        if (id === 'batch-1') return Promise.resolve(batch);
+        if (id in lanes) return Promise.resolve({ instanceId: id, customStatus: lanes[id] });
+        return Promise.reject(new Error('Durable Functions extension replied with HTTP 404 response.'));
+      },
+    } as unknown as DurableClient;
+    const response = (await createGetRun({ getClient: () => client })(
+      get('batch-1'),
+      context(),
+    )) as HttpResponseInit;
+    expect(asked.sort()).toEqual([
+      'batch-1',
+      'batch-1:page1:lane0',
+      'batch-1:page1:lane1',
+      'batch-1:page1:lane2',
+    ]);
+    expect(response.jsonBody).toMatchObject({
+      kind: 'batch',
+      status: 'Running',
+      progress: { total: 300, done: 137, succeeded: 134, failed: 3 },
+      ledger: { totals: { costUsd: expect.closeTo(1.37, 10) as unknown } },
+    });
+  });
+
   it('404s an unknown run and rethrows anything else', async () => {
     const response = await createGetRun({ getClient: () => fakeClient([]).client })(get('zzz'), context());
     expect(problemOf(response as HttpResponseInit)).toMatchObject({ status: 404 });

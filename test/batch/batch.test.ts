@@ -85,12 +85,20 @@ describe('batch over a JSONL blob', () => {
     const batchId = idempotentInstanceId('queue', key, 'batch');
 
     const seen: BatchProgress[] = [];
+    const viewed: BatchProgress[] = [];
     const deadline = Date.now() + 150_000;
     let status = host.host.backend.getStatus(batchId, {});
     while (status?.runtimeStatus !== 'Completed' && Date.now() < deadline) {
       if (status?.runtimeStatus === 'Failed')
         throw new Error(`batch failed: ${JSON.stringify(status.output)}`);
-      if (status?.customStatus) seen.push(status.customStatus as BatchProgress);
+      if (status?.customStatus) {
+        seen.push(status.customStatus as BatchProgress);
+        const view = await fetch(`${host.host.url}/api/runs/${batchId}`, {
+          headers: { 'x-functions-key': host.host.keys.functionKey },
+        });
+        const { progress } = (await view.json()) as { progress: BatchProgress | null };
+        if (progress) viewed.push(progress);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
       status = host.host.backend.getStatus(batchId, {});
     }
@@ -110,6 +118,12 @@ describe('batch over a JSONL blob', () => {
     const partial = seen.filter((p) => p.done > 0 && p.done < LINES);
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.every((p) => p.total === LINES && p.kind === 'batch' && p.failed <= 30)).toBe(true);
+    // The batch's own status moves a page (128 lines) at a time; the run view adds the running page's
+    // lanes, so it moves item by item, and never backwards.
+    expect(seen.every((p) => p.done % 128 === 0 || p.done === LINES)).toBe(true);
+    expect(viewed.some((p) => p.done % 128 !== 0 && p.done < LINES)).toBe(true);
+    expect(viewed.every((p, i) => i === 0 || p.done >= (viewed[i - 1]?.done ?? 0))).toBe(true);
+    expect(viewed.every((p) => p.succeeded + p.failed === p.done && p.failed <= 30)).toBe(true);
 
     const results = (await container.getBlockBlobClient('out/results.jsonl').downloadToBuffer())
       .toString('utf8')

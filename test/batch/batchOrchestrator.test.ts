@@ -127,7 +127,12 @@ describe('runBatch', () => {
     ]);
     expect(writes[0]?.results[2]).toMatchObject({ runId: 'batch-1:3', error: { message: 'lane crashed' } });
     expect(summary).toMatchObject({ total: 5, succeeded: 2, failed: 3, costUsd: 0.5 });
+    // While the page runs, the status names it and its lanes (the run view adds up their progress).
+    expect(context.customStatuses).toContainEqual(
+      expect.objectContaining({ done: 0, running: { page: 0, lanes: 2 } }),
+    );
     expect(context.customStatuses.at(-1)).toMatchObject({ kind: 'batch', total: 5, done: 5, failed: 3 });
+    expect(context.customStatuses.at(-1)).not.toHaveProperty('running');
     expect(context.continuedAsNew).toBeUndefined();
   });
 
@@ -211,6 +216,11 @@ describe('runBatchLane', () => {
       [15, 'failed', 'bad_request', 0.1],
     ]);
     expect(results[1]?.error?.message).toBe('child crashed');
+    // The lane reports its share after every item.
+    expect(context.customStatuses.map((status) => (status as { done: number }).done)).toEqual([
+      0, 1, 2, 3, 4,
+    ]);
+    expect(context.customStatuses.at(-1)).toEqual({ kind: 'batchLane', done: 4, failed: 3, costUsd: 0.6 });
   });
 
   it('deals lines to lanes in turn, never more lanes than lines', () => {
