@@ -9,10 +9,10 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevHost, type DevHost } from '../devhost/host.js';
+import { freeLoopbackPorts } from '../devhost/net.js';
 import { startAzurite } from '../devhost/storage/azurite.js';
 import { idempotentInstanceId } from '../src/functions/runStarter.js';
 import { startOfflineModelServer } from '../src/offline/offlineModelServer.js';
@@ -33,18 +33,6 @@ const HTTP_STARTS = 1_000;
 const HTTP_IN_FLIGHT = 50;
 const QUEUE_MESSAGES = 500;
 const ticket = (i: number) => ({ subject: `Ticket ${i}`, body: `Order ${i} arrived damaged.` });
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => {
-      const server = createServer();
-      return new Promise<typeof server>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-    }),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -212,7 +200,7 @@ async function serveModel(): Promise<void> {
 }
 
 async function runInThisProcess(): Promise<Row[]> {
-  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3);
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
   const model = await startEndpointsProcess(__filename, '--serve-model');
   const { anthropicBaseUrl = '', openaiBaseUrl = '' } = model.endpoints;

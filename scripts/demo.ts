@@ -3,11 +3,11 @@
  * `research-report` run over HTTP, follows its progress, prints the report and the cost ledger, stops.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevHost } from '../devhost/host.js';
+import { freeLoopbackPorts } from '../devhost/net.js';
 import { startAzurite } from '../devhost/storage/azurite.js';
 
 const root = resolve(__dirname, '../..');
@@ -65,23 +65,6 @@ async function json<T>(response: Response, expected: number[]): Promise<T> {
     throw new Error(`${response.url} answered ${response.status}: ${text}`);
   }
   return JSON.parse(text) as T;
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((done, fail) => {
-          const server = createServer();
-          server.once('error', fail);
-          server.listen(0, '127.0.0.1', () => done(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
-  return ports;
 }
 
 function describeProgress(run: RunView): string {
@@ -166,7 +149,7 @@ async function main(): Promise<void> {
   // The quickstart needs no model account: the offline model answers unless OFFLINE_MODEL says otherwise.
   process.env.OFFLINE_MODEL ??= 'on';
   const stateDir = mkdtempSync(join(tmpdir(), 'durable-agents-demo-'));
-  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freePorts(3);
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
   process.env.AzureWebJobsStorage = azurite.connectionString;
   let host: Awaited<ReturnType<typeof startDevHost>> | undefined;

@@ -15,7 +15,6 @@ import { createRunAction } from './functions/operator/runActions.js';
 import { createOpenApi } from './functions/openapi.js';
 import { createPoisonQueue } from './functions/queue/poisonQueue.js';
 import { createWorkflowRequestsHandler } from './functions/queue/workflowRequests.js';
-import { withModelBatchOptions } from './functions/runOptions.js';
 import { createRunStarter } from './functions/runStarter.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
@@ -48,14 +47,12 @@ const workflows = loadWorkflowCatalog({
 });
 
 // The one path HTTP, queue and batch starts share.
-const starter = withModelBatchOptions(
-  createRunStarter({
-    workflows,
-    tools: () => tools.toolSpecs(),
-    callbacksEnabled: () => config.callbackSigningSecret !== undefined,
-  }),
-  models.batchPolling,
-);
+const starter = createRunStarter({
+  workflows,
+  tools: () => tools.toolSpecs(),
+  callbacksEnabled: () => config.callbackSigningSecret !== undefined,
+  modelBatch: models.batchPolling,
+});
 
 const startup = describeStartup({ directory, workflows, tools: tools.names(), models });
 console.log(startup.info);

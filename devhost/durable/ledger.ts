@@ -125,6 +125,16 @@ export function applyDeliveredEvent(
   emit: (e: HistoryEvent) => void,
   out: Outgoing[],
 ): void {
+  const createTimer = (id: number, fireAt: number) => {
+    emit({
+      EventType: EventType.TimerCreated,
+      EventId: id,
+      IsPlayed: false,
+      Timestamp: new Date(episodeMs).toISOString(),
+      FireAt: new Date(fireAt).toISOString(),
+    });
+    out.push({ kind: 'timer', timerId: id, fireAtMs: fireAt });
+  };
   const key = event.EventType === EventType.TimerFired ? event.TimerId : event.TaskScheduledId;
   if (key === undefined) return;
   const task = ledger.tasks[String(key)];
@@ -142,14 +152,7 @@ export function applyDeliveredEvent(
     const id = ledger.nextId++;
     ledger.tasks[String(id)] = task;
     ledger.timers[String(task.pos)] = id;
-    emit({
-      EventType: EventType.TimerCreated,
-      EventId: id,
-      IsPlayed: false,
-      Timestamp: new Date(episodeMs).toISOString(),
-      FireAt: new Date(fireAt).toISOString(),
-    });
-    out.push({ kind: 'timer', timerId: id, fireAtMs: fireAt });
+    createTimer(id, fireAt);
     return;
   }
   const failed =
@@ -162,14 +165,7 @@ export function applyDeliveredEvent(
     task.phase = 'timer';
     ledger.tasks[String(id)] = task;
     const fireAt = episodeMs + Math.max(0, delay);
-    emit({
-      EventType: EventType.TimerCreated,
-      EventId: id,
-      IsPlayed: false,
-      Timestamp: new Date(episodeMs).toISOString(),
-      FireAt: new Date(fireAt).toISOString(),
-    });
-    out.push({ kind: 'timer', timerId: id, fireAtMs: fireAt });
+    createTimer(id, fireAt);
     return;
   }
   if (event.EventType !== EventType.TimerFired || task.attempt >= task.opts.maxNumberOfAttempts) return;

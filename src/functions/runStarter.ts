@@ -8,6 +8,7 @@ import type { DurableClient, DurableOrchestrationStatus } from 'durable-function
 import { validateWorkflowInput, type InputProblem } from '../definitions/inputValidation.js';
 import type { Step, WorkflowDefinition } from '../definitions/schema.js';
 import type { RunTemplate } from '../shared/batchTypes.js';
+import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ToolDefinition } from '../shared/modelTypes.js';
 import { Names } from '../shared/names.js';
 import type { RunWorkflowInput } from '../shared/runTypes.js';
@@ -24,6 +25,25 @@ export interface RunStarterDeps {
   readonly resolver?: Resolver;
   /** TEST ONLY: callback URLs on loopback pass the SSRF guard (see `CheckUrlOptions`). Never from config. */
   readonly allowLoopbackForTests?: boolean;
+  /** Provider-batch polling settings, added to the runs whose workflows have `batch: true` steps. */
+  readonly modelBatch?: ModelBatchOptions;
+}
+
+/** Whether any of these definitions has a `batch: true` llm step, nested ones included. */
+export function usesModelBatches(definitions: readonly WorkflowDefinition[]): boolean {
+  const visit = (step: Step): boolean => {
+    switch (step.kind) {
+      case 'llm':
+        return step.batch === true;
+      case 'map':
+        return visit(step.step);
+      case 'parallel':
+        return Object.values(step.branches).some(visit);
+      default:
+        return false;
+    }
+  };
+  return definitions.some((definition) => definition.steps.some(visit));
 }
 
 export interface StartRequest {
@@ -106,10 +126,15 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
     const definition = deps.workflows.get(workflow);
     if (!definition) return undefined;
     const workflows = deps.workflows.referencedBy(workflow);
+    const definitions = [definition, ...Object.values(workflows)];
     return {
       definition,
       workflows,
-      tools: toolsUsedBy([definition, ...Object.values(workflows)], deps.tools()),
+      tools: toolsUsedBy(definitions, deps.tools()),
+      // Orchestrators never read settings: runs with batch steps get the polling settings in their input.
+      ...(deps.modelBatch && usesModelBatches(definitions)
+        ? { options: { modelBatch: deps.modelBatch } }
+        : {}),
     };
   }
 

@@ -5,7 +5,6 @@
  * hours costs no worker time and survives restarts.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { firstLine } from '../definitions/expressions.js';
 import {
   CancelModelBatchResult,
   CollectModelBatchResultsOutput,
@@ -20,7 +19,12 @@ import {
   type SubmitModelBatchInput,
 } from '../shared/modelBatchTypes.js';
 import { Names } from '../shared/names.js';
-import { INFRASTRUCTURE_RETRY, backoffMs, type ModelRetryPolicy } from './modelPolicy.js';
+import {
+  INFRASTRUCTURE_RETRY,
+  callActivityOrStop,
+  retryDelayMs,
+  type ModelRetryPolicy,
+} from './modelPolicy.js';
 import { stepFailed } from './runStopped.js';
 
 export interface ModelBatchPolicy {
@@ -54,21 +58,6 @@ function formatWait(ms: number): string {
       : `${ms / 1000} s`;
 }
 
-/** One batch activity; a thrown activity (after its infrastructure retries) fails the step. */
-function* callBatchActivity(
-  context: OrchestrationContext,
-  stepId: string,
-  name: string,
-  input: unknown,
-): Generator<Task, unknown, unknown> {
-  try {
-    return yield context.df.callActivityWithRetry(name, INFRASTRUCTURE_RETRY, input);
-  } catch (error) {
-    const reason = error instanceof Error ? firstLine(error.message) : String(error);
-    throw stepFailed(stepId, 'activity_failed', `${name} failed: ${reason}`);
-  }
-}
-
 const describe = (failure: ModelBatchFailure) =>
   `${failure.provider}/${failure.deployment}: ${failure.message}`;
 
@@ -85,16 +74,13 @@ function* untilAnswered<T extends { readonly ok: true }>(
   parse: (raw: unknown) => T | ModelBatchFailure,
 ): Generator<Task, T, unknown> {
   for (let failures = 1; ; failures++) {
-    const result = parse(yield* callBatchActivity(context, stepId, name, input));
+    const result = parse(yield* callActivityOrStop(context, stepId, name, input));
     if (result.ok) return result;
     if (!result.retryable || failures >= retry.maxTries) {
       const tries = result.retryable ? ` after ${failures} tries` : '';
       throw stepFailed(stepId, result.kind, `${name}: ${describe(result)}${tries}`);
     }
-    const delayMs =
-      result.retryAfterMs === undefined
-        ? backoffMs(retry, failures)
-        : Math.min(result.retryAfterMs, retry.maxRetryAfterMs);
+    const delayMs = retryDelayMs(retry, failures, result.retryAfterMs);
     if (!context.df.isReplaying) context.log(`${stepId}: ${name} ${result.kind}; retrying in ${delayMs} ms`);
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + delayMs));
   }
@@ -167,7 +153,7 @@ export function* runModelBatch(
     }
     yield context.df.createTimer(new Date(Math.min(now + pollIntervalMs(policy, polls), deadline)));
     const polled = PollModelBatchResult.parse(
-      yield* callBatchActivity(context, stepId, Names.activities.pollModelBatch, handle),
+      yield* callActivityOrStop(context, stepId, Names.activities.pollModelBatch, handle),
     );
     if (polled.ok) {
       pollFailures = 0;

@@ -48,6 +48,32 @@ export function backoffMs(policy: ModelRetryPolicy, failures: number): number {
   return Math.min(policy.initialBackoffMs * 2 ** Math.max(0, failures - 1), policy.maxBackoffMs);
 }
 
+/** The wait before the next try: the provider's retry-after (capped), else backoff. */
+export function retryDelayMs(
+  policy: ModelRetryPolicy,
+  failures: number,
+  retryAfterMs: number | undefined,
+): number {
+  return retryAfterMs === undefined
+    ? backoffMs(policy, failures)
+    : Math.min(retryAfterMs, policy.maxRetryAfterMs);
+}
+
+/** One activity call; a thrown activity (after its infrastructure retries) fails the step. */
+export function* callActivityOrStop(
+  context: OrchestrationContext,
+  stepId: string,
+  name: string,
+  input: unknown,
+): Generator<Task, unknown, unknown> {
+  try {
+    return yield context.df.callActivityWithRetry(name, INFRASTRUCTURE_RETRY, input);
+  } catch (error) {
+    const reason = error instanceof Error ? firstLine(error.message) : String(error);
+    throw stepFailed(stepId, 'activity_failed', `${name} failed: ${reason}`);
+  }
+}
+
 /** A callModel request; the policy chooses `attempt` (the deployment in the role's fallback chain). */
 export type ModelRequest = Omit<CallModelInputArgs, 'attempt'>;
 
@@ -65,26 +91,16 @@ export function* callModelWithPolicy(
   let attempt = 0;
   let failures = 0;
   for (;;) {
-    let raw: unknown;
-    try {
-      raw = yield context.df.callActivityWithRetry(Names.activities.callModel, INFRASTRUCTURE_RETRY, {
-        ...request,
-        attempt,
-      } satisfies CallModelInputArgs);
-    } catch (error) {
-      const reason = error instanceof Error ? firstLine(error.message) : String(error);
-      throw stepFailed(request.stepId, 'activity_failed', `callModel failed: ${reason}`);
-    }
-    const result = CallModelResult.parse(raw);
+    const input: CallModelInputArgs = { ...request, attempt };
+    const result = CallModelResult.parse(
+      yield* callActivityOrStop(context, request.stepId, Names.activities.callModel, input),
+    );
     if (result.ok) return result;
 
     failures += 1;
     const where = `${result.provider}/${result.deployment}`;
     if (result.retryable && failures < policy.maxTries) {
-      const delayMs =
-        result.retryAfterMs === undefined
-          ? backoffMs(policy, failures)
-          : Math.min(result.retryAfterMs, policy.maxRetryAfterMs);
+      const delayMs = retryDelayMs(policy, failures, result.retryAfterMs);
       if (!context.df.isReplaying) {
         context.log(`${request.stepId}: ${where} ${result.kind}; retrying in ${delayMs} ms`);
       }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowDefinition } from '../../src/definitions/schema.js';
-import { withModelBatchOptions } from '../../src/functions/runOptions.js';
 import { createRunStarter } from '../../src/functions/runStarter.js';
 import { ModelConfigError, parseModelConfig } from '../../src/models/config.js';
 import { createWorkflowCatalog } from '../../src/shared/workflows.js';
@@ -27,14 +26,12 @@ const bulk = define('bulk', [
 const caller = define('caller', [{ id: 'a', kind: 'workflow', workflow: 'bulk' }]);
 
 const polling = { initialPollMs: 5_000, maxPollMs: 60_000, maxWaitMs: 7_200_000 };
-const starter = withModelBatchOptions(
-  createRunStarter({
-    workflows: createWorkflowCatalog(new Map([plain, bulk, caller].map((d) => [d.name, d]))),
-    tools: () => ({}),
-    callbacksEnabled: () => false,
-  }),
-  polling,
-);
+const starter = createRunStarter({
+  workflows: createWorkflowCatalog(new Map([plain, bulk, caller].map((d) => [d.name, d]))),
+  tools: () => ({}),
+  callbacksEnabled: () => false,
+  modelBatch: polling,
+});
 
 describe('provider batch polling settings reach the runs that need them', () => {
   it('adds them to runs with batch steps, their own or a called workflow’s, and to no others', async () => {
