@@ -81,18 +81,28 @@ export function runUrlFor(requestUrl: string, instanceId: string): string {
   return `${url.origin}${prefix}/runs/${encodeURIComponent(instanceId)}`;
 }
 
-async function checkStatusResponse(
+/**
+ * The Durable check-status payload with its URLs at the origin the caller used, as
+ * `createCheckStatusResponse` builds it; built directly rather than read back out of that response's
+ * body stream, which cost more than the rest of the start.
+ */
+function checkStatusResponse(
   client: DurableClient,
   request: HttpRequest,
   instanceId: string,
-): Promise<HttpResponseInit> {
-  const check = client.createCheckStatusResponse(request, instanceId);
-  const payload = (await check.json()) as Record<string, unknown>;
+): HttpResponseInit {
+  const callerOrigin = new URL(request.url).origin;
+  const links = client.createHttpManagementPayload(instanceId) as unknown as Record<string, unknown>;
+  const payload: Record<string, string> = {};
+  for (const [key, value] of Object.entries(links)) {
+    if (typeof value !== 'string') continue;
+    payload[key] = /^https?:\/\//i.test(value) ? value.replace(new URL(value).origin, callerOrigin) : value;
+  }
   return {
     status: 202,
     headers: {
       'content-type': 'application/json',
-      location: typeof payload.statusQueryGetUri === 'string' ? payload.statusQueryGetUri : '',
+      location: payload.statusQueryGetUri ?? '',
       'retry-after': '10',
     },
     jsonBody: { ...payload, runUrl: runUrlFor(request.url, instanceId) },
@@ -255,7 +265,7 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
         jsonBody: { ...view, workflow: view.workflow ?? name, version: view.version ?? definition.version },
       };
     }
-    const accepted = await checkStatusResponse(client, request, started.instanceId);
+    const accepted = checkStatusResponse(client, request, started.instanceId);
     return existing
       ? {
           ...accepted,

@@ -1,6 +1,6 @@
 /** DTOs of the batch run (`runBatch`) and its blob activities. */
 import { z } from 'zod';
-import { WorkflowDefinition } from '../definitions/schema.js';
+import { CarriedDefinition } from './carriedDefinition.js';
 import { ToolDefinition } from './modelTypes.js';
 import { RunError, RunOptions } from './runTypes.js';
 import { MAX_BATCH_CONCURRENCY } from './requestTypes.js';
@@ -12,8 +12,8 @@ export const DEFAULT_BATCH_CONCURRENCY = 8;
 
 /** Everything but the input of each item's `runWorkflow` run, built once by the run starter. */
 export const RunTemplate = z.strictObject({
-  definition: WorkflowDefinition,
-  workflows: z.record(z.string(), WorkflowDefinition),
+  definition: CarriedDefinition,
+  workflows: z.record(z.string(), CarriedDefinition),
   tools: z.record(z.string(), ToolDefinition),
   options: RunOptions.optional(),
 });
@@ -123,7 +123,7 @@ export const ReadBatchItemsInput = z.strictObject({
   firstLine: z.int().positive(),
   maxLines: z.int().positive(),
   /** The items' workflow: each line is validated against its input schema here, before any run starts. */
-  definition: WorkflowDefinition,
+  definition: CarriedDefinition,
 });
 export type ReadBatchItemsInput = z.infer<typeof ReadBatchItemsInput>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ArtifactRef, ToolLimits } from './toolTypes.js';
-import { WorkflowDefinition } from '../definitions/schema.js';
+import { CarriedDefinition } from './carriedDefinition.js';
 import {
   JsonSchema,
   ModelMessage,
@@ -89,10 +89,10 @@ export type RunOptions = z.infer<typeof RunOptions>;
 
 /** Orchestration input of `runWorkflow`: everything it needs, resolved outside the orchestrator. */
 export const RunWorkflowInput = z.strictObject({
-  definition: WorkflowDefinition,
+  definition: CarriedDefinition,
   input: z.unknown(),
   /** Definitions `workflow` steps may call (transitively), by name. */
-  workflows: z.record(z.string(), WorkflowDefinition).default({}),
+  workflows: z.record(z.string(), CarriedDefinition).default({}),
   /** Specs of the tools the definitions' agent steps may offer, by tool name. */
   tools: z.record(z.string(), ToolDefinition).default({}),
   /** For a child run: what the parent may still spend (the child's own budget can only lower it). */

@@ -1,4 +1,4 @@
-import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
+import { HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,11 +54,11 @@ function fakeClient(statuses: DurableOrchestrationStatus[] = []) {
       started.push({ name, input: options?.input });
       return Promise.resolve('run-1');
     },
-    createCheckStatusResponse: (_request: HttpRequest, id: string) =>
-      new HttpResponse({
-        status: 202,
-        jsonBody: { id, statusQueryGetUri: `http://localhost/runtime/webhooks/durabletask/instances/${id}` },
-      }),
+    // The host's own address, as the durableClient binding gives it; answers use the caller's origin.
+    createHttpManagementPayload: (id: string) => ({
+      id,
+      statusQueryGetUri: `http://127.0.0.1:7071/runtime/webhooks/durabletask/instances/${id}?code=k`,
+    }),
     getStatus: (id: string) => {
       const next = statuses[Math.min(polls++, statuses.length - 1)];
       return next
@@ -114,11 +114,11 @@ describe('POST /api/workflows/{name}', () => {
     )) as HttpResponseInit;
     expect(response.status).toBe(202);
     expect(response.headers).toMatchObject({
-      location: 'http://localhost/runtime/webhooks/durabletask/instances/run-1',
+      location: 'http://localhost/runtime/webhooks/durabletask/instances/run-1?code=k',
     });
     expect(response.jsonBody).toEqual({
       id: 'run-1',
-      statusQueryGetUri: 'http://localhost/runtime/webhooks/durabletask/instances/run-1',
+      statusQueryGetUri: 'http://localhost/runtime/webhooks/durabletask/instances/run-1?code=k',
       runUrl: 'http://localhost/api/runs/run-1',
     });
     expect(fake.started).toHaveLength(1);
