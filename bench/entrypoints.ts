@@ -7,7 +7,6 @@
  * and queue scenarios run on the app's own host.json; the batch on a host whose concurrency limits
  * allow its 32 lanes. The HTTP load comes from a third process (`--post-starts`), as callers are remote.
  */
-import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,11 +17,19 @@ import { freeLoopbackPorts } from '../devhost/net.js';
 import { startAzurite } from '../devhost/storage/azurite.js';
 import { idempotentInstanceId } from '../src/functions/runStarter.js';
 import { startOfflineModelServer } from '../src/offline/offlineModelServer.js';
+import { batch, batchCapacity, singleItemMs } from './batchScenarios.js';
 import { announceEndpoints, startEndpointsProcess } from './endpointsProcess.js';
+import {
+  BATCH_CONCURRENCY,
+  cpuMsSince,
+  isDone,
+  MODEL_LATENCY_MS,
+  ticket,
+  waitForEach,
+} from './entrypointCommon.js';
 import type { Row } from './sandbox.js';
 
 const ROOT = path.resolve(__dirname, '../..');
-const MODEL_LATENCY_MS = 50;
 /** `node dist/bench/entrypoints.js --child [--only http|queue|batch] [--batch-items N]` profiles one scenario. */
 const argValue = (flag: string) => {
   const at = process.argv.indexOf(flag);
@@ -30,39 +37,9 @@ const argValue = (flag: string) => {
 };
 const ONLY = argValue('--only');
 const BATCH_ITEMS = Number(argValue('--batch-items') ?? 10_000);
-const BATCH_CONCURRENCY = 32;
 const HTTP_STARTS = 1_000;
 const HTTP_IN_FLIGHT = 50;
 const QUEUE_MESSAGES = 500;
-const ticket = (i: number) => ({ subject: `Ticket ${i}`, body: `Order ${i} arrived damaged.` });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-
-const isDone = (host: DevHost, id: string) => {
-  const status = host.backend.getStatus(id)?.runtimeStatus;
-  if (status === 'Failed' || status === 'Terminated') throw new Error(`${id} ended ${status}`);
-  return status === 'Completed';
-};
-
-/** Waits until every run completed, reading only the ones still pending (the host thread is shared). */
-async function waitForAll(host: DevHost, ids: readonly string[], what: string): Promise<void> {
-  const pending = new Set(ids);
-  const deadline = Date.now() + 300_000;
-  while (pending.size > 0) {
-    for (const id of pending) if (isDone(host, id)) pending.delete(id);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${pending.size} not done)`);
-    await sleep(10);
-  }
-}
-
 /**
  * The real app (dist/src) with the repository's host.json; for the batch, with the per-worker
  * concurrency raised to what a batch of concurrency 32 needs (32 model calls, 32 lanes and their runs).
@@ -83,12 +60,6 @@ function benchAppDir(forBatch: boolean): string {
   );
   return dir;
 }
-
-/** CPU milliseconds this process (host thread and language workers) used since `since`. */
-const cpuMsSince = (since: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-};
 
 /** In the load process (`--post-starts <baseUrl>`, key in FUNCTIONS_KEY): POSTs the starts, prints the ids. */
 async function postStarts(baseUrl: string, key: string): Promise<void> {
@@ -139,7 +110,7 @@ async function httpStarts(host: DevHost): Promise<Row[]> {
   const began = performance.now();
   const { ids, seconds } = await startsFromAnotherProcess(host);
   const perSecond = HTTP_STARTS / seconds;
-  await waitForAll(host, ids, 'the HTTP-started runs');
+  await waitForEach(ids, (id) => isDone(host, id), 'the HTTP-started runs');
   const allDoneSeconds = (performance.now() - began) / 1000;
   const cpuPerRun = cpuMsSince(cpu) / HTTP_STARTS;
   return [
@@ -166,13 +137,9 @@ async function queueStarts(host: DevHost, connection: string, queueName: string)
       }),
     );
   }
-  await waitUntil(
-    () => ids.every((id) => host.backend.getStatus(id) !== undefined),
-    300_000,
-    'queue-started runs',
-  );
+  await waitForEach(ids, (id) => host.backend.getStatus(id) !== undefined, 'queue-started runs');
   const perSecond = QUEUE_MESSAGES / ((performance.now() - began) / 1000);
-  await waitForAll(host, ids, 'the queue-started runs');
+  await waitForEach(ids, (id) => isDone(host, id), 'the queue-started runs');
   return [
     {
       scenario: `entry points: queue messages/s, enqueue to started run (${QUEUE_MESSAGES} messages)`,
@@ -183,74 +150,32 @@ async function queueStarts(host: DevHost, connection: string, queueName: string)
   ];
 }
 
-/** One item alone, started the way the batch starts it: the critical path a round cannot beat. */
-async function singleItemMs(host: DevHost): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const response = await fetch(`${host.url}/api/workflows/ticket-triage`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-functions-key': host.keys.functionKey },
-      body: JSON.stringify(ticket(i)),
-    });
-    const { id } = (await response.json()) as { id: string };
-    const began = performance.now();
-    await waitUntil(() => isDone(host, id), 30_000, 'one item');
-    samples.push(performance.now() - began);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] ?? NaN;
-}
-
-async function batch(host: DevHost, connection: string, queueName: string): Promise<Row[]> {
-  const perItemMs = await singleItemMs(host);
-  const container = BlobServiceClient.fromConnectionString(connection).getContainerClient('bench-batches');
-  await container.createIfNotExists();
-  const lines = Array.from({ length: BATCH_ITEMS }, (_, i) => JSON.stringify(ticket(i))).join('\n');
-  await container.getBlockBlobClient('items.jsonl').upload(lines, Buffer.byteLength(lines));
-  const queue = QueueServiceClient.fromConnectionString(connection).getQueueClient(queueName);
-  const message = {
-    workflow: 'ticket-triage',
-    itemsBlob: 'bench-batches/items.jsonl',
-    concurrency: BATCH_CONCURRENCY,
-    idempotencyKey: 'bench-batch',
-  };
-  const batchId = idempotentInstanceId('queue', 'bench-batch', 'batch');
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
-  await waitUntil(() => isDone(host, batchId), 900_000, 'the batch');
-  const wallMs = performance.now() - began;
-  const cpuPerItem = cpuMsSince(cpu) / BATCH_ITEMS;
-  const summary = host.backend.getStatus(batchId)?.output as { succeeded: number; failed: number };
-  const idealMs = Math.ceil(BATCH_ITEMS / BATCH_CONCURRENCY) * perItemMs;
-  const ratio = wallMs / idealMs;
-  return [
-    {
-      scenario: `entry points: ${BATCH_ITEMS}-item batch, model ${MODEL_LATENCY_MS} ms, concurrency ${BATCH_CONCURRENCY}: wall ÷ ideal`,
-      measured: `${ratio.toFixed(2)} (wall ${(wallMs / 1000).toFixed(1)} s, ideal ${Math.ceil(BATCH_ITEMS / BATCH_CONCURRENCY)} × ${perItemMs.toFixed(0)} ms; ${summary.succeeded} ok, ${summary.failed} failed; host CPU ${cpuPerItem.toFixed(1)} ms per item)`,
-      target: '≤ 1.3',
-      ok: ratio <= 1.3 && summary.succeeded === BATCH_ITEMS,
-    },
-  ];
-}
-
-/** The scripted model, served from its own process (`--serve-model`) as a remote endpoint would be. */
+/**
+ * The scripted model, served from its own process (`--serve-model`) as a remote endpoint would be:
+ * one server answering after 50 ms, and one answering at once for the capacity row.
+ */
 async function serveModel(): Promise<void> {
-  const model = await startOfflineModelServer({
-    script: () => ({
-      kind: 'structured',
-      value: { category: 'billing', priority: 'normal', confidence: 0.9, summary: 'A damaged order.' },
-      delayMs: MODEL_LATENCY_MS,
-    }),
+  const answering = (delayMs: number) =>
+    startOfflineModelServer({
+      script: () => ({
+        kind: 'structured',
+        value: { category: 'billing', priority: 'normal', confidence: 0.9, summary: 'A damaged order.' },
+        delayMs,
+      }),
+    });
+  const [model, instant] = await Promise.all([answering(MODEL_LATENCY_MS), answering(0)]);
+  announceEndpoints({
+    anthropicBaseUrl: model.anthropicBaseUrl,
+    openaiBaseUrl: model.openaiBaseUrl,
+    instantAnthropicBaseUrl: instant.anthropicBaseUrl,
   });
-  announceEndpoints({ anthropicBaseUrl: model.anthropicBaseUrl, openaiBaseUrl: model.openaiBaseUrl });
 }
 
 async function runInThisProcess(): Promise<Row[]> {
   const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
   const model = await startEndpointsProcess(__filename, '--serve-model');
-  const { anthropicBaseUrl = '', openaiBaseUrl = '' } = model.endpoints;
+  const { anthropicBaseUrl = '', openaiBaseUrl = '', instantAnthropicBaseUrl = '' } = model.endpoints;
   const queueName = 'bench-workflow-requests';
   Object.assign(process.env, {
     AzureWebJobsStorage: azurite.connectionString,
@@ -274,7 +199,27 @@ async function runInThisProcess(): Promise<Row[]> {
       rmSync(appDir, { recursive: true, force: true });
     }
   }
+  /** Points the app's Claude endpoint elsewhere for the hosts started meanwhile (workers share the env). */
+  async function withModelAt<T>(baseUrl: string, scenarios: () => Promise<T>): Promise<T> {
+    process.env.ANTHROPIC_BASE_URL = baseUrl;
+    try {
+      return await scenarios();
+    } finally {
+      process.env.ANTHROPIC_BASE_URL = anthropicBaseUrl;
+    }
+  }
   const wanted = (name: string) => ONLY === undefined || ONLY === name;
+  async function batchRows(): Promise<Row[]> {
+    let perItemMs = NaN;
+    const atModelLatency = await withHost(true, async (host) => {
+      perItemMs = await singleItemMs(host);
+      return batch(host, azurite.connectionString, queueName, perItemMs, BATCH_ITEMS);
+    });
+    const capacity = await withModelAt(instantAnthropicBaseUrl, () =>
+      withHost(true, (host) => batchCapacity(host, azurite.connectionString, queueName, perItemMs)),
+    );
+    return [...atModelLatency, ...capacity];
+  }
   try {
     return [
       ...(wanted('http') || wanted('queue')
@@ -283,9 +228,7 @@ async function runInThisProcess(): Promise<Row[]> {
             ...(wanted('queue') ? await queueStarts(host, azurite.connectionString, queueName) : []),
           ])
         : []),
-      ...(wanted('batch')
-        ? await withHost(true, (host) => batch(host, azurite.connectionString, queueName))
-        : []),
+      ...(wanted('batch') ? await batchRows() : []),
     ];
   } finally {
     model.stop();
