@@ -3,6 +3,10 @@
  * runs its items one after another as `runWorkflow` children, so a lane starts its next item the moment
  * the previous one ends: a sliding window without ever yielding a task twice (azure-functions-durable-js#574).
  * A failing item is a result, never the lane's failure.
+ *
+ * Every episode hands the durable runtime all the actions of its generation, child inputs included, so a
+ * lane continues as new every few items, carrying its results: the work per item stays flat however long
+ * the lane, and pages can be long enough that lanes seldom wait for each other at page ends.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import {
@@ -24,6 +28,9 @@ export function dealToLanes<T>(items: readonly T[], laneCount: number): T[][] {
   return lanes;
 }
 
+/** Items a lane runs per orchestration generation before it continues as new. */
+export const LANE_ITEMS_PER_GENERATION = 8;
+
 export function* runBatchLaneOrchestrator(
   context: OrchestrationContext,
 ): Generator<Task, BatchLaneOutput, unknown> {
@@ -32,15 +39,23 @@ export function* runBatchLaneOrchestrator(
     context.df.getInput(),
     Names.orchestrators.runBatchLane,
   );
-  const results: BatchItemResult[] = [];
+  const results: BatchItemResult[] = [...(input.results ?? [])];
   const progress: BatchLaneProgress = { kind: 'batchLane', done: 0, failed: 0, costUsd: 0 };
-  context.df.setCustomStatus(progress);
-  for (const item of input.items) {
-    const result = yield* runItem(context, input.run, input.batchId, item.line, item.input);
-    results.push(result);
+  const count = (result: BatchItemResult) => {
     progress.done += 1;
     if (result.status === 'failed') progress.failed += 1;
     progress.costUsd += result.costUsd;
+  };
+  results.forEach(count);
+  context.df.setCustomStatus(progress);
+  for (const [index, item] of input.items.entries()) {
+    if (index === LANE_ITEMS_PER_GENERATION) {
+      context.df.continueAsNew({ ...input, items: input.items.slice(index), results });
+      return [];
+    }
+    const result = yield* runItem(context, input.run, input.batchId, item.line, item.input);
+    results.push(result);
+    count(result);
     // The batch's run view adds these up while the page runs (GET /api/runs/{batchId}).
     context.df.setCustomStatus(progress);
   }

@@ -7,7 +7,7 @@ import { MAX_BATCH_CONCURRENCY } from './requestTypes.js';
 
 /** Lines per page: one page per orchestration generation (`continueAsNew`), so history stays bounded. */
 export const DEFAULT_BATCH_PAGE_SIZE = 128;
-export const MAX_BATCH_PAGE_SIZE = 1_000;
+export const MAX_BATCH_PAGE_SIZE = 2_048;
 export const DEFAULT_BATCH_CONCURRENCY = 8;
 
 /** Everything but the input of each item's `runWorkflow` run, built once by the run starter. */
@@ -144,7 +144,10 @@ export type ReadBatchItemsOutput = z.infer<typeof ReadBatchItemsOutput>;
 export const BatchLaneInput = z.strictObject({
   run: RunTemplate,
   batchId: z.string().min(1),
+  /** The items still to run. */
   items: z.array(z.strictObject({ line: z.int().positive(), input: z.unknown() })).min(1),
+  /** Results of the items earlier generations of this lane ran (set when it continues as new). */
+  results: z.array(BatchItemResult).optional(),
 });
 export type BatchLaneInput = z.infer<typeof BatchLaneInput>;
 export const BatchLaneOutput = z.array(BatchItemResult);

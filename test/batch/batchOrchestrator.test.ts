@@ -2,7 +2,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { WorkflowDefinition } from '../../src/definitions/schema.js';
-import { dealToLanes, runBatchLaneOrchestrator } from '../../src/orchestrators/batchLane.js';
+import {
+  dealToLanes,
+  LANE_ITEMS_PER_GENERATION,
+  runBatchLaneOrchestrator,
+} from '../../src/orchestrators/batchLane.js';
 import { runBatchOrchestrator } from '../../src/orchestrators/batchRun.js';
 import type {
   BatchItemResult,
@@ -221,6 +225,38 @@ describe('runBatchLane', () => {
       0, 1, 2, 3, 4,
     ]);
     expect(context.customStatuses.at(-1)).toEqual({ kind: 'batchLane', done: 4, failed: 3, costUsd: 0.6 });
+  });
+
+  it(`continues as new after ${LANE_ITEMS_PER_GENERATION} items, carrying its results, and ends with all of them`, () => {
+    const count = LANE_ITEMS_PER_GENERATION + 3;
+    const long: BatchLaneInput = {
+      ...laneInput,
+      items: Array.from({ length: count }, (_, i) => ({
+        line: i + 1,
+        input: { subject: `${i}`, body: 'b' },
+      })),
+    };
+    const answer = (task: FakeTask): Resolution => {
+      if (task.kind !== 'subOrchestration') throw new Error(`unexpected task ${task.kind}`);
+      return { value: completed(0.25) };
+    };
+    const first = new FakeOrchestrationContext(long, undefined, 'batch-1:page0:lane0');
+    expect(drive<BatchItemResult[]>(runBatchLaneOrchestrator, first, answer)).toEqual([]);
+    // One generation schedules at most LANE_ITEMS_PER_GENERATION children, so its episodes stay small.
+    expect(first.calls.filter((c) => c.kind === 'subOrchestration')).toHaveLength(LANE_ITEMS_PER_GENERATION);
+    const next = first.continuedAsNew?.input as BatchLaneInput;
+    expect(next.items.map((item) => item.line)).toEqual([9, 10, 11]);
+    expect(next.results?.map((result) => result.line)).toEqual(
+      Array.from({ length: LANE_ITEMS_PER_GENERATION }, (_, i) => i + 1),
+    );
+
+    const second = new FakeOrchestrationContext(next, undefined, 'batch-1:page0:lane0');
+    const results = drive<BatchItemResult[]>(runBatchLaneOrchestrator, second, answer);
+    expect(second.calls.map((c) => c.instanceId)).toEqual(['batch-1:9', 'batch-1:10', 'batch-1:11']);
+    expect(results.map((result) => result.line)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    // Progress picks up where the last generation stopped, never going back to 0.
+    expect(second.customStatuses.map((status) => (status as { done: number }).done)).toEqual([8, 9, 10, 11]);
+    expect(second.customStatuses.at(-1)).toEqual({ kind: 'batchLane', done: 11, failed: 0, costUsd: 2.75 });
   });
 
   it('deals lines to lanes in turn, never more lanes than lines', () => {

@@ -7,7 +7,11 @@
 import type { InvocationContext, StorageQueueHandler } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_BATCH_CONCURRENCY, type BatchRunInput } from '../../shared/batchTypes.js';
+import {
+  DEFAULT_BATCH_CONCURRENCY,
+  MAX_BATCH_PAGE_SIZE,
+  type BatchRunInput,
+} from '../../shared/batchTypes.js';
 import { Names } from '../../shared/names.js';
 import { BatchRequestMessage, WorkflowRequestMessage } from '../../shared/requestTypes.js';
 import { idempotentInstanceId, type RunStarter } from '../runStarter.js';
@@ -133,7 +137,7 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
       outputBlob: output,
       summaryBlob: summaryBlobFor(output),
       concurrency: concurrency ?? DEFAULT_BATCH_CONCURRENCY,
-      pageSize: Math.max(128, 4 * (concurrency ?? DEFAULT_BATCH_CONCURRENCY)),
+      pageSize: Math.min(MAX_BATCH_PAGE_SIZE, Math.max(128, 32 * (concurrency ?? DEFAULT_BATCH_CONCURRENCY))),
     };
     const started = await deps.starter.startOrchestration(
       deps.getClient(context),
