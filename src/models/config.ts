@@ -44,6 +44,8 @@ export interface ModelConfig {
   readonly timeoutMs: number;
   /** SDK-level retries (0 or 1): durable retries in the orchestrator are the main layer. */
   readonly maxRetries: number;
+  /** How the SDKs reach the endpoints: `node` (node:http(s), nodeHttpFetch.ts) or Node's built-in `fetch`. */
+  readonly httpClient: 'node' | 'fetch';
   readonly defaultMaxTokens: number;
   /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
   readonly batchPolling: {
@@ -204,6 +206,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   env.problems.push(...priceProblems);
   const timeoutSeconds = env.integer('MODEL_TIMEOUT_SECONDS', 1, 540, 120);
   const maxRetries = env.integer('MODEL_MAX_RETRIES', 0, 1, 0);
+  const httpClient = env.choice('MODEL_HTTP_CLIENT', ['node', 'fetch'] as const, 'node');
   const defaultMaxTokens = env.integer('MODEL_DEFAULT_MAX_TOKENS', 1, 64_000, 4_096);
   const batchPollSeconds = env.integer('MODEL_BATCH_POLL_SECONDS', 1, 3_600, 30);
   const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
@@ -224,6 +227,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
     prices,
     timeoutMs: timeoutSeconds * 1000,
     maxRetries,
+    httpClient,
     defaultMaxTokens,
     batchPolling: {
       initialPollMs: batchPollSeconds * 1000,

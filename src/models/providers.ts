@@ -7,6 +7,7 @@ import type { ProviderKind } from '../shared/modelTypes.js';
 import { createAnthropicProvider } from './anthropicProvider.js';
 import { ModelConfigError, type ModelConfig, type ProviderAuth, type ProviderSettings } from './config.js';
 import { CredentialError } from './errors.js';
+import { createNodeHttpFetch } from './nodeHttpFetch.js';
 import { createOpenAIProvider } from './openaiProvider.js';
 import type { ModelProvider } from './provider.js';
 import type { Secret } from './secret.js';
@@ -21,7 +22,7 @@ export interface OfflineEndpoints {
 }
 
 export interface ModelProvidersOptions {
-  /** Passed to every SDK client (tests and proxies); the global fetch otherwise. */
+  /** Passed to every SDK client (tests and proxies); otherwise as `MODEL_HTTP_CLIENT` says. */
   readonly fetch?: typeof globalThis.fetch;
   /** Entra ID tokens for a scope; defaults to DefaultAzureCredential (managed identity, az login, …). */
   readonly tokenProviderFor?: (scope: string) => TokenProvider;
@@ -67,7 +68,11 @@ export function createModelProviders(
   const common = {
     timeout: config.timeoutMs,
     maxRetries: config.maxRetries,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.fetch
+      ? { fetch: options.fetch }
+      : config.httpClient === 'node'
+        ? { fetch: createNodeHttpFetch() }
+        : {}),
   };
 
   const authOf = (auth: ProviderAuth): { secrets: Secret[]; key: string | TokenProvider } =>

@@ -25,6 +25,8 @@ describe('parseModelConfig', () => {
   it('falls back to the offline model, loudly, when no provider is configured', () => {
     const config = parseModelConfig({});
     expect(config.offline).toBe(true);
+    expect(config.httpClient).toBe('node');
+    expect(parseModelConfig({ MODEL_HTTP_CLIENT: 'fetch' }).httpClient).toBe('fetch');
     expect(config.offlineReason).toContain('no model provider is configured');
     expect(config.roles).toEqual({
       planner: {
@@ -154,6 +156,7 @@ describe('parseModelConfig', () => {
         MODEL_ROLE_PLANNER: 'claude-opus-4-8',
         MODEL_TIMEOUT_SECONDS: '900',
         MODEL_MAX_RETRIES: '3',
+        MODEL_HTTP_CLIENT: 'curl',
         OFFLINE_MODEL: 'maybe',
         MODEL_PRICES_JSON: '{"x": {"input": -1, "output": 1}}',
       }),
@@ -166,6 +169,7 @@ describe('parseModelConfig', () => {
       'MODEL_PRICES_JSON at x.input: Too small: expected number to be >=0; each entry is {"input":n,"output":n,"cacheWrite"?:n,"cacheRead"?:n} in USD per million tokens',
       'MODEL_TIMEOUT_SECONDS must be a whole number from 1 to 540 (got "900")',
       'MODEL_MAX_RETRIES must be a whole number from 0 to 1 (got "3")',
+      'MODEL_HTTP_CLIENT must be one of node, fetch (got "curl")',
     ]);
   });
 
