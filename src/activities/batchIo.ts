@@ -141,7 +141,13 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
       let offset = input.byteOffset;
       let pending: Buffer = Buffer.alloc(0);
       let skippingLongLine = false;
-      while (items.length < input.maxLines && (offset < bytes || pending.length > 0)) {
+      let pageBytes = 0;
+      const maxBytes = input.maxBytes ?? Infinity;
+      while (
+        items.length < input.maxLines &&
+        pageBytes < maxBytes &&
+        (offset < bytes || pending.length > 0)
+      ) {
         const newline = pending.indexOf(NEWLINE);
         const eof = offset >= bytes;
         if (newline === -1 && !eof) {
@@ -155,6 +161,7 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
         }
         const end = newline === -1 ? pending.length : newline;
         const line = input.firstLine + items.length;
+        pageBytes += end + 1;
         if (skippingLongLine || end > MAX_LINE_BYTES) {
           items.push({
             line,

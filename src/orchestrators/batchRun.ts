@@ -13,6 +13,7 @@ import {
   CountBatchItemsOutput,
   itemInstanceId,
   laneInstanceId,
+  MAX_BATCH_PAGE_BYTES,
   ReadBatchItemsOutput,
   type BatchItem,
   type BatchItemResult,
@@ -79,6 +80,7 @@ export function* runBatchOrchestrator(
       byteOffset: state.byteOffset,
       firstLine: state.nextLine,
       maxLines: Math.min(input.pageSize, state.total - state.nextLine + 1),
+      maxBytes: MAX_BATCH_PAGE_BYTES,
       definition: input.run.definition,
     };
     const page = ReadBatchItemsOutput.parse(

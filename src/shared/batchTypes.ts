@@ -8,6 +8,8 @@ import { MAX_BATCH_CONCURRENCY } from './requestTypes.js';
 /** Lines per page: one page per orchestration generation (`continueAsNew`), so history stays bounded. */
 export const DEFAULT_BATCH_PAGE_SIZE = 128;
 export const MAX_BATCH_PAGE_SIZE = 2_048;
+/** A page also ends once it holds this much item text, so a generation's history stays bounded whatever the lines' size. */
+export const MAX_BATCH_PAGE_BYTES = 1024 * 1024;
 export const DEFAULT_BATCH_CONCURRENCY = 8;
 
 /** Everything but the input of each item's `runWorkflow` run, built once by the run starter. */
@@ -122,6 +124,8 @@ export const ReadBatchItemsInput = z.strictObject({
   byteOffset: z.int().nonnegative(),
   firstLine: z.int().positive(),
   maxLines: z.int().positive(),
+  /** The page ends at the line that reaches this many bytes (a page always holds at least one line). */
+  maxBytes: z.int().positive().optional(),
   /** The items' workflow: each line is validated against its input schema here, before any run starts. */
   definition: CarriedDefinition,
 });

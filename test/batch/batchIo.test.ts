@@ -29,8 +29,12 @@ async function upload(name: string, text: string): Promise<string> {
   return `${container}/${name}`;
 }
 
-async function readAll(itemsBlob: string, maxLines: number): Promise<BatchItem[]> {
+/** Lines per page of the last readAll. */
+let pages: number[] = [];
+
+async function readAll(itemsBlob: string, maxLines: number, maxBytes?: number): Promise<BatchItem[]> {
   const items: BatchItem[] = [];
+  pages = [];
   let byteOffset = 0;
   for (;;) {
     const page = await io().readBatchItems({
@@ -38,9 +42,11 @@ async function readAll(itemsBlob: string, maxLines: number): Promise<BatchItem[]
       byteOffset,
       firstLine: items.length + 1,
       maxLines,
+      ...(maxBytes === undefined ? {} : { maxBytes }),
       definition,
     });
     if (page.items.length === 0) return items;
+    pages.push(page.items.length);
     items.push(...page.items);
     byteOffset = page.nextByteOffset;
   }
@@ -73,6 +79,20 @@ describe('batch blob activities', () => {
     expect(await io().countBatchItems({ itemsBlob: await upload('one.jsonl', `${ok(1)}\n`) })).toMatchObject({
       lines: 1,
     });
+  });
+
+  it('ends a page at its byte budget (at least one line), and the next page goes on from there', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({ subject: `s${i + 1}`, body: 'x'.repeat(280) }),
+    );
+    const lineBytes = Buffer.byteLength(lines[0] ?? '') + 1;
+    const blob = await upload('sized.jsonl', lines.join('\n'));
+    const items = await readAll(blob, 100, 3 * lineBytes + 1);
+    expect(pages).toEqual([4, 4, 2]);
+    expect(items.map((item) => item.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(items.every((item) => 'input' in item)).toBe(true);
+    expect(await readAll(blob, 100, 1)).toHaveLength(10);
+    expect(pages).toEqual(Array.from({ length: 10 }, () => 1));
   });
 
   it('fails an over-long line as an item and goes on with the next', async () => {
