@@ -79,7 +79,7 @@ export function* runBatchOrchestrator(
       itemsBlob: input.itemsBlob,
       byteOffset: state.byteOffset,
       firstLine: state.nextLine,
-      maxLines: Math.min(input.pageSize, state.total - state.nextLine + 1),
+      maxLines: Math.min(linesForNextPage(input, state), state.total - state.nextLine + 1),
       maxBytes: MAX_BATCH_PAGE_BYTES,
       definition: input.run.definition,
     };
@@ -105,6 +105,7 @@ export function* runBatchOrchestrator(
         succeeded: state.succeeded + results.length - failed,
         failed: state.failed + failed,
         costUsd: state.costUsd + results.reduce((sum, result) => sum + result.costUsd, 0),
+        resultBytesPerLine: Math.ceil(JSON.stringify(results).length / results.length),
       };
       context.df.setCustomStatus(progressOf(input, state));
       if (state.nextLine <= state.total) {
@@ -144,6 +145,21 @@ export function* runBatchOrchestrator(
     );
   }
   return summary;
+}
+
+/** Result text one page may bring back into the batch's history (its lanes' outputs). */
+export const PAGE_RESULT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Lines for the next page: the first page is short (the old default, `max(128, 4 × concurrency)`); later
+ * pages grow to `pageSize` while the results seen so far say they stay under PAGE_RESULT_BYTES, and
+ * shrink (never below `concurrency`) when the workflow's outputs are large.
+ */
+function linesForNextPage(input: BatchRunInput, state: BatchState): number {
+  const first = Math.min(input.pageSize, Math.max(128, 4 * input.concurrency));
+  if (state.resultBytesPerLine === undefined) return first;
+  const fitting = Math.floor(PAGE_RESULT_BYTES / Math.max(1, state.resultBytesPerLine));
+  return Math.min(input.pageSize, Math.max(input.concurrency, fitting));
 }
 
 function* runPage(

@@ -33,6 +33,8 @@ export const BatchState = z.strictObject({
   failed: z.int().nonnegative(),
   costUsd: z.number().nonnegative(),
   startedAt: z.string(),
+  /** Average result line of the last page, in bytes: it sizes the next page. */
+  resultBytesPerLine: z.int().positive().optional(),
 });
 export type BatchState = z.infer<typeof BatchState>;
 

@@ -7,11 +7,12 @@ import {
   LANE_ITEMS_PER_GENERATION,
   runBatchLaneOrchestrator,
 } from '../../src/orchestrators/batchLane.js';
-import { runBatchOrchestrator } from '../../src/orchestrators/batchRun.js';
+import { PAGE_RESULT_BYTES, runBatchOrchestrator } from '../../src/orchestrators/batchRun.js';
 import type {
   BatchItemResult,
   BatchLaneInput,
   BatchRunInput,
+  BatchState,
   BatchSummary,
   WriteBatchResultsInput,
 } from '../../src/shared/batchTypes.js';
@@ -173,6 +174,47 @@ describe('runBatch', () => {
     ]);
     expect(secondWrites[0]).toMatchObject({ block: 1 });
     expect(secondWrites[0]?.results.map((r) => r.line)).toEqual([3, 4]);
+  });
+});
+
+describe('runBatch page sizes', () => {
+  const stateWith = (resultBytesPerLine?: number): BatchState => ({
+    total: 100_000,
+    pages: 1,
+    nextLine: 129,
+    byteOffset: 4_000,
+    succeeded: 128,
+    failed: 0,
+    costUsd: 0,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    ...(resultBytesPerLine === undefined ? {} : { resultBytesPerLine }),
+  });
+  const maxLinesRead = (input: BatchRunInput) => {
+    const context = new FakeOrchestrationContext(input, undefined, 'batch-1');
+    drive(runBatchOrchestrator, context, resolver([]));
+    return (
+      context.calls.find((c) => c.name === Names.activities.readBatchItems)?.input as { maxLines: number }
+    ).maxLines;
+  };
+
+  it('reads a short first page, then pages as long as the results seen so far allow', () => {
+    const input = batchInput({ pageSize: 1024, concurrency: 32 });
+    expect(maxLinesRead(input)).toBe(5); // the blob's 5 lines, under the first page's 128
+    expect(maxLinesRead({ ...input, state: stateWith() })).toBe(128);
+    expect(maxLinesRead({ ...input, state: stateWith(300) })).toBe(1024);
+    // 20 KB results: 2 MiB of them is 104 lines.
+    expect(maxLinesRead({ ...input, state: stateWith(20_000) })).toBe(Math.floor(PAGE_RESULT_BYTES / 20_000));
+    // Huge results still keep every lane busy.
+    expect(maxLinesRead({ ...input, state: stateWith(1_000_000) })).toBe(32);
+  });
+
+  it('measures the results of each page for the next', () => {
+    const context = new FakeOrchestrationContext(batchInput({ pageSize: 2 }), undefined, 'batch-1');
+    drive(runBatchOrchestrator, context, resolver([]));
+    const next = context.continuedAsNew?.input as BatchRunInput;
+    const written = [itemResult(1, 0.25), { line: 2, status: 'failed', error: items[1]?.error, costUsd: 0 }];
+    expect(next.state?.resultBytesPerLine).toBeGreaterThan(40);
+    expect(next.state?.resultBytesPerLine).toBe(Math.ceil(JSON.stringify(written).length / 2));
   });
 });
 
