@@ -82,6 +82,13 @@ export function createNodeHttpFetch(): typeof globalThis.fetch {
           settle();
           reject(error);
         });
+        // A connection that drops mid-body ends the response without 'end'; a settled promise ignores this.
+        response.on('close', () => {
+          if (!response.complete) {
+            settle();
+            reject(new Error(`the connection closed before the response from ${url.host} ended`));
+          }
+        });
         response.on('end', () => {
           settle();
           const status = response.statusCode ?? 0;

@@ -31,6 +31,11 @@ const routes: Record<string, (response: ServerResponse) => void> = {
     response.writeHead(204);
     response.end();
   },
+  '/cut': (response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+    response.write('{"partial":');
+    setTimeout(() => response.socket?.destroy(), 10);
+  },
   '/never': () => {
     // Never answers: the caller's signal has to end it.
   },
@@ -112,6 +117,10 @@ describe('createNodeHttpFetch', () => {
     const pending = nodeFetch(`${base}/never`, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('rejects (never hangs) when the connection drops in the middle of a body', async () => {
+    await expect(nodeFetch(`${base}/cut`)).rejects.toThrow(/aborted|closed before the response/);
   });
 
   it('rejects with the socket error when nothing listens', async () => {
