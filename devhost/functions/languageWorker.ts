@@ -8,7 +8,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadFunctionsApp } from './appLoader.js';
 import type { InvocationInput, LogLevel } from './types.js';
-import type { HostMessage, WorkerMessage } from './workerProtocol.js';
+import { errorToData, type HostMessage, type WorkerMessage } from './workerProtocol.js';
 
 function hostPort(): MessagePort {
   if (!parentPort) throw new Error('languageWorker.js runs as a worker thread (new Worker), not on its own.');
@@ -32,16 +32,12 @@ async function main(appDir: string): Promise<void> {
       : input;
     invoker.invoke(functionName, invocation).then(
       (output) => post({ type: 'result', id, output }),
-      (error: unknown) => {
-        const e = error instanceof Error ? error : new Error(String(error));
-        post({ type: 'error', id, error: { name: e.name, message: e.message, stack: e.stack ?? '' } });
-      },
+      (error: unknown) => post({ type: 'error', id, error: errorToData(error) }),
     );
   });
   post({ type: 'ready', registrations: [...invoker.registrations.values()] });
 }
 
 main((workerData as { appDir: string }).appDir).catch((error: unknown) => {
-  const e = error instanceof Error ? error : new Error(String(error));
-  post({ type: 'loadFailed', error: { name: e.name, message: e.message, stack: e.stack ?? '' } });
+  post({ type: 'loadFailed', error: errorToData(error) });
 });

@@ -25,6 +25,12 @@ export type WorkerMessage =
   | { type: 'error'; id: number; error: ErrorData }
   | { type: 'log'; id?: number; level: LogLevel; message: string };
 
+/** Anything thrown, as plain data that crosses to the host. */
+export function errorToData(error: unknown): ErrorData {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, message: e.message, stack: e.stack ?? '' };
+}
+
 /** The worker's error as an Error on the host side: same name, message and stack. */
 export function errorFromData(data: ErrorData): Error {
   const error = new Error(data.message);

@@ -12,6 +12,7 @@ import {
   type CallModelFailure,
   type ProviderKind,
 } from '../shared/modelTypes.js';
+import { describeIssues, parseActivityInput } from './activityInput.js';
 
 export interface CallModelActivityDeps {
   /** Model configuration, read on first call (e.g. `getModelConfig`). */
@@ -21,13 +22,6 @@ export interface CallModelActivityDeps {
   /** Loads a transcript stored as a blob reference (`messages: { blobRef }`). */
   readonly resolveBlob?: (ref: string) => Promise<ModelMessage[]>;
   readonly now?: () => number;
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 8)
-    .map((issue) => `${issue.path.length > 0 ? `/${issue.path.join('/')}` : '(root)'}: ${issue.message}`)
-    .join('; ');
 }
 
 /**
@@ -63,9 +57,7 @@ export function createCallModelActivity(
   }
 
   return async function callModel(raw: unknown): Promise<CallModelResult> {
-    const parsed = CallModelInput.safeParse(raw);
-    if (!parsed.success) throw new Error(`Invalid callModel input: ${describeIssues(parsed.error)}`);
-    const input = parsed.data;
+    const input = parseActivityInput(CallModelInput, raw, 'callModel');
     const config = deps.config();
     const { route, fallbackAvailable } = resolveRoute(config, input.role, input.attempt, input.route);
     const messages = await transcript(input.messages);

@@ -3,7 +3,6 @@
  * batch, collect its results, cancel it. Each is one short I/O call; the waiting in between is durable
  * timers in the orchestrator. Failures are returned classified, as callModel's are.
  */
-import type { z } from 'zod';
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
@@ -31,6 +30,7 @@ import {
   type ModelBatchItemResult,
 } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
+import { parseActivityInput } from './activityInput.js';
 
 export interface ModelBatchActivityDeps {
   readonly config: () => ModelConfig;
@@ -43,15 +43,6 @@ export interface ModelBatchActivities {
   readonly pollModelBatch: (input: unknown) => Promise<PollModelBatchResult>;
   readonly collectModelBatchResults: (input: unknown) => Promise<CollectModelBatchResultsOutput>;
   readonly cancelModelBatch: (input: unknown) => Promise<CancelModelBatchResult>;
-}
-
-function parse<T>(schema: z.ZodType<T>, raw: unknown, activity: string): T {
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues
-    .slice(0, 8)
-    .map((issue) => `${issue.path.length > 0 ? `/${issue.path.join('/')}` : '(root)'}: ${issue.message}`);
-  throw new Error(`Invalid ${activity} input: ${problems.join('; ')}`);
 }
 
 const ZERO_COUNTS: ModelBatchCounts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
@@ -82,7 +73,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
   }
 
   async function submitModelBatch(raw: unknown): Promise<SubmitModelBatchResult> {
-    const input = parse(SubmitModelBatchInput, raw, 'submitModelBatch');
+    const input = parseActivityInput(SubmitModelBatchInput, raw, 'submitModelBatch');
     const config = deps.config();
     const chain = workflowRouteChain(config, input.role, input.route);
     const route = chain.find((candidate) => supportsModelBatches(candidate.provider, config.offline));
@@ -126,7 +117,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
   }
 
   async function pollModelBatch(raw: unknown): Promise<PollModelBatchResult> {
-    const handle = parse(ModelBatchHandle, raw, 'pollModelBatch');
+    const handle = parseActivityInput(ModelBatchHandle, raw, 'pollModelBatch');
     const { provider, api } = await batchApiOf(handle.provider);
     const polled = await classified(handle, provider.secrets, () =>
       Promise.all(handle.batchIds.map((id) => api.status(id))),
@@ -158,7 +149,11 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
   }
 
   async function collectModelBatchResults(raw: unknown): Promise<CollectModelBatchResultsOutput> {
-    const { handle, outputSchema } = parse(CollectModelBatchResultsInput, raw, 'collectModelBatchResults');
+    const { handle, outputSchema } = parseActivityInput(
+      CollectModelBatchResultsInput,
+      raw,
+      'collectModelBatchResults',
+    );
     const config = deps.config();
     const { provider, api } = await batchApiOf(handle.provider);
     const collected = await classified(handle, provider.secrets, async () =>
@@ -213,7 +208,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
   }
 
   async function cancelModelBatch(raw: unknown): Promise<CancelModelBatchResult> {
-    const handle = parse(ModelBatchHandle, raw, 'cancelModelBatch');
+    const handle = parseActivityInput(ModelBatchHandle, raw, 'cancelModelBatch');
     const { provider, api } = await batchApiOf(handle.provider);
     const canceled = await classified(handle, provider.secrets, () =>
       Promise.all(handle.batchIds.map((id) => api.cancel(id))),

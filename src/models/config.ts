@@ -1,3 +1,4 @@
+import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from './prices.js';
 import { parseRoles, type RoleConfig } from './roles.js';
@@ -48,11 +49,7 @@ export interface ModelConfig {
   readonly httpClient: 'node' | 'fetch';
   readonly defaultMaxTokens: number;
   /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
-  readonly batchPolling: {
-    readonly initialPollMs: number;
-    readonly maxPollMs: number;
-    readonly maxWaitMs: number;
-  };
+  readonly batchPolling: Readonly<Required<ModelBatchOptions>>;
 }
 
 export class ModelConfigError extends Error {

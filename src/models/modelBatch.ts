@@ -4,7 +4,7 @@
  * Azure); Microsoft Foundry has none (`AnthropicFoundry` deletes `messages.batches`).
  */
 import type { ModelBatchCounts, ModelBatchFailureKind } from '../shared/modelBatchTypes.js';
-import { ProviderKind } from '../shared/modelTypes.js';
+import { ProviderKind, splitRoleTarget } from '../shared/modelTypes.js';
 import type { ModelConfig } from './config.js';
 import type { ProviderRequest, ProviderResponse } from './provider.js';
 import type { ModelRoute } from './roles.js';
@@ -50,13 +50,13 @@ export function batchRouteProblem(
 ): (role: string, workflowRoles: Readonly<Record<string, string>>) => string | undefined {
   return (role, workflowRoles) => {
     const target = workflowRoles[role];
-    const colon = target?.indexOf(':') ?? -1;
-    const chainRole = target !== undefined && colon < 0 ? target : role;
+    const parsed = target === undefined ? undefined : splitRoleTarget(target);
+    const chainRole = parsed !== undefined && 'role' in parsed ? parsed.role : role;
     let workflowRoute: ModelRoute | undefined;
-    if (target !== undefined && colon >= 0) {
-      const provider = ProviderKind.safeParse(target.slice(0, colon));
+    if (parsed !== undefined && !('role' in parsed)) {
+      const provider = ProviderKind.safeParse(parsed.provider);
       if (!provider.success) return undefined;
-      workflowRoute = { provider: provider.data, deployment: target.slice(colon + 1) };
+      workflowRoute = { provider: provider.data, deployment: parsed.deployment };
     }
     if (workflowRoute === undefined && !config.roles[chainRole]) return undefined;
     const chain = workflowRouteChain(config, chainRole, workflowRoute);

@@ -156,12 +156,13 @@ export function createOpenAIBatchApi(options: OpenAIBatchApiOptions): ModelBatch
       const completed = batch.request_counts?.completed ?? 0;
       const failed = batch.request_counts?.failed ?? 0;
       const ended = ['completed', 'expired', 'cancelled'].includes(batch.status);
+      const unanswered = Math.max(0, total - completed - failed);
       const counts = {
-        processing: ended ? 0 : Math.max(0, total - completed - failed),
+        processing: ended ? 0 : unanswered,
         succeeded: completed,
         errored: failed,
-        canceled: batch.status === 'cancelled' ? Math.max(0, total - completed - failed) : 0,
-        expired: batch.status === 'expired' ? Math.max(0, total - completed - failed) : 0,
+        canceled: batch.status === 'cancelled' ? unanswered : 0,
+        expired: batch.status === 'expired' ? unanswered : 0,
       };
       if (batch.status === 'failed') {
         const reasons = (batch.errors?.data ?? []).map((error) => error.message).filter(Boolean);

@@ -86,17 +86,17 @@ export function createModelProviders(
       case 'foundry':
       case 'anthropic': {
         const baseURL = kind === 'foundry' ? endpoints.foundryBaseUrl : endpoints.anthropicBaseUrl;
+        const anthropic = new Anthropic({ ...common, baseURL, apiKey: OFFLINE_API_KEY });
         const client =
           kind === 'foundry'
             ? new AnthropicFoundry({ ...common, baseURL, resource: null, apiKey: OFFLINE_API_KEY })
-            : new Anthropic({ ...common, baseURL, apiKey: OFFLINE_API_KEY });
+            : anthropic;
         // Offline, every role is the offline model, batches included: a batch step on a Foundry role
         // runs offline, while the startup check refuses it once Foundry is really configured.
-        const batchClient = new Anthropic({ ...common, baseURL, apiKey: OFFLINE_API_KEY }).messages.batches;
         return createAnthropicProvider({
           kind,
           client,
-          batchClient,
+          batchClient: anthropic.messages.batches,
           structuredOutput: kind === 'foundry' ? 'tool' : 'native',
           offline: true,
           secrets: [],

@@ -1,4 +1,5 @@
 /** The wire shapes of the offline batch APIs: batch objects, result lines, and checks of what clients send. */
+import { MODEL_BATCH_CUSTOM_ID } from '../shared/modelBatchTypes.js';
 import { shortHash } from './prng.js';
 import type { Protocol } from './requestView.js';
 import type { BatchItemAnswer } from './batchRoutes.js';
@@ -33,7 +34,6 @@ export interface BatchEntry {
   readonly body: unknown;
 }
 
-const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const OPENAI_ENDPOINTS = new Set(['/v1/chat/completions', '/chat/completions']);
 const DAY_SECONDS = 86_400;
 
@@ -69,7 +69,7 @@ export function anthropicEntries(body: unknown, prefix: string): BatchEntry[] | 
   const entries: BatchEntry[] = [];
   for (const [index, request] of requests.entries()) {
     const customId = isRecord(request) ? request.custom_id : undefined;
-    if (typeof customId !== 'string' || !CUSTOM_ID.test(customId)) {
+    if (typeof customId !== 'string' || !MODEL_BATCH_CUSTOM_ID.test(customId)) {
       return `requests.${index}.custom_id: must match ^[a-zA-Z0-9_-]{1,64}$`;
     }
     if (seen.has(customId)) return `requests.${index}.custom_id: duplicate "${customId}"`;

@@ -19,6 +19,7 @@ import {
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
 import { RunWorkflowOutput, type RunWorkflowInput } from '../shared/runTypes.js';
+import { failureMessage } from './settleAll.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
 /** Deals items to `laneCount` lanes in turn, so every lane gets a near-equal share in line order. */
@@ -79,8 +80,7 @@ function* runItem(
     );
     return itemResult(line, runId, value);
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    const message = text.split('\n')[0]?.slice(0, 500) ?? '';
+    const message = failureMessage(error);
     return { line, runId, status: 'failed', error: { kind: 'run_crashed', message }, costUsd: 0 };
   }
 }

@@ -26,7 +26,7 @@ import {
   type WriteBatchResultsInput,
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
-import { runItemsInRounds } from './batchRounds.js';
+import { settleAll } from './settleAll.js';
 import { dealToLanes } from './batchLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
@@ -178,39 +178,34 @@ function* runPage(
   }
   const lanes = dealToLanes(runnable, input.concurrency);
   if (lanes.length > 0) onLanesStarted(lanes.length);
-  yield* runItemsInRounds(
-    context,
-    lanes.length,
-    lanes.length,
-    (lane) => {
-      const laneInput: BatchLaneInput = { run: input.run, batchId, items: lanes[lane] ?? [] };
-      return context.df.callSubOrchestrator(
-        Names.orchestrators.runBatchLane,
-        laneInput,
-        laneInstanceId(batchId, page, lane),
-      );
-    },
-    (lane, outcome) => {
-      const parsed = outcome.ok ? BatchLaneOutput.safeParse(outcome.value) : undefined;
-      if (parsed?.success) {
-        for (const result of parsed.data) results.set(result.line, result);
-        return;
-      }
-      const message = outcome.ok
-        ? 'the lane returned something that is not a list of results'
-        : outcome.message;
-      for (const item of lanes[lane] ?? []) {
-        const runId = itemInstanceId(batchId, item.line);
-        results.set(item.line, {
-          line: item.line,
-          runId,
-          status: 'failed',
-          error: { kind: 'lane_crashed', message },
-          costUsd: 0,
-        });
-      }
-    },
-  );
+  const laneTasks = lanes.map((items, lane) => {
+    const laneInput: BatchLaneInput = { run: input.run, batchId, items };
+    return context.df.callSubOrchestrator(
+      Names.orchestrators.runBatchLane,
+      laneInput,
+      laneInstanceId(batchId, page, lane),
+    );
+  });
+  yield* settleAll(context, laneTasks, (lane, outcome) => {
+    const parsed = outcome.ok ? BatchLaneOutput.safeParse(outcome.value) : undefined;
+    if (parsed?.success) {
+      for (const result of parsed.data) results.set(result.line, result);
+      return;
+    }
+    const message = outcome.ok
+      ? 'the lane returned something that is not a list of results'
+      : outcome.message;
+    for (const item of lanes[lane] ?? []) {
+      const runId = itemInstanceId(batchId, item.line);
+      results.set(item.line, {
+        line: item.line,
+        runId,
+        status: 'failed',
+        error: { kind: 'lane_crashed', message },
+        costUsd: 0,
+      });
+    }
+  });
   return items.map(
     (item) =>
       results.get(item.line) ?? {

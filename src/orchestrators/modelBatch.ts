@@ -27,11 +27,8 @@ import {
 } from './modelPolicy.js';
 import { stepFailed } from './runStopped.js';
 
-export interface ModelBatchPolicy {
-  readonly initialPollMs: number;
-  readonly maxPollMs: number;
-  readonly maxWaitMs: number;
-}
+/** ModelBatchOptions with every default filled in. */
+export type ModelBatchPolicy = Readonly<Required<ModelBatchOptions>>;
 
 /** Most batches end within the hour; providers expire them after 24 hours. */
 export const DEFAULT_MODEL_BATCH: ModelBatchPolicy = {

@@ -2,7 +2,7 @@
 import type { OrchestrationContext } from 'durable-functions';
 import type { ArtifactRef } from '../shared/toolTypes.js';
 import type { WorkflowDefinition } from '../definitions/schema.js';
-import { ModelRouteSpec, type CallModelSuccess } from '../shared/modelTypes.js';
+import { ModelRouteSpec, splitRoleTarget, type CallModelSuccess } from '../shared/modelTypes.js';
 import type { Ledger, LedgerRow, RunBudget, RunProgress, RunWorkflowInput } from '../shared/runTypes.js';
 import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
 import { modelBatchPolicy, type ModelBatchPolicy } from './modelBatch.js';
@@ -108,10 +108,6 @@ export function resolveRole(
 ): { role: string; route?: ModelRouteSpec } {
   const target = definition.roles?.[role];
   if (target === undefined) return { role };
-  const colon = target.indexOf(':');
-  if (colon < 0) return { role: target };
-  return {
-    role,
-    route: ModelRouteSpec.parse({ provider: target.slice(0, colon), deployment: target.slice(colon + 1) }),
-  };
+  const parsed = splitRoleTarget(target);
+  return 'role' in parsed ? { role: parsed.role } : { role, route: ModelRouteSpec.parse(parsed) };
 }

@@ -64,6 +64,17 @@ export type ProviderKind = z.infer<typeof ProviderKind>;
 export const ModelRouteSpec = z.strictObject({ provider: ProviderKind, deployment: z.string().min(1) });
 export type ModelRouteSpec = z.infer<typeof ModelRouteSpec>;
 
+/**
+ * A workflow's `roles` entry: another role's name, or `provider:deployment` (split here; the caller
+ * checks the provider).
+ */
+export function splitRoleTarget(target: string): { role: string } | { provider: string; deployment: string } {
+  const colon = target.indexOf(':');
+  return colon < 0
+    ? { role: target }
+    : { provider: target.slice(0, colon), deployment: target.slice(colon + 1) };
+}
+
 export const CallModelInput = z.strictObject({
   /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
   role: RoleName,
