@@ -7,6 +7,7 @@ import { createCallbackActivity } from './activities/callback.js';
 import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
 import { getConfig } from './config.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
+import { sharedDurableClients } from './functions/durableClients.js';
 import { createGetRun } from './functions/getRun.js';
 import { createGetRunDetail } from './functions/operator/getRunDetail.js';
 import { createListRuns } from './functions/operator/listRuns.js';
@@ -54,6 +55,9 @@ const starter = createRunStarter({
   modelBatch: models.batchPolling,
 });
 
+// One DurableClient per distinct client binding, for every trigger that starts or reads runs.
+const getClient = sharedDurableClients(df.getClient);
+
 const startup = describeStartup({ directory, workflows, tools: tools.names(), models });
 console.log(startup.info);
 if (startup.warning) console.warn(startup.warning);
@@ -84,7 +88,7 @@ app.http(Names.http.startWorkflow, {
     workflows,
     tools: () => tools.toolSpecs(),
     starter,
-    getClient: df.getClient,
+    getClient,
     config: getConfig,
   }),
 });
@@ -94,7 +98,7 @@ app.http(Names.http.getRun, {
   methods: ['GET'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: createGetRun({ getClient: df.getClient }),
+  handler: createGetRun({ getClient }),
 });
 
 // The operator dashboard: an anonymous shell without data; its calls to the operator API carry the admin key.
@@ -114,7 +118,7 @@ app.http(Names.http.dashboardAsset, {
 
 // The operator API (admin key): list, inspect and act on runs; every action is recorded in the audit log.
 const operator = {
-  getClient: df.getClient,
+  getClient,
   audit: createBlobAuditStore({ blobServiceClient: () => clientFromConnection(config.storage) }),
 };
 app.http(Names.http.operatorListRuns, {
@@ -171,7 +175,7 @@ app.storageQueue(Names.queues.workflowRequests, {
   extraInputs: [df.input.durableClient()],
   handler: createWorkflowRequestsHandler({
     starter,
-    getClient: df.getClient,
+    getClient,
     poison: createPoisonQueue({ queueName: config.workflowRequestsQueue, connection: () => config.storage }),
     blobExists: (blobRef) => batchIo.exists(blobRef),
     resultsContainer: () => config.artifactsContainer,

@@ -18,7 +18,7 @@ import {
   type RunTemplate,
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
-import { RunWorkflowOutput, type RunWorkflowInput } from '../shared/runTypes.js';
+import { RunResultSummary, type RunWorkflowInput } from '../shared/runTypes.js';
 import { failureMessage } from './settleAll.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
@@ -86,7 +86,7 @@ function* runItem(
 }
 
 function itemResult(line: number, runId: string, value: unknown): BatchItemResult {
-  const parsed = RunWorkflowOutput.safeParse(value);
+  const parsed = RunResultSummary.safeParse(value);
   if (!parsed.success) {
     const message = 'the run returned something that is not a runWorkflow result';
     return { line, runId, status: 'failed', error: { kind: 'invalid_result', message }, costUsd: 0 };

@@ -158,6 +158,18 @@ export const RunWorkflowOutput = z.strictObject({
 });
 export type RunWorkflowOutput = z.infer<typeof RunWorkflowOutput>;
 
+/**
+ * The part of a `runWorkflow` result a batch lane keeps. A lane re-reads every finished item's result on
+ * each replay, so it checks only these fields (other keys are dropped unchecked).
+ */
+export const RunResultSummary = z.object({
+  outcome: RunOutcome,
+  output: z.unknown(),
+  error: RunError.optional(),
+  ledger: z.object({ totals: z.object({ costUsd: z.number().nonnegative() }) }),
+});
+export type RunResultSummary = z.infer<typeof RunResultSummary>;
+
 /** Custom status while a run is in flight: what operators and `GET /api/runs/{id}` show as progress. */
 export const RunProgress = z.strictObject({
   workflow: z.string(),

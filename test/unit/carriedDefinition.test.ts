@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
+import { sameJson } from '../../src/shared/carriedDefinition.js';
 import { RunWorkflowInput } from '../../src/shared/runTypes.js';
 
 const shipped = loadWorkflowDirectory(path.resolve(__dirname, '../../workflows'));
@@ -33,5 +34,42 @@ describe('CarriedDefinition (definitions inside orchestration inputs)', () => {
     expect(result.error?.issues[0]?.message).toContain('at least one step');
     const missing = RunWorkflowInput.safeParse({ input: {} });
     expect(missing.error?.issues[0]?.path).toEqual(['definition']);
+  });
+
+  it('reuses a result only for the same JSON, key for key and in the same order', () => {
+    const first = RunWorkflowInput.parse({ definition: carried('ticket-triage'), input: {} });
+    const { name, version, ...rest } = carried('ticket-triage') as Record<string, unknown>;
+    const reordered = RunWorkflowInput.parse({ definition: { version, name, ...rest }, input: {} });
+    expect(reordered.definition).not.toBe(first.definition);
+    expect(reordered.definition).toEqual(first.definition);
+    const again = RunWorkflowInput.parse({ definition: { version, name, ...rest }, input: {} });
+    expect(again.definition).toBe(reordered.definition);
+  });
+
+  it('sameJson agrees with comparing the JSON texts', () => {
+    const cases: [unknown, unknown][] = [
+      [
+        { a: 1, b: [1, 2] },
+        { a: 1, b: [1, 2] },
+      ],
+      [
+        { a: 1, b: 2 },
+        { b: 2, a: 1 },
+      ],
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [
+        [1, 2],
+        [1, 2, 3],
+      ],
+      [
+        [1, { x: 'y' }],
+        [1, { x: 'z' }],
+      ],
+      [{ a: [] }, { a: {} }],
+      [{ a: null }, { a: 0 }],
+      ['1', 1],
+      [null, null],
+    ];
+    for (const [a, b] of cases) expect(sameJson(a, b)).toBe(JSON.stringify(a) === JSON.stringify(b));
   });
 });
