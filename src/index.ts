@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { clientFromConnection, createArtifactActivities } from './activities/artifacts.js';
 import { createBatchIo } from './activities/batchIo.js';
+import { createRunOutputReader } from './activities/runOutputs.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
 import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
@@ -154,12 +155,19 @@ app.http(Names.http.operatorPurge, {
 df.app.activity(Names.activities.sendCallback, {
   handler: createCallbackActivity({ signingSecret: () => config.callbackSigningSecret }),
 });
-const batchIo = createBatchIo({ connection: () => config.storage });
+const batchIo = createBatchIo({
+  connection: () => config.storage,
+  runOutputs: createRunOutputReader({ getClient }),
+});
 df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
 df.app.orchestration(Names.orchestrators.runBatchLane, runBatchLaneOrchestrator);
 df.app.activity(Names.activities.countBatchItems, { handler: batchIo.countBatchItems });
 df.app.activity(Names.activities.readBatchItems, { handler: batchIo.readBatchItems });
-df.app.activity(Names.activities.writeBatchResults, { handler: batchIo.writeBatchResults });
+// Reads the page's item outputs back from their runs, through the durable client.
+df.app.activity(Names.activities.writeBatchResults, {
+  handler: batchIo.writeBatchResults,
+  extraInputs: [df.input.durableClient()],
+});
 df.app.activity(Names.activities.finishBatch, { handler: batchIo.finishBatch });
 
 app.http(Names.http.openApi, {

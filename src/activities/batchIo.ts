@@ -3,6 +3,7 @@
  * block of the results blob (a retried write replaces its own block), then commit the blocks in order and
  * write the summary. Every activity here is safe to run more than once.
  */
+import type { InvocationContext } from '@azure/functions';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { z } from 'zod';
 import { validateWorkflowInput } from '../definitions/inputValidation.js';
@@ -12,22 +13,28 @@ import {
   ReadBatchItemsInput,
   WriteBatchResultsInput,
   type BatchItem,
+  type BatchItemResult,
   type CountBatchItemsOutput,
   type ReadBatchItemsOutput,
+  type WriteBatchResultsOutput,
 } from '../shared/batchTypes.js';
 import { lazyBlobService, type BlobServiceDeps } from './artifacts.js';
+import type { RunOutputReader } from './runOutputs.js';
 
 /** Longest accepted line, as the HTTP starter's body limit; longer lines fail as items, not the batch. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 256 * 1024;
 const NEWLINE = 0x0a;
 
-export type BatchIoDeps = BlobServiceDeps;
+export interface BatchIoDeps extends BlobServiceDeps {
+  /** Reads the outputs of a page's finished item runs (e.g. `createRunOutputReader`). */
+  readonly runOutputs: RunOutputReader;
+}
 
 export interface BatchIo {
   readonly countBatchItems: (raw: unknown) => Promise<CountBatchItemsOutput>;
   readonly readBatchItems: (raw: unknown) => Promise<ReadBatchItemsOutput>;
-  readonly writeBatchResults: (raw: unknown) => Promise<{ block: number; lines: number }>;
+  readonly writeBatchResults: (raw: unknown, context: InvocationContext) => Promise<WriteBatchResultsOutput>;
   readonly finishBatch: (raw: unknown) => Promise<{ outputBlob: string; summaryBlob: string }>;
   /** Whether a `<container>/<name>` blob exists (the queue trigger checks items before starting a batch). */
   readonly exists: (blobRef: string) => Promise<boolean>;
@@ -176,12 +183,34 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
       return { items, nextByteOffset: offset - pending.length };
     },
 
-    async writeBatchResults(raw) {
-      const { outputBlob, block, results } = parseInput(WriteBatchResultsInput, raw, 'writeBatchResults');
-      const text = results.map((result) => `${JSON.stringify(result)}\n`).join('');
+    async writeBatchResults(raw, context) {
+      const input = parseInput(WriteBatchResultsInput, raw, 'writeBatchResults');
+      const succeeded = input.results.flatMap((result) =>
+        result.status === 'succeeded' && result.runId !== undefined ? [result.runId] : [],
+      );
+      const outputs = await deps.runOutputs(
+        {
+          instanceIdPrefix: `${input.batchId}:`,
+          createdFrom: new Date(input.runsCreatedFrom),
+          instanceIds: succeeded,
+        },
+        context,
+      );
+      let unavailable = 0;
+      const lines = input.results.map((result): BatchItemResult => {
+        const { line, runId, status, costUsd } = result;
+        if (status !== 'succeeded' || runId === undefined) return result;
+        if (!outputs.has(runId)) {
+          unavailable += 1;
+          const message = `the run finished, but its output could not be read back (was ${runId} purged?)`;
+          return { line, runId, status: 'failed', error: { kind: 'output_unavailable', message }, costUsd };
+        }
+        return { line, runId, status, output: outputs.get(runId), costUsd };
+      });
+      const text = lines.map((result) => `${JSON.stringify(result)}\n`).join('');
       const body = Buffer.from(text, 'utf8');
-      await (await blockBlob(outputBlob, true)).stageBlock(blockIdOf(block), body, body.length);
-      return { block, lines: results.length };
+      await (await blockBlob(input.outputBlob, true)).stageBlock(blockIdOf(input.block), body, body.length);
+      return { block: input.block, lines: lines.length, unavailable };
     },
 
     async finishBatch(raw) {

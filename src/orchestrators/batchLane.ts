@@ -5,14 +5,16 @@
  * A failing item is a result, never the lane's failure.
  *
  * Every episode hands the durable runtime all the actions of its generation, child inputs included, so a
- * lane continues as new every few items, carrying its results: the work per item stays flat however long
- * the lane, and pages can be long enough that lanes seldom wait for each other at page ends.
+ * lane continues as new every few items, carrying the outcomes so far: the work per item stays flat
+ * however long the lane, and pages can be long enough that lanes seldom wait for each other at page ends.
+ * An outcome is the status, cost and error of an item, not its output: that stays with the item's run,
+ * and the page reads it back when it writes its results.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import {
   BatchLaneInput,
   itemInstanceId,
-  type BatchItemResult,
+  type BatchItemOutcome,
   type BatchLaneOutput,
   type BatchLaneProgress,
   type RunTemplate,
@@ -40,27 +42,27 @@ export function* runBatchLaneOrchestrator(
     context.df.getInput(),
     Names.orchestrators.runBatchLane,
   );
-  const results: BatchItemResult[] = [...(input.results ?? [])];
+  const outcomes: BatchItemOutcome[] = [...(input.outcomes ?? [])];
   const progress: BatchLaneProgress = { kind: 'batchLane', done: 0, failed: 0, costUsd: 0 };
-  const count = (result: BatchItemResult) => {
+  const count = (outcome: BatchItemOutcome) => {
     progress.done += 1;
-    if (result.status === 'failed') progress.failed += 1;
-    progress.costUsd += result.costUsd;
+    if (outcome.status === 'failed') progress.failed += 1;
+    progress.costUsd += outcome.costUsd;
   };
-  results.forEach(count);
+  outcomes.forEach(count);
   context.df.setCustomStatus(progress);
   for (const [index, item] of input.items.entries()) {
     if (index === LANE_ITEMS_PER_GENERATION) {
-      context.df.continueAsNew({ ...input, items: input.items.slice(index), results });
+      context.df.continueAsNew({ ...input, items: input.items.slice(index), outcomes });
       return [];
     }
-    const result = yield* runItem(context, input.run, input.batchId, item.line, item.input);
-    results.push(result);
-    count(result);
+    const outcome = yield* runItem(context, input.run, input.batchId, item.line, item.input);
+    outcomes.push(outcome);
+    count(outcome);
     // The batch's run view adds these up while the page runs (GET /api/runs/{batchId}).
     context.df.setCustomStatus(progress);
   }
-  return results;
+  return outcomes;
 }
 
 function* runItem(
@@ -69,35 +71,32 @@ function* runItem(
   batchId: string,
   line: number,
   itemInput: unknown,
-): Generator<Task, BatchItemResult, unknown> {
-  const runId = itemInstanceId(batchId, line);
+): Generator<Task, BatchItemOutcome, unknown> {
   const childInput: RunWorkflowInput = { ...run, input: itemInput };
   try {
     const value: unknown = yield context.df.callSubOrchestrator(
       Names.orchestrators.runWorkflow,
       childInput,
-      runId,
+      itemInstanceId(batchId, line),
     );
-    return itemResult(line, runId, value);
+    return itemOutcome(line, value);
   } catch (error) {
     const message = failureMessage(error);
-    return { line, runId, status: 'failed', error: { kind: 'run_crashed', message }, costUsd: 0 };
+    return { line, status: 'failed', error: { kind: 'run_crashed', message }, costUsd: 0 };
   }
 }
 
-function itemResult(line: number, runId: string, value: unknown): BatchItemResult {
+function itemOutcome(line: number, value: unknown): BatchItemOutcome {
   const parsed = RunResultSummary.safeParse(value);
   if (!parsed.success) {
     const message = 'the run returned something that is not a runWorkflow result';
-    return { line, runId, status: 'failed', error: { kind: 'invalid_result', message }, costUsd: 0 };
+    return { line, status: 'failed', error: { kind: 'invalid_result', message }, costUsd: 0 };
   }
   const result = parsed.data;
   const costUsd = result.ledger.totals.costUsd;
-  if (result.outcome === 'completed')
-    return { line, runId, status: 'succeeded', output: result.output ?? null, costUsd };
+  if (result.outcome === 'completed') return { line, status: 'succeeded', costUsd };
   return {
     line,
-    runId,
     status: 'failed',
     error: result.error ?? { kind: result.outcome, message: `the run ended ${result.outcome}` },
     costUsd,

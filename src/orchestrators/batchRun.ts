@@ -4,6 +4,8 @@
  * each running its share one item after another), stages the page's results as one block of the results
  * blob, and continues as new, so history never holds more than a page. Progress moves page by page.
  * An item that fails (bad line, failed run, crashed child) is a result line, never the batch's failure.
+ * Lanes report each item's status, cost and error; its output stays with its run until the page's block
+ * is written, which reads the outputs back from the runs (`writeBatchResults`).
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
@@ -15,9 +17,10 @@ import {
   laneInstanceId,
   MAX_BATCH_PAGE_BYTES,
   ReadBatchItemsOutput,
+  WriteBatchResultsOutput,
   type BatchItem,
-  type BatchItemResult,
   type BatchLaneInput,
+  type BatchPageResult,
   type BatchProgress,
   type BatchState,
   type BatchSummary,
@@ -88,15 +91,24 @@ export function* runBatchOrchestrator(
     );
     if (page.items.length > 0) {
       const running = state;
+      const runsCreatedFrom = context.df.currentUtcDateTime.toISOString();
       const results = yield* runPage(context, input, batchId, state.pages, page.items, (lanes) =>
         context.df.setCustomStatus({
           ...progressOf(input, running),
           running: { page: running.pages, lanes },
         }),
       );
-      const write: WriteBatchResultsInput = { outputBlob: input.outputBlob, block: state.pages, results };
-      yield context.df.callActivityWithRetry(Names.activities.writeBatchResults, BATCH_IO_RETRY, write);
-      const failed = results.filter((result) => result.status === 'failed').length;
+      const write: WriteBatchResultsInput = {
+        outputBlob: input.outputBlob,
+        block: state.pages,
+        batchId,
+        runsCreatedFrom,
+        results,
+      };
+      const written = WriteBatchResultsOutput.parse(
+        yield context.df.callActivityWithRetry(Names.activities.writeBatchResults, BATCH_IO_RETRY, write),
+      );
+      const failed = results.filter((result) => result.status === 'failed').length + written.unavailable;
       state = {
         ...state,
         pages: state.pages + 1,
@@ -147,13 +159,13 @@ export function* runBatchOrchestrator(
   return summary;
 }
 
-/** Result text one page may bring back into the batch's history (its lanes' outputs). */
+/** Result text one page may bring back into the batch's history (its lanes' outcomes). */
 export const PAGE_RESULT_BYTES = 2 * 1024 * 1024;
 
 /**
  * Lines for the next page: the first page is short (the old default, `max(128, 4 × concurrency)`); later
- * pages grow to `pageSize` while the results seen so far say they stay under PAGE_RESULT_BYTES, and
- * shrink (never below `concurrency`) when the workflow's outputs are large.
+ * pages grow to `pageSize` while the outcomes seen so far say they stay under PAGE_RESULT_BYTES, and
+ * shrink (never below `concurrency`) when items fail with long error messages.
  */
 function linesForNextPage(input: BatchRunInput, state: BatchState): number {
   const first = Math.min(input.pageSize, Math.max(128, 4 * input.concurrency));
@@ -169,8 +181,8 @@ function* runPage(
   page: number,
   items: readonly BatchItem[],
   onLanesStarted: (lanes: number) => void,
-): Generator<Task, BatchItemResult[], unknown> {
-  const results = new Map<number, BatchItemResult>();
+): Generator<Task, BatchPageResult[], unknown> {
+  const results = new Map<number, BatchPageResult>();
   const runnable: { line: number; input: unknown }[] = [];
   for (const item of items) {
     if ('input' in item) runnable.push(item);
@@ -189,7 +201,11 @@ function* runPage(
   yield* settleAll(context, laneTasks, (lane, outcome) => {
     const parsed = outcome.ok ? BatchLaneOutput.safeParse(outcome.value) : undefined;
     if (parsed?.success) {
-      for (const result of parsed.data) results.set(result.line, result);
+      for (const outcome of parsed.data) {
+        const { line, status, error, costUsd } = outcome;
+        const runId = itemInstanceId(batchId, line);
+        results.set(line, { line, runId, status, ...(error ? { error } : {}), costUsd });
+      }
       return;
     }
     const message = outcome.ok

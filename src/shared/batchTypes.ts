@@ -96,6 +96,18 @@ export const BatchItemResult = z.strictObject({
 });
 export type BatchItemResult = z.infer<typeof BatchItemResult>;
 
+/**
+ * A line's result as the batch carries it until the page is written: everything but the output, which
+ * stays with the item's run and is read back from it when the page's block is written. Lanes and pages
+ * replay what they carry on every episode, and the outputs were most of it.
+ */
+export const BatchPageResult = BatchItemResult.omit({ output: true });
+export type BatchPageResult = z.infer<typeof BatchPageResult>;
+
+/** What a lane reports per item: its page adds the run id, which follows from the batch and the line. */
+export const BatchItemOutcome = BatchPageResult.omit({ runId: true });
+export type BatchItemOutcome = z.infer<typeof BatchItemOutcome>;
+
 /** Orchestration output of `runBatch`; also what the summary blob holds. */
 export const BatchSummary = z.strictObject({
   kind: z.literal('batch'),
@@ -152,20 +164,33 @@ export const BatchLaneInput = z.strictObject({
   batchId: z.string().min(1),
   /** The items still to run. */
   items: z.array(z.strictObject({ line: z.int().positive(), input: z.unknown() })).min(1),
-  /** Results of the items earlier generations of this lane ran (set when it continues as new). */
-  results: z.array(BatchItemResult).optional(),
+  /** Outcomes of the items earlier generations of this lane ran (set when it continues as new). */
+  outcomes: z.array(BatchItemOutcome).optional(),
 });
 export type BatchLaneInput = z.infer<typeof BatchLaneInput>;
-export const BatchLaneOutput = z.array(BatchItemResult);
+export const BatchLaneOutput = z.array(BatchItemOutcome);
 export type BatchLaneOutput = z.infer<typeof BatchLaneOutput>;
 
 export const WriteBatchResultsInput = z.strictObject({
   outputBlob: z.string().min(1),
   /** The page number: results are staged as this block, so a retried write replaces itself. */
   block: z.int().nonnegative(),
-  results: z.array(BatchItemResult),
+  /** The batch's instance id: item runs are `<batchId>:<line>`. */
+  batchId: z.string().min(1),
+  /** When the page started its lanes: no run of this page was created before it (ISO 8601). */
+  runsCreatedFrom: z.string(),
+  /** Every line of the page in order; each succeeded line's output is read back from its run. */
+  results: z.array(BatchPageResult),
 });
 export type WriteBatchResultsInput = z.infer<typeof WriteBatchResultsInput>;
+
+export const WriteBatchResultsOutput = z.strictObject({
+  block: z.int().nonnegative(),
+  lines: z.int().nonnegative(),
+  /** Succeeded lines whose run could not be read back (purged meanwhile): written as failed. */
+  unavailable: z.int().nonnegative(),
+});
+export type WriteBatchResultsOutput = z.infer<typeof WriteBatchResultsOutput>;
 
 export const FinishBatchInput = z.strictObject({
   outputBlob: z.string().min(1),

@@ -164,7 +164,6 @@ export type RunWorkflowOutput = z.infer<typeof RunWorkflowOutput>;
  */
 export const RunResultSummary = z.object({
   outcome: RunOutcome,
-  output: z.unknown(),
   error: RunError.optional(),
   ledger: z.object({ totals: z.object({ costUsd: z.number().nonnegative() }) }),
 });

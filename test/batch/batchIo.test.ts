@@ -1,7 +1,9 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import path from 'node:path';
+import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBatchIo, MAX_LINE_BYTES } from '../../src/activities/batchIo.js';
+import type { RunOutputsRequest } from '../../src/activities/runOutputs.js';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { WorkflowDefinition } from '../../src/definitions/schema.js';
 import type { BatchItem, BatchSummary } from '../../src/shared/batchTypes.js';
@@ -12,7 +14,18 @@ const definition = loadWorkflowDirectory(path.resolve(__dirname, '../../workflow
 ) as WorkflowDefinition;
 const container = `batchio-${process.pid}`;
 let service: BlobServiceClient;
-const io = () => createBatchIo({ blobServiceClient: service });
+/** Outputs of the item runs, as the durable store would give them back; line 4's run is gone. */
+const outputsRequested: RunOutputsRequest[] = [];
+const io = () =>
+  createBatchIo({
+    blobServiceClient: service,
+    runOutputs: (request) => {
+      outputsRequested.push(request);
+      const found = request.instanceIds.filter((id) => !id.endsWith(':4'));
+      return Promise.resolve(new Map(found.map((id) => [id, { echo: id }])));
+    },
+  });
+const context = new InvocationContext();
 const ok = (n: number) => JSON.stringify({ subject: `s${n}`, body: `b${n}` });
 
 beforeAll(async () => {
@@ -109,10 +122,43 @@ describe('batch blob activities', () => {
 
   it('stages each page as a block (a retried write replaces itself) and commits them in order', async () => {
     const outputBlob = `${container}/out/results.jsonl`;
-    const result = (line: number) => ({ line, status: 'succeeded' as const, output: line, costUsd: 0 });
-    await io().writeBatchResults({ outputBlob, block: 1, results: [result(3)] });
-    await io().writeBatchResults({ outputBlob, block: 0, results: [result(1), result(2)] });
-    await io().writeBatchResults({ outputBlob, block: 1, results: [result(3), result(4)] });
+    const result = (line: number) => ({
+      line,
+      runId: `batch-1:${line}`,
+      status: 'succeeded' as const,
+      costUsd: 0,
+    });
+    const page = (block: number, results: unknown[]) => ({
+      outputBlob,
+      block,
+      batchId: 'batch-1',
+      runsCreatedFrom: '2026-01-01T00:00:00.000Z',
+      results,
+    });
+    outputsRequested.length = 0;
+    await io().writeBatchResults(page(1, [result(3)]), context);
+    const failed = { line: 2, status: 'failed', error: { kind: 'invalid_json', message: 'no' }, costUsd: 0 };
+    expect(await io().writeBatchResults(page(0, [result(1), failed]), context)).toEqual({
+      block: 0,
+      lines: 2,
+      unavailable: 0,
+    });
+    // Line 4's run cannot be read back: it is written as failed, and the page is told so.
+    expect(await io().writeBatchResults(page(1, [result(3), result(4)]), context)).toEqual({
+      block: 1,
+      lines: 2,
+      unavailable: 1,
+    });
+    // Only succeeded lines' outputs are asked for, by the batch's id prefix and the page's start.
+    expect(outputsRequested.map((request) => request.instanceIds)).toEqual([
+      ['batch-1:3'],
+      ['batch-1:1'],
+      ['batch-1:3', 'batch-1:4'],
+    ]);
+    expect(outputsRequested[0]).toMatchObject({
+      instanceIdPrefix: 'batch-1:',
+      createdFrom: new Date('2026-01-01T00:00:00.000Z'),
+    });
     const summary: BatchSummary = {
       kind: 'batch',
       workflow: 'ticket-triage',
@@ -136,8 +182,22 @@ describe('batch blob activities', () => {
       text
         .trimEnd()
         .split('\n')
-        .map((l) => (JSON.parse(l) as { line: number }).line),
-    ).toEqual([1, 2, 3, 4]);
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
+      { line: 1, runId: 'batch-1:1', status: 'succeeded', output: { echo: 'batch-1:1' }, costUsd: 0 },
+      failed,
+      { line: 3, runId: 'batch-1:3', status: 'succeeded', output: { echo: 'batch-1:3' }, costUsd: 0 },
+      {
+        line: 4,
+        runId: 'batch-1:4',
+        status: 'failed',
+        error: {
+          kind: 'output_unavailable',
+          message: 'the run finished, but its output could not be read back (was batch-1:4 purged?)',
+        },
+        costUsd: 0,
+      },
+    ]);
     expect(await io().exists(summary.summaryBlob)).toBe(true);
     expect(await io().exists(`${container}/nothing.jsonl`)).toBe(false);
     await expect(io().countBatchItems({ itemsBlob: `${container}/nothing.jsonl` })).rejects.toThrow(

@@ -9,7 +9,7 @@ import {
 } from '../../src/orchestrators/batchLane.js';
 import { PAGE_RESULT_BYTES, runBatchOrchestrator } from '../../src/orchestrators/batchRun.js';
 import type {
-  BatchItemResult,
+  BatchItemOutcome,
   BatchLaneInput,
   BatchRunInput,
   BatchState,
@@ -57,11 +57,10 @@ const items = [
   { line: 5, input: { subject: 'e', body: 'e' } },
 ];
 
-const itemResult = (line: number, costUsd: number) => ({
+/** What a lane reports for an item that succeeded: no output (that stays with the run) and no run id. */
+const itemOutcome = (line: number, costUsd: number): BatchItemOutcome => ({
   line,
-  runId: `batch-1:${line}`,
-  status: 'succeeded' as const,
-  output: { ok: true },
+  status: 'succeeded',
   costUsd,
 });
 
@@ -69,7 +68,7 @@ const itemResult = (line: number, costUsd: number) => ({
 function resolver(
   writes: WriteBatchResultsInput[],
   onLane: (lane: BatchLaneInput, instanceId: string) => Resolution = (lane) => ({
-    value: lane.items.map((item) => itemResult(item.line, 0.25)),
+    value: lane.items.map((item) => itemOutcome(item.line, 0.25)),
   }),
 ) {
   return (task: FakeTask): Resolution => {
@@ -86,8 +85,9 @@ function resolver(
       return { value: { items: page, nextByteOffset: read.firstLine * 20 } };
     }
     if (task.name === Names.activities.writeBatchResults) {
-      writes.push(task.input as WriteBatchResultsInput);
-      return { value: { block: 0, lines: 0 } };
+      const write = task.input as WriteBatchResultsInput;
+      writes.push(write);
+      return { value: { block: write.block, lines: write.results.length, unavailable: 0 } };
     }
     if (task.name === Names.activities.finishBatch) return { value: {} };
     if (task.kind === 'subOrchestration') {
@@ -108,7 +108,7 @@ describe('runBatch', () => {
       resolver(writes, (lane, instanceId) =>
         instanceId.endsWith(':lane1')
           ? { error: new Error('lane crashed\nstack') }
-          : { value: lane.items.map((item) => itemResult(item.line, 0.25)) },
+          : { value: lane.items.map((item) => itemOutcome(item.line, 0.25)) },
       ),
     ) as BatchSummary;
 
@@ -131,6 +131,17 @@ describe('runBatch', () => {
       [5, 'failed', 'lane_crashed'],
     ]);
     expect(writes[0]?.results[2]).toMatchObject({ runId: 'batch-1:3', error: { message: 'lane crashed' } });
+    // The page adds each run's id; the outputs are read back from the runs when the block is written.
+    expect(writes[0]?.results[0]).toEqual({
+      line: 1,
+      runId: 'batch-1:1',
+      status: 'succeeded',
+      costUsd: 0.25,
+    });
+    expect(writes[0]).toMatchObject({
+      batchId: 'batch-1',
+      runsCreatedFrom: context.df.currentUtcDateTime.toISOString(),
+    });
     expect(summary).toMatchObject({ total: 5, succeeded: 2, failed: 3, costUsd: 0.5 });
     // While the page runs, the status names it and its lanes (the run view adds up their progress).
     expect(context.customStatuses).toContainEqual(
@@ -212,7 +223,10 @@ describe('runBatch page sizes', () => {
     const context = new FakeOrchestrationContext(batchInput({ pageSize: 2 }), undefined, 'batch-1');
     drive(runBatchOrchestrator, context, resolver([]));
     const next = context.continuedAsNew?.input as BatchRunInput;
-    const written = [itemResult(1, 0.25), { line: 2, status: 'failed', error: items[1]?.error, costUsd: 0 }];
+    const written = [
+      { line: 1, runId: 'batch-1:1', status: 'succeeded', costUsd: 0.25 },
+      { line: 2, status: 'failed', error: items[1]?.error, costUsd: 0 },
+    ];
     expect(next.state?.resultBytesPerLine).toBeGreaterThan(40);
     expect(next.state?.resultBytesPerLine).toBe(Math.ceil(JSON.stringify(written).length / 2));
   });
@@ -233,7 +247,7 @@ describe('runBatchLane', () => {
   it('runs its items one after another; every outcome, a crash included, is one result line', () => {
     const context = new FakeOrchestrationContext(laneInput, undefined, 'batch-1:page0:lane1');
     const started: string[] = [];
-    const results = drive<BatchItemResult[]>(runBatchLaneOrchestrator, context, (task) => {
+    const results = drive<BatchItemOutcome[]>(runBatchLaneOrchestrator, context, (task) => {
       if (task.kind !== 'subOrchestration') throw new Error(`unexpected task ${task.kind}`);
       // One child at a time: the lane never yields the next item before the previous one ends.
       expect(context.calls.filter((c) => c.kind === 'subOrchestration')).toHaveLength(started.length + 1);
@@ -262,6 +276,8 @@ describe('runBatchLane', () => {
       [15, 'failed', 'bad_request', 0.1],
     ]);
     expect(results[1]?.error?.message).toBe('child crashed');
+    // Outcomes only: the output stays with the run, the run id follows from the batch and the line.
+    expect(results[0]).toEqual({ line: 3, status: 'succeeded', costUsd: 0.5 });
     // The lane reports its share after every item.
     expect(context.customStatuses.map((status) => (status as { done: number }).done)).toEqual([
       0, 1, 2, 3, 4,
@@ -269,7 +285,7 @@ describe('runBatchLane', () => {
     expect(context.customStatuses.at(-1)).toEqual({ kind: 'batchLane', done: 4, failed: 3, costUsd: 0.6 });
   });
 
-  it(`continues as new after ${LANE_ITEMS_PER_GENERATION} items, carrying its results, and ends with all of them`, () => {
+  it(`continues as new after ${LANE_ITEMS_PER_GENERATION} items, carrying its outcomes, and ends with all of them`, () => {
     const count = LANE_ITEMS_PER_GENERATION + 3;
     const long: BatchLaneInput = {
       ...laneInput,
@@ -283,17 +299,17 @@ describe('runBatchLane', () => {
       return { value: completed(0.25) };
     };
     const first = new FakeOrchestrationContext(long, undefined, 'batch-1:page0:lane0');
-    expect(drive<BatchItemResult[]>(runBatchLaneOrchestrator, first, answer)).toEqual([]);
+    expect(drive<BatchItemOutcome[]>(runBatchLaneOrchestrator, first, answer)).toEqual([]);
     // One generation schedules at most LANE_ITEMS_PER_GENERATION children, so its episodes stay small.
     expect(first.calls.filter((c) => c.kind === 'subOrchestration')).toHaveLength(LANE_ITEMS_PER_GENERATION);
     const next = first.continuedAsNew?.input as BatchLaneInput;
     expect(next.items.map((item) => item.line)).toEqual([9, 10, 11]);
-    expect(next.results?.map((result) => result.line)).toEqual(
+    expect(next.outcomes?.map((outcome) => outcome.line)).toEqual(
       Array.from({ length: LANE_ITEMS_PER_GENERATION }, (_, i) => i + 1),
     );
 
     const second = new FakeOrchestrationContext(next, undefined, 'batch-1:page0:lane0');
-    const results = drive<BatchItemResult[]>(runBatchLaneOrchestrator, second, answer);
+    const results = drive<BatchItemOutcome[]>(runBatchLaneOrchestrator, second, answer);
     expect(second.calls.map((c) => c.instanceId)).toEqual(['batch-1:9', 'batch-1:10', 'batch-1:11']);
     expect(results.map((result) => result.line)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     // Progress picks up where the last generation stopped, never going back to 0.

@@ -137,7 +137,7 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
       outputBlob: output,
       summaryBlob: summaryBlobFor(output),
       concurrency: concurrency ?? DEFAULT_BATCH_CONCURRENCY,
-      pageSize: Math.min(MAX_BATCH_PAGE_SIZE, Math.max(128, 32 * (concurrency ?? DEFAULT_BATCH_CONCURRENCY))),
+      pageSize: Math.min(MAX_BATCH_PAGE_SIZE, Math.max(128, 64 * (concurrency ?? DEFAULT_BATCH_CONCURRENCY))),
     };
     const started = await deps.starter.startOrchestration(
       deps.getClient(context),
