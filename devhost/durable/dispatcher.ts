@@ -12,7 +12,7 @@ export interface DispatchHandlers {
   log(line: string): void;
 }
 
-/** How long a fan-in waits for its other in-flight activities before replaying anyway. */
+/** How long a fan-in waits for its other in-flight activities and children before replaying anyway. */
 const FAN_IN_LINGER_MS = 20;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -29,7 +29,10 @@ export class Dispatcher {
   readonly #workQueue: WorkItemRow[] = [];
   readonly #inflight = new Set<Promise<void>>();
   #activeActivities = 0;
-  /** Work items per instance not yet completed; a fan-in lingers until they drain (or 20 ms pass). */
+  /**
+   * Work items and sub-orchestrations per instance not yet completed; a fan-in lingers until they drain
+   * (or 20 ms pass), so fifty completions replay it a few times rather than fifty.
+   */
   readonly #outstanding = new Map<string, number>();
   readonly #lingering = new Set<string>();
   #lingerTimer: NodeJS.Timeout | undefined;
@@ -96,6 +99,22 @@ export class Dispatcher {
     this.#outstanding.set(item.instance_id, (this.#outstanding.get(item.instance_id) ?? 0) + 1);
     this.#workQueue.push(item);
     this.#schedulePump();
+  }
+
+  /** The instance's episode started `count` sub-orchestrations. */
+  childrenStarted(instanceId: string, count: number): void {
+    if (count === 0) return;
+    this.#outstanding.set(instanceId, (this.#outstanding.get(instanceId) ?? 0) + count);
+  }
+
+  /** A sub-orchestration of `parentId` ended and its completion message was committed. */
+  childFinished(parentId: string): void {
+    this.activityFinished(parentId, true);
+  }
+
+  /** The instance continued as new or ended: what its earlier execution left in flight no longer counts. */
+  forgetOutstanding(instanceId: string): void {
+    this.#outstanding.delete(instanceId);
   }
 
   /** An activity of `instanceId` finished; `delivered` when its result message was committed. */

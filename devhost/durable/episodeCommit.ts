@@ -26,6 +26,10 @@ export interface CommitFollowUp {
   work: WorkItemRow[];
   notify: Set<string>;
   armTimer: boolean;
+  /** Sub-orchestrations this episode started. */
+  childrenStarted: number;
+  /** The parent this episode's completion was delivered to, when it was a child. */
+  completedChildOf: string | undefined;
 }
 
 /**
@@ -49,6 +53,8 @@ export async function commitEpisode(
     work: [],
     notify: new Set<string>(),
     armTimer: false,
+    childrenStarted: 0,
+    completedChildOf: undefined,
   };
   const deliverToSelf = (event: HistoryEvent): void => {
     q.insertMessage.run(id, row.execution_id, 0, JSON.stringify(event), null);
@@ -62,6 +68,8 @@ export async function commitEpisode(
     follow.work = [];
     follow.notify = new Set<string>();
     follow.armTimer = false;
+    follow.childrenStarted = 0;
+    follow.completedChildOf = undefined;
     for (const m of plan.consumed) q.deleteMessage.run(m);
     if (plan.terminated) {
       q.deleteMessages.run(id);
@@ -127,7 +135,10 @@ export async function commitEpisode(
               Reason: failure,
               Details: failure,
             });
-          } else follow.notify.add(o.instanceId);
+          } else {
+            follow.notify.add(o.instanceId);
+            follow.childrenStarted += 1;
+          }
           break;
         }
       }
@@ -141,6 +152,7 @@ export async function commitEpisode(
         null,
       );
       follow.notify.add(row.parent_instance_id);
+      follow.completedChildOf = row.parent_instance_id;
     }
     q.updateInstance.run({ ...row, updated_ms: now, ledger: JSON.stringify(plan.ledger) });
   });

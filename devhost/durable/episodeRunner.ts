@@ -67,20 +67,26 @@ export class EpisodeRunner {
     const row = plan.row;
     const id = row.instance_id;
     const ctx = { store: this.store, invoker: this.env.invoker, instances: this.instances };
-    const { replayTexts, work, notify, armTimer } = await commitEpisode(
+    const { replayTexts, work, notify, armTimer, childrenStarted, completedChildOf } = await commitEpisode(
       ctx,
       plan,
       history.nextSeq,
       this.clock.now(),
     );
-    if (plan.continueAsNew || isTerminal(row.status)) this.#cache.delete(id);
-    else {
+    if (plan.continueAsNew || isTerminal(row.status)) {
+      this.#cache.delete(id);
+      this.dispatcher.forgetOutstanding(id);
+    } else {
       history.joined += (history.count > 0 ? ',' : '') + replayTexts.join(',');
       history.count += replayTexts.length;
       history.nextSeq += replayTexts.length;
     }
     for (const w of work) this.dispatcher.enqueueWork(w);
-    for (const n of notify) this.dispatcher.notify(n);
+    this.dispatcher.childrenStarted(id, childrenStarted);
+    for (const n of notify) {
+      if (n === completedChildOf) this.dispatcher.childFinished(n);
+      else this.dispatcher.notify(n);
+    }
     if (armTimer) this.dispatcher.armTimer();
     if (isTerminal(row.status)) this.onTerminal(id);
   }
