@@ -19,6 +19,8 @@ export class FunctionsInvoker implements FunctionInvoker {
   functionTimeoutMs: number | undefined;
   /** Value of every `durableClient` input binding the caller does not supply itself. */
   durableClientPayload: unknown;
+  /** False in a language worker: the host side logs each execution, as the Functions host does. */
+  logExecutions = true;
 
   constructor(
     shim: CoreApiShim,
@@ -49,21 +51,12 @@ export class FunctionsInvoker implements FunctionInvoker {
     this.#hostLog = log;
   }
 
-  /** One log line per invocation with its outcome and duration, as the Functions host prints. */
+  /** Runs the function; unless the host logs executions itself (`logExecutions` false), logs its Executed line. */
   async invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
-    const invocationId = randomUUID();
-    const started = performance.now();
-    const line = (outcome: string) =>
-      `Executed 'Functions.${functionName}' (${outcome}, ${input.logContext ? `${input.logContext}, ` : ''}` +
-      `Id=${invocationId}, Duration=${Math.round(performance.now() - started)}ms)`;
-    try {
-      const output = await this.#withTimeout(functionName, this.#invoke(functionName, invocationId, input));
-      this.#hostLog('information', line('Succeeded'));
-      return output;
-    } catch (error) {
-      this.#hostLog('warning', `${line('Failed')}: ${summarizeError(error)}`);
-      throw error;
-    }
+    const invocationId = input.invocationId ?? randomUUID();
+    const run = () => this.#withTimeout(functionName, this.#invoke(functionName, invocationId, input));
+    if (!this.logExecutions) return run();
+    return logExecution(functionName, { ...input, invocationId }, this.#hostLog, run);
   }
 
   async #withTimeout<T>(functionName: string, work: Promise<T>): Promise<T> {
@@ -156,6 +149,30 @@ export class FunctionsInvoker implements FunctionInvoker {
       returnValue: (response.returnValue ?? undefined) as TypedData,
       outputData: (response.outputData ?? []).map((o) => ({ name: o.name ?? '', data: o.data as TypedData })),
     };
+  }
+}
+
+/**
+ * Runs one invocation and logs the line the Functions host prints for it: outcome, invocation id and
+ * duration, and on failure the start of the error.
+ */
+export async function logExecution<T>(
+  functionName: string,
+  input: Pick<InvocationInput, 'logContext'> & { invocationId: string },
+  log: (level: LogLevel, message: string) => void,
+  run: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const line = (outcome: string) =>
+    `Executed 'Functions.${functionName}' (${outcome}, ${input.logContext ? `${input.logContext}, ` : ''}` +
+    `Id=${input.invocationId}, Duration=${Math.round(performance.now() - started)}ms)`;
+  try {
+    const output = await run();
+    log('information', line('Succeeded'));
+    return output;
+  } catch (error) {
+    log('warning', `${line('Failed')}: ${summarizeError(error)}`);
+    throw error;
   }
 }
 

@@ -20,6 +20,8 @@ const hostLog = (level: LogLevel, message: string) => post({ type: 'log', level,
 
 async function main(appDir: string): Promise<void> {
   const invoker = await loadFunctionsApp(appDir, { log: hostLog });
+  // The host logs each execution when the result comes back, as the Functions host does.
+  invoker.logExecutions = false;
   port.on('message', (message: HostMessage) => {
     if (message.type === 'settings') {
       invoker.functionTimeoutMs = message.functionTimeoutMs;

@@ -39,6 +39,8 @@ export interface InvocationInput {
   logSink?: (level: LogLevel, message: string) => void;
   /** Added to the invocation's log line, e.g. `queue=orders, dequeueCount=2`. */
   logContext?: string;
+  /** Set by a host that logs the execution itself; otherwise one is made up. */
+  invocationId?: string;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical';

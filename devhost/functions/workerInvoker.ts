@@ -5,8 +5,10 @@
  * episodes can go to any, since every episode carries its whole history. When a worker dies, its
  * in-flight invocations fail and a new worker loads the app again, as the host restarts a crashed worker.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { logExecution } from './invoker.js';
 import type {
   FunctionInvoker,
   FunctionRegistration,
@@ -87,7 +89,15 @@ export class WorkerInvoker implements FunctionInvoker {
     this.#updateSettings({ ...this.#settings, durableClientPayload: value });
   }
 
-  async invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
+  /** Runs the function in the least busy worker and logs its Executed line when it comes back. */
+  invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
+    const invocationId = input.invocationId ?? randomUUID();
+    return logExecution(functionName, { ...input, invocationId }, this.options.log, () =>
+      this.#invokeInWorker(functionName, { ...input, invocationId }),
+    );
+  }
+
+  async #invokeInWorker(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
     const id = this.#nextId++;
     const { logSink, ...data } = input;
     const live = this.#slots.filter((s) => s.worker !== undefined);
