@@ -1,11 +1,12 @@
 /**
  * runBatch: one `runWorkflow` child per JSONL line, a page of lines per orchestration generation.
- * Each generation reads one page (an activity), deals its items to `concurrency` lanes (`runBatchLane`,
- * each running its share one item after another), stages the page's results as one block of the results
- * blob, and continues as new, so history never holds more than a page. Progress moves page by page.
- * An item that fails (bad line, failed run, crashed child) is a result line, never the batch's failure.
- * Lanes report each item's status, cost and error; its output stays with its run until the page's block
- * is written, which reads the outputs back from the runs (`writeBatchResults`).
+ * Each generation deals its page's items to `concurrency` lanes (`runBatchLane`, each running its share
+ * one item after another) and, while they run, writes the previous page's results as one block of the
+ * results blob and reads the next page, so lanes never wait on the blob between pages. It then continues
+ * as new with the next page and its own results to write, so history never holds more than that.
+ * Progress moves page by page. An item that fails (bad line, failed run, crashed child) is a result line,
+ * never the batch's failure. Lanes report each item's status, cost and error; its output stays with its
+ * run until the page's block is written, which reads the outputs back from the runs (`writeBatchResults`).
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
@@ -77,62 +78,77 @@ export function* runBatchOrchestrator(
   }
   context.df.setCustomStatus(progressOf(input, state));
 
-  if (state.nextLine <= state.total) {
-    const read: ReadBatchItemsInput = {
-      itemsBlob: input.itemsBlob,
-      byteOffset: state.byteOffset,
-      firstLine: state.nextLine,
-      maxLines: Math.min(linesForNextPage(input, state), state.total - state.nextLine + 1),
-      maxBytes: MAX_BATCH_PAGE_BYTES,
-      definition: input.run.definition,
-    };
-    const page = ReadBatchItemsOutput.parse(
-      yield context.df.callActivityWithRetry(Names.activities.readBatchItems, BATCH_IO_RETRY, read),
+  // The page to run: read ahead by the last generation, or read now (the first page).
+  let page = input.next;
+  if (page === undefined && state.nextLine <= state.total) {
+    const maxLines = Math.min(
+      linesForPage(input, state, state.pages === 0),
+      state.total - state.nextLine + 1,
     );
-    if (page.items.length > 0) {
-      const running = state;
-      const runsCreatedFrom = context.df.currentUtcDateTime.toISOString();
-      const results = yield* runPage(context, input, batchId, state.pages, page.items, (lanes) =>
-        context.df.setCustomStatus({
-          ...progressOf(input, running),
-          running: { page: running.pages, lanes },
-        }),
-      );
-      const write: WriteBatchResultsInput = {
-        outputBlob: input.outputBlob,
-        block: state.pages,
-        batchId,
-        runsCreatedFrom,
-        results,
-      };
-      const written = WriteBatchResultsOutput.parse(
-        yield context.df.callActivityWithRetry(Names.activities.writeBatchResults, BATCH_IO_RETRY, write),
-      );
-      const failed = results.filter((result) => result.status === 'failed').length + written.unavailable;
-      state = {
-        ...state,
-        pages: state.pages + 1,
-        nextLine: state.nextLine + results.length,
-        byteOffset: page.nextByteOffset,
-        succeeded: state.succeeded + results.length - failed,
-        failed: state.failed + failed,
-        costUsd: state.costUsd + results.reduce((sum, result) => sum + result.costUsd, 0),
-        resultBytesPerLine: Math.ceil(JSON.stringify(results).length / results.length),
-      };
-      context.df.setCustomStatus(progressOf(input, state));
-      if (state.nextLine <= state.total) {
-        if (!context.df.isReplaying) {
-          context.log(
-            `${batchId}: page ${state.pages} written, ${state.nextLine - 1}/${state.total} lines done`,
-          );
-        }
-        context.df.continueAsNew({ ...input, state });
-        return undefined;
-      }
-    } else {
-      // The blob has fewer lines than it had when counted: finish with what was read.
-      state = { ...state, total: state.nextLine - 1 };
+    page = ReadBatchItemsOutput.parse(
+      yield readItems(context, input, state.byteOffset, state.nextLine, maxLines),
+    );
+  }
+  const items = page?.items ?? [];
+  if (page !== undefined && items.length === 0) {
+    // The blob has fewer lines than it had when counted: finish with what was read.
+    state = { ...state, total: state.nextLine - 1 };
+  }
+  const afterPage = state.nextLine + items.length;
+
+  // While the lanes run: write the last page's results and read the next page, so the lanes never
+  // wait on the blob between pages.
+  const alongside: Task[] = [];
+  const writing = input.unwritten;
+  if (writing) alongside.push(writeResults(context, writing));
+  const readingNext = page !== undefined && items.length > 0 && afterPage <= state.total;
+  if (readingNext) {
+    const maxLines = Math.min(linesForPage(input, state, false), state.total - afterPage + 1);
+    alongside.push(readItems(context, input, page?.nextByteOffset ?? 0, afterPage, maxLines));
+  }
+
+  const running = state;
+  const runsCreatedFrom = context.df.currentUtcDateTime.toISOString();
+  const { results, alongsideValues } = yield* runPage(
+    context,
+    input,
+    batchId,
+    state.pages,
+    items,
+    alongside,
+    (lanes) =>
+      context.df.setCustomStatus({ ...progressOf(input, running), running: { page: running.pages, lanes } }),
+  );
+  if (writing) state = countUnavailable(state, alongsideValues.shift());
+  const next = readingNext ? ReadBatchItemsOutput.parse(alongsideValues.shift()) : undefined;
+
+  let unwritten: WriteBatchResultsInput | undefined;
+  if (page !== undefined && results.length > 0) {
+    const failed = results.filter((result) => result.status === 'failed').length;
+    unwritten = { outputBlob: input.outputBlob, block: state.pages, batchId, runsCreatedFrom, results };
+    state = {
+      ...state,
+      pages: state.pages + 1,
+      nextLine: afterPage,
+      byteOffset: page.nextByteOffset,
+      succeeded: state.succeeded + results.length - failed,
+      failed: state.failed + failed,
+      costUsd: state.costUsd + results.reduce((sum, result) => sum + result.costUsd, 0),
+      resultBytesPerLine: Math.ceil(JSON.stringify(results).length / results.length),
+    };
+  }
+  context.df.setCustomStatus(progressOf(input, state));
+  if (next !== undefined && next.items.length > 0) {
+    if (!context.df.isReplaying) {
+      context.log(`${batchId}: page ${state.pages} done, ${state.nextLine - 1}/${state.total} lines`);
     }
+    context.df.continueAsNew({ ...input, state, next, unwritten });
+    return undefined;
+  }
+  if (next !== undefined) state = { ...state, total: state.nextLine - 1 };
+  if (unwritten) {
+    state = countUnavailable(state, yield writeResults(context, unwritten));
+    context.df.setCustomStatus(progressOf(input, state));
   }
 
   const summary: BatchSummary = {
@@ -163,25 +179,59 @@ export function* runBatchOrchestrator(
 export const PAGE_RESULT_BYTES = 2 * 1024 * 1024;
 
 /**
- * Lines for the next page: the first page is short (the old default, `max(128, 4 × concurrency)`); later
- * pages grow to `pageSize` while the outcomes seen so far say they stay under PAGE_RESULT_BYTES, and
- * shrink (never below `concurrency`) when items fail with long error messages.
+ * Lines for a page: the first page is short (the old default, `max(128, 4 × concurrency)`) so results
+ * start coming soon; later pages are `pageSize` long while the outcomes seen so far say they stay under
+ * PAGE_RESULT_BYTES, and shrink (never below `concurrency`) when items fail with long error messages.
  */
-function linesForNextPage(input: BatchRunInput, state: BatchState): number {
-  const first = Math.min(input.pageSize, Math.max(128, 4 * input.concurrency));
-  if (state.resultBytesPerLine === undefined) return first;
+function linesForPage(input: BatchRunInput, state: BatchState, first: boolean): number {
+  if (first) return Math.min(input.pageSize, Math.max(128, 4 * input.concurrency));
+  if (state.resultBytesPerLine === undefined) return input.pageSize;
   const fitting = Math.floor(PAGE_RESULT_BYTES / Math.max(1, state.resultBytesPerLine));
   return Math.min(input.pageSize, Math.max(input.concurrency, fitting));
 }
 
+function readItems(
+  context: OrchestrationContext,
+  input: BatchRunInput,
+  byteOffset: number,
+  firstLine: number,
+  maxLines: number,
+): Task {
+  const read: ReadBatchItemsInput = {
+    itemsBlob: input.itemsBlob,
+    byteOffset,
+    firstLine,
+    maxLines,
+    maxBytes: MAX_BATCH_PAGE_BYTES,
+    definition: input.run.definition,
+  };
+  return context.df.callActivityWithRetry(Names.activities.readBatchItems, BATCH_IO_RETRY, read);
+}
+
+function writeResults(context: OrchestrationContext, write: WriteBatchResultsInput): Task {
+  return context.df.callActivityWithRetry(Names.activities.writeBatchResults, BATCH_IO_RETRY, write);
+}
+
+/** A page's succeeded lines whose output could not be read back were written as failed: count them so. */
+function countUnavailable(state: BatchState, written: unknown): BatchState {
+  const { unavailable } = WriteBatchResultsOutput.parse(written);
+  return { ...state, succeeded: state.succeeded - unavailable, failed: state.failed + unavailable };
+}
+
+/**
+ * Runs a page's items in lanes and, at the same time, the `alongside` tasks (the blob I/O between pages):
+ * every line's result in order, and the values of the alongside tasks. A failing lane fails only its own
+ * lines; a failing alongside task (after its retries) fails the batch.
+ */
 function* runPage(
   context: OrchestrationContext,
   input: BatchRunInput,
   batchId: string,
   page: number,
   items: readonly BatchItem[],
+  alongside: readonly Task[],
   onLanesStarted: (lanes: number) => void,
-): Generator<Task, BatchPageResult[], unknown> {
+): Generator<Task, { results: BatchPageResult[]; alongsideValues: unknown[] }, unknown> {
   const results = new Map<number, BatchPageResult>();
   const runnable: { line: number; input: unknown }[] = [];
   for (const item of items) {
@@ -198,11 +248,18 @@ function* runPage(
       laneInstanceId(batchId, page, lane),
     );
   });
-  yield* settleAll(context, laneTasks, (lane, outcome) => {
+  const alongsideValues: unknown[] = [];
+  let alongsideFailure: string | undefined;
+  yield* settleAll(context, [...laneTasks, ...alongside], (index, outcome) => {
+    if (index >= laneTasks.length) {
+      if (outcome.ok) alongsideValues.push(outcome.value);
+      else alongsideFailure ??= outcome.message;
+      return;
+    }
+    const lane = index;
     const parsed = outcome.ok ? BatchLaneOutput.safeParse(outcome.value) : undefined;
     if (parsed?.success) {
-      for (const outcome of parsed.data) {
-        const { line, status, error, costUsd } = outcome;
+      for (const { line, status, error, costUsd } of parsed.data) {
         const runId = itemInstanceId(batchId, line);
         results.set(line, { line, runId, status, ...(error ? { error } : {}), costUsd });
       }
@@ -222,13 +279,19 @@ function* runPage(
       });
     }
   });
-  return items.map(
-    (item) =>
-      results.get(item.line) ?? {
-        line: item.line,
-        status: 'failed',
-        error: { kind: 'not_run', message: 'the item was not run' },
-        costUsd: 0,
-      },
-  );
+  if (alongsideFailure !== undefined) {
+    throw new Error(`The batch's blob I/O between pages failed: ${alongsideFailure}`);
+  }
+  return {
+    results: items.map(
+      (item) =>
+        results.get(item.line) ?? {
+          line: item.line,
+          status: 'failed',
+          error: { kind: 'not_run', message: 'the item was not run' },
+          costUsd: 0,
+        },
+    ),
+    alongsideValues,
+  };
 }

@@ -38,19 +38,6 @@ export const BatchState = z.strictObject({
 });
 export type BatchState = z.infer<typeof BatchState>;
 
-/** Orchestration input of `runBatch`. */
-export const BatchRunInput = z.strictObject({
-  run: RunTemplate,
-  itemsBlob: z.string().min(1),
-  outputBlob: z.string().min(1),
-  summaryBlob: z.string().min(1),
-  concurrency: z.int().min(1).max(MAX_BATCH_CONCURRENCY),
-  pageSize: z.int().min(1).max(MAX_BATCH_PAGE_SIZE).default(DEFAULT_BATCH_PAGE_SIZE),
-  /** Set by the batch itself when it continues as new. */
-  state: BatchState.optional(),
-});
-export type BatchRunInput = z.infer<typeof BatchRunInput>;
-
 /** Custom status of a batch run. */
 export const BatchProgress = z.strictObject({
   kind: z.literal('batch'),
@@ -191,6 +178,23 @@ export const WriteBatchResultsOutput = z.strictObject({
   unavailable: z.int().nonnegative(),
 });
 export type WriteBatchResultsOutput = z.infer<typeof WriteBatchResultsOutput>;
+
+/** Orchestration input of `runBatch`. */
+export const BatchRunInput = z.strictObject({
+  run: RunTemplate,
+  itemsBlob: z.string().min(1),
+  outputBlob: z.string().min(1),
+  summaryBlob: z.string().min(1),
+  concurrency: z.int().min(1).max(MAX_BATCH_CONCURRENCY),
+  pageSize: z.int().min(1).max(MAX_BATCH_PAGE_SIZE).default(DEFAULT_BATCH_PAGE_SIZE),
+  /** Set by the batch itself when it continues as new. */
+  state: BatchState.optional(),
+  /** The page to run, read by the last generation while its own page ran. */
+  next: ReadBatchItemsOutput.optional(),
+  /** The last generation's results, written by this one while its page runs. */
+  unwritten: WriteBatchResultsInput.optional(),
+});
+export type BatchRunInput = z.infer<typeof BatchRunInput>;
 
 export const FinishBatchInput = z.strictObject({
   outputBlob: z.string().min(1),

@@ -64,17 +64,23 @@ const itemOutcome = (line: number, costUsd: number): BatchItemOutcome => ({
   costUsd,
 });
 
-/** Lanes answer with a success per item, except the lanes `onLane` decides otherwise. */
+/**
+ * Lanes answer with a success per item, except the lanes `onLane` decides otherwise; the blob activities
+ * answer from `items`, and every write is recorded.
+ */
 function resolver(
   writes: WriteBatchResultsInput[],
   onLane: (lane: BatchLaneInput, instanceId: string) => Resolution = (lane) => ({
     value: lane.items.map((item) => itemOutcome(item.line, 0.25)),
   }),
+  /** Answers some tasks differently, inside a Task.all too. */
+  override: (task: FakeTask) => Resolution | undefined = () => undefined,
 ) {
-  return (task: FakeTask): Resolution => {
+  const resolve = (task: FakeTask): Resolution => {
+    const overridden = override(task);
+    if (overridden) return overridden;
     if (task.kind === 'all') {
-      const lanes = task.children ?? [];
-      const outcomes = lanes.map((lane) => onLane(lane.input as BatchLaneInput, lane.instanceId ?? ''));
+      const outcomes = (task.children ?? []).map(resolve);
       const failed = outcomes.find((outcome) => 'error' in outcome);
       return failed ?? { value: outcomes.map((outcome) => ('value' in outcome ? outcome.value : undefined)) };
     }
@@ -82,7 +88,7 @@ function resolver(
     if (task.name === Names.activities.readBatchItems) {
       const read = task.input as { firstLine: number; maxLines: number };
       const page = items.slice(read.firstLine - 1, read.firstLine - 1 + read.maxLines);
-      return { value: { items: page, nextByteOffset: read.firstLine * 20 } };
+      return { value: { items: page, nextByteOffset: (read.firstLine + page.length - 1) * 20 } };
     }
     if (task.name === Names.activities.writeBatchResults) {
       const write = task.input as WriteBatchResultsInput;
@@ -91,11 +97,12 @@ function resolver(
     }
     if (task.name === Names.activities.finishBatch) return { value: {} };
     if (task.kind === 'subOrchestration') {
-      // A lane re-yielded on its own after the page's Task.all faulted.
+      // A lane yielded on its own after the page's Task.all faulted, or in the Task.all.
       return onLane(task.input as BatchLaneInput, task.instanceId ?? '');
     }
     throw new Error(`unexpected task ${task.kind} ${task.name ?? ''}`);
   };
+  return resolve;
 }
 
 describe('runBatch', () => {
@@ -152,39 +159,86 @@ describe('runBatch', () => {
     expect(context.continuedAsNew).toBeUndefined();
   });
 
-  it('continues as new after each page, carrying counters and the byte offset', () => {
+  it('reads the next page and writes the last one while its lanes run, and continues as new with both', () => {
     const context = new FakeOrchestrationContext(batchInput({ pageSize: 2 }), undefined, 'batch-1');
     const writes: WriteBatchResultsInput[] = [];
-    const result = drive(runBatchOrchestrator, context, resolver(writes));
-    expect(result).toBeUndefined();
-    expect(writes[0]).toMatchObject({ block: 0 });
-    expect(writes[0]?.results.map((r) => r.line)).toEqual([1, 2]);
+    expect(drive(runBatchOrchestrator, context, resolver(writes))).toBeUndefined();
+    // The first page (lines 1-2) ran; page 2 (lines 3-4) was read alongside its lanes; nothing written yet.
+    expect(writes).toEqual([]);
+    const reads = context.calls.filter((c) => c.name === Names.activities.readBatchItems);
+    expect(reads.map((c) => (c.input as { firstLine: number }).firstLine)).toEqual([1, 3]);
     const next = context.continuedAsNew?.input as BatchRunInput;
     expect(next.state).toMatchObject({
       total: 5,
       pages: 1,
       nextLine: 3,
-      byteOffset: 20,
+      byteOffset: 40,
       succeeded: 1,
       failed: 1,
     });
+    expect(next.next?.items.map((item) => item.line)).toEqual([3, 4]);
+    expect(next.unwritten).toMatchObject({ block: 0, batchId: 'batch-1' });
+    expect(next.unwritten?.results.map((r) => r.line)).toEqual([1, 2]);
 
-    // The next generation reads from where the last stopped, names its lanes after its page, and writes the next block.
+    // The next generation runs the page it was handed (no read for it), writes page 0, reads lines 5-.
     const second = new FakeOrchestrationContext(next, undefined, 'batch-1');
     const secondWrites: WriteBatchResultsInput[] = [];
     drive(runBatchOrchestrator, second, resolver(secondWrites));
     expect(second.calls.find((c) => c.name === Names.activities.countBatchItems)).toBeUndefined();
-    expect(second.calls.find((c) => c.name === Names.activities.readBatchItems)?.input).toMatchObject({
-      firstLine: 3,
-      byteOffset: 20,
-      maxLines: 2,
-    });
+    expect(
+      second.calls
+        .filter((c) => c.name === Names.activities.readBatchItems)
+        .map((c) => (c.input as { firstLine: number; byteOffset: number }).firstLine),
+    ).toEqual([5]);
     expect(second.calls.filter((c) => c.kind === 'subOrchestration').map((c) => c.instanceId)).toEqual([
       'batch-1:page1:lane0',
       'batch-1:page1:lane1',
     ]);
-    expect(secondWrites[0]).toMatchObject({ block: 1 });
-    expect(secondWrites[0]?.results.map((r) => r.line)).toEqual([3, 4]);
+    expect(secondWrites.map((w) => [w.block, w.results.map((r) => r.line)])).toEqual([[0, [1, 2]]]);
+
+    // The last page writes its own results before the batch finishes, and the blocks are committed in order.
+    const third = new FakeOrchestrationContext(second.continuedAsNew?.input, undefined, 'batch-1');
+    const thirdWrites: WriteBatchResultsInput[] = [];
+    const summary = drive(runBatchOrchestrator, third, resolver(thirdWrites)) as BatchSummary;
+    expect(thirdWrites.map((w) => [w.block, w.results.map((r) => r.line)])).toEqual([
+      [1, [3, 4]],
+      [2, [5]],
+    ]);
+    expect(third.calls.find((c) => c.name === Names.activities.finishBatch)?.input).toMatchObject({
+      blocks: 3,
+    });
+    expect(summary).toMatchObject({ total: 5, succeeded: 4, failed: 1 });
+  });
+
+  it('counts a succeeded line whose output could not be read back as failed', () => {
+    const context = new FakeOrchestrationContext(batchInput(), undefined, 'batch-1');
+    const summary = drive(
+      runBatchOrchestrator,
+      context,
+      resolver([], undefined, (task) =>
+        task.name === Names.activities.writeBatchResults
+          ? { value: { block: 0, lines: 5, unavailable: 1 } }
+          : undefined,
+      ),
+    ) as BatchSummary;
+    expect(summary).toMatchObject({ total: 5, succeeded: 3, failed: 2 });
+  });
+
+  it('fails the batch when its blob I/O between pages fails for good', () => {
+    const context = new FakeOrchestrationContext(batchInput({ pageSize: 2 }), undefined, 'batch-1');
+    // Reading ahead (lines 3-) fails after its retries; the page's lanes still settle first.
+    const readingAhead = (task: FakeTask) =>
+      task.name === Names.activities.readBatchItems && (task.input as { firstLine: number }).firstLine === 3;
+    expect(() =>
+      drive(
+        runBatchOrchestrator,
+        context,
+        resolver([], undefined, (task) =>
+          readingAhead(task) ? { error: new Error('storage is down') } : undefined,
+        ),
+      ),
+    ).toThrow(/blob I\/O between pages failed: storage is down/);
+    expect(context.calls.filter((c) => c.kind === 'subOrchestration')).not.toHaveLength(0);
   });
 });
 
@@ -208,18 +262,21 @@ describe('runBatch page sizes', () => {
     ).maxLines;
   };
 
-  it('reads a short first page, then pages as long as the results seen so far allow', () => {
+  it('reads a short first page, then pages as long as the outcomes seen so far allow', () => {
     const input = batchInput({ pageSize: 1024, concurrency: 32 });
     expect(maxLinesRead(input)).toBe(5); // the blob's 5 lines, under the first page's 128
-    expect(maxLinesRead({ ...input, state: stateWith() })).toBe(128);
+    const first = (state: BatchState) => ({ ...input, state: { ...state, pages: 0, nextLine: 1 } });
+    expect(maxLinesRead(first(stateWith()))).toBe(128);
+    // Pages after the first are read ahead, sized by what the last pages' outcomes weighed.
+    expect(maxLinesRead({ ...input, state: stateWith() })).toBe(1024);
     expect(maxLinesRead({ ...input, state: stateWith(300) })).toBe(1024);
-    // 20 KB results: 2 MiB of them is 104 lines.
+    // 20 KB outcomes (long errors): 2 MiB of them is 104 lines.
     expect(maxLinesRead({ ...input, state: stateWith(20_000) })).toBe(Math.floor(PAGE_RESULT_BYTES / 20_000));
-    // Huge results still keep every lane busy.
+    // Huge outcomes still keep every lane busy.
     expect(maxLinesRead({ ...input, state: stateWith(1_000_000) })).toBe(32);
   });
 
-  it('measures the results of each page for the next', () => {
+  it('measures the outcomes of each page for the next', () => {
     const context = new FakeOrchestrationContext(batchInput({ pageSize: 2 }), undefined, 'batch-1');
     drive(runBatchOrchestrator, context, resolver([]));
     const next = context.continuedAsNew?.input as BatchRunInput;
