@@ -5,6 +5,7 @@
  */
 import type { InvocationContext } from '@azure/functions';
 import type { ContainerClient } from '@azure/storage-blob';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { z } from 'zod';
 import { validateWorkflowInput } from '../definitions/inputValidation.js';
 import {
@@ -24,6 +25,11 @@ import type { RunOutputReader } from './runOutputs.js';
 /** Longest accepted line, as the HTTP starter's body limit; longer lines fail as items, not the batch. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * Lines checked between turns of the event loop. A page is thousands of lines, and the language worker
+ * runs the batch's own runs meanwhile: checking them in one go would hold every run up for tens of ms.
+ */
+const LINES_PER_TURN = 64;
 const NEWLINE = 0x0a;
 
 export interface BatchIoDeps extends BlobServiceDeps {
@@ -177,6 +183,7 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
           skippingLongLine = false;
         } else {
           items.push(parseItemLine(line, pending.subarray(0, end).toString('utf8'), input.definition));
+          if (items.length % LINES_PER_TURN === 0) await nextTurn();
         }
         pending = pending.subarray(newline === -1 ? pending.length : newline + 1);
       }

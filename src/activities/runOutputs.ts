@@ -9,8 +9,8 @@ import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-function
 import { z } from 'zod';
 import { createDurableManagement, type DurableManagement } from '../operator/durableManagement.js';
 
-/** Instances per listing call. */
-const LIST_PAGE = 1_000;
+/** Instances per listing call: small enough that reading one answer never holds the worker up for long. */
+const LIST_PAGE = 250;
 /** Runs read one by one at once, for those the listing missed. */
 const DIRECT_READS = 8;
 

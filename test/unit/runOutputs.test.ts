@@ -93,4 +93,3 @@ describe('createRunOutputReader', () => {
     expect(calls).toBe(1);
   });
 });
-
