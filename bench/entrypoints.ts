@@ -137,7 +137,11 @@ async function queueStarts(host: DevHost, connection: string, queueName: string)
       }),
     );
   }
-  await waitForEach(ids, (id) => host.backend.getStatus(id, { showInput: false }) !== undefined, 'queue-started runs');
+  await waitForEach(
+    ids,
+    (id) => host.backend.getStatus(id, { showInput: false }) !== undefined,
+    'queue-started runs',
+  );
   const perSecond = QUEUE_MESSAGES / ((performance.now() - began) / 1000);
   await waitForEach(ids, (id) => isDone(host, id), 'the queue-started runs');
   return [
