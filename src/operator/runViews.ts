@@ -1,6 +1,7 @@
 /** Runs as the operator API shows them: a summary per list row, and one run's detail. */
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { toRunView, type RunView } from '../functions/runView.js';
+import { BatchRunInput } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
 import type {
   ApprovalRecord,
@@ -64,10 +65,17 @@ export function stepRecordsOf(instance: DurableInstance): StepRecord[] {
   return progress.success ? (progress.data.timeline ?? []) : [];
 }
 
-/** What the business system sent: the workflow input of a `runWorkflow` run, else the raw orchestration input. */
+/**
+ * What the business system sent: the workflow input of a `runWorkflow` run, the blobs and concurrency of a
+ * batch (not the page and results it carries between generations), else the raw orchestration input.
+ */
 export function businessInput(input: unknown): unknown {
-  const parsed = RunWorkflowInput.safeParse(input);
-  return parsed.success ? parsed.data.input : input;
+  const run = RunWorkflowInput.safeParse(input);
+  if (run.success) return run.data.input;
+  const batch = BatchRunInput.safeParse(input);
+  if (!batch.success) return input;
+  const { itemsBlob, outputBlob, summaryBlob, concurrency } = batch.data;
+  return { workflow: batch.data.run.definition.name, itemsBlob, outputBlob, summaryBlob, concurrency };
 }
 
 export function approvalsOf(actions: readonly AuditRecord[]): ApprovalRecord[] {
