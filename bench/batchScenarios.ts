@@ -22,7 +22,11 @@ export const CAPACITY_ITEMS = 3_000;
 /** Enough single items that their median holds still from run to run. */
 const SINGLE_ITEM_SAMPLES = 15;
 
-/** One item alone, started the way the batch starts it: the critical path a round cannot beat. */
+/**
+ * One item alone, started over HTTP and timed from its 202 to its completion: its run's critical path
+ * (two episodes and the model call), which no round of a batch can beat. A batch item also waits for its
+ * lane's episode between items, so this ideal is slightly stricter than a batch's own critical path.
+ */
 export async function singleItemMs(host: DevHost): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < SINGLE_ITEM_SAMPLES; i++) {
