@@ -91,9 +91,9 @@ export class WorkerInvoker implements FunctionInvoker {
 
   /** Runs the function in the least busy worker and logs its Executed line when it comes back. */
   invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
-    const invocationId = input.invocationId ?? randomUUID();
-    return logExecution(functionName, { ...input, invocationId }, this.options.log, () =>
-      this.#invokeInWorker(functionName, { ...input, invocationId }),
+    const withId = { ...input, invocationId: input.invocationId ?? randomUUID() };
+    return logExecution(functionName, withId, this.options.log, () =>
+      this.#invokeInWorker(functionName, withId),
     );
   }
 

@@ -6,7 +6,6 @@
 import type { InvocationContext } from '@azure/functions';
 import type { ContainerClient } from '@azure/storage-blob';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { z } from 'zod';
 import { validateWorkflowInput } from '../definitions/inputValidation.js';
 import {
   CountBatchItemsInput,
@@ -18,7 +17,9 @@ import {
   type CountBatchItemsOutput,
   type ReadBatchItemsOutput,
   type WriteBatchResultsOutput,
+  itemRunsPrefix,
 } from '../shared/batchTypes.js';
+import { parseActivityInput } from './activityInput.js';
 import { lazyBlobService, type BlobServiceDeps } from './artifacts.js';
 import type { RunOutputReader } from './runOutputs.js';
 
@@ -57,13 +58,6 @@ export function splitBlobRef(blobRef: string): { container: string; name: string
 /** Block ids must all have the same length: the page number, zero-padded, base64. */
 export function blockIdOf(page: number): string {
   return Buffer.from(`page-${String(page).padStart(8, '0')}`).toString('base64');
-}
-
-function parseInput<T>(schema: z.ZodType<T>, raw: unknown, activity: string): T {
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  throw new Error(`Invalid ${activity} input: ${issues.join('; ')}`);
 }
 
 /** One JSONL line as a batch item: the validated input, or why it cannot run. */
@@ -133,7 +127,7 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
 
   return {
     async countBatchItems(raw) {
-      const { itemsBlob } = parseInput(CountBatchItemsInput, raw, 'countBatchItems');
+      const { itemsBlob } = parseActivityInput(CountBatchItemsInput, raw, 'countBatchItems');
       const bytes = await sizeOf(itemsBlob);
       let lines = 0;
       let last = NEWLINE;
@@ -148,7 +142,7 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
     },
 
     async readBatchItems(raw) {
-      const input = parseInput(ReadBatchItemsInput, raw, 'readBatchItems');
+      const input = parseActivityInput(ReadBatchItemsInput, raw, 'readBatchItems');
       const bytes = await sizeOf(input.itemsBlob);
       const items: BatchItem[] = [];
       let offset = input.byteOffset;
@@ -191,13 +185,13 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
     },
 
     async writeBatchResults(raw, context) {
-      const input = parseInput(WriteBatchResultsInput, raw, 'writeBatchResults');
+      const input = parseActivityInput(WriteBatchResultsInput, raw, 'writeBatchResults');
       const succeeded = input.results.flatMap((result) =>
         result.status === 'succeeded' && result.runId !== undefined ? [result.runId] : [],
       );
       const outputs = await deps.runOutputs(
         {
-          instanceIdPrefix: `${input.batchId}:`,
+          instanceIdPrefix: itemRunsPrefix(input.batchId),
           createdFrom: new Date(input.runsCreatedFrom),
           instanceIds: succeeded,
         },
@@ -221,7 +215,7 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
     },
 
     async finishBatch(raw) {
-      const { outputBlob, blocks, summary } = parseInput(FinishBatchInput, raw, 'finishBatch');
+      const { outputBlob, blocks, summary } = parseActivityInput(FinishBatchInput, raw, 'finishBatch');
       const ids = Array.from({ length: blocks }, (_, page) => blockIdOf(page));
       await (
         await blockBlob(outputBlob, true)

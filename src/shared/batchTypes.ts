@@ -64,7 +64,12 @@ export type BatchLaneProgress = z.infer<typeof BatchLaneProgress>;
 
 /** Child run ids derive from the batch id and the line, so a replay or a retried page finds the same run. */
 export function itemInstanceId(batchId: string, line: number): string {
-  return `${batchId}:${line}`;
+  return `${itemRunsPrefix(batchId)}${line}`;
+}
+
+/** What every run id of a batch's items starts with (its lanes' ids too). */
+export function itemRunsPrefix(batchId: string): string {
+  return `${batchId}:`;
 }
 
 /** Lane ids derive from the batch, the page and the lane; the `:` keeps them out of the runs list. */

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { WorkflowDefinition } from '../definitions/schema.js';
 
-/** Distinct definitions remembered per process; a deployment has a handful, so this never fills in practice. */
-const MAX_REMEMBERED = 64;
+/** Workflow versions remembered per process; a deployment has a handful, so this never fills in practice. */
+const MAX_VERSIONS = 64;
+/** Distinct texts remembered per name and version (edited without bumping the version). */
+const MAX_TEXTS_PER_VERSION = 8;
 
 interface Remembered {
   /** The definition exactly as it was carried (a private frozen copy), to compare later ones against. */
@@ -10,9 +12,8 @@ interface Remembered {
   readonly definition: WorkflowDefinition;
 }
 
-/** By name and version: the place to look is found without reading the whole definition. */
+/** By name and version, least recently added first: the place to look is found without reading the whole definition. */
 const remembered = new Map<string, Remembered[]>();
-let rememberedCount = 0;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -54,20 +55,13 @@ function bucketOf(raw: unknown): string {
 }
 
 function remember(bucket: string, entry: Remembered): void {
-  if (rememberedCount >= MAX_REMEMBERED) {
-    const oldest = remembered.entries().next();
-    if (oldest.done !== true) {
-      const [oldestBucket, entries] = oldest.value;
-      entries.shift();
-      rememberedCount -= 1;
-      if (entries.length === 0) remembered.delete(oldestBucket);
-    }
-  }
   const entries = remembered.get(bucket) ?? [];
-  entries.push(entry);
   remembered.delete(bucket);
+  if (entries.length >= MAX_TEXTS_PER_VERSION) entries.shift();
+  entries.push(entry);
   remembered.set(bucket, entries);
-  rememberedCount += 1;
+  const oldest = remembered.keys().next();
+  if (remembered.size > MAX_VERSIONS && oldest.done !== true) remembered.delete(oldest.value);
 }
 
 /**
