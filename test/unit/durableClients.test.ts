@@ -1,7 +1,10 @@
 import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildDurableClientPayload } from '../../devhost/durable/bindingPayload.js';
+import { durableClientAdapter, useDurableClientAdapter } from '../../src/functions/durableClientTransport.js';
 import { sharedDurableClients } from '../../src/functions/durableClients.js';
 
 const binding = df.input.durableClient();
@@ -51,5 +54,157 @@ describe('sharedDurableClients', () => {
     expect(() => getClient(new InvocationContext({ options: { extraInputs: [] } }))).toThrow(
       /Could not find a registered durable client input binding/,
     );
+  });
+});
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A loopback stand-in for the extension's HTTP API: records each request, answers from `answer`. */
+async function extensionStandIn(
+  answer: (seen: Seen) => { status: number; body?: unknown; headers?: Record<string, string> },
+) {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+      seen.push(request);
+      const reply = answer(request);
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    seen,
+    origin,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const status = (instanceId: string, runtimeStatus: string) => ({
+  name: 'orch',
+  instanceId,
+  runtimeStatus,
+  createdTime: '2026-11-23T10:00:00Z',
+  lastUpdatedTime: '2026-11-23T10:00:01Z',
+  input: null,
+  output: null,
+  customStatus: null,
+});
+
+describe('durableClientAdapter', () => {
+  it('carries the client calls over plain node:http, and the client reads the answers as with axios', async () => {
+    const extension = await extensionStandIn(({ method, url, headers }) => {
+      if (method === 'POST' && url.includes('/orchestrators/orch/run-1'))
+        return { status: 202, body: { id: 'run-1' } };
+      if (method === 'GET' && url.includes('/instances/run-1'))
+        return { status: 200, body: status('run-1', 'Running') };
+      if (method === 'GET' && headers['x-ms-continuation-token'] === undefined)
+        return {
+          status: 200,
+          body: [status('a', 'Completed')],
+          headers: { 'x-ms-continuation-token': 'page-2' },
+        };
+      if (method === 'GET') return { status: 200, body: [status('b', 'Completed')] };
+      if (method === 'POST' && url.includes('/raiseEvent/approval')) return { status: 202 };
+      return { status: 500, body: { message: `unexpected ${method} ${url}` } };
+    });
+    try {
+      const getClient = sharedDurableClients(df.getClient);
+      const client = getClient(
+        invocation(
+          buildDurableClientPayload({ origin: extension.origin, taskHubName: 'Hub', systemKey: 'sys-key' }),
+        ),
+      );
+      expect(await client.startNew('orch', { instanceId: 'run-1', input: { ticket: 'Order 7' } })).toBe(
+        'run-1',
+      );
+      expect((await client.getStatus('run-1')).runtimeStatus).toBe('Running');
+      const listed = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Completed] });
+      expect(listed.map((run) => run.instanceId)).toEqual(['a', 'b']);
+      await client.raiseEvent('run-1', 'approval', { approved: true });
+
+      const [start, get, firstPage, secondPage, raise] = extension.seen;
+      expect(start?.method).toBe('POST');
+      expect(start?.body).toBe('{"ticket":"Order 7"}');
+      expect(start?.headers['content-type']).toBe('application/json');
+      expect(start?.headers['content-length']).toBe('20');
+      expect(get?.url).toContain('/instances/run-1');
+      expect(firstPage?.headers['x-ms-continuation-token']).toBeUndefined();
+      expect(secondPage?.headers['x-ms-continuation-token']).toBe('page-2');
+      expect(raise?.body).toBe('{"approved":true}');
+      // axios's own node transport sends `User-Agent: axios/<version>`; this one does not.
+      for (const request of extension.seen) expect(request.headers['user-agent']).toBeUndefined();
+      expect(extension.seen).toHaveLength(5);
+    } finally {
+      await extension.close();
+    }
+  });
+
+  it("answers other than success reach the library's own errors, and a dead endpoint's error names no key", async () => {
+    const extension = await extensionStandIn(() => ({ status: 500, body: { message: 'store unavailable' } }));
+    const payload = buildDurableClientPayload({
+      origin: extension.origin,
+      taskHubName: 'Hub',
+      systemKey: 'sys-key',
+    });
+    const client = sharedDurableClients(df.getClient)(invocation(payload));
+    try {
+      await expect(client.startNew('orch', { instanceId: 'run-1' })).rejects.toThrow(
+        /unexpected status code: 500\. Details: \{"message":"store unavailable"\}/,
+      );
+    } finally {
+      await extension.close();
+    }
+    const refused = client.getStatus('run-1');
+    await expect(refused).rejects.toThrow(
+      `The Durable Functions extension at ${extension.origin} did not answer: connect ECONNREFUSED`,
+    );
+    await expect(refused).rejects.not.toThrow(/sys-key/);
+  });
+
+  it('sends a request once more on a new connection when the host reset a kept-alive one', async () => {
+    let requests = 0;
+    const socketsUsed = new Map<Socket, number>();
+    const server = createServer((req, res) => {
+      requests += 1;
+      const uses = (socketsUsed.get(req.socket) ?? 0) + 1;
+      socketsUsed.set(req.socket, uses);
+      // The second request on a kept-alive connection meets a reset, as when the host closed it idle.
+      if (uses === 2 || req.url?.includes('fresh-reset')) return req.socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, url: req.url }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const get = (path: string) =>
+      durableClientAdapter({ url: `${origin}${path}`, method: 'get', headers: { toJSON: () => ({}) } });
+    try {
+      expect((await get('/first')).status).toBe(200);
+      expect((await get('/second')).data).toContain('/second');
+      expect(requests).toBe(3);
+      expect(socketsUsed.size).toBe(2);
+      // Once more only: a reset on the new connection as well reaches the caller.
+      await expect(get('/fresh-reset')).rejects.toThrow(/did not answer: socket hang up/);
+      expect(requests).toBe(5);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('is installed under clients of the pinned durable-functions, and a client without the field is left alone', () => {
+    const client = df.getClient(invocation(payload('key-1')));
+    expect(useDurableClientAdapter(client)).toBe(true);
+    expect(useDurableClientAdapter({} as df.DurableClient)).toBe(false);
   });
 });
