@@ -44,14 +44,29 @@ export async function singleItemMs(host: DevHost): Promise<number> {
   return samples[Math.floor(samples.length / 2)] ?? NaN;
 }
 
-/** Enqueues a batch of `items` ticket-triage lines and waits for it: its wall time and host CPU per item. */
+interface BatchRun {
+  /** From the batch's run appearing (the queue trigger started it) to its completion. */
+  wallMs: number;
+  /** From the enqueue to the batch's run appearing: the queue trigger's polling, not the batch. */
+  pickupMs: number;
+  cpuPerItem: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * Enqueues a batch of `items` ticket-triage lines and waits for it. The wall is timed from the batch's
+ * run starting, as the single-item ideal is timed from its run's start (the 202): how long the message
+ * waited for the queue trigger's next poll (up to `maxPollingInterval` on an idle queue, two seconds in
+ * the shipped host.json, a minute by Azure's default) is the queue's, reported beside it, not the batch's.
+ */
 async function runBatch(
   host: DevHost,
   connection: string,
   queueName: string,
   name: string,
   items: number,
-): Promise<{ wallMs: number; cpuPerItem: number; succeeded: number; failed: number }> {
+): Promise<BatchRun> {
   const container = BlobServiceClient.fromConnectionString(connection).getContainerClient('bench-batches');
   await container.createIfNotExists();
   const lines = Array.from({ length: items }, (_, i) => JSON.stringify(ticket(i))).join('\n');
@@ -65,12 +80,16 @@ async function runBatch(
   };
   const batchId = idempotentInstanceId('queue', name, 'batch');
   const cpu = process.cpuUsage();
-  const began = performance.now();
+  const enqueued = performance.now();
   await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+  // Polled as closely as the single-item ideal is, and only until the run exists.
+  const started = () => host.backend.getStatus(batchId, { showInput: false }) !== undefined;
+  await waitUntil(started, 60_000, `the batch ${name} to start`, 2);
+  const began = performance.now();
   await waitUntil(() => isDone(host, batchId), 900_000, `the batch ${name}`);
   const wallMs = performance.now() - began;
   const summary = host.backend.getStatus(batchId)?.output as { succeeded: number; failed: number };
-  return { wallMs, cpuPerItem: cpuMsSince(cpu) / items, ...summary };
+  return { wallMs, pickupMs: began - enqueued, cpuPerItem: cpuMsSince(cpu) / items, ...summary };
 }
 
 export async function batch(
@@ -86,7 +105,7 @@ export async function batch(
   return [
     {
       scenario: `entry points: ${items}-item batch, model ${MODEL_LATENCY_MS} ms, concurrency ${BATCH_CONCURRENCY}: wall ÷ ideal`,
-      measured: `${ratio.toFixed(2)} (wall ${(run.wallMs / 1000).toFixed(1)} s, ideal ${rounds} × ${perItemMs.toFixed(0)} ms; ${run.succeeded} ok, ${run.failed} failed; host CPU ${run.cpuPerItem.toFixed(1)} ms per item)`,
+      measured: `${ratio.toFixed(2)} (wall ${(run.wallMs / 1000).toFixed(1)} s from the batch's start, after ${(run.pickupMs / 1000).toFixed(2)} s in the queue; ideal ${rounds} × ${perItemMs.toFixed(0)} ms; ${run.succeeded} ok, ${run.failed} failed; host CPU ${run.cpuPerItem.toFixed(1)} ms per item)`,
       target: '≤ 1.3',
       ok: ratio <= 1.3 && run.succeeded === items,
     },

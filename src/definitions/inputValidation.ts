@@ -20,8 +20,12 @@ export type InputValidationResult =
 const ajv = createAjv();
 /** Keyed by the schema text, so a definition that crossed a JSON boundary still hits the cache. */
 const validators = new Map<string, ValidateFunction>();
+/** The catalog hands out the same definition objects: those skip serializing their schema per start. */
+const validatorsBySchema = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(definition: WorkflowDefinition): ValidateFunction {
+  const known = validatorsBySchema.get(definition.input);
+  if (known) return known;
   const key = JSON.stringify(definition.input);
   let validate = validators.get(key);
   if (!validate) {
@@ -29,6 +33,7 @@ function validatorFor(definition: WorkflowDefinition): ValidateFunction {
     validate = ajv.compile(schema);
     validators.set(key, validate);
   }
+  validatorsBySchema.set(definition.input, validate);
   return validate;
 }
 

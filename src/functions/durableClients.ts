@@ -1,6 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
-import { useDurableClientAdapter } from './durableClientTransport.js';
+import { useDurableClientHttp } from './durableClientTransport.js';
 
 type GetClient = (context: InvocationContext) => DurableClient;
 
@@ -9,7 +9,7 @@ type GetClient = (context: InvocationContext) => DurableClient;
  * new DurableClient for every call (an axios instance and a URL check of every management link), which
  * was a tenth of an HTTP start. The binding's value is the same for every invocation of a host and changes
  * only when its keys or URLs do, which makes a new client. A client keeps no state between calls.
- * Each client reaches the extension through `durableClientAdapter` (see durableClientTransport.ts).
+ * Each client reaches the extension through `durableClientHttp` (see durableClientTransport.ts).
  */
 export function sharedDurableClients(getClient: GetClient): GetClient {
   let last: { key: string; client: DurableClient } | undefined;
@@ -20,7 +20,7 @@ export function sharedDurableClients(getClient: GetClient): GetClient {
     const key = `${process.env.WEBSITE_HOSTNAME ?? ''}\n${JSON.stringify(context.extraInputs.get(binding))}`;
     if (last?.key !== key) {
       const client = getClient(context);
-      useDurableClientAdapter(client);
+      useDurableClientHttp(client);
       last = { key, client };
     }
     return last.client;

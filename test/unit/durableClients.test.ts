@@ -4,7 +4,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildDurableClientPayload } from '../../devhost/durable/bindingPayload.js';
-import { durableClientAdapter, useDurableClientAdapter } from '../../src/functions/durableClientTransport.js';
+import { durableClientHttp, useDurableClientHttp } from '../../src/functions/durableClientTransport.js';
 import { sharedDurableClients } from '../../src/functions/durableClients.js';
 
 const binding = df.input.durableClient();
@@ -101,50 +101,83 @@ const status = (instanceId: string, runtimeStatus: string) => ({
   customStatus: null,
 });
 
-describe('durableClientAdapter', () => {
-  it('carries the client calls over plain node:http, and the client reads the answers as with axios', async () => {
-    const extension = await extensionStandIn(({ method, url, headers }) => {
-      if (method === 'POST' && url.includes('/orchestrators/orch/run-1'))
-        return { status: 202, body: { id: 'run-1' } };
-      if (method === 'GET' && url.includes('/instances/run-1'))
-        return { status: 200, body: status('run-1', 'Running') };
-      if (method === 'GET' && headers['x-ms-continuation-token'] === undefined)
-        return {
-          status: 200,
-          body: [status('a', 'Completed')],
-          headers: { 'x-ms-continuation-token': 'page-2' },
-        };
-      if (method === 'GET') return { status: 200, body: [status('b', 'Completed')] };
-      if (method === 'POST' && url.includes('/raiseEvent/approval')) return { status: 202 };
-      return { status: 500, body: { message: `unexpected ${method} ${url}` } };
-    });
-    try {
-      const getClient = sharedDurableClients(df.getClient);
-      const client = getClient(
-        invocation(
-          buildDurableClientPayload({ origin: extension.origin, taskHubName: 'Hub', systemKey: 'sys-key' }),
-        ),
-      );
-      expect(await client.startNew('orch', { instanceId: 'run-1', input: { ticket: 'Order 7' } })).toBe(
-        'run-1',
-      );
-      expect((await client.getStatus('run-1')).runtimeStatus).toBe('Running');
-      const listed = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Completed] });
-      expect(listed.map((run) => run.instanceId)).toEqual(['a', 'b']);
-      await client.raiseEvent('run-1', 'approval', { approved: true });
+/** The extension's answers the stand-in gives, by route, whatever the order of the calls. */
+function extensionAnswers({ method, url, headers }: Seen) {
+  const path = url.split('?')[0] ?? '';
+  const started = /\/orchestrators\/orch\/([^/]+)$/.exec(path);
+  if (method === 'POST' && started) return { status: 202, body: { id: started[1] } };
+  if (method === 'GET' && path.endsWith('/instances/run-1'))
+    return { status: 200, body: status('run-1', 'Running') };
+  if (method === 'GET' && path.endsWith('/instances/') && headers['x-ms-continuation-token'] === undefined)
+    return {
+      status: 200,
+      body: [status('a', 'Completed')],
+      headers: { 'x-ms-continuation-token': 'page-2' },
+    };
+  if (method === 'GET' && path.endsWith('/instances/'))
+    return { status: 200, body: [status('b', 'Completed')] };
+  if (method === 'POST' && /\/raiseEvent\/approval$|\/terminate$/.test(path)) return { status: 202 };
+  if (method === 'DELETE' && path.endsWith('/instances/run-1'))
+    return { status: 200, body: { instancesDeleted: 1 } };
+  return { status: 500, body: { message: `unexpected ${method} ${url}` } };
+}
 
-      const [start, get, firstPage, secondPage, raise] = extension.seen;
-      expect(start?.method).toBe('POST');
-      expect(start?.body).toBe('{"ticket":"Order 7"}');
-      expect(start?.headers['content-type']).toBe('application/json');
-      expect(start?.headers['content-length']).toBe('20');
-      expect(get?.url).toContain('/instances/run-1');
-      expect(firstPage?.headers['x-ms-continuation-token']).toBeUndefined();
-      expect(secondPage?.headers['x-ms-continuation-token']).toBe('page-2');
-      expect(raise?.body).toBe('{"approved":true}');
-      // axios's own node transport sends `User-Agent: axios/<version>`; this one does not.
-      for (const request of extension.seen) expect(request.headers['user-agent']).toBeUndefined();
-      expect(extension.seen).toHaveLength(5);
+/** The same calls, through one client: what each returned. */
+async function exercise(client: df.DurableClient) {
+  return {
+    started: await client.startNew('orch', { instanceId: 'run-1', input: { ticket: 'Order 7' } }),
+    startedWithoutInput: await client.startNew('orch', { instanceId: 'run-2' }),
+    status: (await client.getStatus('run-1')).runtimeStatus,
+    listed: (await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Completed] })).map(
+      (run) => run.instanceId,
+    ),
+    raised: await client.raiseEvent('run-1', 'approval', { approved: true }),
+    terminated: await client.terminate('run-1', 'operator stop'),
+    purged: (await client.purgeInstanceHistory('run-1')).instancesDeleted,
+  };
+}
+
+/** What the extension can tell apart in a request (the transport's own headers aside). */
+const asReceived = ({ method, url, headers, body }: Seen) => ({
+  method,
+  url,
+  body,
+  accept: headers.accept,
+  contentType: body === '' ? undefined : headers['content-type'],
+  continuation: headers['x-ms-continuation-token'],
+});
+
+describe('durableClientHttp', () => {
+  it("sends the requests the library's axios sends, and the client reads the answers the same", async () => {
+    const extension = await extensionStandIn(extensionAnswers);
+    try {
+      const payload = buildDurableClientPayload({
+        origin: extension.origin,
+        taskHubName: 'Hub',
+        systemKey: 'sys-key',
+      });
+      const withAxios = await exercise(df.getClient(invocation(payload)));
+      const viaAxios = extension.seen.splice(0);
+      const withPlainHttp = await exercise(sharedDurableClients(df.getClient)(invocation(payload)));
+      const viaPlainHttp = extension.seen.splice(0);
+
+      expect(withPlainHttp).toEqual(withAxios);
+      expect(withPlainHttp).toEqual({
+        started: 'run-1',
+        startedWithoutInput: 'run-2',
+        status: 'Running',
+        listed: ['a', 'b'],
+        raised: undefined,
+        terminated: undefined,
+        purged: 1,
+      });
+      expect(viaPlainHttp.map(asReceived)).toEqual(viaAxios.map(asReceived));
+      expect(viaPlainHttp).toHaveLength(8);
+      expect(viaPlainHttp[0]?.body).toBe('{"ticket":"Order 7"}');
+      expect(viaPlainHttp[0]?.headers['content-length']).toBe('20');
+      // axios sends `User-Agent: axios/<version>`; the plain requests send none, so these came through them.
+      for (const request of viaAxios) expect(request.headers['user-agent']).toMatch(/^axios\//);
+      for (const request of viaPlainHttp) expect(request.headers['user-agent']).toBeUndefined();
     } finally {
       await extension.close();
     }
@@ -186,11 +219,10 @@ describe('durableClientAdapter', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const get = (path: string) =>
-      durableClientAdapter({ url: `${origin}${path}`, method: 'get', headers: { toJSON: () => ({}) } });
+    const get = (path: string) => durableClientHttp.get(`${origin}${path}`);
     try {
       expect((await get('/first')).status).toBe(200);
-      expect((await get('/second')).data).toContain('/second');
+      expect((await get('/second')).data).toEqual({ ok: true, url: '/second' });
       expect(requests).toBe(3);
       expect(socketsUsed.size).toBe(2);
       // Once more only: a reset on the new connection as well reaches the caller.
@@ -204,7 +236,7 @@ describe('durableClientAdapter', () => {
 
   it('is installed under clients of the pinned durable-functions, and a client without the field is left alone', () => {
     const client = df.getClient(invocation(payload('key-1')));
-    expect(useDurableClientAdapter(client)).toBe(true);
-    expect(useDurableClientAdapter({} as df.DurableClient)).toBe(false);
+    expect(useDurableClientHttp(client)).toBe(true);
+    expect(useDurableClientHttp({} as df.DurableClient)).toBe(false);
   });
 });
