@@ -18,6 +18,8 @@ import {
 import type { Row } from './sandbox.js';
 
 export const CAPACITY_ITEMS = 3_000;
+/** The batch row's target, wall ÷ ideal; the capacity row shows the rate it asks for. */
+const TARGET_RATIO = 1.3;
 
 /** Enough single items that their median holds still from run to run. */
 const SINGLE_ITEM_SAMPLES = 15;
@@ -106,8 +108,8 @@ export async function batch(
     {
       scenario: `entry points: ${items}-item batch, model ${MODEL_LATENCY_MS} ms, concurrency ${BATCH_CONCURRENCY}: wall ÷ ideal`,
       measured: `${ratio.toFixed(2)} (wall ${(run.wallMs / 1000).toFixed(1)} s from the batch's start, after ${(run.pickupMs / 1000).toFixed(2)} s in the queue; ideal ${rounds} × ${perItemMs.toFixed(0)} ms; ${run.succeeded} ok, ${run.failed} failed; host CPU ${run.cpuPerItem.toFixed(1)} ms per item)`,
-      target: '≤ 1.3',
-      ok: ratio <= 1.3 && run.succeeded === items,
+      target: `≤ ${TARGET_RATIO}`,
+      ok: ratio <= TARGET_RATIO && run.succeeded === items,
     },
   ];
 }
@@ -124,11 +126,11 @@ export async function batchCapacity(
 ): Promise<Row[]> {
   const run = await runBatch(host, connection, queueName, 'bench-capacity', CAPACITY_ITEMS);
   const perSecond = CAPACITY_ITEMS / (run.wallMs / 1000);
-  const needed = BATCH_CONCURRENCY / ((1.3 * perItemMs) / 1000);
+  const needed = BATCH_CONCURRENCY / ((TARGET_RATIO * perItemMs) / 1000);
   return [
     {
       scenario: `entry points: batch pipeline capacity (${CAPACITY_ITEMS} items, model 0 ms, concurrency ${BATCH_CONCURRENCY}): items/s`,
-      measured: `${perSecond.toFixed(0)} (the 50 ms row's ≤ 1.3 needs ≥ ${needed.toFixed(0)} items/s; host CPU ${run.cpuPerItem.toFixed(1)} ms per item)`,
+      measured: `${perSecond.toFixed(0)} (the 50 ms row's ≤ ${TARGET_RATIO} needs ≥ ${needed.toFixed(0)} items/s; host CPU ${run.cpuPerItem.toFixed(1)} ms per item)`,
       target: 'shown',
       ok: run.succeeded === CAPACITY_ITEMS,
     },

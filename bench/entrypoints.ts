@@ -9,7 +9,6 @@
  */
 import { QueueServiceClient } from '@azure/storage-queue';
 import { execFile } from 'node:child_process';
-import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { startDevHost, type DevHost } from '../devhost/host.js';
 import { freeLoopbackPorts } from '../devhost/net.js';
 import { startAzurite } from '../devhost/storage/azurite.js';
 import { idempotentInstanceId } from '../src/functions/runStarter.js';
+import { keepAliveAgents, requestWhole } from '../src/http/requestWhole.js';
 import { startOfflineModelServer } from '../src/offline/offlineModelServer.js';
 import { batch, batchCapacity, singleItemMs } from './batchScenarios.js';
 import { announceEndpoints, startEndpointsProcess } from './endpointsProcess.js';
@@ -68,32 +68,22 @@ function benchAppDir(forBatch: boolean): string {
  * little as it can of the cores it shares with the host. Prints the ids and its own CPU time.
  */
 async function postStarts(baseUrl: string, key: string): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: HTTP_IN_FLIGHT });
+  const agents = keepAliveAgents();
   const url = new URL(`${baseUrl}/api/workflows/ticket-triage`);
   const post = (body: string) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const request = httpRequest(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'x-functions-key': key,
-          },
+    requestWhole(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'x-functions-key': key,
         },
-        (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-          response.on('error', reject);
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
+        body,
+      },
+      agents,
+    );
   const ids: string[] = [];
   let next = 0;
   const cpu = process.cpuUsage();
@@ -101,14 +91,14 @@ async function postStarts(baseUrl: string, key: string): Promise<void> {
   await Promise.all(
     Array.from({ length: HTTP_IN_FLIGHT }, async () => {
       for (let i = next++; i < HTTP_STARTS; i = next++) {
-        const { status, text } = await post(JSON.stringify(ticket(i)));
-        if (status !== 202) throw new Error(`start ${i}: HTTP ${status} ${text}`);
-        ids.push((JSON.parse(text) as { id: string }).id);
+        const { status, body } = await post(JSON.stringify(ticket(i)));
+        if (status !== 202) throw new Error(`start ${i}: HTTP ${status} ${body.toString('utf8')}`);
+        ids.push((JSON.parse(body.toString('utf8')) as { id: string }).id);
       }
     }),
   );
   const seconds = (performance.now() - began) / 1000;
-  agent.destroy();
+  agents['http:'].destroy();
   process.stdout.write(`${STARTS_PREFIX}${JSON.stringify({ ids, seconds, cpuMs: cpuMsSince(cpu) })}\n`);
 }
 

@@ -1,6 +1,11 @@
 import type { DurableClient } from 'durable-functions';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  keepAliveAgents,
+  requestWhole,
+  type RequestFailure,
+  type WholeRequest,
+} from '../http/requestWhole.js';
 
 /**
  * How a DurableClient reaches the Durable extension's HTTP API: plain node:http requests over keep-alive
@@ -35,7 +40,7 @@ export interface HttpAnswer {
   headers: IncomingHttpHeaders;
 }
 
-const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+const agents = keepAliveAgents();
 /** The headers the library's axios instance sends by default. */
 const ACCEPT = 'application/json, text/plain, */*';
 
@@ -67,65 +72,35 @@ async function send(
   method: string,
   url: string,
   body: string | undefined,
-  headers: Record<string, string> = {},
+  extraHeaders: Record<string, string> = {},
 ): Promise<HttpAnswer> {
   const target = new URL(url);
-  try {
-    return await sendOnce(method, target, body, headers);
-  } catch (error) {
-    // Such a connection fails before the host reads the request: Node's documentation advises one retry.
-    const failure = error as { code?: string; reusedSocket?: boolean };
-    if (failure.reusedSocket === true && failure.code === 'ECONNRESET')
-      return sendOnce(method, target, body, headers);
-    throw error;
-  }
+  const headers: Record<string, string> = { Accept: ACCEPT, ...extraHeaders };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+  } else if (method !== 'GET') headers['Content-Length'] = '0';
+  const request: WholeRequest = { method, headers, ...(body === undefined ? {} : { body }) };
+  const response = await requestWhole(target, request, agents)
+    .catch((error: RequestFailure) => {
+      // Such a connection fails before the host reads the request: Node's documentation advises one retry.
+      if (error.reusedSocket === true && error.code === 'ECONNRESET')
+        return requestWhole(target, request, agents);
+      throw error;
+    })
+    .catch((error: Error) => {
+      // The query carries the extension's system key, so the error names the endpoint by its origin only.
+      throw new Error(`The Durable Functions extension at ${target.origin} did not answer: ${error.message}`);
+    });
+  if (response.status >= 600)
+    throw new Error(`The Durable Functions extension at ${target.origin} answered HTTP ${response.status}.`);
+  return {
+    status: response.status,
+    statusText: response.statusMessage,
+    data: answerData(response.body.toString('utf8')),
+    headers: response.headers,
+  };
 }
-
-function sendOnce(
-  method: string,
-  url: URL,
-  body: string | undefined,
-  extraHeaders: Record<string, string>,
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const https = url.protocol === 'https:';
-    const headers: Record<string, string> = { Accept: ACCEPT, ...extraHeaders };
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(body));
-    } else if (method !== 'GET') headers['Content-Length'] = '0';
-    const request = (https ? httpsRequest : httpRequest)(
-      url,
-      { method, headers, agent: https ? agents.https : agents.http },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (error) => reject(unanswered(url, error)));
-        response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          if (status >= 600)
-            return reject(
-              new Error(`The Durable Functions extension at ${url.origin} answered HTTP ${status}.`),
-            );
-          resolve({
-            status,
-            statusText: response.statusMessage ?? '',
-            data: answerData(Buffer.concat(chunks).toString('utf8')),
-            headers: response.headers,
-          });
-        });
-      },
-    );
-    request.on('error', (error: NodeJS.ErrnoException) =>
-      reject(Object.assign(unanswered(url, error), { code: error.code, reusedSocket: request.reusedSocket })),
-    );
-    request.end(body);
-  });
-}
-
-/** The query carries the extension's system key, so the error names the endpoint by its origin only. */
-const unanswered = (url: URL, cause: Error) =>
-  new Error(`The Durable Functions extension at ${url.origin} did not answer: ${cause.message}`);
 
 export const durableClientHttp: DurableClientHttp = {
   get: (url, config) => send('GET', url, undefined, config?.headers),
