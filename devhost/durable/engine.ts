@@ -73,7 +73,7 @@ export class DurableEngine implements DurableBackend {
       log,
       userLog: (level: LogLevel, line: string) => log(level === 'information' ? line : `${level}: ${line}`),
     };
-    this.store = new DurableStore(opts.stateDir);
+    this.store = new DurableStore(opts.stateDir, { log });
     const limits = {
       maxActivities: opts.maxConcurrentActivityFunctions ?? 10 * cores,
       maxOrchestrators: opts.maxConcurrentOrchestratorFunctions ?? 10 * cores,
@@ -120,7 +120,7 @@ export class DurableEngine implements DurableBackend {
   /** Stops taking work, waits for in-flight episodes and activities, closes the database. */
   async stop(): Promise<void> {
     await this.#dispatcher.stop();
-    this.store.close();
+    await this.store.close();
   }
 
   /** Resolves when nothing is running or runnable (future timers may remain, unless skipIdleTime). */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RuntimeStatus } from './backend.js';
+import { WalCheckpointer, type WalCheckpointerOptions } from './walCheckpointer.js';
 
 /** One row of `instances`. JSON columns hold JSON text (or NULL for "none"). */
 export interface InstanceRow {
@@ -120,12 +121,24 @@ function prepareAll(db: Database.Database) {
 
 export type Statements = ReturnType<typeof prepareAll>;
 
+export interface DurableStoreOptions {
+  /** Checkpoint the WAL on a worker thread (walCheckpointer.ts) instead of inside commits (default true). */
+  backgroundCheckpoints?: boolean;
+  checkpoints?: Omit<WalCheckpointerOptions, 'onFailure'>;
+  /** Where a failed checkpoint thread is reported. */
+  log?: (line: string) => void;
+}
+
+/** SQLite's own default, used again if the checkpoint thread fails. */
+const AUTOMATIC_CHECKPOINT_PAGES = 1000;
+
 /** SQLite state of the durable engine (WAL). Every method is synchronous; group writes with `tx`. */
 export class DurableStore {
   readonly db: Database.Database;
   readonly q: Statements;
+  #checkpointer: WalCheckpointer | undefined;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, options: DurableStoreOptions = {}) {
     mkdirSync(stateDir, { recursive: true });
     this.db = new Database(path.join(stateDir, 'durable.sqlite'));
     this.db.pragma('journal_mode = WAL');
@@ -133,6 +146,17 @@ export class DurableStore {
     // power loss can lose the last transactions. Process kill is what the engine is designed for.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    if (options.backgroundCheckpoints ?? true) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.#checkpointer = new WalCheckpointer(this.db.name, {
+        ...options.checkpoints,
+        onFailure: (message) => {
+          options.log?.(`durable store: WAL checkpoints are back in the commits: ${message}`);
+          this.#checkpointer = undefined;
+          if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOMATIC_CHECKPOINT_PAGES}`);
+        },
+      });
+    }
     this.db.exec(SCHEMA);
     const format = this.db
       .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'")
@@ -187,6 +211,7 @@ export class DurableStore {
       for (const entry of group) entry.reject(error);
       return;
     }
+    this.#checkpointer?.committed();
     group.forEach((entry, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) entry.resolve(outcome.value);
@@ -199,8 +224,12 @@ export class DurableStore {
     return this.db.prepare<unknown[], InstanceRow>(sql).all(...params);
   }
 
-  close(): void {
+  /** Commits what is queued and closes the database; resolves once the checkpoint thread is gone too. */
+  close(): Promise<void> {
     this.#flush();
     this.db.close();
+    const checkpointer = this.#checkpointer;
+    this.#checkpointer = undefined;
+    return checkpointer?.stop() ?? Promise.resolve();
   }
 }

@@ -8,8 +8,8 @@ import { DurableStore } from '../../devhost/durable/store.js';
 describe('DurableStore.groupTx', () => {
   let dir: string | undefined;
   let store: DurableStore | undefined;
-  afterEach(() => {
-    store?.close();
+  afterEach(async () => {
+    await store?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -44,11 +44,11 @@ describe('DurableStore.groupTx', () => {
     expect(ids.map((row) => row.instance_id)).toEqual(['a', 'c']);
   });
 
-  it('commits what is queued when the store closes', () => {
+  it('commits what is queued when the store closes', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'group-commit-'));
     const s = new DurableStore(dir);
     void s.groupTx(() => s.q.insertMessage.run('late', null, 0, '{}', null));
-    s.close();
+    await s.close();
     store = new DurableStore(dir);
     expect(messageCount(store)).toBe(1);
   });
