@@ -11,11 +11,9 @@ const { dbPath, shared, paceMs, truncateAtBytes } = workerData as CheckpointWork
 const slots = new Int32Array(shared);
 const post = (message: CheckpointWorkerMessage) => parentPort?.postMessage(message);
 
+/** The row `PRAGMA wal_checkpoint` answers, as far as it is read here: the frames in the WAL. */
 interface CheckpointResult {
-  busy: number;
-  /** Frames in the WAL. */
   log: number;
-  checkpointed: number;
 }
 
 const db = new Database(dbPath);

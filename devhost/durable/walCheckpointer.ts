@@ -69,6 +69,9 @@ export class WalCheckpointer {
         resolve();
       }),
     );
+    // A store never kept its process alive, and its checkpoint thread does not either, until stop() waits
+    // for it. After the listeners: adding a 'message' listener refs the worker's port again.
+    this.#worker.unref();
   }
 
   /** The store committed: wakes the thread if it is waiting for commits. */
@@ -79,6 +82,7 @@ export class WalCheckpointer {
 
   /** Lets a checkpoint in progress finish, closes the thread's connection and waits for the thread. */
   stop(): Promise<void> {
+    this.#worker.ref();
     Atomics.store(this.#slots, Slot.Stop, 1);
     Atomics.add(this.#slots, Slot.Commits, 1);
     Atomics.notify(this.#slots, Slot.Commits);

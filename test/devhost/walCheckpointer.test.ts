@@ -1,21 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DurableStore } from '../../devhost/durable/store.js';
 
 const walSize = (dir: string) => {
   const wal = path.join(dir, 'durable.sqlite-wal');
   return existsSync(wal) ? statSync(wal).size : 0;
 };
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Commits `count` groups of messages of `bytes` each, one group per turn, as an engine under load does. */
 async function commitMessages(store: DurableStore, count: number, bytes: number): Promise<void> {
@@ -41,7 +34,8 @@ describe('DurableStore WAL checkpoints on a worker thread', () => {
     expect(s.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     // About 4 MB of commits: without checkpoints the WAL would hold all of it.
     await commitMessages(s, 400, 10_000);
-    await until(() => walSize(dir ?? '') < limit, 'the checkpoint thread to truncate the WAL');
+    // The checkpoint thread truncates the WAL soon after it passes the limit.
+    await vi.waitFor(() => expect(walSize(dir ?? '')).toBeLessThan(limit), { timeout: 10_000, interval: 10 });
     const rows = s.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number };
     expect(rows.n).toBe(400);
   });
@@ -55,6 +49,16 @@ describe('DurableStore WAL checkpoints on a worker thread', () => {
     store = new DurableStore(dir);
     const rows = store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number };
     expect(rows.n).toBe(50);
+  });
+
+  it('does not keep the process alive when a store is left open', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'wal-checkpoints-'));
+    // The compiled store, as the checkpoint thread itself is (npm test builds first).
+    const storeModule = path.resolve(__dirname, '../../dist/devhost/durable/store.js');
+    const script = `const { DurableStore } = require(${JSON.stringify(storeModule)});
+      new DurableStore(${JSON.stringify(dir)}); console.log('opened');`;
+    const printed = execFileSync(process.execPath, ['-e', script], { timeout: 10_000, encoding: 'utf8' });
+    expect(printed.trim()).toBe('opened');
   });
 
   it('leaves checkpoints to SQLite when background checkpoints are off', () => {
