@@ -15,6 +15,7 @@ import {
   ticket,
   waitUntil,
 } from './entrypointCommon.js';
+import { batchTimeline } from './batchTimeline.js';
 import type { Row } from './sandbox.js';
 
 export const CAPACITY_ITEMS = 3_000;
@@ -47,6 +48,7 @@ export async function singleItemMs(host: DevHost): Promise<number> {
 }
 
 interface BatchRun {
+  batchId: string;
   /** From the batch's run appearing (the queue trigger started it) to its completion. */
   wallMs: number;
   /** From the enqueue to the batch's run appearing: the queue trigger's polling, not the batch. */
@@ -91,7 +93,7 @@ async function runBatch(
   await waitUntil(() => isDone(host, batchId), 900_000, `the batch ${name}`);
   const wallMs = performance.now() - began;
   const summary = host.backend.getStatus(batchId)?.output as { succeeded: number; failed: number };
-  return { wallMs, pickupMs: began - enqueued, cpuPerItem: cpuMsSince(cpu) / items, ...summary };
+  return { batchId, wallMs, pickupMs: began - enqueued, cpuPerItem: cpuMsSince(cpu) / items, ...summary };
 }
 
 export async function batch(
@@ -100,8 +102,13 @@ export async function batch(
   queueName: string,
   perItemMs: number,
   items: number,
+  /** The host's state dir, to print where the batch's time went (`--timeline`). */
+  timelineOf?: string,
 ): Promise<Row[]> {
   const run = await runBatch(host, connection, queueName, 'bench-batch', items);
+  if (timelineOf !== undefined) {
+    console.error(batchTimeline(timelineOf, run.batchId, BATCH_CONCURRENCY, items).join('\n'));
+  }
   const rounds = Math.ceil(items / BATCH_CONCURRENCY);
   const ratio = run.wallMs / (rounds * perItemMs);
   return [

@@ -31,13 +31,17 @@ import {
 import type { Row } from './sandbox.js';
 
 const ROOT = path.resolve(__dirname, '../..');
-/** `node dist/bench/entrypoints.js --child [--only http|queue|batch] [--batch-items N]` profiles one scenario. */
+/**
+ * `node dist/bench/entrypoints.js --child [--only http|queue|batch] [--batch-items N] [--timeline]` profiles
+ * one scenario; `--timeline` also prints where the timed batch's time went (bench/batchTimeline.ts).
+ */
 const argValue = (flag: string) => {
   const at = process.argv.indexOf(flag);
   return at < 0 ? undefined : process.argv[at + 1];
 };
 const ONLY = argValue('--only');
 const BATCH_ITEMS = Number(argValue('--batch-items') ?? 10_000);
+const TIMELINE = process.argv.includes('--timeline');
 const HTTP_STARTS = 1_000;
 const HTTP_IN_FLIGHT = 50;
 const QUEUE_MESSAGES = 500;
@@ -215,12 +219,15 @@ async function runInThisProcess(): Promise<Row[]> {
     WORKFLOW_REQUESTS_QUEUE: queueName,
   });
   /** A fresh host and state for each group of scenarios, so one scenario's backlog never slows the next. */
-  async function withHost(forBatch: boolean, scenarios: (host: DevHost) => Promise<Row[]>): Promise<Row[]> {
+  async function withHost(
+    forBatch: boolean,
+    scenarios: (host: DevHost, stateDir: string) => Promise<Row[]>,
+  ): Promise<Row[]> {
     const appDir = benchAppDir(forBatch);
     const stateDir = mkdtempSync(path.join(tmpdir(), 'entrypoints-state-'));
     const host = await startDevHost({ appDir, port: 0, stateDir, azurite: 'off', log: () => {} });
     try {
-      return await scenarios(host);
+      return await scenarios(host, stateDir);
     } finally {
       await host.stop();
       rmSync(stateDir, { recursive: true, force: true });
@@ -239,9 +246,10 @@ async function runInThisProcess(): Promise<Row[]> {
   const wanted = (name: string) => ONLY === undefined || ONLY === name;
   async function batchRows(): Promise<Row[]> {
     let perItemMs = NaN;
-    const atModelLatency = await withHost(true, async (host) => {
+    const atModelLatency = await withHost(true, async (host, stateDir) => {
       perItemMs = await singleItemMs(host);
-      return batch(host, azurite.connectionString, queueName, perItemMs, BATCH_ITEMS);
+      const timeline = TIMELINE ? stateDir : undefined;
+      return batch(host, azurite.connectionString, queueName, perItemMs, BATCH_ITEMS, timeline);
     });
     const capacity = await withModelAt(instantAnthropicBaseUrl, () =>
       withHost(true, (host) => batchCapacity(host, azurite.connectionString, queueName, perItemMs)),
