@@ -6,7 +6,7 @@
  * the batch took after its last lane. Times are the store's created and last-updated stamps (ms).
  */
 import Database from 'better-sqlite3';
-import path from 'node:path';
+import { storeFile } from '../devhost/durable/store.js';
 import { itemInstanceId, laneInstanceId } from '../src/shared/batchTypes.js';
 
 const LINES_PER_BUCKET = 256;
@@ -22,7 +22,7 @@ export function batchTimeline(
   concurrency: number,
   lines: number,
 ): string[] {
-  const db = new Database(path.join(stateDir, 'durable.sqlite'), { readonly: true });
+  const db = new Database(storeFile(stateDir), { readonly: true });
   try {
     const spans = new Map<string, Span>();
     const rows = db

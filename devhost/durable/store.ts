@@ -129,6 +129,11 @@ export interface DurableStoreOptions {
   log?: (line: string) => void;
 }
 
+/** The store's database file in its state dir. */
+export function storeFile(stateDir: string): string {
+  return path.join(stateDir, 'durable.sqlite');
+}
+
 /** SQLite's own default, used again if the checkpoint thread fails. */
 const AUTOMATIC_CHECKPOINT_PAGES = 1000;
 
@@ -140,7 +145,7 @@ export class DurableStore {
 
   constructor(stateDir: string, options: DurableStoreOptions = {}) {
     mkdirSync(stateDir, { recursive: true });
-    this.db = new Database(path.join(stateDir, 'durable.sqlite'));
+    this.db = new Database(storeFile(stateDir));
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL: a commit survives a process kill (it is in the WAL file); only an OS crash or
     // power loss can lose the last transactions. Process kill is what the engine is designed for.
