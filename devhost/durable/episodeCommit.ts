@@ -76,6 +76,7 @@ export async function commitEpisode(
       q.deleteWorkItems.run(id);
     }
     if (plan.continueAsNew) {
+      q.setInput.run(id, plan.continueAsNew.input);
       q.deleteHistory.run(id);
       deliverToSelf(
         makeEvent(EventType.ExecutionStarted, now, {

@@ -76,6 +76,7 @@ export class InstanceOps {
       ledger: JSON.stringify(newLedger()),
     };
     q.insertInstance.run(row);
+    q.setInput.run(id, inputJson);
     const started = makeEvent(EventType.ExecutionStarted, now, {
       Name: name,
       ...(inputJson !== null ? { Input: inputJson } : {}),
@@ -210,6 +211,7 @@ export class InstanceOps {
   #delete(id: string): void {
     const q = this.store.q;
     q.deleteInstance.run(id);
+    q.deleteInput.run(id);
     q.deleteHistory.run(id);
     q.deleteMessages.run(id);
     q.deleteWorkItems.run(id);

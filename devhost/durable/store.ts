@@ -44,11 +44,11 @@ export interface WorkItemRow {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS instances (
-  instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, status TEXT NOT NULL,
-  input TEXT, output TEXT, custom_status TEXT, failure_details TEXT,
+  instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, status TEXT NOT NULL, output TEXT, custom_status TEXT, failure_details TEXT,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, execution_id TEXT NOT NULL,
   parent_instance_id TEXT, parent_execution_id TEXT, parent_task_id INTEGER, ledger TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS instances_created ON instances(created_ms, instance_id);
+CREATE TABLE IF NOT EXISTS instance_inputs (instance_id TEXT PRIMARY KEY, input TEXT);
 CREATE TABLE IF NOT EXISTS history (
   instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
   PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;
@@ -63,22 +63,32 @@ CREATE TABLE IF NOT EXISTS work_items (
 CREATE INDEX IF NOT EXISTS work_items_instance ON work_items(instance_id);
 `;
 
-const STORE_FORMAT = '1';
+const STORE_FORMAT = '2';
+
+/**
+ * An instance row with its input. The input has a table of its own because it is the row's largest
+ * part and is written once per execution, while the rest changes on every episode: an update then
+ * rewrites a few hundred bytes instead of the whole input.
+ */
+const SELECT_INSTANCES = 'SELECT * FROM instances JOIN instance_inputs USING (instance_id)';
 
 function prepareAll(db: Database.Database) {
   return {
-    getInstance: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE instance_id = ?'),
+    getInstance: db.prepare<[string], InstanceRow>(`${SELECT_INSTANCES} WHERE instance_id = ?`),
     insertInstance: db.prepare<[InstanceRow]>(
-      `INSERT OR REPLACE INTO instances VALUES (@instance_id, @name, @version, @status, @input, @output,
+      `INSERT OR REPLACE INTO instances VALUES (@instance_id, @name, @version, @status, @output,
        @custom_status, @failure_details, @created_ms, @updated_ms, @execution_id, @parent_instance_id,
        @parent_execution_id, @parent_task_id, @ledger)`,
     ),
+    /** Everything but the input, which lives in its own row (`setInput`) and seldom changes. */
     updateInstance: db.prepare<[InstanceRow]>(
-      `UPDATE instances SET status=@status, input=@input, output=@output, custom_status=@custom_status,
+      `UPDATE instances SET status=@status, output=@output, custom_status=@custom_status,
        failure_details=@failure_details, updated_ms=@updated_ms, execution_id=@execution_id, ledger=@ledger
        WHERE instance_id=@instance_id`,
     ),
+    setInput: db.prepare<[string, string | null]>('INSERT OR REPLACE INTO instance_inputs VALUES (?, ?)'),
     deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE instance_id = ?'),
+    deleteInput: db.prepare<[string]>('DELETE FROM instance_inputs WHERE instance_id = ?'),
     history: db.prepare<[string], { seq: number; event: string }>(
       'SELECT seq, event FROM history WHERE instance_id = ? ORDER BY seq',
     ),
@@ -225,7 +235,7 @@ export class DurableStore {
   }
 
   listInstances(where: string, params: unknown[], limit: number): InstanceRow[] {
-    const sql = `SELECT * FROM instances ${where} ORDER BY created_ms, instance_id LIMIT ${limit}`;
+    const sql = `${SELECT_INSTANCES} ${where} ORDER BY created_ms, instance_id LIMIT ${limit}`;
     return this.db.prepare<unknown[], InstanceRow>(sql).all(...params);
   }
 

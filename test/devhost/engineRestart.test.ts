@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { storeFile } from '../../devhost/durable/store.js';
 import { openEngine, started, type EngineHandle } from './engineHarness.js';
 
 describe.each(['batched', 'eventByEvent'] as const)('durable engine restart (%s)', (replayMode) => {
@@ -77,5 +79,28 @@ describe.each(['batched', 'eventByEvent'] as const)('durable engine restart (%s)
       instanceId: 'list-running',
     });
     expect(h.engine.start({ orchestratorName: 'nope' })).toEqual({ kind: 'unknownOrchestrator' });
+  });
+
+  it("keeps each input in its own row: the current execution's, listed with the instance, purged with it", async () => {
+    const h = await openEngine({ replayMode });
+    handles.push(h);
+    const id = started(h.engine.start({ orchestratorName: 'counter', instanceId: 'inputs-1', input: 0 }));
+    expect((await h.engine.waitForCompletion(id)).output).toBe(3);
+    // Each continueAsNew replaced the input; the status shows the last execution's.
+    expect(h.engine.getStatus(id)?.input).toBe(3);
+    const listed = h.engine.listInstances({ instanceIdPrefix: 'inputs-' }).instances;
+    expect(listed.map((i) => [i.instanceId, i.input])).toEqual([[id, 3]]);
+    const db = new Database(storeFile(h.stateDir), { readonly: true });
+    const inputRows = () =>
+      db
+        .prepare<[string], { input: string }>('SELECT input FROM instance_inputs WHERE instance_id = ?')
+        .all(id);
+    try {
+      expect(inputRows()).toEqual([{ input: '3' }]);
+      expect(h.engine.purge(id)).toBe(1);
+      expect(inputRows()).toEqual([]);
+    } finally {
+      db.close();
+    }
   });
 });
