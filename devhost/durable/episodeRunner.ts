@@ -33,9 +33,9 @@ export class EpisodeRunner {
 
   async run(id: string): Promise<void> {
     const q = this.store.q;
-    const row = q.getInstance.get(id);
     const messages = q.visibleMessages.all(id, this.clock.now());
     if (messages.length === 0) return;
+    const row = q.getInstance.get(id);
     if (!row || isTerminal(row.status)) {
       this.store.tx(() => {
         for (const m of messages) q.deleteMessage.run(m.id);

@@ -144,9 +144,10 @@ export class InstanceOps {
     id: string,
     o: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean } = {},
   ): InstanceStatus | undefined {
-    const row = this.store.q.getInstance.get(id);
+    const showInput = o.showInput !== false;
+    const row = (showInput ? this.store.q.getInstance : this.store.q.getInstanceHead).get(id);
     if (!row) return undefined;
-    const status = toStatus(row, o.showInput !== false);
+    const status = toStatus(row, showInput);
     if (o.showHistory === true) {
       const events = this.store.q.history.all(id).map((r) => JSON.parse(r.event) as HistoryEvent);
       status.historyEvents = historyForStatus(events, o.showHistoryOutput === true);
@@ -162,15 +163,17 @@ export class InstanceOps {
       where.push('(created_ms > ? OR (created_ms = ? AND instance_id > ?))');
       params.push(token.c, token.c, token.i);
     }
+    const showInput = request.showInput !== false;
     const rows = this.store.listInstances(
       where.length ? `WHERE ${where.join(' AND ')}` : '',
       params,
       top + 1,
+      showInput,
     );
     const page = rows.slice(0, top);
     const last = page.at(-1);
     return {
-      instances: page.map((r) => toStatus(r, request.showInput !== false)),
+      instances: page.map((r) => toStatus(r, showInput)),
       ...(rows.length > top && last
         ? {
             continuationToken: Buffer.from(
@@ -197,6 +200,7 @@ export class InstanceOps {
         where.length ? `WHERE ${where.join(' AND ')}` : '',
         params,
         1_000_000,
+        false,
       );
       let n = 0;
       for (const r of rows) {

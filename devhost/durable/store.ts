@@ -70,11 +70,14 @@ const STORE_FORMAT = '2';
  * part and is written once per execution, while the rest changes on every episode: an update then
  * rewrites a few hundred bytes instead of the whole input.
  */
-const SELECT_INSTANCES = 'SELECT * FROM instances JOIN instance_inputs USING (instance_id)';
+const SELECT_INSTANCES = 'SELECT * FROM instances LEFT JOIN instance_inputs USING (instance_id)';
+const SELECT_HEADS = 'SELECT *, NULL AS input FROM instances';
 
 function prepareAll(db: Database.Database) {
   return {
     getInstance: db.prepare<[string], InstanceRow>(`${SELECT_INSTANCES} WHERE instance_id = ?`),
+    /** The row without its input, for status reads that do not show it (`input` is null). */
+    getInstanceHead: db.prepare<[string], InstanceRow>(`${SELECT_HEADS} WHERE instance_id = ?`),
     insertInstance: db.prepare<[InstanceRow]>(
       `INSERT OR REPLACE INTO instances VALUES (@instance_id, @name, @version, @status, @output,
        @custom_status, @failure_details, @created_ms, @updated_ms, @execution_id, @parent_instance_id,
@@ -234,8 +237,9 @@ export class DurableStore {
     });
   }
 
-  listInstances(where: string, params: unknown[], limit: number): InstanceRow[] {
-    const sql = `${SELECT_INSTANCES} ${where} ORDER BY created_ms, instance_id LIMIT ${limit}`;
+  /** Rows in creation order; without `withInput`, their `input` is null and is not read. */
+  listInstances(where: string, params: unknown[], limit: number, withInput: boolean): InstanceRow[] {
+    const sql = `${withInput ? SELECT_INSTANCES : SELECT_HEADS} ${where} ORDER BY created_ms, instance_id LIMIT ${limit}`;
     return this.db.prepare<unknown[], InstanceRow>(sql).all(...params);
   }
 

@@ -90,6 +90,10 @@ describe.each(['batched', 'eventByEvent'] as const)('durable engine restart (%s)
     expect(h.engine.getStatus(id)?.input).toBe(3);
     const listed = h.engine.listInstances({ instanceIdPrefix: 'inputs-' }).instances;
     expect(listed.map((i) => [i.instanceId, i.input])).toEqual([[id, 3]]);
+    // Reads that do not show the input leave it out.
+    expect(h.engine.getStatus(id, { showInput: false })).toMatchObject({ input: null, output: 3 });
+    const heads = h.engine.listInstances({ instanceIdPrefix: 'inputs-', showInput: false }).instances;
+    expect(heads.map((i) => [i.instanceId, i.input, i.output])).toEqual([[id, null, 3]]);
     const db = new Database(storeFile(h.stateDir), { readonly: true });
     const inputRows = () =>
       db
