@@ -50,8 +50,8 @@ CREATE TABLE IF NOT EXISTS instances (
 CREATE INDEX IF NOT EXISTS instances_created ON instances(created_ms, instance_id);
 CREATE TABLE IF NOT EXISTS instance_inputs (instance_id TEXT PRIMARY KEY, input TEXT);
 CREATE TABLE IF NOT EXISTS history (
-  instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
-  PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;
+  id INTEGER PRIMARY KEY, instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS history_instance ON history(instance_id, seq);
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, execution_id TEXT,
   visible_at INTEGER NOT NULL, event TEXT NOT NULL, timer_id INTEGER);
@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS work_items (
 CREATE INDEX IF NOT EXISTS work_items_instance ON work_items(instance_id);
 `;
 
-const STORE_FORMAT = '2';
+const STORE_FORMAT = '3';
 
 /**
  * An instance row with its input. The input has a table of its own because it is the row's largest
@@ -95,7 +95,9 @@ function prepareAll(db: Database.Database) {
     history: db.prepare<[string], { seq: number; event: string }>(
       'SELECT seq, event FROM history WHERE instance_id = ? ORDER BY seq',
     ),
-    insertHistory: db.prepare<[string, number, string]>('INSERT INTO history VALUES (?, ?, ?)'),
+    insertHistory: db.prepare<[string, number, string]>(
+      'INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)',
+    ),
     deleteHistory: db.prepare<[string]>('DELETE FROM history WHERE instance_id = ?'),
     deleteHistoryRow: db.prepare<[string, number]>('DELETE FROM history WHERE instance_id = ? AND seq = ?'),
     visibleMessages: db.prepare<[string, number], MessageRow>(
