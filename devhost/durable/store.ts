@@ -41,8 +41,8 @@ export interface WorkItemRow {
   input: string;
 }
 
+const META_SCHEMA = 'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);';
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS instances (
   instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, status TEXT NOT NULL, output TEXT, custom_status TEXT, failure_details TEXT,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, execution_id TEXT NOT NULL,
@@ -166,6 +166,19 @@ export class DurableStore {
     // power loss can lose the last transactions. Process kill is what the engine is designed for.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // A store of another format is refused before anything in it changes or any thread starts.
+    this.db.exec(META_SCHEMA);
+    const format = this.db
+      .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'")
+      .get();
+    if (format !== undefined && format.value !== STORE_FORMAT) {
+      this.db.close();
+      throw new Error(
+        `durable.sqlite in ${stateDir} has store format ${format.value}; this devhost needs ${STORE_FORMAT}. Delete the state dir.`,
+      );
+    }
+    this.db.exec(SCHEMA);
+    if (!format) this.db.prepare("INSERT INTO meta VALUES ('format', ?)").run(STORE_FORMAT);
     if (options.backgroundCheckpoints ?? true) {
       this.db.pragma('wal_autocheckpoint = 0');
       this.#checkpointer = new WalCheckpointer(this.db.name, {
@@ -176,16 +189,6 @@ export class DurableStore {
           if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOMATIC_CHECKPOINT_PAGES}`);
         },
       });
-    }
-    this.db.exec(SCHEMA);
-    const format = this.db
-      .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'format'")
-      .get();
-    if (!format) this.db.prepare("INSERT INTO meta VALUES ('format', ?)").run(STORE_FORMAT);
-    else if (format.value !== STORE_FORMAT) {
-      throw new Error(
-        `durable.sqlite in ${stateDir} has store format ${format.value}; this devhost needs ${STORE_FORMAT}. Delete the state dir.`,
-      );
     }
     this.q = prepareAll(this.db);
   }

@@ -1,9 +1,10 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventType, makeEvent, replayText, replayView } from '../../devhost/durable/history.js';
-import { DurableStore } from '../../devhost/durable/store.js';
+import { DurableStore, storeFile } from '../../devhost/durable/store.js';
 
 describe('DurableStore.groupTx', () => {
   let dir: string | undefined;
@@ -51,6 +52,22 @@ describe('DurableStore.groupTx', () => {
     await s.close();
     store = new DurableStore(dir);
     expect(messageCount(store)).toBe(1);
+  });
+
+  it('refuses a state dir written in another store format, and says what to do', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'group-commit-'));
+    const old = new DurableStore(dir);
+    old.db.prepare("UPDATE meta SET value = '1' WHERE key = 'format'").run();
+    old.db.exec('DROP TABLE history');
+    await old.close();
+    expect(() => new DurableStore(dir ?? '')).toThrow(
+      /durable\.sqlite in .* has store format 1; this devhost needs \d+\. Delete the state dir\./,
+    );
+    // Refused as it was: none of this format's tables was added to it.
+    const check = new Database(storeFile(dir), { readonly: true });
+    const history = check.prepare("SELECT name FROM sqlite_master WHERE name = 'history'").all();
+    check.close();
+    expect(history).toEqual([]);
   });
 });
 
