@@ -1,3 +1,4 @@
+import { forEachAction } from '../functions/orchestratorActions.js';
 import { EventType, type FailureDetailsDto, type HistoryEvent } from './history.js';
 import {
   scheduleAttempt,
@@ -63,14 +64,10 @@ export class UnsupportedFeatureError extends Error {}
 
 export function flattenActions(state: OrchestratorStateDto): ActionDto[] {
   const flat: ActionDto[] = [];
-  const walk = (list: ActionDto[]): void => {
-    for (const a of list) {
-      if (a.actionType === ActionType.WhenAll || a.actionType === ActionType.WhenAny)
-        walk(a.compoundActions ?? []);
-      else flat.push(a);
-    }
-  };
-  for (const group of state.actions) walk(group);
+  forEachAction(state.actions, (action) => {
+    flat.push(action);
+    return true;
+  });
   return flat;
 }
 

@@ -139,6 +139,7 @@ export async function planEpisode(
       trigger: { json: payload },
       logSink: (level, message) => logs.push([level, message]),
       logContext: `orchestrator, ${row.instance_id}, ${batch.length} new event(s)`,
+      knownOrchestratorActions: ledger.actionsSeen,
     });
     const rv = out.returnValue;
     if (rv && 'json' in rv) state = JSON.parse(rv.json) as OrchestratorStateDto;

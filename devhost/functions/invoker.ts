@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CoreApiShim, CoreInvocationContext, CoreProgrammingModel } from './coreShim.js';
+import { dropKnownActionInputs } from './orchestratorActions.js';
 import type {
   FunctionInvoker,
   FunctionRegistration,
@@ -144,6 +145,10 @@ export class FunctionsInvoker implements FunctionInvoker {
     if (post.error)
       throw new Error(`Function "${functionName}" threw a non-Error value: ${JSON.stringify(post.error)}`);
 
+    // After the hooks, so the app's own hooks see the whole answer.
+    if (input.knownOrchestratorActions !== undefined) {
+      dropKnownActionInputs(post.result, input.knownOrchestratorActions);
+    }
     const response = await invocationModel.getResponse(context, post.result);
     return {
       returnValue: (response.returnValue ?? undefined) as TypedData,

@@ -41,6 +41,11 @@ export interface InvocationInput {
   logContext?: string;
   /** Set by a host that logs the execution itself; otherwise one is made up. */
   invocationId?: string;
+  /**
+   * For an orchestrator episode: how many of the orchestration's actions the durable engine already
+   * has. Their inputs are dropped from the answer before it is serialized (orchestratorActions.ts).
+   */
+  knownOrchestratorActions?: number;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical';
