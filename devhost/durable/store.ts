@@ -174,7 +174,8 @@ export class DurableStore {
     if (format !== undefined && format.value !== STORE_FORMAT) {
       this.db.close();
       throw new Error(
-        `durable.sqlite in ${stateDir} has store format ${format.value}; this devhost needs ${STORE_FORMAT}. Delete the state dir.`,
+        `durable.sqlite in ${stateDir} has store format ${format.value}; this devhost needs ${STORE_FORMAT}. ` +
+          'Delete durable.sqlite and its -wal and -shm files (the runs in it are lost), or use another state dir.',
       );
     }
     this.db.exec(SCHEMA);

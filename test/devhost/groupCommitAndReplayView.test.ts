@@ -61,7 +61,7 @@ describe('DurableStore.groupTx', () => {
     old.db.exec('DROP TABLE history');
     await old.close();
     expect(() => new DurableStore(dir ?? '')).toThrow(
-      /durable\.sqlite in .* has store format 1; this devhost needs \d+\. Delete the state dir\./,
+      /durable\.sqlite in .* has store format 1; this devhost needs \d+\. Delete durable\.sqlite and its -wal and -shm files/,
     );
     // Refused as it was: none of this format's tables was added to it.
     const check = new Database(storeFile(dir), { readonly: true });
