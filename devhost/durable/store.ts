@@ -44,7 +44,8 @@ export interface WorkItemRow {
 const META_SCHEMA = 'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);';
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS instances (
-  instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, status TEXT NOT NULL, output TEXT, custom_status TEXT, failure_details TEXT,
+  instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, status TEXT NOT NULL,
+  output TEXT, custom_status TEXT, failure_details TEXT,
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, execution_id TEXT NOT NULL,
   parent_instance_id TEXT, parent_execution_id TEXT, parent_task_id INTEGER, ledger TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS instances_created ON instances(created_ms, instance_id);
