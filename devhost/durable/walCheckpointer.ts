@@ -10,8 +10,8 @@
  * checkpointed, which steady commits can keep from happening; once the WAL passes `truncateAtBytes`, one
  * TRUNCATE checkpoint (which holds off the writer briefly) starts it over and shrinks the file.
  */
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../workerScript.js';
 
 /** The shared Int32 slots the two threads use. */
 export const Slot = { Commits: 0, Stop: 1, Pace: 2 } as const;
@@ -37,10 +37,7 @@ export interface WalCheckpointerOptions {
 export const DEFAULT_CHECKPOINT_PACE_MS = 20;
 export const DEFAULT_TRUNCATE_AT_BYTES = 256 * 1024 * 1024;
 
-/** Tests run the devhost from its TypeScript source; a worker thread loads the compiled copy (see workerInvoker.ts). */
-const WORKER_SCRIPT = __filename.endsWith('.ts')
-  ? path.resolve(__dirname, '../../dist/devhost/durable/walCheckpointWorker.js')
-  : path.join(__dirname, 'walCheckpointWorker.js');
+const WORKER_SCRIPT = workerScript(__filename, 'walCheckpointWorker');
 
 export class WalCheckpointer {
   readonly #slots = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));

@@ -6,7 +6,6 @@
  * in-flight invocations fail and a new worker loads the app again, as the host restarts a crashed worker.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { logExecution } from './invoker.js';
 import type {
@@ -16,6 +15,7 @@ import type {
   InvocationOutput,
   LogLevel,
 } from './types.js';
+import { workerScript } from '../workerScript.js';
 import { errorFromData, type HostMessage, type WorkerMessage } from './workerProtocol.js';
 
 interface Pending {
@@ -187,13 +187,7 @@ export class WorkerInvoker implements FunctionInvoker {
   }
 }
 
-/**
- * The worker's entry file. Tests run the devhost from its TypeScript source, which a worker thread
- * cannot load; they use the compiled copy, which `npm test` builds first.
- */
-const WORKER_SCRIPT = __filename.endsWith('.ts')
-  ? path.resolve(__dirname, '../../dist/devhost/functions/languageWorker.js')
-  : path.join(__dirname, 'languageWorker.js');
+const WORKER_SCRIPT = workerScript(__filename, 'languageWorker');
 
 async function spawnWorker(
   appDir: string,
