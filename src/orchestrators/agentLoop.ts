@@ -120,9 +120,11 @@ export function* agentLoopOrchestrator(
           stepId: input.stepId,
         },
         policy,
+        (answered) => {
+          ledger = addModelCall(ledger, input.stepId, input.role, answered);
+        },
       );
       turn += 1;
-      ledger = addModelCall(ledger, input.stepId, input.role, result);
       transcript = appendMessage(transcript, result.message);
       lastText = textOf(result.message) || lastText;
       report();
