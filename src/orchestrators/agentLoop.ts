@@ -5,7 +5,7 @@
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { firstLine } from '../definitions/expressions.js';
-import type { ToolDefinition, ToolResultBlock, ToolUseBlock } from '../shared/modelTypes.js';
+import type { ModelMessage, ToolDefinition, ToolResultBlock, ToolUseBlock } from '../shared/modelTypes.js';
 import { Names, toolActivityName } from '../shared/names.js';
 import {
   AgentLoopInput,
@@ -125,7 +125,11 @@ export function* agentLoopOrchestrator(
         },
       );
       turn += 1;
-      transcript = appendMessage(transcript, result.message);
+      // A paused turn (pause_turn: a long server-tool turn) is continued by sending the transcript
+      // back with the assistant turn as returned and no user turn after it. One that came back with
+      // nothing we keep is not appended: an empty assistant turn would go out as a prefill.
+      const paused = result.stopReason === 'pause_turn';
+      if (!paused || !isEmptyTurn(result.message)) transcript = appendMessage(transcript, result.message);
       lastText = textOf(result.message) || lastText;
       report();
 
@@ -140,7 +144,7 @@ export function* agentLoopOrchestrator(
       const calls = result.message.content.filter(
         (block): block is ToolUseBlock => block.type === 'tool_use',
       );
-      if (result.stopReason === 'pause_turn') continue;
+      if (paused) continue;
       if (result.stopReason !== 'tool_use' || calls.length === 0) {
         return finish('completed', answerOf(result, input.outputSchema !== undefined, input.stepId));
       }
@@ -214,6 +218,10 @@ function* runToolCalls(
     };
   });
   return { results, produced };
+}
+
+function isEmptyTurn(message: ModelMessage): boolean {
+  return message.content.every((block) => block.type === 'text' && block.text.trim() === '');
 }
 
 function errorResult(call: ToolUseBlock, content: string): ToolResultBlock {

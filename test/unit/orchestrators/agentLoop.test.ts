@@ -149,6 +149,36 @@ describe('agentLoop', () => {
     );
   });
 
+  it('continues a paused turn by resending the assistant turn as returned, with no user turn after it', () => {
+    const { output, observed } = runAgent(baseInput(), {
+      model: scripted([
+        answer('Searching the tide tables…', { stopReason: 'pause_turn' }),
+        answer('', { stopReason: 'pause_turn' }),
+        answer('High tide at 6.'),
+      ]),
+    });
+    const prompt: ModelMessage = { role: 'user', content: [{ type: 'text', text: 'Find the tide tables.' }] };
+    const paused: ModelMessage = {
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Searching the tide tables…' }],
+    };
+    expect(inline(observed.models[1])).toEqual([prompt, paused]);
+    // The second pause came back empty: nothing is appended, so no empty assistant turn goes out.
+    expect(inline(observed.models[2])).toEqual([prompt, paused]);
+    expect(output).toMatchObject({ outcome: 'completed', output: 'High tide at 6.', turns: 3 });
+  });
+
+  it('bounds pause_turn continuations by maxTurns', () => {
+    const { output, observed } = runAgent(baseInput({ maxTurns: 2 }), {
+      model: scripted([
+        answer('Still searching…', { stopReason: 'pause_turn' }),
+        answer('Still searching…', { stopReason: 'pause_turn' }),
+      ]),
+    });
+    expect(observed.models).toHaveLength(2);
+    expect(output).toMatchObject({ outcome: 'max_turns', turns: 2, text: 'Still searching…' });
+  });
+
   it('returns the structured answer when the step has an outputSchema', () => {
     const { output, observed } = runAgent(baseInput({ outputSchema: { type: 'object' } }), {
       model: scripted([structured({ tide: '6am' })]),
