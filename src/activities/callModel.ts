@@ -11,6 +11,7 @@ import {
   CallModelResult,
   CallModelSuccess,
   ModelMessage,
+  OFF_SCHEMA_MESSAGE,
   type CallModelFailure,
   type ProviderKind,
 } from '../shared/modelTypes.js';
@@ -118,7 +119,7 @@ export function createCallModelActivity(
       return failure({
         kind: 'invalid_output',
         retryable: false,
-        message: `Structured answer does not match outputSchema: ${checked.problem}`,
+        message: `${OFF_SCHEMA_MESSAGE}${checked.problem}`,
         answered,
       });
     }

@@ -8,6 +8,7 @@ import { firstLine } from '../definitions/expressions.js';
 import { MAX_TOKENS_CAP } from '../models/modelLimits.js';
 import {
   CallModelResult,
+  OFF_SCHEMA_MESSAGE,
   type CallModelInputArgs,
   type CallModelSuccess,
   type FailureKind,
@@ -104,11 +105,12 @@ export function raisedMaxTokens(result: CallModelSuccess, requested: number | un
   return next > used ? next : undefined;
 }
 
-/** The text of the follow-up turn that asks for a schema-conforming answer. */
-export function repairPrompt(problem: string): string {
+/** The text of the follow-up turn that asks for a schema-conforming answer, from callModel's message. */
+export function repairPrompt(failure: string): string {
+  const errors = failure.startsWith(OFF_SCHEMA_MESSAGE) ? failure.slice(OFF_SCHEMA_MESSAGE.length) : failure;
   return (
-    `Your answer did not match the schema: ${problem}. ` +
-    'Answer again with only the JSON object, matching the schema exactly.'
+    `Your answer did not match the schema: ${errors}. ` +
+    'Answer again with only the JSON value, matching the schema exactly.'
   );
 }
 

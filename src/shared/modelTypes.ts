@@ -190,5 +190,8 @@ export const CallModelFailure = z.strictObject({
 });
 export type CallModelFailure = z.infer<typeof CallModelFailure>;
 
+/** How callModel's `invalid_output` message for an off-schema answer starts; the validation errors follow. */
+export const OFF_SCHEMA_MESSAGE = 'Structured answer does not match outputSchema: ';
+
 export const CallModelResult = z.discriminatedUnion('ok', [CallModelSuccess, CallModelFailure]);
 export type CallModelResult = z.infer<typeof CallModelResult>;

@@ -258,7 +258,10 @@ describe('model-call policy', () => {
         content: [{ type: 'text', text: repairPrompt(offSchema.message) }],
       },
     ]);
-    expect(repairPrompt(offSchema.message)).toContain('/n: expected number');
+    expect(repairPrompt(offSchema.message)).toBe(
+      'Your answer did not match the schema: /n: expected number. ' +
+        'Answer again with only the JSON value, matching the schema exactly.',
+    );
     expect(output.ledger.rows).toMatchObject([{ calls: 2 }]);
 
     const again = runWorkflow(runInput(schemaStep), { model: scripted([offSchema, offSchema]) });
