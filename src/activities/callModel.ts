@@ -2,13 +2,16 @@ import { z } from 'zod';
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
+import { findModelLimits } from '../models/modelLimits.js';
 import { sharedModelProviders, type ModelProviders } from '../models/providers.js';
 import { resolveRoute } from '../models/routing.js';
 import { compileOutputSchema } from '../models/structuredOutput.js';
 import {
   CallModelInput,
   CallModelResult,
+  CallModelSuccess,
   ModelMessage,
+  OFF_SCHEMA_MESSAGE,
   type CallModelFailure,
   type ProviderKind,
 } from '../shared/modelTypes.js';
@@ -74,6 +77,7 @@ export function createCallModelActivity(
         fallbackAvailable,
       });
 
+    const maxTokens = input.maxTokens ?? config.defaultMaxTokens;
     const startedAt = now();
     let response;
     try {
@@ -83,7 +87,7 @@ export function createCallModelActivity(
         messages,
         ...(input.tools === undefined ? {} : { tools: input.tools }),
         ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
-        maxTokens: input.maxTokens ?? config.defaultMaxTokens,
+        maxTokens,
         ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
       });
     } catch (error) {
@@ -91,24 +95,12 @@ export function createCallModelActivity(
     }
     const latencyMs = Math.max(0, now() - startedAt);
 
-    let structured: unknown;
-    if (response.structured && checkOutput) {
-      const checked = checkOutput(response.structured.value);
-      if (!checked.ok) {
-        return failure({
-          kind: 'invalid_output',
-          retryable: false,
-          message: `Structured answer does not match outputSchema: ${checked.problem}`,
-        });
-      }
-      structured = checked.value;
-    }
     const price = findPrice(config.prices, response.model, route.deployment);
-    return CallModelResult.parse({
+    const known = findModelLimits(response.model, route.deployment);
+    const answered = CallModelSuccess.parse({
       ok: true,
       message: response.message,
       stopReason: response.stopReason,
-      ...(structured === undefined ? {} : { structured }),
       usage: response.usage,
       costUsd: price ? costUsd(response.usage, price) : 0,
       priced: price !== undefined,
@@ -117,7 +109,21 @@ export function createCallModelActivity(
       model: response.model,
       offline: response.offline,
       latencyMs,
+      limits: { maxTokens, ...known },
+      fallbackAvailable,
     });
+    if (!response.structured || !checkOutput) return answered;
+    const checked = checkOutput(response.structured.value);
+    if (!checked.ok) {
+      // The answer was billed: it goes back with the failure for the ledger and the repair call.
+      return failure({
+        kind: 'invalid_output',
+        retryable: false,
+        message: `${OFF_SCHEMA_MESSAGE}${checked.problem}`,
+        answered,
+      });
+    }
+    return { ...answered, structured: checked.value };
   };
 }
 

@@ -12,6 +12,7 @@ import type { StructuredOutputMode } from './config.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import type { ModelBatchLimits } from './modelBatch.js';
 import {
+  carriesAnswer,
   parseJsonText,
   STRUCTURED_OUTPUT_TOOL,
   STRUCTURED_OUTPUT_TOOL_DESCRIPTION,
@@ -171,7 +172,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       // The emit_output call is the answer, not a tool turn: keep it in the transcript as JSON text.
       content.splice(0, content.length, { type: 'text', text: JSON.stringify(structured.value) });
       stopReason = 'end_turn';
-    } else if (outputSchema && options.structuredOutput === 'native' && stopReason !== 'tool_use') {
+    } else if (outputSchema && options.structuredOutput === 'native' && carriesAnswer(stopReason)) {
       const text = content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
       const json = parseJsonText(text);
       if (!json.ok)
@@ -179,7 +180,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
           `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
         );
       structured = { value: json.value };
-    } else if (outputSchema && options.structuredOutput === 'tool' && stopReason !== 'tool_use') {
+    } else if (outputSchema && options.structuredOutput === 'tool' && carriesAnswer(stopReason)) {
       throw new InvalidOutputError(
         `The model did not call ${STRUCTURED_OUTPUT_TOOL} (stop reason ${stopReason})`,
       );

@@ -4,7 +4,7 @@ import type { ModelPrice, PriceTable } from './prices.js';
 /** Message Batches (Claude API, OpenAI, Azure Global Batch) bill half the standard rate. Foundry has no batches. */
 export const BATCH_DISCOUNT_FACTOR = 0.5;
 
-const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2})$/;
+export const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2})$/;
 
 /**
  * Finds the price for the first name that has one: endpoints report dated ids (`claude-haiku-4-5-20251001`,

@@ -113,6 +113,31 @@ const isTimeout = (error: unknown) =>
   error instanceof OpenAI.APIUserAbortError;
 const isConnection = (error: unknown) =>
   error instanceof APIConnectionError || error instanceof OpenAI.APIConnectionError;
+/**
+ * 400s that say something about the request's fit rather than its form, so the orchestrator can
+ * move to the next deployment instead of failing:
+ * - Claude API / Foundry: `invalid_request_error` "prompt is too long: 200251 tokens > 200000
+ *   maximum", or "input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, …"
+ *   (https://platform.claude.com/docs/en/build-with-claude/context-windows; bodies as seen in
+ *   https://github.com/boldsoftware/exe.dev/issues/62, https://github.com/docker/docker-agent/issues/569).
+ * - OpenAI and Azure OpenAI: `code: "context_length_exceeded"`
+ *   (https://platform.openai.com/docs/guides/error-codes; Azure returns the same body,
+ *   https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference).
+ * - Azure OpenAI: a prompt its content filter blocks is a 400 with `code: "content_filter"`
+ *   (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/concepts/content-filter).
+ */
+function fitFailure(error: APIError | InstanceType<typeof OpenAI.APIError>): FailureKind | undefined {
+  if (error.status !== 400) return undefined;
+  if (error instanceof APIError) {
+    const prompt =
+      error.type === 'invalid_request_error' &&
+      /prompt is too long|exceed context limit/i.test(error.apiMessage ?? '');
+    return prompt ? 'context_window_exceeded' : undefined;
+  }
+  if (error.code === 'context_length_exceeded') return 'context_window_exceeded';
+  return error.code === 'content_filter' ? 'refusal' : undefined;
+}
+
 const isSdkError = (error: unknown) => error instanceof AnthropicError || error instanceof OpenAI.OpenAIError;
 
 /**
@@ -150,6 +175,10 @@ export function classifyModelError(
     };
   }
   if (isApiError(error) && typeof error.status === 'number') {
+    const fit = fitFailure(error);
+    // Not retryable on the same deployment: the same prompt gets the same answer. The orchestrator
+    // falls back to the next deployment in the role's chain for these kinds.
+    if (fit) return { kind: fit, retryable: false, status: error.status, message: clean(error.message) };
     const { kind, retryable } = classifyStatus(error.status);
     const shouldRetry = header(error.headers, 'x-should-retry');
     const retryAfterMs = parseRetryAfter(error.headers, options.nowMs);

@@ -10,6 +10,7 @@ import { InvalidOutputError, ModelResponseError } from './errors.js';
 import type { ModelBatchLimits } from './modelBatch.js';
 import { createOpenAIBatchApi } from './openaiBatches.js';
 import {
+  carriesAnswer,
   parseJsonText,
   type ModelProvider,
   type ProviderRequest,
@@ -174,7 +175,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       ? 'refusal'
       : (FINISH_REASONS[choice.finish_reason ?? ''] ?? 'other');
     let structured: { value: unknown } | undefined;
-    if (outputSchema && stopReason !== 'tool_use' && stopReason !== 'refusal') {
+    if (outputSchema && carriesAnswer(stopReason)) {
       const json = parseJsonText(choice.message.content ?? '');
       if (!json.ok)
         throw new InvalidOutputError(

@@ -46,6 +46,22 @@ export const STRUCTURED_OUTPUT_TOOL = 'emit_output';
 export const STRUCTURED_OUTPUT_TOOL_DESCRIPTION =
   'Give your final answer by calling this tool exactly once, with the answer as its input.';
 
+/**
+ * Whether a turn that stopped this way should carry the structured answer. A cut-off (`max_tokens`),
+ * declined or paused turn has none: it comes back as is and the orchestrator's policy handles the
+ * stop reason (retry with a higher limit, fallback), instead of an `invalid_output` for half a JSON.
+ */
+export function carriesAnswer(stopReason: StopReason): boolean {
+  return ![
+    'tool_use',
+    'max_tokens',
+    'refusal',
+    'content_filter',
+    'pause_turn',
+    'context_window_exceeded',
+  ].includes(stopReason);
+}
+
 /** JSON text to a value, or an error naming what was wrong (the caller decides the error type). */
 export function parseJsonText(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
   try {

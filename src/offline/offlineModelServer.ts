@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { matchBatchRoute, type BatchItemAnswer, type BatchItemRequest } from './batchRoutes.js';
 import { OfflineBatchStore } from './batchStore.js';
 import { OFFLINE_HEADER } from './constants.js';
+import { contextWindowError } from './contextWindow.js';
 import { offlineReply } from './offlineModel.js';
 import { shortHash } from './prng.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
@@ -146,10 +147,14 @@ export async function startOfflineModelServer(
     batchItems.push(recorded);
     const bodyText = JSON.stringify(item.body);
     const seed = `${item.protocol}:${bodyText}`;
-    const scripted = await options.script?.(recorded);
+    // A request too large for the model's window is refused before any scripted answer, as live.
+    const tooLong = parsed.ok ? contextWindowError(parsed.view, item.body) : undefined;
+    const scripted = tooLong ? undefined : await options.script?.(recorded);
     if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
     let wire: WireResponse;
-    if (scripted && scripted.kind !== 'offline') {
+    if (tooLong) {
+      wire = tooLong;
+    } else if (scripted && scripted.kind !== 'offline') {
       wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed);
     } else if (!parsed.ok) {
       wire = { status: 400, headers: {}, body: errorBody(item.protocol, 400, parsed.problem) };
@@ -230,6 +235,12 @@ export async function startOfflineModelServer(
     // Batch plumbing (polls, results, files) is not scripted; creating a batch is, like a model call.
     if (batchRoute && batchRoute.action !== 'create') {
       send(response, await batches.handle(batchRoute, batchRequest, {}), requestId);
+      return;
+    }
+    // A request too large for the model's window is refused before any scripted answer, as live.
+    const tooLong = parsed?.ok ? contextWindowError(parsed.view, body) : undefined;
+    if (tooLong) {
+      send(response, tooLong, requestId);
       return;
     }
     const scripted = await options.script?.(recorded);

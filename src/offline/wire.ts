@@ -64,6 +64,8 @@ export type RenderableReply = Exclude<ModelReply, { kind: 'offline' }>;
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
+/** The deterministic input-token estimate of a request (chars / 4), as usage reports it. */
+export const promptTokens = (view: RequestView): number => tokens(view.promptChars);
 
 const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',

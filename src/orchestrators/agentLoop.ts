@@ -5,7 +5,13 @@
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { firstLine } from '../definitions/expressions.js';
-import type { ToolDefinition, ToolResultBlock, ToolUseBlock } from '../shared/modelTypes.js';
+import type {
+  CallModelSuccess,
+  ModelMessage,
+  ToolDefinition,
+  ToolResultBlock,
+  ToolUseBlock,
+} from '../shared/modelTypes.js';
 import { Names, toolActivityName } from '../shared/names.js';
 import {
   AgentLoopInput,
@@ -24,15 +30,30 @@ import {
   callModelWithPolicy,
   modelRetryPolicy,
   textOf,
+  type RecordModelCall,
 } from './modelPolicy.js';
 import { asRunStopped, parseOrchestrationInput, stepFailed } from './runStopped.js';
-import { appendMessage, transcriptForModel, userMessage, type Transcript } from './transcript.js';
+import {
+  appendMessage,
+  COMPACTION_SYSTEM,
+  compactedMessages,
+  compactionPrompt,
+  planCompaction,
+  transcriptForModel,
+  userMessage,
+  type Transcript,
+} from './transcript.js';
 
 export const DEFAULT_AGENT_OPTIONS: Required<AgentLoopOptions> = {
   turnsPerGeneration: 20,
   transcriptOffloadChars: 8_192,
   toolResultMaxChars: 20_000,
+  compactAt: 0.7,
+  compactKeepTurns: 4,
 };
+
+/** The role that summarizes older turns when the loop compacts its transcript. */
+export const COMPACTION_ROLE = 'worker';
 
 export function* agentLoopOrchestrator(
   context: OrchestrationContext,
@@ -120,10 +141,16 @@ export function* agentLoopOrchestrator(
           stepId: input.stepId,
         },
         policy,
+        (answered) => {
+          ledger = addModelCall(ledger, input.stepId, input.role, answered);
+        },
       );
       turn += 1;
-      ledger = addModelCall(ledger, input.stepId, input.role, result);
-      transcript = appendMessage(transcript, result.message);
+      // A paused turn (pause_turn: a long server-tool turn) is continued by sending the transcript
+      // back with the assistant turn as returned and no user turn after it. One that came back with
+      // nothing we keep is not appended: an empty assistant turn would go out as a prefill.
+      const paused = result.stopReason === 'pause_turn';
+      if (!paused || !isEmptyTurn(result.message)) transcript = appendMessage(transcript, result.message);
       lastText = textOf(result.message) || lastText;
       report();
 
@@ -138,7 +165,7 @@ export function* agentLoopOrchestrator(
       const calls = result.message.content.filter(
         (block): block is ToolUseBlock => block.type === 'tool_use',
       );
-      if (result.stopReason === 'pause_turn') continue;
+      if (paused) continue;
       if (result.stopReason !== 'tool_use' || calls.length === 0) {
         return finish('completed', answerOf(result, input.outputSchema !== undefined, input.stepId));
       }
@@ -155,12 +182,63 @@ export function* agentLoopOrchestrator(
       toolCalls += calls.length;
       artifacts.push(...produced);
       transcript = appendMessage(transcript, { role: 'user', content: results });
+      transcript = yield* compactIfDue(context, input, options, transcript, result, (summary) => {
+        ledger = addModelCall(ledger, input.stepId, COMPACTION_ROLE, summary);
+      });
       report();
     }
   } catch (error) {
     const stop = asRunStopped(error, input.stepId);
     return finish(stop.outcome, null, stop.error);
   }
+}
+
+/**
+ * Compacts the transcript before the next turn when this turn's input (cache reads and writes
+ * included) passed `compactAt` of the deployment's context window (known from callModel's
+ * `limits`): the first message and the last `compactKeepTurns` turns stay, the turns between are
+ * summarized by the worker role (one callModel through the policy) into one message. Decided only
+ * from activity results, so replay takes the same path.
+ */
+function* compactIfDue(
+  context: OrchestrationContext,
+  input: AgentLoopInput,
+  options: Required<AgentLoopOptions>,
+  transcript: Transcript,
+  last: CallModelSuccess,
+  record: RecordModelCall,
+): Generator<Task, Transcript, unknown> {
+  const window = last.limits?.contextWindow;
+  if (window === undefined) return transcript;
+  const { inputTokens, cacheReadTokens, cacheWriteTokens } = last.usage;
+  const promptTokens = inputTokens + cacheReadTokens + cacheWriteTokens;
+  if (promptTokens <= options.compactAt * window) return transcript;
+  const plan = planCompaction(transcript.messages, options.compactKeepTurns);
+  if (plan === undefined) return transcript;
+  if (!context.df.isReplaying) {
+    context.log(
+      `${input.stepId}: ${promptTokens} input tokens of a ${window} window; compacting ${plan.older.length} messages`,
+    );
+  }
+  const request = yield* transcriptForModel(
+    context,
+    { messages: [userMessage(compactionPrompt(plan))] },
+    { runId: input.runId, label: `${input.stepId}-compaction` },
+    options.transcriptOffloadChars,
+  );
+  const summary = yield* callModelWithPolicy(
+    context,
+    {
+      role: COMPACTION_ROLE,
+      system: COMPACTION_SYSTEM,
+      messages: request.messages,
+      runId: input.runId,
+      stepId: input.stepId,
+    },
+    modelRetryPolicy(input.options?.modelRetry),
+    record,
+  );
+  return { messages: compactedMessages(plan, textOf(summary.message)) };
 }
 
 /** The requested calls at once; a tool outside the allow-list gets an error result and runs nothing. */
@@ -212,6 +290,10 @@ function* runToolCalls(
     };
   });
   return { results, produced };
+}
+
+function isEmptyTurn(message: ModelMessage): boolean {
+  return message.content.every((block) => block.type === 'text' && block.text.trim() === '');
 }
 
 function errorResult(call: ToolUseBlock, content: string): ToolResultBlock {

@@ -104,8 +104,8 @@ function* runLlmStep(
       stepId: at.label,
     },
     run.modelRetry,
+    (answered) => recordModelCall(run, at, role, answered),
   );
-  recordModelCall(run, at, role, result);
   return answerOf(result, step.outputSchema !== undefined, at.label);
 }
 

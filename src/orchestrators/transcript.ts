@@ -82,3 +82,75 @@ export function* transcriptForModel(
   };
   return { messages: { blobRef: saved.blobRef }, transcript: { messages, snapshot: next } };
 }
+
+/** How the agent loop compacts: which messages stay and which are summarized. */
+export interface CompactionPlan {
+  /** The first user message (the task), kept as is. */
+  readonly first: ModelMessage;
+  /** The older turns to summarize. */
+  readonly older: readonly ModelMessage[];
+  /** The last turns, kept as is; starts at an assistant turn, so no tool_result loses its tool_use. */
+  readonly recent: readonly ModelMessage[];
+}
+
+/**
+ * Splits a transcript for compaction, keeping the first message and the last `keepTurns` turns (an
+ * assistant turn with the tool results after it). Undefined when there is too little to summarize.
+ */
+export function planCompaction(
+  messages: readonly ModelMessage[],
+  keepTurns: number,
+): CompactionPlan | undefined {
+  const [first] = messages;
+  if (first === undefined) return undefined;
+  const assistantTurns = messages.flatMap((message, index) =>
+    index > 0 && message.role === 'assistant' ? [index] : [],
+  );
+  const recentStart = assistantTurns.at(-keepTurns);
+  if (recentStart === undefined || recentStart < 3) return undefined;
+  return { first, older: messages.slice(1, recentStart), recent: messages.slice(recentStart) };
+}
+
+const SUMMARY_BLOCK_CHARS = 2_000;
+
+const clip = (text: string) =>
+  text.length <= SUMMARY_BLOCK_CHARS
+    ? text
+    : `${text.slice(0, SUMMARY_BLOCK_CHARS)}…[${text.length - SUMMARY_BLOCK_CHARS} more characters]`;
+
+/** The older turns as plain text for the summarizer (tool calls and results included, each block clipped). */
+export function renderTurns(messages: readonly ModelMessage[]): string {
+  return messages
+    .flatMap((message) =>
+      message.content.map((block) => {
+        switch (block.type) {
+          case 'text':
+            return `[${message.role}] ${clip(block.text)}`;
+          case 'tool_use':
+            return `[${message.role} called ${block.name} (${block.id})] ${clip(JSON.stringify(block.input))}`;
+          case 'tool_result':
+            return `[result of ${block.toolUseId}${block.isError ? ', error' : ''}] ${clip(block.content)}`;
+        }
+      }),
+    )
+    .join('\n');
+}
+
+export const COMPACTION_SYSTEM =
+  "You compress an AI agent's earlier work so it can continue without it. Write a concise summary " +
+  'of what was asked, what was done, every fact, number and source found, what failed, and what is ' +
+  'still open. Do not address the user and do not continue the task.';
+
+/** The summarizer's prompt. */
+export function compactionPrompt(plan: CompactionPlan): string {
+  return `Summarize these earlier turns of the agent:\n\n${renderTurns(plan.older)}`;
+}
+
+/** The transcript after compaction: the task, one summary message, then the recent turns. */
+export function compactedMessages(plan: CompactionPlan, summary: string): ModelMessage[] {
+  return [
+    plan.first,
+    userMessage(`Summary of the earlier turns, compacted to stay within the context window:\n\n${summary}`),
+    ...plan.recent,
+  ];
+}

@@ -134,6 +134,16 @@ export const CallModelSuccess = z.strictObject({
   model: z.string(),
   offline: z.boolean(),
   latencyMs: z.number().nonnegative(),
+  /** The output limit this call ran with and the model's own limits, when known (src/models/modelLimits.ts). */
+  limits: z
+    .strictObject({
+      maxTokens: z.number().int().positive(),
+      maxOutputTokens: z.number().int().positive().optional(),
+      contextWindow: z.number().int().positive().optional(),
+    })
+    .optional(),
+  /** Whether the role's fallback chain has an entry after this `attempt` (for a refusal's fallback). */
+  fallbackAvailable: z.boolean().optional(),
 });
 export type CallModelSuccess = z.infer<typeof CallModelSuccess>;
 
@@ -149,6 +159,12 @@ export const FailureKind = z.enum([
   'not_found',
   'unprocessable',
   'invalid_output',
+  /** The output hit `max_tokens` even after one retry with a higher limit. */
+  'max_tokens',
+  /** The model declined (Claude `stop_reason: refusal`, OpenAI `refusal` / `content_filter`). */
+  'refusal',
+  /** The prompt does not fit the deployment's context window. */
+  'context_window_exceeded',
 ]);
 export type FailureKind = z.infer<typeof FailureKind>;
 
@@ -166,8 +182,16 @@ export const CallModelFailure = z.strictObject({
   deployment: z.string(),
   /** Whether the role's fallback chain has an entry after this `attempt`. */
   fallbackAvailable: z.boolean(),
+  /**
+   * The billed answer behind an `invalid_output` failure: the ledger books it and the repair call
+   * quotes it back to the model.
+   */
+  answered: CallModelSuccess.optional(),
 });
 export type CallModelFailure = z.infer<typeof CallModelFailure>;
+
+/** How callModel's `invalid_output` message for an off-schema answer starts; the validation errors follow. */
+export const OFF_SCHEMA_MESSAGE = 'Structured answer does not match outputSchema: ';
 
 export const CallModelResult = z.discriminatedUnion('ok', [CallModelSuccess, CallModelFailure]);
 export type CallModelResult = z.infer<typeof CallModelResult>;

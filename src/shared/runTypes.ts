@@ -75,6 +75,10 @@ export const AgentLoopOptions = z.strictObject({
   transcriptOffloadChars: z.int().min(256).optional(),
   /** Longest tool result text that enters the transcript (default 20000). */
   toolResultMaxChars: z.int().min(256).optional(),
+  /** Compact older turns once a turn's input tokens pass this fraction of the context window (default 0.7). */
+  compactAt: z.number().gt(0).lt(1).optional(),
+  /** Turns (assistant turn + its tool results) kept verbatim when compacting (default 4). */
+  compactKeepTurns: z.int().min(1).max(100).optional(),
 });
 export type AgentLoopOptions = z.infer<typeof AgentLoopOptions>;
 

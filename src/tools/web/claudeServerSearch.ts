@@ -69,6 +69,9 @@ const MODEL_FAILURES: Readonly<Record<FailureKind, SearchFailureKind>> = {
   not_found: 'not_configured',
   unprocessable: 'upstream_error',
   invalid_output: 'upstream_error',
+  max_tokens: 'upstream_error',
+  refusal: 'upstream_error',
+  context_window_exceeded: 'invalid_arguments',
 };
 
 function prompt(query: string): string {

@@ -6,6 +6,7 @@ import type { CallModelInputArgs, CallModelResult, ModelMessage } from '../../..
 import {
   delayed,
   errorResponse,
+  rawResponse,
   startScriptedModel,
   structuredResponse,
   textResponse,
@@ -67,6 +68,9 @@ describe('callModel activity', () => {
       model: 'claude-opus-4-8',
       offline: false,
       latencyMs: 250,
+      // claude-opus-4-8: 1M window, 128K output (src/models/modelLimits.ts)
+      limits: { maxTokens: 4096, maxOutputTokens: 128_000, contextWindow: 1_000_000 },
+      fallbackAvailable: true,
     });
     expect((model.requests[0]?.body as Record<string, unknown>).max_tokens).toBe(4096);
     model.assertDone();
@@ -131,6 +135,112 @@ describe('callModel activity', () => {
     const bad = await call(activity, { ...base, role: 'planner', messages: hello, outputSchema });
     expect(bad).toMatchObject({ ok: false, kind: 'invalid_output', retryable: false });
     expect(bad.ok ? '' : bad.message).toContain('/questions');
+    // The off-schema answer was billed: it comes back for the ledger and the repair call.
+    expect(bad.ok ? undefined : bad.answered).toMatchObject({
+      ok: true,
+      message: { role: 'assistant', content: [{ type: 'text', text: '{"questions":["only one"]}' }] },
+      deployment: 'claude-opus-4-8',
+    });
+    expect(bad.ok ? 0 : bad.answered?.usage.outputTokens).toBeGreaterThan(0);
+  });
+
+  it('returns a structured answer cut off at max_tokens as that stop, with the limits for the retry', async () => {
+    const outputSchema = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] };
+    const cut = { kind: 'text', text: '{"a": "half', stopReason: 'max_tokens' } as const;
+    model.expect({ respond: cut }, { respond: cut });
+    const activity = activityFor();
+    for (const role of ['planner', 'writer']) {
+      const result = await call(activity, { ...base, role, messages: hello, outputSchema, maxTokens: 300 });
+      expect(result).toMatchObject({ ok: true, stopReason: 'max_tokens', limits: { maxTokens: 300 } });
+      expect(result.ok && result.structured).toBeFalsy();
+    }
+    expect(model.requests.map((r) => r.path)).toEqual([
+      '/anthropic/v1/messages',
+      '/openai/v1/chat/completions',
+    ]);
+    model.assertDone();
+  });
+
+  it('classifies context-window errors from the real bodies as context_window_exceeded', async () => {
+    model.expect(
+      { respond: errorResponse(400, { message: 'prompt is too long: 200251 tokens > 200000 maximum' }) },
+      {
+        respond: rawResponse({
+          status: 400,
+          body: {
+            error: {
+              message:
+                "This model's maximum context length is 8192 tokens. However, your messages resulted in 8227 tokens.",
+              type: 'invalid_request_error',
+              param: 'messages',
+              code: 'context_length_exceeded',
+            },
+          },
+        }),
+      },
+      {
+        respond: rawResponse({
+          status: 400,
+          body: {
+            error: {
+              message: 'The response was filtered',
+              type: null,
+              param: 'prompt',
+              code: 'content_filter',
+            },
+          },
+        }),
+      },
+      { respond: errorResponse(400, { message: 'messages.0.content: Field required' }) },
+    );
+    const activity = activityFor();
+    expect(await call(activity, { ...base, role: 'planner', messages: hello })).toMatchObject({
+      ok: false,
+      kind: 'context_window_exceeded',
+      retryable: false,
+      status: 400,
+      fallbackAvailable: true,
+    });
+    expect(await call(activity, { ...base, role: 'writer', messages: hello })).toMatchObject({
+      ok: false,
+      kind: 'context_window_exceeded',
+      retryable: false,
+    });
+    expect(await call(activity, { ...base, role: 'writer', messages: hello })).toMatchObject({
+      ok: false,
+      kind: 'refusal',
+      retryable: false,
+    });
+    expect(await call(activity, { ...base, role: 'planner', messages: hello })).toMatchObject({
+      ok: false,
+      kind: 'bad_request',
+    });
+    model.assertDone();
+  });
+
+  it('gets the real context-window 400 from the offline model when the prompt does not fit', async () => {
+    // claude-haiku-4-5 (worker) has a 200K window; gpt-5.4 (writer) 1,050,000. Estimate: chars / 4.
+    const huge = (chars: number): ModelMessage[] => [
+      { role: 'user', content: [{ type: 'text', text: 'x'.repeat(chars) }] },
+    ];
+    const activity = activityFor();
+    const claude = await call(activity, { ...base, role: 'worker', messages: huge(810_000) });
+    expect(claude).toMatchObject({ ok: false, kind: 'context_window_exceeded', status: 400 });
+    expect(claude.ok ? '' : claude.message).toMatch(/prompt is too long: \d+ tokens > 200000 maximum/);
+    const gpt = await call(activity, { ...base, role: 'writer', messages: huge(4_300_000) });
+    expect(gpt).toMatchObject({ ok: false, kind: 'context_window_exceeded', status: 400 });
+    expect(gpt.ok ? '' : gpt.message).toContain('maximum context length is 1050000 tokens');
+    // Fits the input but not input + max_tokens: Claude refuses that too.
+    const tight = await call(activity, {
+      ...base,
+      role: 'worker',
+      messages: huge(760_000),
+      maxTokens: 64_000,
+    });
+    expect(tight.ok ? '' : tight.message).toMatch(/input length and `max_tokens` exceed context limit/);
+    expect(tight).toMatchObject({ ok: false, kind: 'context_window_exceeded' });
+    expect(model.requests).toHaveLength(3);
+    model.assertDone(); // refused before the script: no step was consumed
   });
 
   it('resolves transcripts passed as blob references', async () => {

@@ -80,6 +80,34 @@ describe('classifyModelError', () => {
     });
   });
 
+  it('tells context-window and content-filter 400s from other bad requests', () => {
+    const claude = (message: string, type = 'invalid_request_error') =>
+      classifyModelError(
+        APIError.generate(400, { type: 'error', error: { type, message } }, undefined, new Headers()),
+        { nowMs: NOW },
+      );
+    const gpt = (code: string | null) =>
+      classifyModelError(
+        OpenAI.APIError.generate(
+          400,
+          { error: { message: 'nope', type: 'invalid_request_error', param: 'messages', code } },
+          undefined,
+          new Headers(),
+        ),
+        { nowMs: NOW },
+      );
+    const tooLong = { kind: 'context_window_exceeded', retryable: false, status: 400 };
+    expect(claude('prompt is too long: 200251 tokens > 200000 maximum')).toMatchObject(tooLong);
+    expect(
+      claude('input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000, decrease input'),
+    ).toMatchObject(tooLong);
+    expect(claude('prompt is too long', 'api_error')).toMatchObject({ kind: 'bad_request' });
+    expect(claude('messages: at least one message is required')).toMatchObject({ kind: 'bad_request' });
+    expect(gpt('context_length_exceeded')).toMatchObject(tooLong);
+    expect(gpt('content_filter')).toMatchObject({ kind: 'refusal', retryable: false });
+    expect(gpt(null)).toMatchObject({ kind: 'bad_request' });
+  });
+
   it('honours x-should-retry', () => {
     expect(
       classifyModelError(anthropicError(500, { 'x-should-retry': 'false' }), { nowMs: NOW }).retryable,

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { agentLoopOrchestrator } from '../../../src/orchestrators/agentLoop.js';
-import type { CallModelInput, ModelMessage, TranscriptRef } from '../../../src/shared/modelTypes.js';
+import {
+  COMPACTION_SYSTEM,
+  compactedMessages,
+  planCompaction,
+} from '../../../src/orchestrators/transcript.js';
+import type {
+  CallModelInput,
+  CallModelResult,
+  ModelMessage,
+  TranscriptRef,
+} from '../../../src/shared/modelTypes.js';
 import { AgentLoopInput, type AgentProgress } from '../../../src/shared/runTypes.js';
 import type { ToolCallInput } from '../../../src/shared/toolTypes.js';
 import { FakeOrchestrationContext, drive } from '../../fakes/orchestrationContext.js';
@@ -13,6 +23,7 @@ import {
   structured,
   toolResult,
   toolUse,
+  usage,
 } from './scriptedRuntime.js';
 import { TOOLS, runAgent } from './workflowFixtures.js';
 
@@ -149,6 +160,36 @@ describe('agentLoop', () => {
     );
   });
 
+  it('continues a paused turn by resending the assistant turn as returned, with no user turn after it', () => {
+    const { output, observed } = runAgent(baseInput(), {
+      model: scripted([
+        answer('Searching the tide tables…', { stopReason: 'pause_turn' }),
+        answer('', { stopReason: 'pause_turn' }),
+        answer('High tide at 6.'),
+      ]),
+    });
+    const prompt: ModelMessage = { role: 'user', content: [{ type: 'text', text: 'Find the tide tables.' }] };
+    const paused: ModelMessage = {
+      role: 'assistant',
+      content: [{ type: 'text', text: 'Searching the tide tables…' }],
+    };
+    expect(inline(observed.models[1])).toEqual([prompt, paused]);
+    // The second pause came back empty: nothing is appended, so no empty assistant turn goes out.
+    expect(inline(observed.models[2])).toEqual([prompt, paused]);
+    expect(output).toMatchObject({ outcome: 'completed', output: 'High tide at 6.', turns: 3 });
+  });
+
+  it('bounds pause_turn continuations by maxTurns', () => {
+    const { output, observed } = runAgent(baseInput({ maxTurns: 2 }), {
+      model: scripted([
+        answer('Still searching…', { stopReason: 'pause_turn' }),
+        answer('Still searching…', { stopReason: 'pause_turn' }),
+      ]),
+    });
+    expect(observed.models).toHaveLength(2);
+    expect(output).toMatchObject({ outcome: 'max_turns', turns: 2, text: 'Still searching…' });
+  });
+
   it('returns the structured answer when the step has an outputSchema', () => {
     const { output, observed } = runAgent(baseInput({ outputSchema: { type: 'object' } }), {
       model: scripted([structured({ tide: '6am' })]),
@@ -248,5 +289,107 @@ describe('agentLoop', () => {
     const saved = JSON.parse(observed.saves[1]?.content ?? '[]') as ModelMessage[];
     expect(saved).toHaveLength(9);
     expect(saved[0]).toEqual({ role: 'user', content: [{ type: 'text', text: 'Find the tide tables.' }] });
+  });
+
+  describe('compaction', () => {
+    const WINDOW = 1_500; // tokens, estimated as chars / 4 like the offline model
+    const tokensOf = (input: CallModelInput) => Math.ceil(JSON.stringify(input.messages).length / 4);
+
+    /**
+     * A model with a small window: it refuses a prompt over the window as the real API does, answers
+     * the summarizer, and otherwise calls web_search until it has seen six tool results.
+     */
+    function smallWindowModel(input: CallModelInput): CallModelResult {
+      const prompt = tokensOf(input);
+      if (prompt > WINDOW) {
+        return failure({
+          kind: 'context_window_exceeded',
+          retryable: false,
+          status: 400,
+          message: `prompt is too long: ${prompt} tokens > ${WINDOW} maximum`,
+        });
+      }
+      const limits = { maxTokens: 1_000, contextWindow: WINDOW };
+      if (input.system === COMPACTION_SYSTEM) {
+        return answer('Searched tides six ways; table A says high tide at 6.', {
+          usage: usage(prompt, 20),
+          limits,
+        });
+      }
+      const seen = inline(input)
+        .flatMap((m) => m.content)
+        .filter((b) => b.type === 'tool_result').length;
+      const done = inline(input).some((m) => JSON.stringify(m).includes('table A'));
+      if (seen >= 6 || (done && seen >= 1))
+        return answer('High tide at 6.', { usage: usage(prompt, 5), limits });
+      return toolUse([{ id: `tu${seen + 1}`, name: 'web_search', input: { q: `tides ${seen}` } }], '', {
+        usage: usage(prompt, 10),
+        limits,
+      });
+    }
+    const bulkyTool = (input: ToolCallInput) => toolResult(input, `${input.toolUseId}: ${'t'.repeat(800)}`);
+
+    it('fails with context_window_exceeded when it never compacts', () => {
+      const { output } = runAgent(
+        baseInput({ role: 'planner', maxTurns: 10, options: { agent: { compactAt: 0.99 } } }),
+        {
+          model: smallWindowModel,
+          tool: bulkyTool,
+        },
+      );
+      expect(output).toMatchObject({ outcome: 'failed', error: { kind: 'context_window_exceeded' } });
+    });
+
+    it('summarizes older turns with the worker role before the window is reached, and completes', () => {
+      const { output, observed } = runAgent(
+        baseInput({ role: 'planner', maxTurns: 10, options: { agent: { compactKeepTurns: 1 } } }),
+        { model: smallWindowModel, tool: bulkyTool },
+      );
+      expect(output).toMatchObject({ outcome: 'completed', output: 'High tide at 6.' });
+      const summaries = observed.models.filter((m) => m.system === COMPACTION_SYSTEM);
+      expect(summaries.length).toBeGreaterThan(0);
+      expect(summaries.every((m) => m.role === 'worker' && m.stepId === 'research')).toBe(true);
+      // The summarizer saw the older tool calls and results as text.
+      const asked = JSON.stringify(summaries[0]?.messages);
+      expect(asked).toContain('[assistant called web_search (tu1)]');
+      expect(asked).toContain('[result of tu1]');
+      // The next turn: the task, one summary message, then the last turn with its tool result.
+      const index = observed.models.indexOf(summaries[0] as CallModelInput);
+      const after = inline(observed.models[index + 1]);
+      expect(after[0]).toEqual({ role: 'user', content: [{ type: 'text', text: 'Find the tide tables.' }] });
+      expect(JSON.stringify(after[1])).toContain('Searched tides six ways');
+      expect(after.slice(2).map((m) => [m.role, m.content[0]?.type])).toEqual([
+        ['assistant', 'tool_use'],
+        ['user', 'tool_result'],
+      ]);
+      expect(observed.models.every((m) => tokensOf(m) <= WINDOW)).toBe(true);
+      expect(output?.ledger.rows.map((r) => r.role).sort()).toEqual(['planner', 'worker']);
+    });
+
+    it('never splits a tool_use from its tool_result and keeps the first message', () => {
+      const turn = (id: string): ModelMessage[] => [
+        { role: 'assistant', content: [{ type: 'tool_use', id, name: 'web_search', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', toolUseId: id, content: 'r', isError: false }] },
+      ];
+      const messages: ModelMessage[] = [
+        { role: 'user', content: [{ type: 'text', text: 'task' }] },
+        ...turn('a'),
+        ...turn('b'),
+        ...turn('c'),
+      ];
+      const plan = planCompaction(messages, 2);
+      expect(plan?.first).toBe(messages[0]);
+      expect(plan?.older).toEqual(turn('a'));
+      expect(plan?.recent).toEqual([...turn('b'), ...turn('c')]);
+      expect(planCompaction(messages, 3)).toBeUndefined(); // nothing older to summarize
+      expect(compactedMessages(plan!, 'S').map((m) => m.role)).toEqual([
+        'user',
+        'user',
+        'assistant',
+        'user',
+        'assistant',
+        'user',
+      ]);
+    });
   });
 });
