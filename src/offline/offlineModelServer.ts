@@ -146,6 +146,10 @@ export async function startOfflineModelServer(
     batchItems.push(recorded);
     const bodyText = JSON.stringify(item.body);
     const seed = `${item.protocol}:${bodyText}`;
+    // A request the Claude API rejects is rejected before the script decides, so no test passes with it.
+    if (item.protocol === 'anthropic' && !parsed.ok) {
+      return { kind: 'response', status: 400, body: JSON.parse(errorBody('anthropic', 400, parsed.problem)) };
+    }
     const scripted = await options.script?.(recorded);
     if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
     let wire: WireResponse;
@@ -230,6 +234,10 @@ export async function startOfflineModelServer(
     // Batch plumbing (polls, results, files) is not scripted; creating a batch is, like a model call.
     if (batchRoute && batchRoute.action !== 'create') {
       send(response, await batches.handle(batchRoute, batchRequest, {}), requestId);
+      return;
+    }
+    if (protocol === 'anthropic' && !batchRoute && request.method === 'POST' && parsed && !parsed.ok) {
+      fail(400, parsed.problem);
       return;
     }
     const scripted = await options.script?.(recorded);
