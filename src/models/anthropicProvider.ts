@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
 import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
 import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicBatches.js';
+import { claudeOutputSchema } from './claudeSchema.js';
 import type { StructuredOutputMode } from './config.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import type { ModelBatchLimits } from './modelBatch.js';
@@ -111,11 +112,13 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       description: tool.description,
       input_schema: tool.inputSchema as Tool.InputSchema,
     }));
-    if (useTool && request.outputSchema) {
+    // What Claude accepts of the step's schema; the answer is checked against the original in callModel.
+    const outputSchema = request.outputSchema ? claudeOutputSchema(request.outputSchema) : undefined;
+    if (useTool && outputSchema) {
       tools.push({
         name: STRUCTURED_OUTPUT_TOOL,
         description: STRUCTURED_OUTPUT_TOOL_DESCRIPTION,
-        input_schema: request.outputSchema as Tool.InputSchema,
+        input_schema: outputSchema as Tool.InputSchema,
       });
     }
     const lastTool = tools.at(-1);
@@ -136,8 +139,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
                 : { type: 'any', disable_parallel_tool_use: true },
           }
         : {}),
-      ...(request.outputSchema && !useTool
-        ? { output_config: { format: { type: 'json_schema', schema: request.outputSchema } } }
+      ...(outputSchema && !useTool
+        ? { output_config: { format: { type: 'json_schema', schema: outputSchema } } }
         : {}),
     };
   }
