@@ -89,6 +89,8 @@ export function createCallModelActivity(
         ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
         maxTokens,
         ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+        ...(input.thinking === undefined ? {} : { thinking: input.thinking }),
+        ...(input.effort === undefined ? {} : { effort: input.effort }),
       });
     } catch (error) {
       return failure(classifyModelError(error, { nowMs: now(), secrets: provider.secrets }));

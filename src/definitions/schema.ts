@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseIsoDuration } from '../shared/duration.js';
+import { EffortSetting, ThinkingSetting } from '../shared/modelTypes.js';
 import { ToolLimits } from '../shared/toolTypes.js';
 
 export const STEP_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
@@ -79,6 +80,14 @@ const stepBase = {
   when: Expression.optional(),
 };
 
+/** Claude thinking and effort for a model step (ignored by GPT deployments); see src/models/README.md. */
+const claudeThinking = {
+  /** `adaptive`: Claude decides when and how much to think; `off`: no thinking. Omitted: the model's default. */
+  thinking: ThinkingSetting.optional(),
+  /** Claude's `output_config.effort`: `low` … `max`. */
+  effort: EffortSetting.optional(),
+};
+
 export const LlmStep = z.strictObject({
   ...stepBase,
   kind: z.literal('llm'),
@@ -88,6 +97,7 @@ export const LlmStep = z.strictObject({
   /** JSON Schema (root type object) for structured output; the step output is the parsed object. */
   outputSchema: JsonSchema.optional(),
   maxTokens: positiveInt('maxTokens').optional(),
+  ...claudeThinking,
   /**
    * Send the call through the provider's batch API at half price, answered within hours rather than
    * seconds (default false). As a map's item step, all enabled items go out as one batch.
@@ -106,6 +116,7 @@ export const AgentStep = z.strictObject({
   tools: z.array(z.string()),
   maxTurns: positiveInt('maxTurns').default(DEFAULT_MAX_TURNS),
   outputSchema: JsonSchema.optional(),
+  ...claudeThinking,
   /** Read-only files the tools see (run_code: `files[name]` in JS, `in/<name>` in Python): name → template. */
   files: z
     .record(

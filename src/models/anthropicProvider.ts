@@ -6,8 +6,15 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
-import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
+import type {
+  ContentBlock,
+  JsonSchema,
+  ModelMessage,
+  StopReason,
+  ThinkingSetting,
+} from '../shared/modelTypes.js';
 import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicBatches.js';
+import { claudeOutputSchema } from './claudeSchema.js';
 import type { StructuredOutputMode } from './config.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import type { ModelBatchLimits } from './modelBatch.js';
@@ -38,6 +45,8 @@ const WireMessage = z.object({
   }),
 });
 const WireText = z.object({ type: z.literal('text'), text: z.string() });
+const WireThinking = z.object({ type: z.literal('thinking'), thinking: z.string(), signature: z.string() });
+const WireRedactedThinking = z.object({ type: z.literal('redacted_thinking'), data: z.string().min(1) });
 const WireToolUse = z.object({
   type: z.literal('tool_use'),
   id: z.string(),
@@ -74,10 +83,33 @@ function toWireMessage(message: ModelMessage): MessageParam {
               content: block.content,
               is_error: block.isError,
             };
+          // Returned exactly as received, in order (ThinkingBlockParam / RedactedThinkingBlockParam).
+          case 'thinking':
+            return { type: 'thinking', thinking: block.thinking, signature: block.signature };
+          case 'redacted_thinking':
+            return { type: 'redacted_thinking', data: block.data };
         }
       },
     ),
   };
+}
+
+/**
+ * Models that think when `thinking` is omitted: Opus 5 (https://platform.claude.com/docs/en/models/opus-5/migration-guide),
+ * and Opus 5.5 / Fable 5.x, where it is always on (https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5).
+ * A Foundry deployment named otherwise is matched by its model id inside the name, if any.
+ */
+const THINKS_BY_DEFAULT = /claude-(opus-5|fable-5|mythos-5)/;
+
+function claudeThinks(deployment: string, thinking: ThinkingSetting | undefined): boolean {
+  return thinking === 'adaptive' || (thinking === undefined && THINKS_BY_DEFAULT.test(deployment));
+}
+
+/** `thinking: {type: 'adaptive'}` or `{type: 'disabled'}` (ThinkingConfigParam); omitted = the model's default. */
+function thinkingParams(request: ProviderRequest): Pick<MessageCreateParamsNonStreaming, 'thinking'> {
+  if (request.thinking === 'adaptive') return { thinking: { type: 'adaptive' } };
+  if (request.thinking === 'off') return { thinking: { type: 'disabled' } };
+  return {};
 }
 
 export interface AnthropicProviderOptions {
@@ -103,7 +135,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
 
   // `temperature` is not sent: Messages API version 2026-10-21 (SDK 1.x) no longer has it.
   function buildParams(request: ProviderRequest): MessageCreateParamsNonStreaming {
-    const useTool = request.outputSchema !== undefined && options.structuredOutput === 'tool';
+    const useTool = request.outputSchema !== undefined && usesTool(request.deployment, request.thinking);
     if (useTool && request.tools?.some((tool) => tool.name === STRUCTURED_OUTPUT_TOOL)) {
       throw new Error(`Tool name "${STRUCTURED_OUTPUT_TOOL}" is reserved for structured output`);
     }
@@ -112,11 +144,13 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       description: tool.description,
       input_schema: tool.inputSchema as Tool.InputSchema,
     }));
-    if (useTool && request.outputSchema) {
+    // What Claude accepts of the step's schema; the answer is checked against the original in callModel.
+    const outputSchema = request.outputSchema ? claudeOutputSchema(request.outputSchema) : undefined;
+    if (useTool && outputSchema) {
       tools.push({
         name: STRUCTURED_OUTPUT_TOOL,
         description: STRUCTURED_OUTPUT_TOOL_DESCRIPTION,
-        input_schema: request.outputSchema as Tool.InputSchema,
+        input_schema: outputSchema as Tool.InputSchema,
       });
     }
     const lastTool = tools.at(-1);
@@ -137,13 +171,30 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
                 : { type: 'any', disable_parallel_tool_use: true },
           }
         : {}),
-      ...(request.outputSchema && !useTool
-        ? { output_config: { format: { type: 'json_schema', schema: request.outputSchema } } }
+      ...thinkingParams(request),
+      ...((outputSchema && !useTool) || request.effort
+        ? {
+            output_config: {
+              ...(outputSchema && !useTool ? { format: { type: 'json_schema', schema: outputSchema } } : {}),
+              ...(request.effort ? { effort: request.effort } : {}),
+            },
+          }
         : {}),
     };
   }
 
-  function normalize(raw: unknown, outputSchema: JsonSchema | undefined, offline: boolean): ProviderResponse {
+  // Forced tool use is rejected while the model thinks, so a thinking call gets native structured output.
+  function usesTool(deployment: string, thinking: ThinkingSetting | undefined): boolean {
+    return options.structuredOutput === 'tool' && !claudeThinks(deployment, thinking);
+  }
+
+  /** `toolMode`: whether the request forced emit_output (batch results: inferred from the answering model). */
+  function normalize(
+    raw: unknown,
+    outputSchema: JsonSchema | undefined,
+    offline: boolean,
+    toolMode?: boolean,
+  ): ProviderResponse {
     const parsed = WireMessage.safeParse(raw);
     if (!parsed.success) {
       throw new ModelResponseError(
@@ -151,11 +202,17 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       );
     }
     const wire = parsed.data;
+    const viaTool = toolMode ?? usesTool(wire.model, undefined);
     const content: ContentBlock[] = [];
     let structured: { value: unknown } | undefined;
     for (const block of wire.content) {
       const text = WireText.safeParse(block);
       if (text.success) content.push({ type: 'text', text: text.data.text });
+      // Thinking stays in the transcript: the API needs it back before the tool results of its turn.
+      const thinking = WireThinking.safeParse(block);
+      if (thinking.success) content.push(thinking.data);
+      const redacted = WireRedactedThinking.safeParse(block);
+      if (redacted.success) content.push(redacted.data);
       const toolUse = WireToolUse.safeParse(block);
       if (!toolUse.success) continue;
       if (toolUse.data.name === STRUCTURED_OUTPUT_TOOL) structured = { value: toolUse.data.input };
@@ -172,7 +229,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       // The emit_output call is the answer, not a tool turn: keep it in the transcript as JSON text.
       content.splice(0, content.length, { type: 'text', text: JSON.stringify(structured.value) });
       stopReason = 'end_turn';
-    } else if (outputSchema && options.structuredOutput === 'native' && carriesAnswer(stopReason)) {
+    } else if (outputSchema && !viaTool && carriesAnswer(stopReason)) {
       const text = content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
       const json = parseJsonText(text);
       if (!json.ok)
@@ -180,7 +237,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
           `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
         );
       structured = { value: json.value };
-    } else if (outputSchema && options.structuredOutput === 'tool' && carriesAnswer(stopReason)) {
+    } else if (outputSchema && viaTool && carriesAnswer(stopReason)) {
       throw new InvalidOutputError(
         `The model did not call ${STRUCTURED_OUTPUT_TOOL} (stop reason ${stopReason})`,
       );
@@ -209,6 +266,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
         data,
         request.outputSchema,
         options.offline || response.headers.get(OFFLINE_HEADER) === 'true',
+        usesTool(request.deployment, request.thinking),
       );
     },
     ...(options.batchClient

@@ -5,6 +5,8 @@ import type {
   StopReason,
   TokenUsage,
   ToolDefinition,
+  EffortSetting,
+  ThinkingSetting,
 } from '../shared/modelTypes.js';
 import type { ModelBatchApi } from './modelBatch.js';
 import type { Secret } from './secret.js';
@@ -18,6 +20,9 @@ export interface ProviderRequest {
   readonly outputSchema?: JsonSchema;
   readonly maxTokens: number;
   readonly temperature?: number;
+  /** Claude only (the OpenAI provider ignores them). */
+  readonly thinking?: ThinkingSetting;
+  readonly effort?: EffortSetting;
 }
 
 export interface ProviderResponse {

@@ -147,6 +147,10 @@ export async function startOfflineModelServer(
     batchItems.push(recorded);
     const bodyText = JSON.stringify(item.body);
     const seed = `${item.protocol}:${bodyText}`;
+    // A request the Claude API rejects is rejected before the script decides, so no test passes with it.
+    if (item.protocol === 'anthropic' && !parsed.ok) {
+      return { kind: 'response', status: 400, body: JSON.parse(errorBody('anthropic', 400, parsed.problem)) };
+    }
     // A request too large for the model's window is refused before any scripted answer, as live.
     const tooLong = parsed.ok ? contextWindowError(parsed.view, item.body) : undefined;
     const scripted = tooLong ? undefined : await options.script?.(recorded);
@@ -235,6 +239,10 @@ export async function startOfflineModelServer(
     // Batch plumbing (polls, results, files) is not scripted; creating a batch is, like a model call.
     if (batchRoute && batchRoute.action !== 'create') {
       send(response, await batches.handle(batchRoute, batchRequest, {}), requestId);
+      return;
+    }
+    if (protocol === 'anthropic' && !batchRoute && request.method === 'POST' && parsed && !parsed.ok) {
+      fail(400, parsed.problem);
       return;
     }
     // A request too large for the model's window is refused before any scripted answer, as live.

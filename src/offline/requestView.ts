@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { anthropicRequestProblem, claudeThinks } from './anthropicRules.js';
 
 export type Protocol = 'anthropic' | 'openai';
 export type JsonObject = Record<string, unknown>;
@@ -16,6 +17,9 @@ export interface RequestView {
   readonly outputSchema: JsonObject | undefined;
   /** Characters of prompt, for deterministic token counts. */
   readonly promptChars: number;
+  /** Claude: the request's `max_tokens`, and whether the model thinks (anthropicRules.ts). */
+  readonly maxTokens?: number;
+  readonly thinking?: boolean;
 }
 
 const Json = z.record(z.string(), z.unknown());
@@ -112,6 +116,8 @@ function viewAnthropic(body: z.infer<typeof AnthropicRequest>): RequestView {
     outputSchema: body.output_config?.format?.schema,
     promptChars:
       system.length + JSON.stringify(body.messages).length + JSON.stringify(body.tools ?? []).length,
+    maxTokens: body.max_tokens,
+    thinking: claudeThinks(body),
   };
 }
 
@@ -160,6 +166,9 @@ export function viewRequest(
       problem: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid request'}`,
     };
   }
+  // The Messages API's rules beyond the request's shape (anthropicRules.ts, each with its source).
+  const problem = protocol === 'anthropic' ? anthropicRequestProblem(parsed.data) : undefined;
+  if (problem) return { ok: false, problem };
   return {
     ok: true,
     view:

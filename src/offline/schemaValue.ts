@@ -1,3 +1,5 @@
+import { constraintsFromDescription } from './descriptionHints.js';
+
 type Schema = Readonly<Record<string, unknown>>;
 
 const MAX_DEPTH = 8;
@@ -151,6 +153,8 @@ function valueFor(g: Generator, input: Schema, label: string, depth: number): un
   for (let hops = 0; typeof schema.$ref === 'string' && hops < 16; hops++) {
     schema = { ...resolveRef(g, schema.$ref), ...schema, $ref: undefined };
   }
+  // Constraints the SDK moved into the description count as if they were keywords (descriptionHints.ts).
+  schema = { ...constraintsFromDescription(schema.description), ...schema };
   if (Array.isArray(schema.allOf)) schema = mergeAllOf(schema);
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return pick(g, schema.enum);

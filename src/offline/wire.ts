@@ -1,3 +1,4 @@
+import { claudeContent, type ClaudeExtras } from './anthropicEmit.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, Protocol, RequestView } from './requestView.js';
 
@@ -13,17 +14,23 @@ interface ReplyBase {
   readonly delayMs?: number;
 }
 
+/** Claude only: thinking blocks to emit with an answer (anthropicEmit.ts). */
+type AnswerBase = ReplyBase & ClaudeExtras;
+
 /** A protocol-neutral answer; the server renders it in the wire shape of the incoming request. */
-export type ModelReply = ReplyBase &
+export type ModelReply = AnswerBase &
   (
     | {
         readonly kind: 'text';
         readonly text: string;
-        readonly stopReason?: 'end_turn' | 'max_tokens' | 'refusal';
+        /** `pause_turn` (Claude only) ends the content with the server tool call it paused in. */
+        readonly stopReason?: 'end_turn' | 'max_tokens' | 'refusal' | 'pause_turn';
         readonly usage?: Partial<WireUsage>;
       }
     | {
         readonly kind: 'tool_use';
+        /** `max_tokens`: the call was cut off (Claude: the block with an unusable input). */
+        readonly stopReason?: 'max_tokens';
         readonly name: string;
         readonly input: JsonObject;
         readonly id?: string;
@@ -116,13 +123,19 @@ function anthropicBody(
       reply.kind === 'tool_use' && reply.text ? [{ type: 'text', text: reply.text, citations: null }] : [];
     const toolId =
       reply.kind === 'tool_use' && reply.id ? reply.id : `toolu_offline_${shortHash(`${seed}:tool`, 20)}`;
-    content = [...lead, { type: 'tool_use', id: toolId, name, input }];
-    stopReason = 'tool_use';
+    const cut = reply.kind === 'tool_use' && reply.stopReason === 'max_tokens';
+    content = [...lead, { type: 'tool_use', id: toolId, name, input: cut ? {} : input }];
+    stopReason = cut ? 'max_tokens' : 'tool_use';
   } else {
     content = [{ type: 'text', text: JSON.stringify(reply.value), citations: null }];
     stopReason = 'end_turn';
   }
-  const usage = usageFor(view, JSON.stringify(content).length, reply.usage);
+  ({ content, stopReason } = claudeContent(view, content, stopReason, reply, seed));
+  const counted = usageFor(view, JSON.stringify(content).length, reply.usage);
+  // A cut-off answer used exactly max_tokens (unless the script says otherwise).
+  const cutAt =
+    stopReason === 'max_tokens' && reply.usage?.outputTokens === undefined ? view.maxTokens : undefined;
+  const usage = cutAt === undefined ? counted : { ...counted, outputTokens: cutAt };
   return {
     id: `msg_offline_${id}`,
     type: 'message',

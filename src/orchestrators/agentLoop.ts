@@ -137,6 +137,8 @@ export function* agentLoopOrchestrator(
           ...(input.tools.length > 0 ? { tools: input.tools } : {}),
           ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
           ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
+          ...(input.thinking === undefined ? {} : { thinking: input.thinking }),
+          ...(input.effort === undefined ? {} : { effort: input.effort }),
           runId: input.runId,
           stepId: input.stepId,
         },

@@ -23,7 +23,28 @@ export const ToolResultBlock = z.strictObject({
 });
 export type ToolResultBlock = z.infer<typeof ToolResultBlock>;
 
-export const ContentBlock = z.discriminatedUnion('type', [TextBlock, ToolUseBlock, ToolResultBlock]);
+/** Claude's thinking, kept verbatim: it must go back unmodified with the tool results of its turn. */
+export const ThinkingBlock = z.strictObject({
+  type: z.literal('thinking'),
+  thinking: z.string(),
+  signature: z.string(),
+});
+export type ThinkingBlock = z.infer<typeof ThinkingBlock>;
+
+/** Claude thinking the API redacted: opaque `data`, returned unchanged like a thinking block. */
+export const RedactedThinkingBlock = z.strictObject({
+  type: z.literal('redacted_thinking'),
+  data: z.string().min(1),
+});
+export type RedactedThinkingBlock = z.infer<typeof RedactedThinkingBlock>;
+
+export const ContentBlock = z.discriminatedUnion('type', [
+  TextBlock,
+  ToolUseBlock,
+  ToolResultBlock,
+  ThinkingBlock,
+  RedactedThinkingBlock,
+]);
 export type ContentBlock = z.infer<typeof ContentBlock>;
 
 /** One turn of the provider-neutral transcript. Tool results travel in `user` turns, as in the Messages API. */
@@ -75,6 +96,13 @@ export function splitRoleTarget(target: string): { role: string } | { provider: 
     : { provider: target.slice(0, colon), deployment: target.slice(colon + 1) };
 }
 
+/** A step's Claude thinking setting (see src/models/README.md). */
+export const ThinkingSetting = z.enum(['adaptive', 'off']);
+export type ThinkingSetting = z.infer<typeof ThinkingSetting>;
+/** Claude's `output_config.effort` levels (OutputConfig in the SDK types). */
+export const EffortSetting = z.enum(['low', 'medium', 'high', 'xhigh', 'max']);
+export type EffortSetting = z.infer<typeof EffortSetting>;
+
 export const CallModelInput = z.strictObject({
   /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
   role: RoleName,
@@ -85,6 +113,10 @@ export const CallModelInput = z.strictObject({
   outputSchema: JsonSchema.optional(),
   maxTokens: z.number().int().positive().max(64_000).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  /** Claude thinking: `adaptive` turns it on, `off` sends `disabled`; omitted = the model's default. */
+  thinking: ThinkingSetting.optional(),
+  /** Claude `output_config.effort`. */
+  effort: EffortSetting.optional(),
   runId: z.string().min(1),
   stepId: z.string().min(1),
   /** A workflow's own deployment for this role: tried first, then the role's configured chain. */

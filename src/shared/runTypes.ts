@@ -9,6 +9,8 @@ import {
   RoleName,
   TokenUsage,
   ToolDefinition,
+  EffortSetting,
+  ThinkingSetting,
 } from './modelTypes.js';
 import { ModelBatchOptions, ModelBatchProgress } from './modelBatchTypes.js';
 import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
@@ -232,6 +234,9 @@ export const AgentLoopInput = z.strictObject({
   maxTurns: z.int().positive(),
   outputSchema: JsonSchema.optional(),
   maxTokens: z.int().positive().optional(),
+  /** Claude thinking and effort for every turn (CallModelInput). */
+  thinking: ThinkingSetting.optional(),
+  effort: EffortSetting.optional(),
   /** What the run may still spend when the agent starts. */
   budget: RunBudget.optional(),
   options: RunOptions.optional(),
