@@ -139,17 +139,15 @@ resource foundryModels 'Microsoft.CognitiveServices/accounts/deployments@2026-05
     parent: foundry
     name: d.name
     sku: { name: d.sku, capacity: d.capacity }
-    properties: d.format == 'Anthropic'
-      ? {
-          model: { format: d.format, name: d.model, version: d.version }
-          #disable-next-line BCP037
-          modelProviderData: {
-            organizationName: claudeOrganizationName
-            industry: claudeIndustry
-            countryCode: claudeCountryCode
-          }
-        }
-      : { model: { format: d.format, name: d.model, version: d.version } }
+    properties: d.format == 'Anthropic' ? {
+      model: { format: d.format, name: d.model, version: d.version }
+      #disable-next-line BCP037
+      modelProviderData: {
+        organizationName: claudeOrganizationName
+        industry: claudeIndustry
+        countryCode: claudeCountryCode
+      }
+    } : { model: { format: d.format, name: d.model, version: d.version } }
   }
 ]
 
@@ -277,14 +275,12 @@ var hostSettings = {
   // One host.json for both backends: app settings override it (functions-app-settings#azurefunctionsjobhost__).
   AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
 }
-var dtsSettings = useDts
-  ? {
-      // Connection string format from Durable-Task-Scheduler's samples (Authentication=ManagedIdentity;ClientID=…).
-      DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${scheduler.properties.endpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}'
-      AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
-      AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
-    }
-  : {}
+var dtsSettings = useDts ? {
+  // Connection string format from Durable-Task-Scheduler's samples (Authentication=ManagedIdentity;ClientID=…).
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${scheduler.properties.endpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+} : {}
 var modelSettings = {
   // A deployed app never answers with the offline model's placeholders.
   OFFLINE_MODEL: 'off'
