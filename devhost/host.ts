@@ -65,7 +65,6 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const stateDir = path.resolve(options.stateDir ?? path.join(appDir, '.state'));
   mkdirSync(stateDir, { recursive: true });
   const log = options.log ?? consoleLog();
-  const config = readHostConfig(appDir, os.availableParallelism());
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) {
@@ -79,6 +78,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
 
   try {
     applyLocalSettings(appDir, log);
+    // AzureFunctionsJobHost__ overrides and a %SETTING% hubName read the app settings, as on Azure.
+    const config = readHostConfig(appDir, os.availableParallelism());
     if (process.env.AzureWebJobsStorage === undefined) {
       // As a fresh `func init` app does (local.settings.json): the local storage emulator.
       process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';

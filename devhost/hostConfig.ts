@@ -6,6 +6,9 @@ const TimeSpan = z
   .string()
   .regex(/^(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d+)?$/, 'expected a TimeSpan like "00:05:00" or "1.00:00:00"');
 
+const HUB_NAME = /^[A-Za-z][A-Za-z0-9]{2,49}$/;
+const HUB_NAME_RULE = '3-50 letters or digits, starting with a letter';
+
 /** The parts of host.json the devhost honours; everything else is accepted and ignored. */
 const HostJson = z.looseObject({
   version: z.literal('2.0', { error: 'host.json "version" must be "2.0"' }),
@@ -27,7 +30,9 @@ const HostJson = z.looseObject({
         .looseObject({
           hubName: z
             .string()
-            .regex(/^[A-Za-z][A-Za-z0-9]{2,49}$/, 'hubName: 3-50 letters or digits, starting with a letter')
+            .refine((name) => HUB_NAME.test(name) || /^%[^%]+%$/.test(name), {
+              error: `hubName: ${HUB_NAME_RULE}, or one whole %APP_SETTING% reference`,
+            })
             .optional(),
           maxConcurrentActivityFunctions: z.number().int().min(1).optional(),
           maxConcurrentOrchestratorFunctions: z.number().int().min(1).optional(),
@@ -56,8 +61,71 @@ export function timeSpanToMs(value: string): number {
   return whole * 1000 + Math.round(Number(`0.${fraction ?? '0'}`) * 1000);
 }
 
-/** Reads and validates host.json; defaults follow the Functions host and Durable extension. */
-export function readHostConfig(appDir: string, cores: number): HostConfig {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `AzureFunctionsJobHost__` app settings override host.json, path segments split on `__`. */
+const HOST_OVERRIDE_PREFIX = /^AzureFunctionsJobHost__/i;
+
+/**
+ * Applies `AzureFunctionsJobHost__<path>` app settings to the parsed host.json, as the host does:
+ * https://learn.microsoft.com/azure/azure-functions/functions-app-settings#azurefunctionsjobhost__
+ * (the host merges them over host.json through .NET configuration, whose keys are case-insensitive
+ * and whose values are strings converted to the option's type: a value replacing a number or a
+ * boolean becomes one when it parses as one, so the schema below still checks it).
+ */
+export function applyHostJsonOverrides(json: unknown, env: Env): unknown {
+  if (typeof json !== 'object' || json === null) return json;
+  const root = json as Record<string, unknown>;
+  for (const [key, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+    if (value === undefined || !HOST_OVERRIDE_PREFIX.test(key)) continue;
+    const segments = key.replace(HOST_OVERRIDE_PREFIX, '').split('__');
+    let node = root;
+    for (const [index, segment] of segments.entries()) {
+      const existing = Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) ?? segment;
+      if (index === segments.length - 1) {
+        const current = node[existing];
+        node[existing] =
+          typeof current === 'number' && value.trim() !== '' && Number.isFinite(Number(value))
+            ? Number(value)
+            : typeof current === 'boolean' && /^(true|false)$/i.test(value)
+              ? value.toLowerCase() === 'true'
+              : value;
+      } else {
+        const child = node[existing];
+        if (typeof child !== 'object' || child === null) node[existing] = {};
+        node = node[existing] as Record<string, unknown>;
+      }
+    }
+  }
+  return root;
+}
+
+/**
+ * The Durable extension resolves a hubName that is one whole `%SETTING%` reference from app settings
+ * (DurableTaskExtension.cs, `nameResolver.TryResolveWholeString(this.Options.HubName, …)` in
+ * Azure/azure-functions-durable-extension); an unset setting leaves `%SETTING%`, which the task hub
+ * name rules then refuse. devhost refuses it too, naming the setting.
+ */
+function resolveHubName(hubName: string | undefined, env: Env, file: string): string | undefined {
+  const reference = hubName === undefined ? undefined : /^%([^%]+)%$/.exec(hubName)?.[1];
+  if (reference === undefined) return hubName;
+  const value = env[reference];
+  if (value === undefined || value === '') {
+    throw new Error(
+      `${file}: extensions.durableTask.hubName is "${hubName}", but the app setting ${reference} is not set.`,
+    );
+  }
+  if (!HUB_NAME.test(value)) {
+    throw new Error(`${file}: the app setting ${reference} (hubName) is "${value}": ${HUB_NAME_RULE}`);
+  }
+  return value;
+}
+
+/**
+ * Reads and validates host.json with the app settings' `AzureFunctionsJobHost__` overrides applied;
+ * defaults follow the Functions host and Durable extension. Call it after the app settings are loaded.
+ */
+export function readHostConfig(appDir: string, cores: number, env: Env = process.env): HostConfig {
   const file = path.join(appDir, 'host.json');
   if (!existsSync(file)) throw new Error(`No host.json in app folder ${appDir}.`);
   let json: unknown;
@@ -66,7 +134,7 @@ export function readHostConfig(appDir: string, cores: number): HostConfig {
   } catch (error) {
     throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  const parsed = HostJson.safeParse(json);
+  const parsed = HostJson.safeParse(applyHostJsonOverrides(json, env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`${file} is invalid:\n${problems.join('\n')}`);
@@ -76,7 +144,7 @@ export function readHostConfig(appDir: string, cores: number): HostConfig {
   return {
     routePrefix: (hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
     functionTimeoutMs: hostJson.functionTimeout ? timeSpanToMs(hostJson.functionTimeout) : undefined,
-    taskHubName: durable?.hubName ?? 'TestHubName',
+    taskHubName: resolveHubName(durable?.hubName, env, file) ?? 'TestHubName',
     maxConcurrentActivityFunctions: durable?.maxConcurrentActivityFunctions ?? 10 * cores,
     maxConcurrentOrchestratorFunctions: durable?.maxConcurrentOrchestratorFunctions ?? 10 * cores,
     queues: hostJson.extensions?.queues ?? {},

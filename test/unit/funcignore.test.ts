@@ -53,6 +53,10 @@ describe('createIgnoreMatcher', () => {
       'local.settings.json',
       '.gitignore',
       'workflows/readme.md',
+      'infra/main.bicep',
+      'docs/operations.md',
+      'azure.yaml',
+      '.azure/prod/.env',
     ];
     for (const path of kept) expect(ignored(path, false), path).toBe(false);
     for (const path of dropped) expect(ignored(path, false), path).toBe(true);
