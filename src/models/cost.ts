@@ -42,3 +42,24 @@ export function costUsd(usage: TokenUsage, model: ModelPrice, factor = 1): numbe
 export function webSearchCostUsd(searches: number, factor = 1): number {
   return Math.round(searches * CLAUDE_WEB_SEARCH_USD_PER_SEARCH * factor * 1e8) / 1e8;
 }
+
+/**
+ * TokenUsage from an OpenAI usage block (Chat Completions `prompt_tokens` + `prompt_tokens_details`, or
+ * Responses `input_tokens` + `input_tokens_details`): `cached_tokens` and `cache_write_tokens` are parts
+ * of the prompt count (openai SDK 6.49 completions.d.ts `PromptTokensDetails`, responses.d.ts
+ * `ResponseUsage.InputTokensDetails`), so they are taken out of `inputTokens` and billed at their own rates.
+ */
+export function openAIUsage(
+  promptTokens: number,
+  completionTokens: number,
+  details: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null | undefined,
+): TokenUsage {
+  const cacheReadTokens = details?.cached_tokens ?? 0;
+  const cacheWriteTokens = details?.cache_write_tokens ?? 0;
+  return {
+    inputTokens: Math.max(0, promptTokens - cacheReadTokens - cacheWriteTokens),
+    outputTokens: completionTokens,
+    cacheWriteTokens,
+    cacheReadTokens,
+  };
+}
