@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice, webSearchCostUsd } from '../../../src/models/cost.js';
 import { DEFAULT_PRICES, parsePriceOverrides } from '../../../src/models/prices.js';
+import { DEFAULT_ROLES } from '../../../src/models/roles.js';
 
 const usage = {
   inputTokens: 1_000_000,
@@ -115,5 +116,11 @@ describe('cost', () => {
     });
     const bad = parsePriceOverrides(JSON.stringify({ x: { input: 1, output: 5, longPrompt: { input: 2 } } }));
     expect(bad.problems.join('\n')).toMatch(/MODEL_PRICES_JSON at x\.longPrompt/);
+  });
+
+  it('prices every default role deployment, so a budget works out of the box', () => {
+    for (const [role, { deployment }] of Object.entries(DEFAULT_ROLES)) {
+      expect(findPrice(DEFAULT_PRICES, deployment), role).toBeDefined();
+    }
   });
 });
