@@ -21,6 +21,7 @@ import { createRunStarter } from './functions/runStarter.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
+import { unpricedProblem } from './models/unpriced.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { agentLoopOrchestrator } from './orchestrators/agentLoop.js';
 import { runBatchLaneOrchestrator } from './orchestrators/batchLane.js';
@@ -54,6 +55,7 @@ const starter = createRunStarter({
   tools: () => tools.toolSpecs(),
   callbacksEnabled: () => config.callbackSigningSecret !== undefined,
   modelBatch: models.batchPolling,
+  unpricedProblem: unpricedProblem(models),
 });
 
 // One DurableClient per distinct client binding, for every trigger that starts or reads runs.

@@ -5,6 +5,7 @@ import type { DefinitionCheckOptions } from './definitions/checkDefinition.js';
 import { formatDefinitionErrors, type DefinitionError } from './definitions/errors.js';
 import { loadWorkflowDirectory } from './definitions/loadWorkflows.js';
 import { describeModelConfig, type ModelConfig } from './models/config.js';
+import { describeUnpriced, UNPRICED_FIX, unpricedConfiguredRoutes } from './models/unpriced.js';
 import { ProviderKind } from './shared/modelTypes.js';
 import { createWorkflowCatalog, type WorkflowCatalog } from './shared/workflows.js';
 
@@ -91,13 +92,26 @@ export function describeStartup(summary: StartupSummary): { info: string; warnin
     `Tools: ${summary.tools.length > 0 ? summary.tools.join(', ') : '(none)'}`,
     ...(summary.models.offline ? [] : [describeModelConfig(summary.models)]),
   ].join('\n');
-  if (!summary.models.offline) return { info };
+  const unpriced = unpricedWarning(summary.models);
+  if (!summary.models.offline) return unpriced === undefined ? { info } : { info, warning: unpriced };
   const warning = [
     BANNER,
     describeModelConfig(summary.models),
     'Every run uses the offline model: results are placeholders marked "offline: true" in the ledger.',
     'Configure a provider (see src/models/README.md) for real answers.',
     BANNER,
+    ...(unpriced === undefined ? [] : [unpriced]),
   ].join('\n');
   return { info, warning };
+}
+
+/** Names every role/deployment without a price: their calls cost 0, so budgets cannot count them. */
+export function unpricedWarning(models: ModelConfig): string | undefined {
+  const routes = unpricedConfiguredRoutes(models);
+  if (routes.length === 0) return undefined;
+  return (
+    `No price for ${routes.length === 1 ? 'this deployment' : `these ${routes.length} deployments`}: ` +
+    `${describeUnpriced(routes)}. Their calls are booked at $0 (priced: false), and runs of workflows ` +
+    `with a budget that can reach them are refused; ${UNPRICED_FIX}.`
+  );
 }

@@ -8,8 +8,9 @@ import type { DurableClient, DurableOrchestrationStatus } from 'durable-function
 import { validateWorkflowInput, type InputProblem } from '../definitions/inputValidation.js';
 import type { Step, WorkflowDefinition } from '../definitions/schema.js';
 import type { RunTemplate } from '../shared/batchTypes.js';
+import type { RoleUse } from '../models/unpriced.js';
 import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
-import type { ToolDefinition } from '../shared/modelTypes.js';
+import { ModelRouteSpec, splitRoleTarget, type ToolDefinition } from '../shared/modelTypes.js';
 import { Names } from '../shared/names.js';
 import type { RunWorkflowInput } from '../shared/runTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
@@ -27,6 +28,33 @@ export interface RunStarterDeps {
   readonly allowLoopbackForTests?: boolean;
   /** Provider-batch polling settings, added to the runs whose workflows have `batch: true` steps. */
   readonly modelBatch?: ModelBatchOptions;
+  /**
+   * The unpriced deployments these role uses can reach, described, with the setting to fix; undefined
+   * when all are priced. A run with a budget that could reach one is refused: its calls would cost $0.
+   */
+  readonly unpricedProblem?: (uses: readonly RoleUse[]) => string | undefined;
+}
+
+/** Every role the model steps of these definitions call, with each workflow's own `roles` override applied. */
+export function rolesUsedBy(definitions: readonly WorkflowDefinition[]): RoleUse[] {
+  const uses = new Map<string, RoleUse>();
+  for (const definition of definitions) {
+    const add = (role: string): void => {
+      const target = definition.roles?.[role];
+      const parsed = target === undefined ? undefined : splitRoleTarget(target);
+      const route = parsed && !('role' in parsed) ? ModelRouteSpec.safeParse(parsed).data : undefined;
+      const use: RoleUse =
+        parsed && 'role' in parsed ? { role: parsed.role } : { role, ...(route ? { route } : {}) };
+      uses.set(JSON.stringify(use), use);
+    };
+    const visit = (step: Step): void => {
+      if (step.kind === 'llm' || step.kind === 'agent') add(step.role);
+      else if (step.kind === 'map') visit(step.step);
+      else if (step.kind === 'parallel') Object.values(step.branches).forEach(visit);
+    };
+    definition.steps.forEach(visit);
+  }
+  return [...uses.values()];
 }
 
 /** Whether any of these definitions has a `batch: true` llm step, nested ones included. */
@@ -56,7 +84,9 @@ export type PreparedRun =
   | { readonly kind: 'ready'; readonly definition: WorkflowDefinition; readonly input: RunWorkflowInput }
   | { readonly kind: 'unknown_workflow'; readonly message: string }
   | { readonly kind: 'invalid_input'; readonly problems: readonly InputProblem[] }
-  | { readonly kind: 'invalid_callback'; readonly message: string };
+  | { readonly kind: 'invalid_callback'; readonly message: string }
+  /** The workflow has a budget, and a role it uses can reach a deployment without a price. */
+  | { readonly kind: 'unpriced_budget'; readonly message: string };
 
 export interface StartedRun {
   readonly instanceId: string;
@@ -101,6 +131,11 @@ function isConflict(error: unknown): boolean {
 export interface RunStarter {
   /** Everything but the input of a run of `workflow`, or undefined for an unknown workflow. */
   template(workflow: string): RunTemplate | undefined;
+  /**
+   * Why runs of `workflow` are refused before anything starts: it (or a workflow it calls) has a budget
+   * and can reach an unpriced deployment. Undefined when runs may start (or the workflow is unknown).
+   */
+  budgetProblem(workflow: string): string | undefined;
   /** Validates a start request and builds the orchestration input; starts nothing. */
   prepare(request: StartRequest): Promise<PreparedRun>;
   /** A reason the callback URL is refused, or undefined when it may be used. */
@@ -138,6 +173,21 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
     };
   }
 
+  function budgetProblem(workflow: string): string | undefined {
+    const definition = deps.workflows.get(workflow);
+    if (!definition || !deps.unpricedProblem) return undefined;
+    const definitions = [definition, ...Object.values(deps.workflows.referencedBy(workflow))];
+    const budgeted = definitions.filter((d) => d.budget !== undefined).map((d) => d.name);
+    if (budgeted.length === 0) return undefined;
+    const problem = deps.unpricedProblem(rolesUsedBy(definitions));
+    if (problem === undefined) return undefined;
+    const whose =
+      budgeted[0] === workflow
+        ? `"${workflow}" has a budget`
+        : `"${budgeted.join('", "')}" (called) has a budget`;
+    return `Runs of "${workflow}" are refused: ${whose}, but ${problem}`;
+  }
+
   async function checkCallbackUrl(url: string): Promise<string | undefined> {
     if (!deps.callbacksEnabled()) {
       return 'completion callbacks are not configured on this app (CALLBACK_SIGNING_SECRET is not set)';
@@ -172,6 +222,7 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
 
   return {
     template,
+    budgetProblem,
     checkCallbackUrl,
     async prepare(request) {
       const run = template(request.workflow);
@@ -181,6 +232,8 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
           message: unknownWorkflowMessage(request.workflow, deps.workflows),
         };
       }
+      const unpriced = budgetProblem(request.workflow);
+      if (unpriced !== undefined) return { kind: 'unpriced_budget', message: unpriced };
       const checked = validateWorkflowInput(run.definition, request.input);
       if (!checked.ok) return { kind: 'invalid_input', problems: checked.problems };
       if (request.callbackUrl !== undefined) {

@@ -231,6 +231,9 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     if (prepared.kind === 'invalid_callback') {
       return badRequest('invalid-callback', 'Invalid callback URL', prepared.message);
     }
+    if (prepared.kind === 'unpriced_budget') {
+      return badRequest('unpriced-deployment', 'Budget cannot be enforced', prepared.message);
+    }
 
     const client = deps.getClient(context);
     const instanceId = key?.success ? idempotentInstanceId(callerScope(request), key.data) : undefined;

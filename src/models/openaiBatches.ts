@@ -120,6 +120,22 @@ export function createOpenAIBatchApi(options: OpenAIBatchApiOptions): ModelBatch
       .map((line) => OutputLine.parse(JSON.parse(line)));
   }
 
+  /**
+   * `files.delete` each one, best effort: the results are already read, and a failure here must not fail
+   * the step (a retried collect would then find its output file gone). Whatever is left behind stays in
+   * the provider's file store until someone deletes it.
+   */
+  async function deleteFiles(ids: readonly (string | null | undefined)[]): Promise<void> {
+    for (const id of ids) {
+      if (!id) continue;
+      try {
+        await client.files.delete(id);
+      } catch {
+        // Already gone (404) or not deletable now: nothing the step can do about it.
+      }
+    }
+  }
+
   return {
     async submit(items) {
       const lines = items.map((item) => {
@@ -178,9 +194,12 @@ export function createOpenAIBatchApi(options: OpenAIBatchApiOptions): ModelBatch
     async results(batchId, { outputSchema }) {
       const batch = await client.batches.retrieve(batchId);
       const lines = [...(await fileLines(batch.output_file_id)), ...(await fileLines(batch.error_file_id))];
-      return lines.map((line) =>
+      const outcomes = lines.map((line) =>
         lineOutcome(line, () => options.normalize(line.response?.body, outputSchema)),
       );
+      // Everything is read: the prompts and answers need not stay in the provider's file store.
+      await deleteFiles([batch.input_file_id, batch.output_file_id, batch.error_file_id]);
+      return outcomes;
     },
 
     async cancel(batchId) {

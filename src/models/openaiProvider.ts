@@ -6,6 +6,7 @@ import type {
 import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
 import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
+import { openAIUsage } from './cost.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import type { ModelBatchLimits } from './modelBatch.js';
 import { createOpenAIBatchApi } from './openaiBatches.js';
@@ -44,7 +45,12 @@ const WireCompletion = z.object({
   usage: z.object({
     prompt_tokens: z.number().int().nonnegative(),
     completion_tokens: z.number().int().nonnegative(),
-    prompt_tokens_details: z.object({ cached_tokens: z.number().int().nonnegative().nullish() }).nullish(),
+    prompt_tokens_details: z
+      .object({
+        cached_tokens: z.number().int().nonnegative().nullish(),
+        cache_write_tokens: z.number().int().nonnegative().nullish(),
+      })
+      .nullish(),
   }),
 });
 
@@ -183,17 +189,15 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         );
       structured = { value: json.value };
     }
-    const cached = wire.usage.prompt_tokens_details?.cached_tokens ?? 0;
     return {
       message: { role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text: '' }] },
       stopReason,
       ...(structured ? { structured } : {}),
-      usage: {
-        inputTokens: Math.max(0, wire.usage.prompt_tokens - cached),
-        outputTokens: wire.usage.completion_tokens,
-        cacheWriteTokens: 0,
-        cacheReadTokens: cached,
-      },
+      usage: openAIUsage(
+        wire.usage.prompt_tokens,
+        wire.usage.completion_tokens,
+        wire.usage.prompt_tokens_details,
+      ),
       model: wire.model,
       offline,
     };

@@ -31,7 +31,11 @@ interface RoleDefault {
   readonly fallback: readonly string[];
 }
 
-/** Current deployments (Nov 2026): Opus 4.1 is retired and Sonnet 4.5 ends 2026-11-30, so neither is a default. */
+/**
+ * Reviewed 2026-12-07 (src/models/README.md, "Why these defaults"): Opus plans, Haiku does the bulk, GPT
+ * writes. Opus 5.5 and Haiku 5.5 are cheaper but think by default (Opus 5.5 always) and Opus 5.5 rejects
+ * forced tool use, which the app does not handle yet. Opus 4.1 is retired and Sonnet 4.5 ended 2026-11-30: neither is a default.
+ */
 export const DEFAULT_ROLES: Readonly<Record<string, RoleDefault>> = {
   planner: { family: 'claude', deployment: 'claude-opus-4-8', fallback: ['writer'] },
   worker: { family: 'claude', deployment: 'claude-haiku-4-5', fallback: [] },

@@ -12,7 +12,7 @@ export type BatchRoute =
   | { readonly protocol: 'openai'; readonly action: 'create' | 'upload'; readonly prefix: string }
   | {
       readonly protocol: 'openai';
-      readonly action: 'retrieve' | 'cancel' | 'content';
+      readonly action: 'retrieve' | 'cancel' | 'content' | 'delete';
       readonly prefix: string;
       readonly id: string;
     };
@@ -25,6 +25,9 @@ const ROUTE_PATTERNS: readonly [RegExp, string, BatchRoute['protocol'], BatchRou
   [/^(\/anthropic)?\/v1\/messages\/batches\/([^/]+)\/cancel$/, 'POST', 'anthropic', 'cancel'],
   [/^(\/openai)?\/v1\/files$/, 'POST', 'openai', 'upload'],
   [/^(\/openai)?\/v1\/files\/([^/]+)\/content$/, 'GET', 'openai', 'content'],
+  // Files API `DELETE /v1/files/{file_id}` → `{ id, object: 'file', deleted: true }` (openai SDK
+  // resources/files.d.ts `FileDeleted`); the app deletes batch input, output and error files after collecting.
+  [/^(\/openai)?\/v1\/files\/([^/]+)$/, 'DELETE', 'openai', 'delete'],
   [/^(\/openai)?\/v1\/batches$/, 'POST', 'openai', 'create'],
   [/^(\/openai)?\/v1\/batches\/([^/]+)$/, 'GET', 'openai', 'retrieve'],
   [/^(\/openai)?\/v1\/batches\/([^/]+)\/cancel$/, 'POST', 'openai', 'cancel'],

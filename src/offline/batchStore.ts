@@ -71,6 +71,10 @@ export class OfflineBatchStore {
         if (!file) return fail('openai', 404, `No file ${route.id}`);
         return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: file.text };
       }
+      case 'delete': {
+        if (!this.files.delete(route.id)) return fail('openai', 404, `No file ${route.id}`);
+        return json(200, { id: route.id, object: 'file', deleted: true });
+      }
       case 'create':
         return this.createOpenAI(request.body, control);
       case 'retrieve':

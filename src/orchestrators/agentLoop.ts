@@ -23,7 +23,7 @@ import {
   type RunError,
 } from '../shared/runTypes.js';
 import { ToolCallResult, type ArtifactRef, type ToolCallInput } from '../shared/toolTypes.js';
-import { addModelCall, budgetOverrun, emptyLedger } from './ledger.js';
+import { addModelCall, addToolSpend, budgetOverrun, emptyLedger } from './ledger.js';
 import {
   INFRASTRUCTURE_RETRY,
   answerOf,
@@ -174,7 +174,7 @@ export function* agentLoopOrchestrator(
       // The model would never see these results.
       if (turn >= input.maxTurns) return finish('max_turns', null);
 
-      const { results, produced } = yield* runToolCalls(
+      const { results, produced, spent } = yield* runToolCalls(
         context,
         input,
         calls,
@@ -183,6 +183,7 @@ export function* agentLoopOrchestrator(
       );
       toolCalls += calls.length;
       artifacts.push(...produced);
+      ledger = addToolSpend(ledger, input.stepId, spent);
       transcript = appendMessage(transcript, { role: 'user', content: results });
       transcript = yield* compactIfDue(context, input, options, transcript, result, (summary) => {
         ledger = addModelCall(ledger, input.stepId, COMPACTION_ROLE, summary);
@@ -250,7 +251,11 @@ function* runToolCalls(
   calls: readonly ToolUseBlock[],
   allowed: ReadonlyMap<string, ToolDefinition>,
   maxChars: number,
-): Generator<Task, { results: ToolResultBlock[]; produced: ArtifactRef[] }, unknown> {
+): Generator<
+  Task,
+  { results: ToolResultBlock[]; produced: ArtifactRef[]; spent: ToolCallResult[] },
+  unknown
+> {
   const scheduled = calls.map((call) =>
     allowed.has(call.name)
       ? context.df.callActivityWithRetry(toolActivityName(call.name), INFRASTRUCTURE_RETRY, {
@@ -276,6 +281,7 @@ function* runToolCalls(
   }
   let next = 0;
   const produced: ArtifactRef[] = [];
+  const spent: ToolCallResult[] = [];
   const results = calls.map((call, index): ToolResultBlock => {
     if (scheduled[index] === undefined) {
       const offered = [...allowed.keys()].join(', ') || 'none';
@@ -284,6 +290,7 @@ function* runToolCalls(
     const parsed = ToolCallResult.safeParse(outputs[next++]);
     if (!parsed.success) return errorResult(call, `Tool "${call.name}" returned an unreadable result.`);
     produced.push(...parsed.data.artifacts);
+    if (parsed.data.spend) spent.push(parsed.data);
     return {
       type: 'tool_result',
       toolUseId: call.id,
@@ -291,7 +298,7 @@ function* runToolCalls(
       isError: parsed.data.isError,
     };
   });
-  return { results, produced };
+  return { results, produced, spent };
 }
 
 function isEmptyTurn(message: ModelMessage): boolean {

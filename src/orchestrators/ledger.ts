@@ -3,6 +3,7 @@
  * after every model call, so replay rebuilds exactly the same rows in the same order.
  */
 import type { CallModelSuccess, TokenUsage } from '../shared/modelTypes.js';
+import type { ToolCallResult } from '../shared/toolTypes.js';
 import type { Ledger, LedgerRow, RunBudget } from '../shared/runTypes.js';
 
 export const ZERO_USAGE: TokenUsage = {
@@ -83,6 +84,28 @@ export function addModelCall(
       ...(batch ? { batch: true } : {}),
     },
   ]);
+}
+
+/**
+ * Books the model calls tools made for the step (the Claude web-search side call: its tokens and
+ * per-search fee), one row per tool and deployment under the role `tool:<name>`.
+ */
+export function addToolSpend(ledger: Ledger, stepId: string, results: readonly ToolCallResult[]): Ledger {
+  return addRows(
+    ledger,
+    results.flatMap(({ name, spend }) =>
+      (spend ?? []).map((call): LedgerRow => ({
+        stepId,
+        role: `tool:${name}`,
+        provider: call.provider,
+        deployment: call.deployment,
+        calls: 1,
+        usage: call.usage,
+        costUsd: call.costUsd,
+        offline: false,
+      })),
+    ),
+  );
 }
 
 /** A child's rows under the calling step: `report` + `plan` → `report/plan`. */

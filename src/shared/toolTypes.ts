@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JsonSchema } from './modelTypes.js';
+import { ProviderKind, TokenUsage, type JsonSchema } from './modelTypes.js';
 
 /**
  * The contract between the agent loop and tool activities: one tool call is one activity
@@ -64,6 +64,22 @@ export type ToolFailureKind = z.infer<typeof ToolFailureKind>;
  * What goes back to the model. Failures the model can react to (bad code, a blocked URL) are
  * results with `isError: true`, not thrown errors; only infrastructure faults are retryable.
  */
+/**
+ * A model call a tool made on the run's behalf (the Claude web-search side call): what it used and cost,
+ * so the agent loop books it in the run's ledger and budgets count it.
+ */
+export const ToolSpend = z.strictObject({
+  provider: ProviderKind,
+  deployment: z.string().min(1),
+  usage: TokenUsage,
+  /** Server-side web searches billed per search (Claude: $10 per 1,000), included in `costUsd`. */
+  webSearches: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  /** False when the deployment has no price: `costUsd` then holds only the per-search fee. */
+  priced: z.boolean(),
+});
+export type ToolSpend = z.infer<typeof ToolSpend>;
+
 export const ToolCallResult = z.strictObject({
   toolUseId: z.string().min(1),
   name: z.string().min(1),
@@ -78,6 +94,8 @@ export const ToolCallResult = z.strictObject({
   /** Machine-readable result (e.g. normalized search results, the code's JSON return value). */
   data: z.unknown().optional(),
   durationMs: z.number().nonnegative(),
+  /** Model calls the tool made and paid for, success or not (see ToolSpend). */
+  spend: z.array(ToolSpend).optional(),
 });
 export type ToolCallResult = z.infer<typeof ToolCallResult>;
 

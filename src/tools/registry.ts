@@ -17,7 +17,7 @@ import {
 import type { MessagesCreate } from './web/claudeServerSearch.js';
 import { getWebToolsConfig } from './web/config.js';
 import { createFetchUrlTool } from './web/fetchUrlTool.js';
-import { createWebSearchTool } from './web/webSearchTool.js';
+import { createWebSearchTool, type SearchProviderDeps } from './web/webSearchTool.js';
 
 /** What each tool module's factory returns. */
 export interface Tool {
@@ -150,12 +150,18 @@ export interface ToolRegistryDeps {
   readonly models?: () => ModelConfig;
 }
 
-/** Builds the Claude client on the first search, so startup never needs credentials. */
-function lazyMessagesCreate(models: () => ModelConfig): { messagesCreate?: MessagesCreate } {
+/**
+ * Builds the Claude client on the first search, so startup never needs credentials; `billing` names the
+ * provider claudeMessagesCreate picks (Foundry first), so the side call's tokens and fee reach the ledger.
+ */
+function lazyMessagesCreate(
+  models: () => ModelConfig,
+): Pick<SearchProviderDeps, 'messagesCreate' | 'billing'> {
   const config = models();
   if (config.offline || (!config.providers.foundry && !config.providers.anthropic)) return {};
   let create: MessagesCreate | undefined;
   return {
+    billing: { provider: config.providers.foundry ? 'foundry' : 'anthropic', prices: config.prices },
     messagesCreate: (params, options) => {
       create ??= claudeMessagesCreate(config);
       if (!create) throw new Error('No Claude provider is configured for WEB_SEARCH_PROVIDER=claude');

@@ -11,6 +11,9 @@ import {
   parseWait,
   runUrlFor,
 } from '../../src/functions/startWorkflow.js';
+import { createRunStarter } from '../../src/functions/runStarter.js';
+import { parseModelConfig } from '../../src/models/config.js';
+import { unpricedProblem } from '../../src/models/unpriced.js';
 import type { ToolDefinition } from '../../src/shared/modelTypes.js';
 import { Names } from '../../src/shared/names.js';
 import type { RunProgress, RunWorkflowInput, RunWorkflowOutput } from '../../src/shared/runTypes.js';
@@ -141,6 +144,28 @@ describe('POST /api/workflows/{name}', () => {
     const body = problemOf(await start(fakeClient().client)(post('nope', topic), context()));
     expect(body).toMatchObject({ status: 404, type: 'urn:durable-agents:problem:unknown-workflow' });
     expect(body.detail).toContain('research-report');
+  });
+
+  it('400s a workflow with a budget whose roles reach an unpriced deployment, naming it and MODEL_PRICES_JSON', async () => {
+    const { client, started } = fakeClient();
+    const models = parseModelConfig({ ANTHROPIC_API_KEY: 'k', MODEL_ROLE_PLANNER: 'anthropic:my-opus' });
+    const handler = createStartWorkflow({
+      workflows: catalog,
+      tools: () => tools,
+      getClient: () => client,
+      config: () => ({ maxWaitSeconds: 60 }),
+      starter: createRunStarter({
+        workflows: catalog,
+        tools: () => tools,
+        callbacksEnabled: () => false,
+        unpricedProblem: unpricedProblem(models),
+      }),
+    });
+    const body = problemOf(await handler(post('research-report', topic), context()));
+    expect(body).toMatchObject({ status: 400, type: 'urn:durable-agents:problem:unpriced-deployment' });
+    expect(body.detail).toContain('role "planner" → anthropic:my-opus has no price');
+    expect(body.detail).toContain('MODEL_PRICES_JSON');
+    expect(started).toEqual([]);
   });
 
   it('415s a body that is not JSON by content type', async () => {

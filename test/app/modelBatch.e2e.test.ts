@@ -8,6 +8,7 @@ import {
   errorResponse,
   startScriptedModel,
   structuredResponse,
+  unprocessedResponse,
   type RecordedModelRequest,
   type ScriptStep,
   type ScriptedModel,
@@ -166,6 +167,15 @@ describe('batch: true map steps on the local host', () => {
       completion_window: '24h',
     });
     expect(requests.some((r) => /^\/openai\/v1\/files\/[^/]+\/content$/.test(r.path))).toBe(true);
+    // Collected, then the input and output files are deleted (no error file: nothing failed).
+    const inputFile = (
+      requests.find((r) => r.path === '/openai/v1/batches')?.body as { input_file_id: string }
+    ).input_file_id;
+    const deleted = requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+    expect(deleted).toEqual([
+      `/openai/v1/files/${inputFile}`,
+      expect.stringMatching(/^\/openai\/v1\/files\//),
+    ]);
     for (const request of requests) {
       expect(request.credential?.fingerprint).toBe(credentialFingerprint(AZURE_KEY));
       expect(JSON.stringify(request.headers)).not.toContain(AZURE_KEY);
@@ -224,6 +234,38 @@ describe('batch: true map steps on the local host', () => {
       total: 3,
       processing: 3,
     });
+  });
+
+  it('re-sends rate-limited and expired requests as a follow-up batch and completes', async () => {
+    const tickets = ticketsFor('resent', 4);
+    model.expect(
+      { name: 'create', match: { path: '/v1/messages/batches' }, respond: batchResponse(0) },
+      ...itemSteps(tickets, (index) =>
+        index === 1
+          ? errorResponse(429, { message: 'rate limited' })
+          : index === 2
+            ? unprocessedResponse('expired')
+            : undefined,
+      ),
+      { name: 'follow-up', match: { path: '/v1/messages/batches' }, respond: batchResponse(0) },
+      ...itemSteps(tickets).filter((_, index) => index === 1 || index === 2),
+    );
+    const firstItem = model.batchItems.length;
+    const view = await run('classify-tickets', tickets);
+    model.assertDone();
+    expect(view).toMatchObject({ status: 'Completed', outcome: 'completed', output: expectedOutput(4) });
+    const batches = model.batchItems.slice(firstItem).map((item) => item.batch);
+    const sent = new Map<string, string[]>();
+    for (const batch of batches)
+      sent.set(batch?.id ?? '', [...(sent.get(batch?.id ?? '') ?? []), batch?.customId ?? '']);
+    expect([...sent.values()]).toEqual([
+      ['classify-0', 'classify-1', 'classify-2', 'classify-3'],
+      ['classify-1', 'classify-2'],
+    ]);
+    // Four answers, each booked once at the batch price.
+    expect(view.ledger?.rows).toEqual([
+      expect.objectContaining({ stepId: 'classify', calls: 4, batch: true }),
+    ]);
   });
 
   it('fails the run on an errored request as a failed map item would, with the answers still booked', async () => {

@@ -139,6 +139,34 @@ describe('loading workflows at startup', () => {
     expect(online.info).toContain('planner: anthropic:');
     expect(JSON.stringify(online)).not.toContain('very-secret');
   });
+
+  it('warns about every role and deployment without a price, and what to set', () => {
+    const dir = workflowsDir({ 'good.yaml': good });
+    const workflows = loadWorkflowCatalog({ directory: dir, knownTools: [], knownRoles: ROLES });
+    const summary = (env: Record<string, string>) =>
+      describeStartup({ directory: dir, workflows, tools: TOOLS, models: parseModelConfig(env) });
+    const unpriced = summary({
+      ANTHROPIC_API_KEY: 'k',
+      MODEL_ROLE_WORKER: 'anthropic:my-haiku',
+      MODEL_ROLE_TRIAGE: 'anthropic:claude-haiku-5-5',
+      MODEL_ROLE_TRIAGE_FALLBACK: 'anthropic:my-fallback',
+    });
+    expect(unpriced.warning).toContain(
+      'No price for these 2 deployments: role "triage" → anthropic:my-fallback, role "worker" → anthropic:my-haiku.',
+    );
+    expect(unpriced.warning).toContain('MODEL_PRICES_JSON');
+    // Priced through MODEL_PRICES_JSON: no warning. Offline mode keeps its banner and adds the same line.
+    expect(
+      summary({
+        ANTHROPIC_API_KEY: 'k',
+        MODEL_ROLE_WORKER: 'anthropic:my-haiku',
+        MODEL_PRICES_JSON: '{"my-haiku":{"input":1,"output":5}}',
+      }).warning,
+    ).toBeUndefined();
+    const offline = summary({ MODEL_ROLE_WORKER: 'anthropic:my-haiku' });
+    expect(offline.warning).toContain('MODELS ARE OFFLINE');
+    expect(offline.warning).toContain('No price for this deployment: role "worker" → anthropic:my-haiku.');
+  });
 });
 
 describe('npm start with broken workflows', () => {

@@ -89,6 +89,7 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
           reason: `the input does not match the schema of "${workflow}": ${prepared.problems.map((p) => `${p.path || '(input)'} ${p.message}`).join('; ')}`,
         };
       case 'invalid_callback':
+      case 'unpriced_budget':
         return { kind: 'malformed', reason: prepared.message };
       case 'ready':
         break;
@@ -122,6 +123,9 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
     const run = deps.starter.template(workflow);
     if (!run)
       return { kind: 'malformed', reason: `No workflow named "${workflow}"; the batch was not started` };
+    const unpriced = deps.starter.budgetProblem(workflow);
+    if (unpriced !== undefined)
+      return { kind: 'malformed', reason: `${unpriced}; the batch was not started` };
     if (!(await deps.blobExists(itemsBlob))) {
       return {
         kind: 'malformed',

@@ -3,8 +3,11 @@ import type {
   WebSearchTool20250305,
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
+import { costUsd, findPrice, webSearchCostUsd } from '../../models/cost.js';
 import { classifyModelError } from '../../models/errors.js';
-import type { FailureKind } from '../../shared/modelTypes.js';
+import type { PriceTable } from '../../models/prices.js';
+import type { FailureKind, ProviderKind } from '../../shared/modelTypes.js';
+import type { ToolSpend } from '../../shared/toolTypes.js';
 import { normalizeDomain } from './domains.js';
 import {
   SearchProviderError,
@@ -25,6 +28,50 @@ export interface ClaudeServerSearchOptions {
   readonly messagesCreate: MessagesCreate;
   readonly timeoutMs: number;
   readonly maxTokens?: number;
+  /** Where the side call goes and what it costs, for the run's ledger (ToolSpend). */
+  readonly billing?: { readonly provider: ProviderKind; readonly prices: PriceTable };
+}
+
+/** The Messages API usage block (`cache_*` and `server_tool_use` may be absent or null). */
+const Usage = z.object({
+  input_tokens: z.int().nonnegative(),
+  output_tokens: z.int().nonnegative(),
+  cache_creation_input_tokens: z.int().nonnegative().nullish(),
+  cache_read_input_tokens: z.int().nonnegative().nullish(),
+  server_tool_use: z.object({ web_search_requests: z.int().nonnegative().nullish() }).nullish(),
+});
+const Billed = z.object({ model: z.string().optional(), usage: Usage });
+
+/**
+ * What the side call used and cost: tokens at the deployment's price plus $10 per 1,000 searches
+ * (`usage.server_tool_use.web_search_requests`; errored searches are not billed and not counted there).
+ * Undefined when the answer carries no usage block.
+ */
+export function sideCallSpend(
+  raw: unknown,
+  deployment: string,
+  billing: NonNullable<ClaudeServerSearchOptions['billing']>,
+): ToolSpend | undefined {
+  const billed = Billed.safeParse(raw);
+  if (!billed.success) return undefined;
+  const { usage: wire, model } = billed.data;
+  const usage = {
+    inputTokens: wire.input_tokens,
+    outputTokens: wire.output_tokens,
+    cacheWriteTokens: wire.cache_creation_input_tokens ?? 0,
+    cacheReadTokens: wire.cache_read_input_tokens ?? 0,
+  };
+  const webSearches = wire.server_tool_use?.web_search_requests ?? 0;
+  const price = findPrice(billing.prices, ...(model ? [model] : []), deployment);
+  const tokensUsd = price ? costUsd(usage, price) : 0;
+  return {
+    provider: billing.provider,
+    deployment,
+    usage,
+    webSearches,
+    costUsd: Math.round((tokensUsd + webSearchCostUsd(webSearches)) * 1e8) / 1e8,
+    priced: price !== undefined,
+  };
 }
 
 const WebSearchResult = z.object({
@@ -103,7 +150,7 @@ function citedTextByUrl(content: readonly unknown[]): Map<string, string> {
 export function createClaudeServerSearchProvider(options: ClaudeServerSearchOptions): SearchProvider {
   return {
     name: 'claude',
-    async search(query, { allowDomains, blockDomains, signal }) {
+    async search(query, { allowDomains, blockDomains, signal, onSpend }) {
       const tool: WebSearchTool20250305 = {
         type: 'web_search_20250305',
         name: 'web_search',
@@ -135,6 +182,9 @@ export function createClaudeServerSearchProvider(options: ClaudeServerSearchOpti
           retryAfterMs: failure.retryAfterMs,
         });
       }
+      // Billed whatever the answer holds: report it before any check below can throw.
+      const spend = options.billing ? sideCallSpend(raw, options.deployment, options.billing) : undefined;
+      if (spend) onSpend?.(spend);
       const message = MessageShape.safeParse(raw);
       if (!message.success) {
         throw new SearchProviderError('Claude sent a response without content blocks', {

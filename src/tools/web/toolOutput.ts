@@ -5,6 +5,7 @@ import {
   type ToolFailureKind,
   type ToolLimits,
   type ToolSpec,
+  type ToolSpend,
 } from '../../shared/toolTypes.js';
 
 /** What a tool module hands the activity layer: how the model sees it, and the handler to run. */
@@ -69,6 +70,7 @@ export interface ResultExtras {
   readonly retryAfterMs?: number;
   readonly truncated?: boolean;
   readonly data?: unknown;
+  readonly spend?: readonly ToolSpend[];
 }
 
 /** Builds ToolCallResults for one call, timing it from construction. */
@@ -104,6 +106,7 @@ export class ResultBuilder {
       artifacts: [],
       ...(extras.data === undefined ? {} : { data: extras.data }),
       durationMs: Math.max(0, this.now() - this.startedAt),
+      ...(extras.spend === undefined ? {} : { spend: [...extras.spend] }),
     };
   }
 }

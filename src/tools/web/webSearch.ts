@@ -1,4 +1,4 @@
-import type { ToolFailureKind } from '../../shared/toolTypes.js';
+import type { ToolFailureKind, ToolSpend } from '../../shared/toolTypes.js';
 import { domainListViolation, type DomainLists } from './domains.js';
 
 /** One search hit, the same shape whichever provider found it. */
@@ -14,6 +14,8 @@ export interface SearchResult {
 export interface SearchOptions extends DomainLists {
   readonly maxResults: number;
   readonly signal?: AbortSignal;
+  /** Called with every billed model call the provider makes (Claude's side call), before it returns or throws. */
+  readonly onSpend?: (spend: ToolSpend) => void;
 }
 
 export interface SearchProvider {

@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import type { ToolSpec } from '../../shared/toolTypes.js';
+import type { ToolSpec, ToolSpend } from '../../shared/toolTypes.js';
 import { createBraveProvider } from './brave.js';
-import { createClaudeServerSearchProvider, type MessagesCreate } from './claudeServerSearch.js';
+import {
+  createClaudeServerSearchProvider,
+  type ClaudeServerSearchOptions,
+  type MessagesCreate,
+} from './claudeServerSearch.js';
 import { MAX_SEARCH_RESULTS, type WebSearchConfig } from './config.js';
 import type { FetchFunction } from './providerHttp.js';
 import { createTavilyProvider } from './tavily.js';
@@ -51,6 +55,8 @@ export const NOT_CONFIGURED_MESSAGE =
 export interface SearchProviderDeps {
   /** Needed for `provider: 'claude'`: the project's Anthropic client's `messages.create`. */
   readonly messagesCreate?: MessagesCreate;
+  /** With `messagesCreate`: which provider it calls and the price table, so the side call is booked. */
+  readonly billing?: ClaudeServerSearchOptions['billing'];
   readonly fetch?: FetchFunction;
 }
 
@@ -70,6 +76,7 @@ export function createSearchProvider(
             deployment: config.deployment,
             timeoutMs: config.timeoutMs,
             messagesCreate: deps.messagesCreate,
+            ...(deps.billing ? { billing: deps.billing } : {}),
           })
         : undefined;
     case 'none':
@@ -100,11 +107,14 @@ export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
       const stepMax = clampLimit(limits.maxResults, deps.config.maxResults);
       const maxResults = Math.min(args.max_results ?? stepMax, stepMax);
       const lists = { allowDomains: limits.allowDomains, blockDomains: limits.blockDomains };
+      const spent: ToolSpend[] = [];
+      const spend = () => (spent.length > 0 ? { spend: spent } : {});
       try {
         const found = await provider.search(args.query, {
           // Ask for spares: duplicates and filtered domains are dropped before the cap.
           maxResults: Math.min(MAX_SEARCH_RESULTS, maxResults * 2),
           ...lists,
+          onSpend: (billed) => spent.push(billed),
           signal: AbortSignal.timeout(clampLimit(limits.timeoutMs, deps.config.timeoutMs)),
         });
         const kept = finalizeResults(found, { maxResults, ...lists });
@@ -112,6 +122,7 @@ export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
         if (kept.length === 0) {
           return results.success(`No web results for "${args.query}" (provider: ${provider.name}).`, {
             data,
+            ...spend(),
           });
         }
         const { content, truncated } = wrapUntrusted({
@@ -120,10 +131,11 @@ export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
           body: formatResults(kept),
           maxBytes: clampLimit(limits.maxOutputBytes, MAX_SEARCH_OUTPUT_BYTES),
         });
-        return results.success(content, { truncated, data });
+        return results.success(content, { truncated, data, ...spend() });
       } catch (error) {
         if (error instanceof SearchProviderError) {
           return results.failure(error.kind, error.message, {
+            ...spend(),
             retryable: error.retryable,
             ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
             data: {
@@ -133,7 +145,10 @@ export function createWebSearchTool(deps: WebSearchToolDeps): WebTool {
           });
         }
         if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-          return results.failure('timeout', `${provider.name} search timed out`, { retryable: true });
+          return results.failure('timeout', `${provider.name} search timed out`, {
+            retryable: true,
+            ...spend(),
+          });
         }
         throw error;
       }

@@ -166,7 +166,7 @@ describe('parseModelConfig', () => {
       'set FOUNDRY_API_KEY, or FOUNDRY_USE_ENTRA=true to use Entra ID (managed identity, az login)',
       'AZURE_OPENAI_ENDPOINT must be an http(s) URL, e.g. https://myres.openai.azure.com (got "not a url")',
       'MODEL_ROLE_PLANNER must be <provider>:<deployment> with provider one of foundry, anthropic, azure-openai, openai, e.g. foundry:claude-opus-4-8 (got "claude-opus-4-8")',
-      'MODEL_PRICES_JSON at x.input: Too small: expected number to be >=0; each entry is {"input":n,"output":n,"cacheWrite"?:n,"cacheRead"?:n} in USD per million tokens',
+      'MODEL_PRICES_JSON at x.input: Too small: expected number to be >=0; each entry is {"input":n,"output":n,"cacheWrite"?:n,"cacheRead"?:n,"longPrompt"?:{"aboveTokens":n,…}} in USD per million tokens',
       'MODEL_TIMEOUT_SECONDS must be a whole number from 1 to 540 (got "900")',
       'MODEL_MAX_RETRIES must be a whole number from 0 to 1 (got "3")',
       'MODEL_HTTP_CLIENT must be one of node, fetch (got "curl")',

@@ -326,6 +326,17 @@ describe('provider batches on Azure OpenAI (Global Batch)', () => {
       status: 429,
       message: 'quota',
     });
+    // Once read, the input, output and error files are deleted from the provider's file store.
+    const inputFile = (create?.body as { input_file_id: string }).input_file_id;
+    const deleted = model.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+    expect(deleted).toHaveLength(3);
+    expect(deleted[0]).toBe(`/openai/v1/files/${inputFile}`);
+    for (const path of deleted) {
+      expect(path).toMatch(/^\/openai\/v1\/files\/file-offline-[^/]+$/);
+      // Gone, as on the real Files API: its content and a second delete are 404s.
+      expect((await fetch(`${model.url}${path}/content`)).status).toBe(404);
+      expect((await fetch(`${model.url}${path}`, { method: 'DELETE' })).status).toBe(404);
+    }
     model.assertDone();
   });
 

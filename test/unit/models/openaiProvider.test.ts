@@ -5,6 +5,7 @@ import { createModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';
 import type { ModelMessage, ToolDefinition } from '../../../src/shared/modelTypes.js';
 import {
+  rawResponse,
   startScriptedModel,
   structuredResponse,
   textResponse,
@@ -123,6 +124,38 @@ describe('OpenAI provider (plain OpenAI client)', () => {
       { role: 'tool', tool_call_id: call.id, content: '[tool error] TypeError' },
       { role: 'user', content: 'Try again?' },
     ]);
+  });
+
+  it('counts cache writes where the API reports them (prompt_tokens_details.cache_write_tokens)', async () => {
+    model.expect({
+      respond: rawResponse({
+        body: {
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 1_767_225_600,
+          model: 'gpt-5.6-sol-2026-07-09',
+          choices: [
+            { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '42', refusal: null } },
+          ],
+          usage: {
+            prompt_tokens: 5_000,
+            completion_tokens: 10,
+            total_tokens: 5_010,
+            prompt_tokens_details: { cached_tokens: 1_000, cache_write_tokens: 3_500 },
+          },
+        },
+      }),
+    });
+    const provider = await azureWithKey();
+    const answer = await provider.call({ deployment: 'gpt-5.6', messages: [question], maxTokens: 50 });
+    model.assertDone();
+    // Both are parts of prompt_tokens: 5,000 − 1,000 read − 3,500 written = 500 at the full input rate.
+    expect(answer.usage).toEqual({
+      inputTokens: 500,
+      outputTokens: 10,
+      cacheWriteTokens: 3_500,
+      cacheReadTokens: 1_000,
+    });
   });
 
   it('asks for structured output with response_format json_schema (strict when the schema allows)', async () => {

@@ -74,6 +74,41 @@ describe('agentLoop', () => {
     expect(output).toMatchObject({ outcome: 'completed', artifacts: [chart] });
   });
 
+  it('books the model calls a tool paid for (the Claude web-search side call) in the step’s ledger', () => {
+    const spend = {
+      provider: 'anthropic' as const,
+      deployment: 'claude-haiku-4-5',
+      usage: { inputTokens: 2_000, outputTokens: 300, cacheWriteTokens: 0, cacheReadTokens: 1_000 },
+      webSearches: 2,
+      costUsd: 0.0236,
+      priced: true,
+    };
+    const { output: finished } = runAgent(baseInput(), {
+      model: scripted([
+        toolUse([{ id: 'tu1', name: 'web_search', input: { query: 'tides' } }]),
+        toolUse([{ id: 'tu2', name: 'web_search', input: { query: 'moon' } }]),
+        answer('High tide at 6.'),
+      ]),
+      tool: (input) => ({ ...toolResult(input, 'results'), spend: [spend] }),
+    });
+    const output = finished!;
+    expect(output.outcome).toBe('completed');
+    expect(output.ledger.rows.find((row) => row.role === 'tool:web_search')).toEqual({
+      stepId: 'research',
+      role: 'tool:web_search',
+      provider: 'anthropic',
+      deployment: 'claude-haiku-4-5',
+      calls: 2,
+      usage: { inputTokens: 4_000, outputTokens: 600, cacheWriteTokens: 0, cacheReadTokens: 2_000 },
+      costUsd: 0.0472,
+      offline: false,
+    });
+    const modelUsd = output.ledger.rows
+      .filter((row) => row.role === 'worker')
+      .reduce((sum, row) => sum + row.costUsd, 0);
+    expect(output.ledger.totals.costUsd).toBeCloseTo(modelUsd + 0.0472, 10);
+  });
+
   it('runs the requested tool calls in parallel and feeds the results back in order', () => {
     const { output, context, observed } = runAgent(baseInput(), {
       model: scripted([

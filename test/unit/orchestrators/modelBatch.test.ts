@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchCustomId } from '../../../src/orchestrators/modelBatchStep.js';
+import { batchCustomId, resendable } from '../../../src/orchestrators/modelBatchStep.js';
 import { DEFAULT_MODEL_BATCH, pollIntervalMs } from '../../../src/orchestrators/modelBatch.js';
 import { runWorkflowOrchestrator } from '../../../src/orchestrators/runWorkflow.js';
 import {
@@ -270,6 +270,71 @@ describe('runWorkflow: a map over a batch: true llm step', () => {
     });
     expect(output.ledger.rows[0]).toMatchObject({ calls: 4, batch: true });
     expect(output.timeline?.[0]).toMatchObject({ stepId: 'classify', status: 'failed' });
+  });
+
+  it('re-sends only the retryable and unprocessed requests as a follow-up batch, booking every answer once', () => {
+    const failures: Record<string, ModelBatchItemResult['result']> = {
+      'classify-1': { ok: false, kind: 'rate_limited', retryable: true, status: 429, message: 'slow down' },
+      'classify-3': { ok: false, kind: 'expired', retryable: false, message: 'the batch expired' },
+      'classify-4': { ok: false, kind: 'overloaded', retryable: true, status: 529, message: 'overloaded' },
+    };
+    const batchNumber = () => service.submitted.length;
+    const service: FakeBatchService = fakeBatchService({
+      answer: (request) =>
+        (batchNumber() === 1 ? failures[request.customId] : undefined) ??
+        answer(`answer ${request.customId} in batch ${batchNumber()}`, batchFields),
+    });
+    const { output } = runWithBatches(runInput(classifyMap(), { tickets }), service);
+
+    expect(output.outcome).toBe('completed');
+    expect(service.submitted.map((s) => s.requests.map((r) => r.customId))).toEqual([
+      ['classify-0', 'classify-1', 'classify-2', 'classify-3', 'classify-4'],
+      ['classify-1', 'classify-3', 'classify-4'],
+    ]);
+    // The follow-up is the same step's batch: same role, schema and limits.
+    expect(service.submitted[1]).toMatchObject({ role: 'worker', stepId: 'classify', maxTokens: 200 });
+    expect(output.output).toEqual([
+      'answer classify-0 in batch 1',
+      'answer classify-1 in batch 2',
+      'answer classify-2 in batch 1',
+      'answer classify-3 in batch 2',
+      'answer classify-4 in batch 2',
+    ]);
+    expect(output.ledger.rows).toEqual([
+      expect.objectContaining({ stepId: 'classify', calls: 5, costUsd: 0.0025, batch: true }),
+    ]);
+  });
+
+  it('fails the step with the item’s own failure once the follow-up batches run out', () => {
+    const service = fakeBatchService({
+      answer: (request, index) =>
+        request.customId === 'classify-2'
+          ? { ok: false, kind: 'server_error', retryable: true, status: 500, message: 'internal error' }
+          : answer(`fine ${index}`, batchFields),
+    });
+    const { output } = runWithBatches(
+      runInput(classifyMap(), { tickets: tickets.slice(0, 3) }, { options: { modelRetry: { maxTries: 3 } } }),
+      service,
+    );
+    // Three batches in all (modelRetry.maxTries): the first with every request, then only classify-2.
+    expect(service.submitted.map((s) => s.requests.length)).toEqual([3, 1, 1]);
+    expect(output).toMatchObject({
+      outcome: 'failed',
+      error: {
+        stepId: 'classify:2',
+        kind: 'server_error',
+        message: 'anthropic/claude-haiku-4-5: internal error',
+      },
+    });
+    expect(output.ledger.rows[0]).toMatchObject({ calls: 2, batch: true });
+  });
+
+  it('re-sends what a retry may fix, never a bad request', () => {
+    expect(resendable({ ok: false, kind: 'rate_limited', retryable: true, message: '' })).toBe(true);
+    expect(resendable({ ok: false, kind: 'expired', retryable: false, message: '' })).toBe(true);
+    expect(resendable({ ok: false, kind: 'canceled', retryable: false, message: '' })).toBe(true);
+    expect(resendable({ ok: false, kind: 'bad_request', retryable: false, message: '' })).toBe(false);
+    expect(resendable({ ok: false, kind: 'invalid_output', retryable: false, message: '' })).toBe(false);
   });
 
   it('fails an item the provider returned no result for', () => {
