@@ -3,7 +3,7 @@ import { runCli } from '../../src/cli/main.js';
 import { duration, progressBar, progressFraction, table } from '../../src/cli/format.js';
 import { parseAuditLines } from '../../src/operator/auditStore.js';
 import type { DurableInstance, DurableManagement } from '../../src/operator/durableManagement.js';
-import { instancesUrl } from '../../src/operator/durableManagement.js';
+import { instancesUrl, reasonParam } from '../../src/operator/durableManagement.js';
 import { decodePosition, encodePosition, listRuns, parseRunListQuery } from '../../src/operator/listQuery.js';
 import { isSecretKey, redactSecrets } from '../../src/operator/redact.js';
 import { buildTimeline, countFailedAttempts, stepOfChild } from '../../src/operator/timeline.js';
@@ -197,15 +197,28 @@ describe('audit lines and management URLs', () => {
     expect(parseAuditLines(`${good}\n{"runId":"r","act\n{"x":1}\n${good}\n`)).toHaveLength(2);
   });
 
-  it('derives the instance list URL from the client’s management payload, keeping hub, connection and key', () => {
+  it('derives the instance list URL from the client’s local RPC endpoint, never the public webhook origin', () => {
     const client = {
+      clientData: { rpcBaseUrl: 'http://127.0.0.1:17071/durabletask/' },
       createHttpManagementPayload: (id: string) => ({
         statusQueryGetUri: `https://app.example/runtime/webhooks/durabletask/instances/${id}?taskHub=hub&connection=Storage&code=sys`,
       }),
     } as never;
-    expect(instancesUrl(client).href).toBe(
-      'https://app.example/runtime/webhooks/durabletask/instances?taskHub=hub&connection=Storage&code=sys',
+    expect(instancesUrl(client).href).toBe('http://127.0.0.1:17071/durabletask/instances');
+    expect(() => instancesUrl({ clientData: {} } as never)).toThrow(/no rpcBaseUrl/);
+  });
+
+  it('encodes a reason so the client’s unencoded ?reason= keeps it whole', () => {
+    const reason = 'a&b=c #d +e 100%';
+    // What DurableClient.terminate does with it (lib/src/durableClient/DurableClient.js).
+    const url = new URL(
+      `instances/x/terminate?reason=${reasonParam(reason)}`,
+      'http://127.0.0.1:1/durabletask/',
     );
+    expect(url.searchParams.get('reason')).toBe(reason);
+    expect([...url.searchParams.keys()]).toEqual(['reason']);
+    const raw = new URL(`instances/x/terminate?reason=${reason}`, 'http://127.0.0.1:1/durabletask/');
+    expect(raw.searchParams.get('reason')).not.toBe(reason);
   });
 });
 

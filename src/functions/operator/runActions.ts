@@ -1,6 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
-import type { DurableInstance } from '../../operator/durableManagement.js';
+import { reasonParam, type DurableInstance } from '../../operator/durableManagement.js';
 import { viewOf } from '../../operator/runViews.js';
 import {
   ActionBody,
@@ -47,15 +47,15 @@ async function runAction(action: RunAction, acting: Acting, reason: string | und
   switch (action) {
     case 'terminate':
       if (FINISHED.has(status)) return refused(`Run ${id} has already finished (${status}).`);
-      await client.terminate(id, why);
+      await client.terminate(id, reasonParam(why));
       return { done: true, audit: {} };
     case 'suspend':
       if (status !== 'Running') return refused(`Only a running run can be suspended; ${id} is ${status}.`);
-      await client.suspend(id, why);
+      await client.suspend(id, reasonParam(why));
       return { done: true, audit: {} };
     case 'resume':
       if (status !== 'Suspended') return refused(`Only a suspended run can be resumed; ${id} is ${status}.`);
-      await client.resume(id, why);
+      await client.resume(id, reasonParam(why));
       return { done: true, audit: {} };
     case 'rewind': {
       if (status !== 'Failed') {
@@ -66,7 +66,7 @@ async function runAction(action: RunAction, acting: Acting, reason: string | und
             : '';
         return refused(`Only a run whose orchestration failed can be rewound; ${id} is ${status}.${hint}`);
       }
-      await client.rewind(id, why);
+      await client.rewind(id, reasonParam(why));
       return { done: true, audit: {} };
     }
     case 'restart': {
