@@ -1,5 +1,6 @@
 /**
- * The parts of the Durable HTTP management API the JS DurableClient does not expose: one page of a
+ * The parts of the Durable HTTP management API the JS DurableClient does not expose, or hides the answer
+ * of (instance operations and events: it takes 410 Gone for success): one page of a
  * filtered instance list (it only fetches every page at once, without id prefix or page size) and an
  * instance's history (`getStatus(…, showHistory)` drops it, azure-functions-durable-js#620), and an
  * instance read that really leaves the input out (on the RPC path `getStatus` sends `showInput` only
@@ -59,8 +60,20 @@ export class DurableManagementError extends Error {
   }
 }
 
+/** An instance operation as the extension answered it: 202, 410 (not in a state for it) or 404. */
+export type OperationOutcome = 'accepted' | 'gone' | 'notFound';
+export type InstanceOperation = 'terminate' | 'suspend' | 'resume' | 'rewind';
+
 export interface DurableManagement {
   listInstances(request: InstancePageRequest): Promise<InstancePage>;
+  /**
+   * POST `instances/{id}/{operation}?reason=`. Not `DurableClient.terminate/suspend/resume`: they resolve
+   * on 410 Gone as on 202 (lib/src/durableClient/DurableClient.js), so an operator would be told a run was
+   * terminated that had finished in the meantime; and they put the reason into the query unencoded.
+   */
+  operate(instanceId: string, operation: InstanceOperation, reason: string): Promise<OperationOutcome>;
+  /** POST `instances/{id}/raiseEvent/{name}` with a JSON body; the client's raiseEvent also hides 410. */
+  raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<OperationOutcome>;
   /** Undefined for an unknown id. */
   getInstance(
     instanceId: string,
@@ -91,15 +104,6 @@ export function instancesUrl(client: DurableClient): URL {
   return new URL('instances', rpcBaseUrl(client));
 }
 
-/**
- * A reason as the query value `DurableClient.terminate/suspend/resume/rewind` expect: the library puts
- * the text into `?reason=` as it is (lib/src/durableClient/DurableClient.js), so `&`, `#`, `+` or `%`
- * in it would cut or change it. Encoded here, the URL parser leaves it alone and the extension decodes it.
- */
-export function reasonParam(reason: string): string {
-  return encodeURIComponent(reason);
-}
-
 /** The path and status of a failed call, never the URL. */
 function failure(status: number, data: unknown, what: string): DurableManagementError {
   const text = (typeof data === 'string' ? data : JSON.stringify(data)).slice(0, 300);
@@ -109,14 +113,41 @@ function failure(status: number, data: unknown, what: string): DurableManagement
   );
 }
 
+/**
+ * The end of a listing: no token, an empty one (the extension always sends the header), or "bnVsbA==",
+ * base64 of "null", which Azure Storage returned at the end (azure-functions-durable-extension#1174) and
+ * which would restart the listing if sent back.
+ */
+function nextToken(header: string | string[] | undefined): string | undefined {
+  const token = Array.isArray(header) ? header[0] : header;
+  if (token === undefined || token.trim() === '') return undefined;
+  if (Buffer.from(token, 'base64').toString('utf8') === 'null') return undefined;
+  return token;
+}
+
+function outcomeOf(status: number, data: unknown, what: string): OperationOutcome {
+  if (status === 202) return 'accepted';
+  if (status === 410) return 'gone';
+  if (status === 404) return 'notFound';
+  throw failure(status, data, what);
+}
+
 export function createDurableManagement(
   client: DurableClient,
-  http: Pick<DurableClientHttp, 'get'> = durableClientHttp,
+  http: Pick<DurableClientHttp, 'get' | 'post'> = durableClientHttp,
 ): DurableManagement {
   const base = instancesUrl(client);
-  const call = async (url: URL, what: string, headers: Record<string, string> = {}) => {
+  const call = async (
+    url: URL,
+    what: string,
+    headers: Record<string, string> = {},
+    post?: { body: string | undefined },
+  ) => {
     try {
-      return await http.get(url.href, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      return post
+        ? await http.post(url.href, post.body, { signal })
+        : await http.get(url.href, { headers, signal });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new DurableManagementError(
@@ -147,12 +178,30 @@ export function createDurableManagement(
           502,
         );
       }
-      const token = response.headers[CONTINUATION_HEADER];
-      const next = Array.isArray(token) ? token[0] : token;
+      const next = nextToken(response.headers[CONTINUATION_HEADER]);
       return {
         instances: response.data as DurableInstance[],
         ...(next ? { continuationToken: next } : {}),
       };
+    },
+
+    async operate(instanceId, operation, reason) {
+      const url = new URL(`instances/${encodeURIComponent(instanceId)}/${operation}`, rpcBaseUrl(client));
+      url.searchParams.set('reason', reason);
+      const what = `${operation} of instance ${instanceId}`;
+      const response = await call(url, what, {}, { body: undefined });
+      return outcomeOf(response.status, response.data, what);
+    },
+
+    async raiseEvent(instanceId, eventName, data) {
+      const url = new URL(
+        `instances/${encodeURIComponent(instanceId)}/raiseEvent/${encodeURIComponent(eventName)}`,
+        rpcBaseUrl(client),
+      );
+      const what = `event ${eventName} for instance ${instanceId}`;
+      // The extension takes only application/json bodies (HttpApiHandler.HandleRaiseEventRequestAsync).
+      const response = await call(url, what, {}, { body: JSON.stringify(data ?? null) });
+      return outcomeOf(response.status, response.data, what);
     },
 
     async getInstance(instanceId, options = {}) {

