@@ -51,6 +51,11 @@ export interface DevHostKeys {
 
 export interface DevHost {
   url: string;
+  /**
+   * The origin of the webhook links the app's durable client gets (its "public" origin): unreachable on
+   * purpose (bindingPayload.ts `advertisedWebhookOrigin`); the same routes are served at `url`.
+   */
+  webhookOrigin: string;
   port: number;
   keys: DevHostKeys;
   backend: DurableBackend;
@@ -128,9 +133,10 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       backend: engine,
       keys,
       log: (line: string) => log('debug', line),
-      durableClientPayload: (origin: string) =>
+      durableClientPayload: ({ webhookOrigin, rpcOrigin }) =>
         buildDurableClientPayload({
-          origin,
+          origin: webhookOrigin,
+          rpcOrigin,
           taskHubName: config.taskHubName,
           systemKey: keys.systemKeys.durabletask_extension,
         }),
@@ -153,6 +159,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     log('information', `Host started on ${server.url} (state: ${stateDir})`);
     return {
       url: server.url,
+      webhookOrigin: server.webhookOrigin,
       port: server.port,
       keys: hostKeys,
       backend: engine,

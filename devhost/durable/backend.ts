@@ -66,7 +66,7 @@ export type StartOutcome =
   | { kind: 'started'; instanceId: string }
   | { kind: 'unknownOrchestrator' }
   /** Same id already exists and is not in a terminal state (Pending/Running/Suspended). */
-  | { kind: 'conflict'; instanceId: string };
+  | { kind: 'conflict'; instanceId: string; status: RuntimeStatus };
 
 export interface DurableBackend {
   readonly taskHubName: string;

@@ -235,10 +235,14 @@ export class DurableHttpApi {
       );
     }
     if (outcome.kind === 'conflict') {
-      return message(
-        409,
-        `An Orchestration instance with the instance ID '${outcome.instanceId}' already exists.`,
-      );
+      // StartNewAsync throws OrchestrationAlreadyExistsException, which HttpApiHandler.HandleRequestAsync
+      // answers with its catch-all: 500 and CreateErrorResponse's body (HttpRequestMessageExtensions.cs).
+      return json(500, {
+        Message: 'Something went wrong while processing your request',
+        ExceptionMessage: `An Orchestration instance with the status ${outcome.status} already exists.`,
+        ExceptionType: 'DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException',
+        StackTrace: null,
+      });
     }
     return this.#respondAfterStart(req, outcome.instanceId, wait);
   }

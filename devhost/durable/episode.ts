@@ -46,6 +46,26 @@ export function isTerminal(status: string): boolean {
 
 const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
 
+/** The extension's custom status limit, in KB of UTF-16 text. */
+export const MAX_CUSTOM_STATUS_KB = 16;
+
+/**
+ * The extension's custom status check, or undefined when `serialized` passes it. The out-of-proc shim
+ * sets the status first thing when it reads an orchestrator's answer (Listener/OutOfProcOrchestrationShim.cs
+ * `ScheduleDurableTaskEvents` → ContextImplementations/DurableOrchestrationContext.cs `SetCustomStatus`),
+ * which serializes it with `MessagePayloadDataConverter.Serialize(value, 16)`: the UTF-16 byte count
+ * divided by 1,024, truncated to an int, must not exceed 16, else ArgumentException with this text, and
+ * TaskOrchestrationShim fails the orchestration with "Orchestrator function '<name>' failed: <message>"
+ * (azure-functions-durable-extension at a7c6d694, src/WebJobs.Extensions.DurableTask/). A JavaScript
+ * string's length counts UTF-16 code units, two bytes each: the limit is 8,703 characters of JSON.
+ */
+export function customStatusTooLarge(serialized: string): string | undefined {
+  const kb = Math.trunc((serialized.length * 2) / 1024);
+  if (kb <= MAX_CUSTOM_STATUS_KB) return undefined;
+  const n0 = (value: number) => value.toLocaleString('en-US');
+  return `The UTF-16 size of the JSON-serialized payload must not exceed ${n0(MAX_CUSTOM_STATUS_KB)} KB. The current payload size is ${n0(kb)} KB.`;
+}
+
 function parentFailure(
   row: InstanceRow,
   reason: string,
@@ -157,9 +177,16 @@ export async function planEpisode(
   plan.events.push(started, ...batch);
   const emit = (e: HistoryEvent): void => void plan.events.push(e);
   const timing: TimingOptions = { ...env.timing, selfId: row.instance_id };
-  if (state !== undefined && state.customStatus !== undefined)
-    plan.row.custom_status = JSON.stringify(state.customStatus);
-  if (state !== undefined && state.error === undefined) {
+  let statusRefused: string | undefined;
+  if (state !== undefined && state.customStatus !== undefined && state.customStatus !== null) {
+    const serialized = JSON.stringify(state.customStatus);
+    statusRefused = customStatusTooLarge(serialized);
+    if (statusRefused === undefined) plan.row.custom_status = serialized;
+  } else if (state !== undefined && state.customStatus === null) plan.row.custom_status = 'null';
+  if (statusRefused !== undefined) {
+    // The extension sets the custom status before it replays the actions, so none of them is scheduled.
+    crash = statusRefused;
+  } else if (state !== undefined && state.error === undefined) {
     try {
       const flat = flattenActions(state);
       const res = processActions(ledger, flat, row.name, now, timing, emit, plan.outgoing);

@@ -95,7 +95,8 @@ export class InstanceOps {
     const inputJson = request.input === undefined ? null : JSON.stringify(request.input);
     const outcome = this.store.tx((): StartOutcome => {
       const existing = this.store.q.getInstance.get(id);
-      if (existing && !isTerminal(existing.status)) return { kind: 'conflict', instanceId: id };
+      if (existing && !isTerminal(existing.status))
+        return { kind: 'conflict', instanceId: id, status: existing.status };
       this.#create(request.orchestratorName, id, inputJson, request.version, undefined, this.clock.now());
       return { kind: 'started', instanceId: id };
     });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { DurableBackend } from '../durable/backend.js';
 import {
+  advertisedWebhookOrigin,
   buildDurableClientPayload,
   setWebsiteHostname,
   type DurableClientBindingPayload,
@@ -23,14 +24,29 @@ export interface DevHostServerOptions {
   log: (line: string) => void;
   /** Default 100 MB, the Functions host's maxRequestBodySize. */
   maxRequestBodyBytes?: number;
-  /** Builds the durableClient binding value for this server's origin (default: buildDurableClientPayload). */
-  durableClientPayload?: (origin: string) => DurableClientBindingPayload;
-  /** Set process.env.WEBSITE_HOSTNAME to this server's address (default true); see bindingPayload.ts. */
+  /** Builds the durableClient binding value for these origins (default: buildDurableClientPayload). */
+  durableClientPayload?: (origins: PayloadOrigins) => DurableClientBindingPayload;
+  /**
+   * The origin of the binding's webhook links (statusQueryGetUri…), the app's public origin in Azure.
+   * Default `advertisedWebhookOrigin(port)`, which the app cannot reach, so a self-call fails in tests;
+   * `'listener'` puts the listener's own origin there.
+   */
+  webhookOrigin?: string;
+  /** Set process.env.WEBSITE_HOSTNAME to the webhook origin's host (default true); see bindingPayload.ts. */
   setWebsiteHostname?: boolean;
+}
+
+export interface PayloadOrigins {
+  /** Where the webhook links point: the advertised origin. */
+  webhookOrigin: string;
+  /** The listener, where rpcBaseUrl points. */
+  rpcOrigin: string;
 }
 
 export interface DevHostServer {
   url: string;
+  /** The origin of the binding's webhook links (not served there unless it is `url`). */
+  webhookOrigin: string;
   port: number;
   routes: RouteInfo[];
   /** The durableClient binding value every trigger kind should hand to the app. */
@@ -283,11 +299,14 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
   const publicHost = wildcard ? '127.0.0.1' : host;
   origin = `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`;
-  if (opts.setWebsiteHostname !== false) setWebsiteHostname(port, publicHost);
+  const webhookOrigin =
+    opts.webhookOrigin === 'listener' ? origin : (opts.webhookOrigin ?? advertisedWebhookOrigin(port));
+  if (opts.setWebsiteHostname !== false) setWebsiteHostname(webhookOrigin);
   const payload = opts.durableClientPayload
-    ? opts.durableClientPayload(origin)
+    ? opts.durableClientPayload({ webhookOrigin, rpcOrigin: origin })
     : buildDurableClientPayload({
-        origin,
+        origin: webhookOrigin,
+        rpcOrigin: origin,
         taskHubName: opts.backend.taskHubName,
         systemKey: opts.keys.systemKeys.durabletask_extension,
       });
@@ -295,6 +314,7 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
 
   return {
     url: origin,
+    webhookOrigin,
     port,
     routes: listHttpRoutes(opts.invoker, routePrefix, origin),
     durableClientPayload: payload,

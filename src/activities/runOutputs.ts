@@ -5,7 +5,7 @@
  * on a machine whose clock runs behind, say).
  */
 import type { InvocationContext } from '@azure/functions';
-import { OrchestrationRuntimeStatus, type DurableClient } from 'durable-functions';
+import type { DurableClient } from 'durable-functions';
 import { z } from 'zod';
 import { createDurableManagement, type DurableManagement } from '../operator/durableManagement.js';
 
@@ -33,7 +33,7 @@ export type RunOutputReader = (
 
 export interface RunOutputReaderDeps {
   readonly getClient: (context: InvocationContext) => DurableClient;
-  /** Default: the Durable HTTP management API at the URLs the client reports. */
+  /** Default: the Durable HTTP management API at the client's local RPC endpoint. */
   readonly management?: (client: DurableClient) => DurableManagement;
 }
 
@@ -70,8 +70,9 @@ export function createRunOutputReader(deps: RunOutputReaderDeps): RunOutputReade
     for (let first = 0; first < missing.length; first += DIRECT_READS) {
       await Promise.all(
         missing.slice(first, first + DIRECT_READS).map(async (instanceId) => {
-          const status = await client.getStatus(instanceId, { showInput: false }).catch(() => undefined);
-          if (status?.runtimeStatus === OrchestrationRuntimeStatus.Completed) take(instanceId, status.output);
+          // Not client.getStatus: on the RPC path it drops showInput=false and reads each run's input too.
+          const status = await management.getInstance(instanceId, { input: false }).catch(() => undefined);
+          if (status?.runtimeStatus === 'Completed') take(instanceId, status.output);
         }),
       );
     }

@@ -30,6 +30,8 @@ export interface DurableClientHttp {
 
 export interface RequestConfig {
   headers?: Record<string, string>;
+  /** Not used by the library; the app's own management reads (src/operator/durableManagement.ts) time out with it. */
+  signal?: AbortSignal;
 }
 
 export interface HttpAnswer {
@@ -73,6 +75,7 @@ async function send(
   url: string,
   body: string | undefined,
   extraHeaders: Record<string, string> = {},
+  signal?: AbortSignal,
 ): Promise<HttpAnswer> {
   const target = new URL(url);
   const headers: Record<string, string> = { Accept: ACCEPT, ...extraHeaders };
@@ -80,7 +83,12 @@ async function send(
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(body));
   } else if (method !== 'GET') headers['Content-Length'] = '0';
-  const request: WholeRequest = { method, headers, ...(body === undefined ? {} : { body }) };
+  const request: WholeRequest = {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+    ...(signal === undefined ? {} : { signal }),
+  };
   const response = await requestWhole(target, request, agents)
     .catch((error: RequestFailure) => {
       // Such a connection fails before the host reads the request: Node's documentation advises one retry.
@@ -103,9 +111,9 @@ async function send(
 }
 
 export const durableClientHttp: DurableClientHttp = {
-  get: (url, config) => send('GET', url, undefined, config?.headers),
-  post: (url, data, config) => send('POST', url, jsonBody(data), config?.headers),
-  delete: (url, config) => send('DELETE', url, undefined, config?.headers),
+  get: (url, config) => send('GET', url, undefined, config?.headers, config?.signal),
+  post: (url, data, config) => send('POST', url, jsonBody(data), config?.headers, config?.signal),
+  delete: (url, config) => send('DELETE', url, undefined, config?.headers, config?.signal),
 };
 
 /**

@@ -8,6 +8,7 @@ import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } f
 import { modelBatchPolicy, type ModelBatchPolicy } from './modelBatch.js';
 import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
 import { budgetExceeded } from './runStopped.js';
+import { fitCustomStatus } from './customStatus.js';
 import { emptyTimeline, refreshCurrent, timelineForStatus, type Timeline } from './timeline.js';
 
 /** Where a step (or a map item, or a branch) sits in the run. */
@@ -74,7 +75,7 @@ export function reportProgress(run: RunState, patch: Partial<ProgressFields> = {
   refreshCurrent(run.timeline, run.ledger);
   const timeline = timelineForStatus(run.timeline);
   if (timeline !== undefined) status.timeline = timeline;
-  run.context.df.setCustomStatus(status);
+  run.context.df.setCustomStatus(fitCustomStatus(status));
 }
 
 /** Stops the run cleanly once the budget is spent. @throws RunStopped */

@@ -10,8 +10,6 @@ import type { Ledger, StepRecord, StepStatus, StepTokens } from '../shared/runTy
 export const MAX_RECORDED_ERROR_CHARS = 300;
 /** Most deployments a record lists. */
 export const MAX_RECORDED_DEPLOYMENTS = 5;
-/** Above this JSON size the timeline is left out of custom status (Azure caps custom status at 16 KB). */
-export const MAX_TIMELINE_STATUS_CHARS = 8_000;
 
 export interface Timeline {
   readonly records: StepRecord[];
@@ -117,12 +115,13 @@ export function endStep(
   timeline.baseline = undefined;
 }
 
-/** The timeline for custom status, or undefined when it would crowd the 16 KB limit. */
+/**
+ * The timeline for custom status (copies), undefined when empty; `fitCustomStatus` drops its oldest
+ * records when the whole status would pass 16 KB.
+ */
 export function timelineForStatus(timeline: Timeline): StepRecord[] | undefined {
   if (timeline.records.length === 0) return undefined;
-  return JSON.stringify(timeline.records).length <= MAX_TIMELINE_STATUS_CHARS
-    ? timeline.records.map((record) => ({ ...record }))
-    : undefined;
+  return timeline.records.map((record) => ({ ...record }));
 }
 
 /** Tool calls a finished child run made, from its own timeline. */

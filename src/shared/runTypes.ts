@@ -190,8 +190,10 @@ export const RunProgress = z.strictObject({
   batch: ModelBatchProgress.optional(),
   usage: TokenUsage,
   costUsd: z.number().nonnegative(),
-  /** Left out when it would make the custom status too large (Azure caps it at 16 KB). */
+  /** The newest records; the oldest are left out when the status would pass 16 KB (orchestrators/customStatus.ts). */
   timeline: z.array(StepRecord).optional(),
+  /** How many of the oldest timeline records were left out to keep the status within 16 KB. */
+  timelineOmitted: z.int().positive().optional(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 

@@ -147,6 +147,11 @@ describe('batch over a JSONL blob', () => {
       runId: `${batchId}:77`,
       error: { stepId: 'classify' },
     });
+    // The results writer read every item run's output back from the Durable runtime, through the client's
+    // local RPC endpoint: the app's own public origin, which devhost advertises, does not even resolve.
+    expect(host.host.webhookOrigin).toMatch(/\.invalid$/);
+    await expect(fetch(host.host.webhookOrigin)).rejects.toThrow();
+    expect(results.filter((r) => r.status === 'succeeded' && r.output === undefined)).toEqual([]);
     expect(results.find((r) => r.line === 500)).toMatchObject({
       status: 'succeeded',
       runId: `${batchId}:500`,

@@ -115,6 +115,25 @@ describe.each(['batched', 'eventByEvent'] as const)('durable engine (%s)', (repl
     expect(s.output).toBe('went');
   });
 
+  it('fails an orchestration whose custom status passes 16 KB of UTF-16, as the extension does', async () => {
+    // 8,703 code units = 17,406 bytes of UTF-16 = 16 KB after the extension's truncating division.
+    const fits = await run('sizedStatus', { chars: 8703, char: '€' });
+    expect(fits.runtimeStatus).toBe('Completed');
+    expect(JSON.stringify(fits.customStatus)).toHaveLength(8703);
+    const id = started(
+      h.engine.start({ orchestratorName: 'sizedStatus', input: { chars: 8704, char: 'x' } }),
+    );
+    const s = await h.engine.waitForCompletion(id, 20_000);
+    expect(s.runtimeStatus).toBe('Failed');
+    expect(s.output).toBe(
+      "Orchestrator function 'sizedStatus' failed: The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is 17 KB.",
+    );
+    // The status is refused before the answer's actions are replayed: nothing was scheduled.
+    const history = h.engine.getStatus(id, { showHistory: true })?.historyEvents ?? [];
+    expect(history.map((e) => e.EventType)).not.toContain('TaskScheduled');
+    expect(s.customStatus).toBeNull();
+  });
+
   it('fails with the activity error', async () => {
     const s = await run('failing');
     expect(s.runtimeStatus).toBe('Failed');

@@ -1,7 +1,7 @@
 import { HttpRequest } from '@azure/functions';
 import * as df from 'durable-functions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DurableClientBindingPayload } from '../../devhost/durable/bindingPayload.js';
+import { listenerUrl, type DurableClientBindingPayload } from '../../devhost/durable/bindingPayload.js';
 import { startHttpServer, type DevHostServer } from '../../devhost/http/server.js';
 import { FakeBackend } from '../support/fakeBackend.js';
 import { FakeInvoker } from './httpFakeInvoker.js';
@@ -50,8 +50,22 @@ describe('the real DurableClient against devhost', () => {
     server = await startHttpServer({ port: 0, routePrefix: 'api', invoker, backend, keys, log: () => {} });
     await fetch(`${server.url}/api/getClient`);
     payload = server.durableClientPayload;
-    // Without rpcBaseUrl the client falls back to the management URL templates (webhook root + code).
-    const { rpcBaseUrl: _rpc, ...legacy } = payload;
+    // Without rpcBaseUrl the client falls back to the management URL templates (webhook root + code):
+    // a client outside the app, so its links are moved from the advertised origin to the listener.
+    const { rpcBaseUrl: _rpc, ...binding } = payload;
+    const moved = <T extends object>(links: T): T =>
+      Object.fromEntries(
+        Object.entries(links).map(([k, v]) => [
+          k,
+          /^https:/.test(String(v)) ? listenerUrl(String(v), server.url) : v,
+        ]),
+      ) as T;
+    const legacy = {
+      ...binding,
+      baseUrl: listenerUrl(binding.baseUrl, server.url),
+      creationUrls: moved(binding.creationUrls),
+      managementUrls: moved(binding.managementUrls),
+    };
     const ctx = new (await import('@azure/functions')).InvocationContext({
       options: { extraInputs: [df.input.durableClient()] },
     });
@@ -65,17 +79,27 @@ describe('the real DurableClient against devhost', () => {
     backend.pageSize = 100;
   });
 
-  it('hands functions the extension-shaped binding payload on our own origin', () => {
-    expect(process.env.WEBSITE_HOSTNAME).toBe(`127.0.0.1:${server.port}`);
+  it('hands functions the extension-shaped binding payload: RPC on loopback, webhook links on an unreachable origin', async () => {
+    const advertised = `https://devhost-${server.port}.invalid`;
+    expect(server.webhookOrigin).toBe(advertised);
+    expect(process.env.WEBSITE_HOSTNAME).toBe(`devhost-${server.port}.invalid`);
     expect(payload.rpcBaseUrl).toBe(`${server.url}/durabletask/`);
-    expect(payload.baseUrl).toBe(`${server.url}/runtime/webhooks/durabletask`);
+    expect(payload.baseUrl).toBe(`${advertised}/runtime/webhooks/durabletask`);
     expect(payload.requiredQueryStringParameters).toBe('code=SYS');
     expect(payload.managementUrls.statusQueryGetUri).toBe(
-      `${server.url}/runtime/webhooks/durabletask/instances/INSTANCEID?taskHub=TestHubName&connection=Storage&code=SYS`,
+      `${advertised}/runtime/webhooks/durabletask/instances/INSTANCEID?taskHub=TestHubName&connection=Storage&code=SYS`,
     );
     expect(payload.creationUrls.createAndWaitOnNewInstancePostUri).toBe(
-      `${server.url}/runtime/webhooks/durabletask/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=SYS`,
+      `${advertised}/runtime/webhooks/durabletask/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=SYS`,
     );
+    // A self-call through the advertised origin fails, as it would behind Azure's front end…
+    await expect(fetch(payload.managementUrls.statusQueryGetUri)).rejects.toThrow();
+    // …while the same route answers on the listener.
+    const moved = listenerUrl(
+      payload.managementUrls.statusQueryGetUri.replace('INSTANCEID', 'nope'),
+      server.url,
+    );
+    expect((await fetch(moved)).status).toBe(404);
     expect(client.taskHubName).toBe('TestHubName');
   });
 
@@ -127,7 +151,7 @@ describe('the real DurableClient against devhost', () => {
         // The client only sends showInput when it is true on the rpc path (falsy check), so input stays.
         const hidden = await c().getStatus('run 1', { showInput: false });
         expect(hidden.input).toEqual(which === 'rpc' ? 'x' : null);
-        await expect(c().startNew('doubler', { instanceId: 'run 1' })).rejects.toThrow(/409.*already exists/);
+        await expect(c().startNew('doubler', { instanceId: 'run 1' })).rejects.toThrow(/500.*already exists/);
         await expect(c().startNew('nope')).rejects.toThrow(/404.*'nope' doesn't exist/);
         await expect(c().getStatus('missing')).rejects.toThrow(/HTTP 404/);
         expect(typeof (await c().startNew('doubler'))).toBe('string');
@@ -232,7 +256,8 @@ describe('the real DurableClient against devhost', () => {
       `${server.url}/runtime/webhooks/durabletask/${p}${p.includes('?') ? '&' : '?'}code=SYS`;
 
     it('create-and-wait returns the output, or 202 after the timeout', async () => {
-      const template = payload.creationUrls.createAndWaitOnNewInstancePostUri;
+      // A caller outside the app follows the template on the listener.
+      const template = listenerUrl(payload.creationUrls.createAndWaitOnNewInstancePostUri, server.url);
       const waitUrl = template
         .replace('{functionName}', 'doubler')
         .replace('[/{instanceId}]', '/cw1')

@@ -199,7 +199,9 @@ describe('operator API: actions', () => {
     await eventually(async () => ((await detail(id)).status === 'Suspended' ? true : undefined), 'suspended');
     expect((await act(id, 'resume', {}, { 'x-operator-id': 'cy' })).status).toBe(202);
     await eventually(async () => ((await detail(id)).status === 'Running' ? true : undefined), 'resumed');
-    expect((await act(id, 'terminate', { reason: 'not needed' })).status).toBe(202);
+    // The client library puts the reason into ?reason= unencoded; the operator API encodes it first.
+    const reason = 'not needed & done #1 +2 100%';
+    expect((await act(id, 'terminate', { reason })).status).toBe(202);
 
     const run = await finished(id);
     expect(run.status).toBe('Terminated');
@@ -211,8 +213,13 @@ describe('operator API: actions', () => {
     expect(run.actions.map((a) => [a.action, a.by, a.reason])).toEqual([
       ['suspend', 'cy', 'checking budget'],
       ['resume', 'cy', undefined],
-      ['terminate', 'anonymous', 'not needed'],
+      ['terminate', 'anonymous', reason],
     ]);
+    // What the Durable runtime recorded as the termination reason, whole (read on the listener).
+    const durable = await fetch(
+      `${host.host.url}/runtime/webhooks/durabletask/instances/${id}?code=${host.host.keys.systemKey}`,
+    );
+    expect(((await durable.json()) as { output: unknown }).output).toBe(reason);
     const again = await act(id, 'terminate');
     expect(again.status).toBe(409);
     expect((await problemOf(again)).detail).toMatch(/already finished \(Terminated\)/);
@@ -265,6 +272,25 @@ describe('operator API: actions', () => {
     expect((await api.call(`runs/${doomed}`)).status).toBe(404);
     expect((await detail(kept)).status).toBe('Running');
     await act(kept, 'terminate');
+  });
+});
+
+describe('operator API: no self-calls', () => {
+  it('works while the app’s own public (webhook) origin is unreachable, as behind Azure’s front end', async () => {
+    // devhost advertises a .invalid origin in the client binding: a call the app made to it would fail.
+    expect(host.host.webhookOrigin).toMatch(/^https:\/\/devhost-\d+\.invalid$/);
+    await expect(
+      fetch(`${host.host.webhookOrigin}/runtime/webhooks/durabletask/instances`),
+    ).rejects.toThrow();
+    const id = await startWorkflow(host, 'ticket-triage', { subject: 'Self', body: 'No self-calls.' });
+    await finished(id);
+    // The list (one page, by id prefix), the detail with its history and an action all reach the runtime.
+    const { runs } = await api.json<RunList>(`runs?idPrefix=${encodeURIComponent(id)}&pageSize=1`);
+    expect(runs.map((run) => run.id)).toEqual([id]);
+    const run = await detail(id, '?history=true');
+    expect(run.status).toBe('Completed');
+    expect(run.history?.length).toBeGreaterThan(0);
+    expect(host.logs.join('\n')).not.toMatch(/durable-api-failed|Could not reach the Durable management API/);
   });
 });
 

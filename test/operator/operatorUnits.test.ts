@@ -109,6 +109,8 @@ describe('list query', () => {
         });
       },
       getInstance: () => Promise.resolve(undefined),
+      operate: () => Promise.reject(new Error('not used')),
+      raiseEvent: () => Promise.reject(new Error('not used')),
     };
     const base = { pageSize: 2, all: false, workflow: 'w' };
     const first = await listRuns(management, base);
@@ -197,15 +199,15 @@ describe('audit lines and management URLs', () => {
     expect(parseAuditLines(`${good}\n{"runId":"r","act\n{"x":1}\n${good}\n`)).toHaveLength(2);
   });
 
-  it('derives the instance list URL from the client’s management payload, keeping hub, connection and key', () => {
+  it('derives the instance list URL from the client’s local RPC endpoint, never the public webhook origin', () => {
     const client = {
+      clientData: { rpcBaseUrl: 'http://127.0.0.1:17071/durabletask/' },
       createHttpManagementPayload: (id: string) => ({
         statusQueryGetUri: `https://app.example/runtime/webhooks/durabletask/instances/${id}?taskHub=hub&connection=Storage&code=sys`,
       }),
     } as never;
-    expect(instancesUrl(client).href).toBe(
-      'https://app.example/runtime/webhooks/durabletask/instances?taskHub=hub&connection=Storage&code=sys',
-    );
+    expect(instancesUrl(client).href).toBe('http://127.0.0.1:17071/durabletask/instances');
+    expect(() => instancesUrl({ clientData: {} } as never)).toThrow(/no rpcBaseUrl/);
   });
 });
 

@@ -40,7 +40,8 @@ export class FakeBackend implements DurableBackend {
     if (!this.orchestrators.has(request.orchestratorName)) return { kind: 'unknownOrchestrator' };
     const id = request.instanceId ?? randomUUID().replace(/-/g, '');
     const existing = this.instances.get(id);
-    if (existing && !TERMINAL.includes(existing.runtimeStatus)) return { kind: 'conflict', instanceId: id };
+    if (existing && !TERMINAL.includes(existing.runtimeStatus))
+      return { kind: 'conflict', instanceId: id, status: existing.runtimeStatus };
     this.now = new Date(this.now.getTime() + 1000);
     this.instances.set(id, {
       name: request.orchestratorName,

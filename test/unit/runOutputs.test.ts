@@ -23,6 +23,7 @@ const result = (value: unknown) => ({ outcome: 'completed', output: value, ledge
 describe('createRunOutputReader', () => {
   it('lists the runs page by page, then reads the ones the listing missed directly', async () => {
     const listed: InstancePageRequest[] = [];
+    const direct: [string, boolean | undefined][] = [];
     const pages: DurableInstance[][] = [
       [instance('b:1', result({ n: 1 })), instance('b:page0:lane0', [])],
       [instance('b:2', result(null)), instance('b:9', result({ n: 9 }))],
@@ -36,16 +37,18 @@ describe('createRunOutputReader', () => {
           ...(at + 1 < pages.length ? { continuationToken: String(at + 1) } : {}),
         });
       },
-      getInstance: () => Promise.reject(new Error('not used')),
-    };
-    const direct: string[] = [];
-    const client = {
-      getStatus: (id: string) => {
-        direct.push(id);
-        if (id === 'b:3') return Promise.resolve({ runtimeStatus: 'Completed', output: result('three') });
-        if (id === 'b:4') return Promise.resolve({ runtimeStatus: 'Failed', output: 'boom' });
-        return Promise.reject(new Error('404'));
+      getInstance: (id, options) => {
+        direct.push([id, options?.input]);
+        if (id === 'b:3') return Promise.resolve(instance('b:3', result('three')));
+        if (id === 'b:4') return Promise.resolve({ ...instance('b:4', 'boom'), runtimeStatus: 'Failed' });
+        return Promise.resolve(undefined);
       },
+      operate: () => Promise.reject(new Error('not used')),
+      raiseEvent: () => Promise.reject(new Error('not used')),
+    };
+    // The client's own getStatus would read each run's input too (showInput=false is dropped on the RPC path).
+    const client = {
+      getStatus: () => Promise.reject(new Error('getStatus must not be used')),
     } as unknown as DurableClient;
     const read = createRunOutputReader({ getClient: () => client, management: () => management });
 
@@ -67,8 +70,13 @@ describe('createRunOutputReader', () => {
       showInput: false,
     });
     expect(listed[1]?.continuationToken).toBe('1');
-    // Only the runs the listing did not show are read one by one; a failed or unknown run has no output.
-    expect(direct.sort()).toEqual(['b:3', 'b:4', 'b:5']);
+    // Only the runs the listing did not show are read one by one, without their inputs; a failed or
+    // unknown run has no output.
+    expect(direct.sort()).toEqual([
+      ['b:3', false],
+      ['b:4', false],
+      ['b:5', false],
+    ]);
   });
 
   it('stops listing once every wanted run is found, and asks nothing for no runs', async () => {
@@ -79,6 +87,8 @@ describe('createRunOutputReader', () => {
         return Promise.resolve({ instances: [instance('b:1', result(1))], continuationToken: 'more' });
       },
       getInstance: () => Promise.reject(new Error('not used')),
+      operate: () => Promise.reject(new Error('not used')),
+      raiseEvent: () => Promise.reject(new Error('not used')),
     };
     const read = createRunOutputReader({
       getClient: () => ({}) as DurableClient,

@@ -14,7 +14,7 @@ import { isJsonContentType, readBodyCapped } from '../startWorkflow.js';
 export interface OperatorDeps {
   readonly getClient: (context: InvocationContext) => DurableClient;
   readonly audit: AuditStore;
-  /** Default: the Durable HTTP management API at the URLs the client reports. */
+  /** Default: the Durable HTTP management API at the client's local RPC endpoint. */
   readonly management?: (client: DurableClient) => DurableManagement;
   /** Default: the wall clock; the time stamped on audit records. */
   readonly now?: () => Date;

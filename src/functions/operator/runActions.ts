@@ -1,6 +1,11 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
-import type { DurableInstance } from '../../operator/durableManagement.js';
+import type {
+  DurableInstance,
+  DurableManagement,
+  InstanceOperation,
+  OperationOutcome,
+} from '../../operator/durableManagement.js';
 import { viewOf } from '../../operator/runViews.js';
 import {
   ActionBody,
@@ -28,6 +33,7 @@ const ACTIONS = [...RunAction.options, ...ApprovalAction.options];
 
 interface Acting {
   readonly client: DurableClient;
+  readonly management: DurableManagement;
   readonly instance: DurableInstance;
   readonly by: string;
 }
@@ -38,25 +44,44 @@ type Outcome =
 
 const refused = (detail: string): Outcome => ({ done: false, response: conflict(detail) });
 
+/**
+ * What the runtime answered to an operation the run's state allowed a moment ago: 410 means it finished
+ * (or, for an event, stopped) in between, 404 that it was purged.
+ */
+function settled(
+  outcome: OperationOutcome,
+  id: string,
+  what: string,
+  audit: Partial<AuditRecord> = {},
+): Outcome {
+  if (outcome === 'accepted') return { done: true, audit };
+  if (outcome === 'notFound') return { done: false, response: unknownRun(id) };
+  return refused(`Run ${id} finished before the ${what} reached it.`);
+}
+
+const operate = async (acting: Acting, operation: InstanceOperation, reason: string): Promise<Outcome> =>
+  settled(
+    await acting.management.operate(acting.instance.instanceId, operation, reason),
+    acting.instance.instanceId,
+    operation,
+  );
+
 /** Terminate, suspend, resume, rewind and restart: the Durable operation, after checking it makes sense now. */
 async function runAction(action: RunAction, acting: Acting, reason: string | undefined): Promise<Outcome> {
-  const { client, instance, by } = acting;
+  const { instance, by } = acting;
   const id = instance.instanceId;
   const status = instance.runtimeStatus;
   const why = reason ?? `${action} by ${by} through the operator API`;
   switch (action) {
     case 'terminate':
       if (FINISHED.has(status)) return refused(`Run ${id} has already finished (${status}).`);
-      await client.terminate(id, why);
-      return { done: true, audit: {} };
+      return operate(acting, 'terminate', why);
     case 'suspend':
       if (status !== 'Running') return refused(`Only a running run can be suspended; ${id} is ${status}.`);
-      await client.suspend(id, why);
-      return { done: true, audit: {} };
+      return operate(acting, 'suspend', why);
     case 'resume':
       if (status !== 'Suspended') return refused(`Only a suspended run can be resumed; ${id} is ${status}.`);
-      await client.resume(id, why);
-      return { done: true, audit: {} };
+      return operate(acting, 'resume', why);
     case 'rewind': {
       if (status !== 'Failed') {
         const outcome = viewOf(instance).outcome;
@@ -66,21 +91,20 @@ async function runAction(action: RunAction, acting: Acting, reason: string | und
             : '';
         return refused(`Only a run whose orchestration failed can be rewound; ${id} is ${status}.${hint}`);
       }
-      await client.rewind(id, why);
-      return { done: true, audit: {} };
+      return operate(acting, 'rewind', why);
     }
     case 'restart': {
       if (instance.input === null || instance.input === undefined) {
         return refused(`Run ${id} has no recorded input to restart from.`);
       }
-      const newRunId = await client.startNew(instance.name, { input: instance.input });
+      const newRunId = await acting.client.startNew(instance.name, { input: instance.input });
       return { done: true, audit: { newRunId }, newRunId };
     }
   }
 }
 
 async function decide(action: ApprovalAction, acting: Acting, comment: string | undefined): Promise<Outcome> {
-  const { client, instance, by } = acting;
+  const { management, instance, by } = acting;
   const waitingFor = viewOf(instance).progress?.waitingFor;
   if (FINISHED.has(instance.runtimeStatus) || !waitingFor) {
     return refused(
@@ -92,8 +116,8 @@ async function decide(action: ApprovalAction, acting: Acting, comment: string | 
     by,
     ...(comment === undefined ? {} : { comment }),
   };
-  await client.raiseEvent(instance.instanceId, waitingFor.event, decision);
-  return { done: true, audit: { event: waitingFor.event } };
+  const outcome = await management.raiseEvent(instance.instanceId, waitingFor.event, decision);
+  return settled(outcome, instance.instanceId, `${action} decision`, { event: waitingFor.event });
 }
 
 /**
@@ -127,11 +151,12 @@ export function createRunAction(deps: OperatorDeps): HttpHandler {
 
     return answerProblems(context, async () => {
       const client = deps.getClient(context);
-      const instance = await managementFor(deps, client).getInstance(id, {
+      const management = managementFor(deps, client);
+      const instance = await management.getInstance(id, {
         input: runActionName.success && runActionName.data === 'restart',
       });
       if (!instance) return unknownRun(id);
-      const acting = { client, instance, by: identity.by };
+      const acting = { client, management, instance, by: identity.by };
       const { reason, comment } = body.value as { reason?: string; comment?: string };
       const outcome = approval.success
         ? await decide(approval.data, acting, comment)
