@@ -1,3 +1,4 @@
+import { appCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
 import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from './prices.js';
@@ -50,6 +51,8 @@ export interface ModelConfig {
   readonly defaultMaxTokens: number;
   /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
   readonly batchPolling: Readonly<Required<ModelBatchOptions>>;
+  /** The identity behind Entra ID auth (`*_USE_ENTRA=true`): DefaultAzureCredential with `AZURE_CLIENT_ID`. */
+  readonly entraCredential: CredentialSpec;
 }
 
 export class ModelConfigError extends Error {
@@ -231,6 +234,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
       maxPollMs: batchPollMaxSeconds * 1000,
       maxWaitMs: batchMaxWaitHours * 3_600_000,
     },
+    entraCredential: appCredentialSpec(rawEnv),
   };
 }
 
