@@ -188,6 +188,16 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
         `AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY (or ${OFFLINE_SETTING}=auto to use the offline model)`,
     );
   }
+  // WEBSITE_INSTANCE_ID is set on every App Service / Functions instance in Azure
+  // (https://learn.microsoft.com/azure/app-service/reference-app-settings#scaling): a deployed app with no
+  // provider would answer every call with placeholders, so there only OFFLINE_MODEL=on allows that.
+  if (offlineSetting === 'auto' && !anyEndpointSet && env.text('WEBSITE_INSTANCE_ID')) {
+    env.problems.push(
+      'no model provider is configured and this app runs on Azure (WEBSITE_INSTANCE_ID is set); set ' +
+        'FOUNDRY_RESOURCE, ANTHROPIC_API_KEY, AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY, ' +
+        `or ${OFFLINE_SETTING}=on to answer with the offline stand-in on purpose`,
+    );
+  }
   const offline = offlineSetting === 'on' || (offlineSetting === 'auto' && !anyEndpointSet);
   const offlineReason = !offline
     ? undefined
