@@ -119,7 +119,7 @@ export function createRunAction(deps: OperatorDeps): HttpHandler {
     }
     const identity = operatorIdentity(request);
     if (!identity.ok)
-      return badRequest(identity.detail, [{ parameter: 'x-operator-id', detail: identity.detail }]);
+      return badRequest(identity.detail, [{ parameter: identity.header, detail: identity.detail }]);
     const body = approval.success
       ? await readJsonBody(request, ApprovalBody)
       : await readJsonBody(request, ActionBody);
