@@ -63,7 +63,12 @@ export interface Config {
   readonly callbackSigningSecret: Secret | undefined;
   /** `WORKFLOW_REQUESTS_QUEUE`: the queue whose messages start runs and batches (poison: `<name>-poison`). */
   readonly workflowRequestsQueue: string;
+  /** `QUEUE_BLOB_CONTAINERS`: the only containers queue messages may name for batch items and results. */
+  readonly queueBlobContainers: readonly string[];
 }
+
+/** The example container of batch items (`BlobRef` in src/shared/requestTypes.ts), allowed by default. */
+export const DEFAULT_BATCH_CONTAINER = 'batches';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -144,6 +149,20 @@ function readStorage(env: Env, problems: string[]): StorageConnection | undefine
   };
 }
 
+/** `QUEUE_BLOB_CONTAINERS`: comma-separated container names; default the artifacts container and `batches`. */
+function readQueueBlobContainers(env: Env, artifactsContainer: string, problems: string[]): string[] {
+  const raw = blank(env.QUEUE_BLOB_CONTAINERS);
+  if (raw === undefined) return [artifactsContainer, DEFAULT_BATCH_CONTAINER];
+  const names = [...new Set(raw.split(',').map((name) => name.trim()))];
+  const bad = names.filter((name) => !CONTAINER_NAME.test(name));
+  if (bad.length > 0) {
+    problems.push(
+      `QUEUE_BLOB_CONTAINERS must be comma-separated blob container names (3-63 lower-case letters, digits and single hyphens); not valid: ${bad.map((name) => JSON.stringify(name)).join(', ')}`,
+    );
+  }
+  return names.filter((name) => CONTAINER_NAME.test(name));
+}
+
 /** Parses app settings; empty strings count as unset so a blank setting falls back to its default. */
 export function parseConfig(env: Env): Config {
   const present = Object.fromEntries(
@@ -163,6 +182,8 @@ export function parseConfig(env: Env): Config {
     );
   }
   const storage = readStorage(env, problems);
+  const artifactsContainer = parsed.success ? parsed.data.ARTIFACTS_CONTAINER : 'agent-artifacts';
+  const queueBlobContainers = readQueueBlobContainers(env, artifactsContainer, problems);
   const callbackSecret = blank(env.CALLBACK_SIGNING_SECRET);
   if (callbackSecret !== undefined && callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH) {
     problems.push(
@@ -178,6 +199,7 @@ export function parseConfig(env: Env): Config {
     storage,
     callbackSigningSecret: callbackSecret === undefined ? undefined : new Secret(callbackSecret),
     workflowRequestsQueue: parsed.data.WORKFLOW_REQUESTS_QUEUE,
+    queueBlobContainers,
   };
 }
 

@@ -157,6 +157,7 @@ df.app.activity(Names.activities.sendCallback, {
 });
 const batchIo = createBatchIo({
   connection: () => config.storage,
+  allowedContainers: () => config.queueBlobContainers,
   runOutputs: createRunOutputReader({ getClient }),
 });
 df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
@@ -187,6 +188,7 @@ app.storageQueue(Names.queues.workflowRequests, {
     poison: createPoisonQueue({ queueName: config.workflowRequestsQueue, connection: () => config.storage }),
     blobExists: (blobRef) => batchIo.exists(blobRef),
     resultsContainer: () => config.artifactsContainer,
+    allowedContainers: () => config.queueBlobContainers,
     queueName: config.workflowRequestsQueue,
   }),
 });
