@@ -32,6 +32,9 @@ const EnvSchema = z.object({
         'WORKFLOW_REQUESTS_QUEUE must be a queue name of 3-56 lower-case letters, digits and single hyphens (room for "-poison")',
     })
     .default('workflow-requests'),
+  RETURN_DURABLE_MANAGEMENT_URLS: z
+    .enum(['true', 'false'], { error: 'RETURN_DURABLE_MANAGEMENT_URLS must be "true" or "false"' })
+    .default('false'),
 });
 
 /** Shortest accepted callback signing secret: HMAC-SHA256 keys should carry at least 128 bits. */
@@ -63,6 +66,11 @@ export interface Config {
   readonly callbackSigningSecret: Secret | undefined;
   /** `WORKFLOW_REQUESTS_QUEUE`: the queue whose messages start runs and batches (poison: `<name>-poison`). */
   readonly workflowRequestsQueue: string;
+  /**
+   * `RETURN_DURABLE_MANAGEMENT_URLS=true`: the 202 of `POST /api/workflows/{name}` also carries the Durable
+   * management URLs (`statusQueryGetUri`, `sendEventPostUri`, …), which hold the system key. Default off.
+   */
+  readonly returnDurableManagementUrls: boolean;
   /** `QUEUE_BLOB_CONTAINERS`: the only containers queue messages may name for batch items and results. */
   readonly queueBlobContainers: readonly string[];
 }
@@ -200,6 +208,7 @@ export function parseConfig(env: Env): Config {
     callbackSigningSecret: callbackSecret === undefined ? undefined : new Secret(callbackSecret),
     workflowRequestsQueue: parsed.data.WORKFLOW_REQUESTS_QUEUE,
     queueBlobContainers,
+    returnDurableManagementUrls: parsed.data.RETURN_DURABLE_MANAGEMENT_URLS === 'true',
   };
 }
 
