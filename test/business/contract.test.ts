@@ -89,7 +89,7 @@ describe('bad input: each with its status and message, starting nothing', () => 
 });
 
 describe('POST /api/workflows/{name}', () => {
-  it('answers 202 with runUrl, the run\'s own action routes and Location, no system-key URLs', async () => {
+  it("answers 202 with runUrl, the run's own action routes and Location, no system-key URLs", async () => {
     const response = await call(triage(ticket));
     expect(response.status).toBe(202);
     const accepted = (await response.json()) as Record<string, string>;
