@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectionCredentialSpec, type CredentialSpec } from './azure/credentials.js';
 import { Secret } from './models/secret.js';
 
 /** A whole-number app setting within bounds, with messages that name the setting. */
@@ -31,15 +32,24 @@ const EnvSchema = z.object({
         'WORKFLOW_REQUESTS_QUEUE must be a queue name of 3-56 lower-case letters, digits and single hyphens (room for "-poison")',
     })
     .default('workflow-requests'),
+  RETURN_DURABLE_MANAGEMENT_URLS: z
+    .enum(['true', 'false'], { error: 'RETURN_DURABLE_MANAGEMENT_URLS must be "true" or "false"' })
+    .default('false'),
 });
 
 /** Shortest accepted callback signing secret: HMAC-SHA256 keys should carry at least 128 bits. */
 export const MIN_CALLBACK_SECRET_LENGTH = 32;
 
-/** Where artifacts live: a connection string (Azurite, keys), or an identity-based blob endpoint. */
+/** Where artifacts live: a connection string (Azurite, keys), or identity-based blob and queue endpoints. */
 export type StorageConnection =
   | { readonly kind: 'connection-string'; readonly connectionString: Secret }
-  | { readonly kind: 'identity'; readonly blobServiceUri: string };
+  | {
+      readonly kind: 'identity';
+      readonly blobServiceUri: string;
+      readonly queueServiceUri: string;
+      /** From `AzureWebJobsStorage__credential` / `__clientId` / `AZURE_CLIENT_ID` (src/azure/credentials.ts). */
+      readonly credential: CredentialSpec;
+    };
 
 export interface Config {
   /** Upper bound for `?wait=` on the HTTP starter; Azure's front end drops requests after 230 s. */
@@ -56,7 +66,17 @@ export interface Config {
   readonly callbackSigningSecret: Secret | undefined;
   /** `WORKFLOW_REQUESTS_QUEUE`: the queue whose messages start runs and batches (poison: `<name>-poison`). */
   readonly workflowRequestsQueue: string;
+  /**
+   * `RETURN_DURABLE_MANAGEMENT_URLS=true`: the 202 of `POST /api/workflows/{name}` also carries the Durable
+   * management URLs (`statusQueryGetUri`, `sendEventPostUri`, …), which hold the system key. Default off.
+   */
+  readonly returnDurableManagementUrls: boolean;
+  /** `QUEUE_BLOB_CONTAINERS`: the only containers queue messages may name for batch items and results. */
+  readonly queueBlobContainers: readonly string[];
 }
+
+/** The example container of batch items (`BlobRef` in src/shared/requestTypes.ts), allowed by default. */
+export const DEFAULT_BATCH_CONTAINER = 'batches';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -75,31 +95,80 @@ const blank = (value: string | undefined): string | undefined => {
   return trimmed ? trimmed : undefined;
 };
 
-/** The storage account the Functions host itself uses; identity-based connections as the host documents them. */
+const STORAGE = 'AzureWebJobsStorage';
+
+/** An `AzureWebJobsStorage__<name>ServiceUri` setting: an http(s) URL, or a problem naming it. */
+function serviceUri(env: Env, name: string, problems: string[]): string | undefined {
+  const value = blank(env[`${STORAGE}__${name}`]);
+  if (value === undefined) return undefined;
+  if (!z.url({ protocol: /^https?$/ }).safeParse(value).success) {
+    problems.push(`${STORAGE}__${name} must be an http(s) URL (got ${JSON.stringify(value)})`);
+    return undefined;
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * The storage account the Functions host itself uses; identity-based connections as the host documents them
+ * (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity):
+ * `__accountName` names both endpoints in the public cloud, or `__blobServiceUri` and `__queueServiceUri`
+ * give them (the host's queue trigger needs the queue one too). The credential: src/azure/credentials.ts.
+ */
 function readStorage(env: Env, problems: string[]): StorageConnection | undefined {
-  const connectionString = blank(env.AzureWebJobsStorage);
+  const connectionString = blank(env[STORAGE]);
   if (connectionString) return { kind: 'connection-string', connectionString: new Secret(connectionString) };
-  const serviceUri = blank(env.AzureWebJobsStorage__blobServiceUri);
-  const accountName = blank(env.AzureWebJobsStorage__accountName);
-  if (serviceUri) {
-    if (!z.url({ protocol: /^https?$/ }).safeParse(serviceUri).success) {
+  const blobUri = serviceUri(env, 'blobServiceUri', problems);
+  const queueUri = serviceUri(env, 'queueServiceUri', problems);
+  const accountName = blank(env[`${STORAGE}__accountName`]);
+  const anyUri = blank(env[`${STORAGE}__blobServiceUri`]) ?? blank(env[`${STORAGE}__queueServiceUri`]);
+  if (!anyUri && !accountName) return undefined;
+  const credential = connectionCredentialSpec(env, STORAGE, problems);
+  if (anyUri) {
+    if (accountName) {
       problems.push(
-        `AzureWebJobsStorage__blobServiceUri must be an http(s) URL (got ${JSON.stringify(serviceUri)})`,
+        `${STORAGE}__accountName and ${STORAGE}__blobServiceUri/__queueServiceUri are both set; keep one form`,
       );
-      return undefined;
     }
-    return { kind: 'identity', blobServiceUri: serviceUri };
-  }
-  if (accountName) {
-    if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
-      problems.push(
-        `AzureWebJobsStorage__accountName must be a storage account name (got ${JSON.stringify(accountName)})`,
-      );
-      return undefined;
+    for (const [name, value] of [
+      ['blobServiceUri', blank(env[`${STORAGE}__blobServiceUri`])],
+      ['queueServiceUri', blank(env[`${STORAGE}__queueServiceUri`])],
+    ] as const) {
+      if (value === undefined) {
+        problems.push(
+          `${STORAGE}__${name} is not set; with service URIs the app and the host's queue trigger need both ` +
+            `${STORAGE}__blobServiceUri and ${STORAGE}__queueServiceUri (or set ${STORAGE}__accountName instead)`,
+        );
+      }
     }
-    return { kind: 'identity', blobServiceUri: `https://${accountName}.blob.core.windows.net` };
+    if (!blobUri || !queueUri) return undefined;
+    return { kind: 'identity', blobServiceUri: blobUri, queueServiceUri: queueUri, credential };
   }
-  return undefined;
+  if (!accountName || !/^[a-z0-9]{3,24}$/.test(accountName)) {
+    problems.push(
+      `${STORAGE}__accountName must be a storage account name (got ${JSON.stringify(accountName)})`,
+    );
+    return undefined;
+  }
+  return {
+    kind: 'identity',
+    blobServiceUri: `https://${accountName}.blob.core.windows.net`,
+    queueServiceUri: `https://${accountName}.queue.core.windows.net`,
+    credential,
+  };
+}
+
+/** `QUEUE_BLOB_CONTAINERS`: comma-separated container names; default the artifacts container and `batches`. */
+function readQueueBlobContainers(env: Env, artifactsContainer: string, problems: string[]): string[] {
+  const raw = blank(env.QUEUE_BLOB_CONTAINERS);
+  if (raw === undefined) return [artifactsContainer, DEFAULT_BATCH_CONTAINER];
+  const names = [...new Set(raw.split(',').map((name) => name.trim()))];
+  const bad = names.filter((name) => !CONTAINER_NAME.test(name));
+  if (bad.length > 0) {
+    problems.push(
+      `QUEUE_BLOB_CONTAINERS must be comma-separated blob container names (3-63 lower-case letters, digits and single hyphens); not valid: ${bad.map((name) => JSON.stringify(name)).join(', ')}`,
+    );
+  }
+  return names.filter((name) => CONTAINER_NAME.test(name));
 }
 
 /** Parses app settings; empty strings count as unset so a blank setting falls back to its default. */
@@ -121,6 +190,8 @@ export function parseConfig(env: Env): Config {
     );
   }
   const storage = readStorage(env, problems);
+  const artifactsContainer = parsed.success ? parsed.data.ARTIFACTS_CONTAINER : 'agent-artifacts';
+  const queueBlobContainers = readQueueBlobContainers(env, artifactsContainer, problems);
   const callbackSecret = blank(env.CALLBACK_SIGNING_SECRET);
   if (callbackSecret !== undefined && callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH) {
     problems.push(
@@ -136,6 +207,8 @@ export function parseConfig(env: Env): Config {
     storage,
     callbackSigningSecret: callbackSecret === undefined ? undefined : new Secret(callbackSecret),
     workflowRequestsQueue: parsed.data.WORKFLOW_REQUESTS_QUEUE,
+    queueBlobContainers,
+    returnDurableManagementUrls: parsed.data.RETURN_DURABLE_MANAGEMENT_URLS === 'true',
   };
 }
 

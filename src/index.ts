@@ -18,6 +18,7 @@ import { createOpenApi } from './functions/openapi.js';
 import { createPoisonQueue } from './functions/queue/poisonQueue.js';
 import { createWorkflowRequestsHandler } from './functions/queue/workflowRequests.js';
 import { createRunStarter } from './functions/runStarter.js';
+import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
@@ -96,6 +97,16 @@ app.http(Names.http.startWorkflow, {
   }),
 });
 
+// The business callers' own approve/reject/cancel of their runs (function key), recorded in the audit log.
+const audit = createBlobAuditStore({ blobServiceClient: () => clientFromConnection(config.storage) });
+app.http(Names.http.runAction, {
+  route: 'runs/{id}/{action}',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: createBusinessRunAction({ getClient, audit }),
+});
+
 app.http(Names.http.getRun, {
   route: 'runs/{id}',
   methods: ['GET'],
@@ -122,7 +133,7 @@ app.http(Names.http.dashboardAsset, {
 // The operator API (admin key): list, inspect and act on runs; every action is recorded in the audit log.
 const operator = {
   getClient,
-  audit: createBlobAuditStore({ blobServiceClient: () => clientFromConnection(config.storage) }),
+  audit,
 };
 app.http(Names.http.operatorListRuns, {
   route: 'operator/runs',
@@ -159,6 +170,7 @@ df.app.activity(Names.activities.sendCallback, {
 });
 const batchIo = createBatchIo({
   connection: () => config.storage,
+  allowedContainers: () => config.queueBlobContainers,
   runOutputs: createRunOutputReader({ getClient }),
 });
 df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
@@ -189,6 +201,7 @@ app.storageQueue(Names.queues.workflowRequests, {
     poison: createPoisonQueue({ queueName: config.workflowRequestsQueue, connection: () => config.storage }),
     blobExists: (blobRef) => batchIo.exists(blobRef),
     resultsContainer: () => config.artifactsContainer,
+    allowedContainers: () => config.queueBlobContainers,
     queueName: config.workflowRequestsQueue,
   }),
 });

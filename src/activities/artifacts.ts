@@ -1,6 +1,7 @@
 /** Run artifacts and large payloads in Blob storage (claim check): `<container>/<runId>/<name>`. */
-import { DefaultAzureCredential } from '@azure/identity';
-import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+import { RestError, type BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { CredentialFactory } from '../azure/credentials.js';
+import { blobServiceFor } from '../azure/storageClients.js';
 import type { StorageConnection } from '../config.js';
 import { SaveArtifactInput, type SavedArtifact } from '../shared/artifactTypes.js';
 
@@ -12,6 +13,8 @@ export interface BlobServiceDeps {
   readonly blobServiceClient?: BlobServiceClient | (() => BlobServiceClient);
   /** Used when no client is given: the app's storage connection (`AzureWebJobsStorage`). */
   readonly connection?: () => StorageConnection | undefined;
+  /** Builds the credential of an identity-based connection (default: src/azure/storageClients.ts's shared one). */
+  readonly credentials?: CredentialFactory;
 }
 
 export interface ArtifactStoreDeps extends BlobServiceDeps {
@@ -26,7 +29,7 @@ export function lazyBlobService(deps: BlobServiceDeps): () => BlobServiceClient 
     const given = deps.blobServiceClient;
     service =
       given === undefined
-        ? clientFromConnection(deps.connection?.())
+        ? clientFromConnection(deps.connection?.(), deps.credentials)
         : typeof given === 'function'
           ? given()
           : given;
@@ -59,17 +62,18 @@ export class ArtifactError extends Error {
   }
 }
 
-export function clientFromConnection(connection: StorageConnection | undefined): BlobServiceClient {
+export function clientFromConnection(
+  connection: StorageConnection | undefined,
+  credentials?: CredentialFactory,
+): BlobServiceClient {
   if (!connection) {
     throw new ArtifactError(
       'Blob storage is not configured: set AzureWebJobsStorage (locally UseDevelopmentStorage=true, with Azurite) ' +
-        'or AzureWebJobsStorage__blobServiceUri for a managed identity',
+        'or AzureWebJobsStorage__accountName (or __blobServiceUri and __queueServiceUri) for an identity-based connection',
       'not_configured',
     );
   }
-  return connection.kind === 'connection-string'
-    ? BlobServiceClient.fromConnectionString(connection.connectionString.reveal())
-    : new BlobServiceClient(connection.blobServiceUri, new DefaultAzureCredential());
+  return blobServiceFor(connection, credentials);
 }
 
 function describeIssues(error: { issues: readonly { path: PropertyKey[]; message: string }[] }): string {

@@ -36,6 +36,8 @@ const NEWLINE = 0x0a;
 export interface BatchIoDeps extends BlobServiceDeps {
   /** Reads the outputs of a page's finished item runs (e.g. `createRunOutputReader`). */
   readonly runOutputs: RunOutputReader;
+  /** When given, the only containers batch blobs may be in (`QUEUE_BLOB_CONTAINERS`); a second line behind the queue's check. */
+  readonly allowedContainers?: () => readonly string[];
 }
 
 export interface BatchIo {
@@ -110,6 +112,12 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
   };
   const blockBlob = async (blobRef: string, create = false) => {
     const { container: containerName, name } = splitBlobRef(blobRef);
+    const allowed = deps.allowedContainers?.();
+    if (allowed && !allowed.includes(containerName)) {
+      throw new Error(
+        `${blobRef} is in container "${containerName}", which batches may not use; allowed: ${allowed.join(', ')} (QUEUE_BLOB_CONTAINERS)`,
+      );
+    }
     return (await container(containerName, create)).getBlockBlobClient(name);
   };
   const sizeOf = async (blobRef: string): Promise<number> => {

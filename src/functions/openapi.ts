@@ -62,10 +62,17 @@ const COMPONENT_SCHEMAS: Json = {
   },
   CheckStatus: {
     type: 'object',
-    description: 'The Durable Functions check-status payload, plus `runUrl` for GET /runs/{id}.',
-    required: ['id', 'statusQueryGetUri', 'runUrl'],
+    description:
+      "The started run: `runUrl` for GET /runs/{id} and the run's own action routes (function key). The Durable " +
+      'management URLs (`statusQueryGetUri`, `sendEventPostUri`, …) carry the system key and appear only when ' +
+      'the app sets RETURN_DURABLE_MANAGEMENT_URLS=true.',
+    required: ['id', 'runUrl', 'approveUrl', 'rejectUrl', 'cancelUrl'],
     properties: {
       id: { type: 'string' },
+      runUrl: { type: 'string', format: 'uri' },
+      approveUrl: { type: 'string', format: 'uri', description: 'POST: approve the pending approval' },
+      rejectUrl: { type: 'string', format: 'uri', description: 'POST: reject the pending approval' },
+      cancelUrl: { type: 'string', format: 'uri', description: 'POST: cancel (terminate) the run' },
       statusQueryGetUri: { type: 'string', format: 'uri' },
       sendEventPostUri: { type: 'string' },
       terminatePostUri: { type: 'string' },
@@ -73,8 +80,12 @@ const COMPONENT_SCHEMAS: Json = {
       purgeHistoryDeleteUri: { type: 'string' },
       suspendPostUri: { type: 'string' },
       resumePostUri: { type: 'string' },
-      runUrl: { type: 'string', format: 'uri' },
     },
+  },
+  ActionAccepted: {
+    type: 'object',
+    required: ['id', 'action'],
+    properties: { id: { type: 'string' }, action: { type: 'string' } },
   },
   RunError: {
     type: 'object',
@@ -208,13 +219,49 @@ export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenAp
       },
     },
   };
+  const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const accepted = {
+    description: 'Done; recorded in the audit log with the caller.',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionAccepted' } } },
+  };
+  const commonErrors = {
+    '400': problemResponse('A body that is not `{ comment? }` / `{ reason? }`.'),
+    '401': { description: 'Missing or wrong function key.' },
+    '404': problemResponse('No workflow run with this id.'),
+    '409': problemResponse("Not possible in the run's current state."),
+  };
+  for (const [action, summary, body] of [
+    ['approve', "Approve the run's pending approval", { comment: { type: 'string', maxLength: 2000 } }],
+    [
+      'reject',
+      "Reject the run's pending approval (the run fails)",
+      { comment: { type: 'string', maxLength: 2000 } },
+    ],
+    ['cancel', 'Cancel (terminate) the run', { reason: { type: 'string', maxLength: 1000 } }],
+  ] as const) {
+    paths[`/runs/{id}/${action}`] = {
+      post: {
+        operationId: `${action}Run`,
+        summary,
+        tags: ['runs'],
+        parameters: [idParameter],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': { schema: { type: 'object', additionalProperties: false, properties: body } },
+          },
+        },
+        responses: { '202': accepted, ...commonErrors },
+      },
+    };
+  }
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     info: {
       title: 'durable-agents business API',
       version: options.apiVersion ?? '1',
-      description: `Start workflow runs and read their results. Bodies are JSON, at most ${options.maxBodyBytes ?? MAX_BODY_BYTES} bytes.`,
+      description: `Start workflow runs, read their results, approve, reject or cancel them. Bodies are JSON, at most ${options.maxBodyBytes ?? MAX_BODY_BYTES} bytes.`,
     },
     servers: [{ url: options.serverUrl }],
     security: [{ functionKeyHeader: [] }, { functionKeyQuery: [] }],

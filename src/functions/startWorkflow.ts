@@ -17,7 +17,9 @@ export interface StartWorkflowDeps {
   /** The shared run-starting path; built from `workflows` and `tools` (callbacks off) when not given. */
   readonly starter?: RunStarter;
   readonly getClient: (context: InvocationContext) => DurableClient;
-  readonly config: () => Pick<Config, 'maxWaitSeconds'>;
+  /** `returnDurableManagementUrls` unset counts as off. */
+  readonly config: () => Pick<Config, 'maxWaitSeconds'> &
+    Partial<Pick<Config, 'returnDurableManagementUrls'>>;
   /** Largest accepted body; default 1 MiB. Anything bigger belongs in blob storage. */
   readonly maxBodyBytes?: number;
   /** How often `?wait` polls the run; default 250 ms. */
@@ -81,16 +83,34 @@ export function runUrlFor(requestUrl: string, instanceId: string): string {
   return `${url.origin}${prefix}/runs/${encodeURIComponent(instanceId)}`;
 }
 
+/** The caller's own routes for a run (function key, audited): `POST /api/runs/{id}/approve|reject|cancel`. */
+export function runActionUrlsFor(
+  requestUrl: string,
+  instanceId: string,
+): { approveUrl: string; rejectUrl: string; cancelUrl: string } {
+  const runUrl = runUrlFor(requestUrl, instanceId);
+  return { approveUrl: `${runUrl}/approve`, rejectUrl: `${runUrl}/reject`, cancelUrl: `${runUrl}/cancel` };
+}
+
 /**
- * The Durable check-status payload with its URLs at the origin the caller used, as
- * `createCheckStatusResponse` builds it; built directly rather than read back out of that response's
- * body stream, which cost more than the rest of the start.
+ * The 202: `id`, `runUrl` and the caller's own action routes, and Location at `runUrl`. Only with
+ * `RETURN_DURABLE_MANAGEMENT_URLS=true` also the Durable check-status payload with its URLs at the origin
+ * the caller used (as `createCheckStatusResponse` builds it, built directly rather than read back out of
+ * that response's body stream, which cost more than the rest of the start), and Location at its status
+ * URL as before: those URLs carry the system key, which can read, terminate and purge any caller's runs.
  */
-function checkStatusResponse(
+function acceptedResponse(
   client: DurableClient,
   request: HttpRequest,
   instanceId: string,
+  withManagementUrls: boolean,
 ): HttpResponseInit {
+  const runUrl = runUrlFor(request.url, instanceId);
+  const own = { id: instanceId, runUrl, ...runActionUrlsFor(request.url, instanceId) };
+  const headers = { 'content-type': 'application/json', 'retry-after': '10' };
+  if (!withManagementUrls) {
+    return { status: 202, headers: { ...headers, location: runUrl }, jsonBody: own };
+  }
   const callerOrigin = new URL(request.url).origin;
   const links = client.createHttpManagementPayload(instanceId) as unknown as Record<string, unknown>;
   const payload: Record<string, string> = {};
@@ -100,12 +120,8 @@ function checkStatusResponse(
   }
   return {
     status: 202,
-    headers: {
-      'content-type': 'application/json',
-      location: payload.statusQueryGetUri ?? '',
-      'retry-after': '10',
-    },
-    jsonBody: { ...payload, runUrl: runUrlFor(request.url, instanceId) },
+    headers: { ...headers, location: payload.statusQueryGetUri ?? runUrl },
+    jsonBody: { ...payload, ...own },
   };
 }
 
@@ -142,7 +158,8 @@ const badRequest = (slug: string, title: string, detail: string, errors?: Proble
 
 /**
  * `POST /api/workflows/{name}`: validate the body against the workflow's input schema, start `runWorkflow`
- * with the definition and everything it references, answer 202 with the Durable status URLs and `runUrl`.
+ * with the definition and everything it references, answer 202 with `runUrl` and the run's action routes
+ * (plus the Durable management URLs only with `RETURN_DURABLE_MANAGEMENT_URLS=true`).
  * With `?wait=<s>`, a run that finishes in time is answered 200 with the same view as `GET /api/runs/{id}`.
  * With `Idempotency-Key`, the same caller and key always reach the same run: a repeat of a finished run
  * answers 200 with it, of an unfinished one 202 pointing at it; nothing is started twice.
@@ -268,7 +285,12 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
         jsonBody: { ...view, workflow: view.workflow ?? name, version: view.version ?? definition.version },
       };
     }
-    const accepted = checkStatusResponse(client, request, started.instanceId);
+    const accepted = acceptedResponse(
+      client,
+      request,
+      started.instanceId,
+      deps.config().returnDurableManagementUrls === true,
+    );
     return existing
       ? {
           ...accepted,

@@ -1,3 +1,4 @@
+import { appCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
 import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from './prices.js';
@@ -50,6 +51,8 @@ export interface ModelConfig {
   readonly defaultMaxTokens: number;
   /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
   readonly batchPolling: Readonly<Required<ModelBatchOptions>>;
+  /** The identity behind Entra ID auth (`*_USE_ENTRA=true`): DefaultAzureCredential with `AZURE_CLIENT_ID`. */
+  readonly entraCredential: CredentialSpec;
 }
 
 export class ModelConfigError extends Error {
@@ -185,6 +188,16 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
         `AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY (or ${OFFLINE_SETTING}=auto to use the offline model)`,
     );
   }
+  // WEBSITE_INSTANCE_ID is set on every App Service / Functions instance in Azure
+  // (https://learn.microsoft.com/azure/app-service/reference-app-settings#scaling): a deployed app with no
+  // provider would answer every call with placeholders, so there only OFFLINE_MODEL=on allows that.
+  if (offlineSetting === 'auto' && !anyEndpointSet && env.text('WEBSITE_INSTANCE_ID')) {
+    env.problems.push(
+      'no model provider is configured and this app runs on Azure (WEBSITE_INSTANCE_ID is set); set ' +
+        'FOUNDRY_RESOURCE, ANTHROPIC_API_KEY, AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY, ' +
+        `or ${OFFLINE_SETTING}=on to answer with the offline stand-in on purpose`,
+    );
+  }
   const offline = offlineSetting === 'on' || (offlineSetting === 'auto' && !anyEndpointSet);
   const offlineReason = !offline
     ? undefined
@@ -231,6 +244,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
       maxPollMs: batchPollMaxSeconds * 1000,
       maxWaitMs: batchMaxWaitHours * 3_600_000,
     },
+    entraCredential: appCredentialSpec(rawEnv),
   };
 }
 

@@ -1,7 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { AnthropicFoundry } from '@anthropic-ai/foundry-sdk';
-import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import { getBearerTokenProvider } from '@azure/identity';
 import OpenAI from 'openai';
+import type { CredentialFactory } from '../azure/credentials.js';
+import { sharedCredentials } from '../azure/storageClients.js';
 import { startOfflineModelServer } from '../offline/offlineModelServer.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { createAnthropicProvider } from './anthropicProvider.js';
@@ -24,8 +26,10 @@ export interface OfflineEndpoints {
 export interface ModelProvidersOptions {
   /** Passed to every SDK client (tests and proxies); otherwise as `MODEL_HTTP_CLIENT` says. */
   readonly fetch?: typeof globalThis.fetch;
-  /** Entra ID tokens for a scope; defaults to DefaultAzureCredential (managed identity, az login, …). */
+  /** Entra ID tokens for a scope; defaults to `credentials(config.entraCredential)`. */
   readonly tokenProviderFor?: (scope: string) => TokenProvider;
+  /** Builds the Entra ID credential (src/azure/credentials.ts); default: the process's shared credentials. */
+  readonly credentials?: CredentialFactory;
   /** Where the offline model listens; by default one is started on loopback on first use. */
   readonly offlineEndpoints?: () => Promise<OfflineEndpoints>;
 }
@@ -58,10 +62,10 @@ export function createModelProviders(
   options: ModelProvidersOptions = {},
 ): ModelProviders {
   const built = new Map<ProviderKind, Promise<ModelProvider>>();
-  let credential: DefaultAzureCredential | undefined;
+  const credentials = options.credentials ?? sharedCredentials;
   const tokenProviderFor =
     options.tokenProviderFor ??
-    ((scope: string) => getBearerTokenProvider((credential ??= new DefaultAzureCredential()), scope));
+    ((scope: string) => getBearerTokenProvider(credentials(config.entraCredential), scope));
   let offlineServer: Promise<OfflineEndpoints> | undefined;
   const offlineEndpoints = () =>
     (offlineServer ??= options.offlineEndpoints?.() ?? startOfflineModelServer({ unref: true }));

@@ -22,6 +22,7 @@ export const Names = {
   http: {
     startWorkflow: 'startWorkflow',
     getRun: 'getRun',
+    runAction: 'runAction',
     openApi: 'openApi',
     dashboard: 'dashboard',
     dashboardAsset: 'dashboardAsset',

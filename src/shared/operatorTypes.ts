@@ -103,6 +103,8 @@ export const AuditRecord = z.strictObject({
   at: z.string(),
   reason: z.string().optional(),
   comment: z.string().optional(),
+  /** Set when a business caller acted through `/api/runs/{id}/approve|reject|cancel` (function key). */
+  via: z.literal('business').optional(),
   /** approve/reject: the event raised. */
   event: z.string().optional(),
   /** restart, on the original run: the run it started. */

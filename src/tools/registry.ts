@@ -1,13 +1,16 @@
 /** The tools this app offers agent steps: one activity per tool, named `toolActivityName(name)`. */
 import Anthropic from '@anthropic-ai/sdk';
 import { AnthropicFoundry } from '@anthropic-ai/foundry-sdk';
-import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import { getBearerTokenProvider } from '@azure/identity';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ArtifactActivities } from '../activities/artifacts.js';
+import { appCredentialSpec, type CredentialFactory } from '../azure/credentials.js';
+import { sharedCredentials } from '../azure/storageClients.js';
 import type { ModelConfig } from '../models/config.js';
 import { ToolDefinition } from '../shared/modelTypes.js';
 import { toolActivityName } from '../shared/names.js';
 import type { ArtifactRef, ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
+import { DYNAMIC_SESSIONS_SCOPE } from './codeExecution/containerAppsSessions.js';
 import {
   createRunCodeTool,
   createSandboxes,
@@ -116,7 +119,10 @@ export function toolArtifactDeps(artifacts: ArtifactActivities): ToolArtifactDep
  * configuration: Foundry when configured, else the Claude API. Offline there is none, and web_search
  * answers "not configured".
  */
-export function claudeMessagesCreate(models: ModelConfig): MessagesCreate | undefined {
+export function claudeMessagesCreate(
+  models: ModelConfig,
+  credentials: CredentialFactory = sharedCredentials,
+): MessagesCreate | undefined {
   if (models.offline) return undefined;
   const common = { timeout: models.timeoutMs, maxRetries: models.maxRetries };
   const foundry = models.providers.foundry;
@@ -129,7 +135,12 @@ export function claudeMessagesCreate(models: ModelConfig): MessagesCreate | unde
     const auth =
       foundry.auth.type === 'api-key'
         ? { apiKey: foundry.auth.apiKey.reveal() }
-        : { azureADTokenProvider: getBearerTokenProvider(new DefaultAzureCredential(), foundry.auth.scope) };
+        : {
+            azureADTokenProvider: getBearerTokenProvider(
+              credentials(models.entraCredential),
+              foundry.auth.scope,
+            ),
+          };
     const client = new AnthropicFoundry({ ...common, ...endpoint, ...auth });
     return (params, options) => client.messages.create(params, options);
   }
@@ -148,6 +159,8 @@ export interface ToolRegistryDeps {
   readonly artifacts: ArtifactActivities;
   /** Only for `WEB_SEARCH_PROVIDER=claude`, read when that provider is configured. */
   readonly models?: () => ModelConfig;
+  /** Entra ID credentials for dynamic sessions and Foundry web search (default: the shared ones). */
+  readonly credentials?: CredentialFactory;
 }
 
 /**
@@ -156,6 +169,7 @@ export interface ToolRegistryDeps {
  */
 function lazyMessagesCreate(
   models: () => ModelConfig,
+  credentials: CredentialFactory,
 ): Pick<SearchProviderDeps, 'messagesCreate' | 'billing'> {
   const config = models();
   if (config.offline || (!config.providers.foundry && !config.providers.anthropic)) return {};
@@ -163,7 +177,7 @@ function lazyMessagesCreate(
   return {
     billing: { provider: config.providers.foundry ? 'foundry' : 'anthropic', prices: config.prices },
     messagesCreate: (params, options) => {
-      create ??= claudeMessagesCreate(config);
+      create ??= claudeMessagesCreate(config, credentials);
       if (!create) throw new Error('No Claude provider is configured for WEB_SEARCH_PROVIDER=claude');
       return create(params, options);
     },
@@ -175,12 +189,26 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
   const web = getWebToolsConfig();
   const runCode = readRunCodeConfig();
   const files = toolArtifactDeps(deps.artifacts);
+  const credentials = deps.credentials ?? sharedCredentials;
+  let sessionsTokens: (() => Promise<string>) | undefined;
+  // Dynamic sessions tokens from the app's identity (AZURE_CLIENT_ID), built on the first Python call.
+  const sessionsToken = () =>
+    (sessionsTokens ??= getBearerTokenProvider(
+      credentials(appCredentialSpec(process.env)),
+      DYNAMIC_SESSIONS_SCOPE,
+    ))();
   return toolRegistryOf(
     [
-      createRunCodeTool({ ...createSandboxes(runCode), limits: runCodeLimits(runCode), ...files }),
+      createRunCodeTool({
+        ...createSandboxes(runCode, { getToken: sessionsToken }),
+        limits: runCodeLimits(runCode),
+        ...files,
+      }),
       createWebSearchTool({
         config: web.search,
-        ...(web.search.provider === 'claude' && deps.models ? lazyMessagesCreate(deps.models) : {}),
+        ...(web.search.provider === 'claude' && deps.models
+          ? lazyMessagesCreate(deps.models, credentials)
+          : {}),
       }),
       createFetchUrlTool({ config: web.fetch }),
     ].map(scoped),

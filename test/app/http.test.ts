@@ -96,12 +96,18 @@ function problemOf(response: HttpResponseInit) {
   };
 }
 
-const start = (client: DurableClient, options: { maxWaitSeconds?: number; maxBodyBytes?: number } = {}) =>
+const start = (
+  client: DurableClient,
+  options: { maxWaitSeconds?: number; maxBodyBytes?: number; returnDurableManagementUrls?: boolean } = {},
+) =>
   createStartWorkflow({
     workflows: catalog,
     tools: () => tools,
     getClient: () => client,
-    config: () => ({ maxWaitSeconds: options.maxWaitSeconds ?? 60 }),
+    config: () => ({
+      maxWaitSeconds: options.maxWaitSeconds ?? 60,
+      returnDurableManagementUrls: options.returnDurableManagementUrls ?? false,
+    }),
     pollIntervalMs: 5,
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
@@ -116,13 +122,29 @@ describe('POST /api/workflows/{name}', () => {
       context(),
     )) as HttpResponseInit;
     expect(response.status).toBe(202);
-    expect(response.headers).toMatchObject({
+    expect(response.headers).toMatchObject({ location: 'http://localhost/api/runs/run-1' });
+    // No Durable management URLs (they carry the system key) unless RETURN_DURABLE_MANAGEMENT_URLS=true.
+    expect(response.jsonBody).toEqual({
+      id: 'run-1',
+      runUrl: 'http://localhost/api/runs/run-1',
+      approveUrl: 'http://localhost/api/runs/run-1/approve',
+      rejectUrl: 'http://localhost/api/runs/run-1/reject',
+      cancelUrl: 'http://localhost/api/runs/run-1/cancel',
+    });
+    const optedIn = (await start(fakeClient().client, { returnDurableManagementUrls: true })(
+      post('research-report', topic),
+      context(),
+    )) as HttpResponseInit;
+    expect(optedIn.headers).toMatchObject({
       location: 'http://localhost/runtime/webhooks/durabletask/instances/run-1?code=k',
     });
-    expect(response.jsonBody).toEqual({
+    expect(optedIn.jsonBody).toEqual({
       id: 'run-1',
       statusQueryGetUri: 'http://localhost/runtime/webhooks/durabletask/instances/run-1?code=k',
       runUrl: 'http://localhost/api/runs/run-1',
+      approveUrl: 'http://localhost/api/runs/run-1/approve',
+      rejectUrl: 'http://localhost/api/runs/run-1/reject',
+      cancelUrl: 'http://localhost/api/runs/run-1/cancel',
     });
     expect(fake.started).toHaveLength(1);
     const [run] = fake.started;

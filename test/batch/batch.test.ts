@@ -51,6 +51,8 @@ beforeAll(async () => {
     OPENAI_API_KEY: 'test-openai-key',
     OPENAI_BASE_URL: model.openaiBaseUrl,
     WORKFLOW_REQUESTS_QUEUE: queueName,
+    // The test's own container, besides the default artifacts container (results of batches without outputBlob).
+    QUEUE_BLOB_CONTAINERS: `${containerName},agent-artifacts`,
   });
   container = BlobServiceClient.fromConnectionString(connection).getContainerClient(containerName);
   await container.createIfNotExists();

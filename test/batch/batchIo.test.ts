@@ -205,3 +205,24 @@ describe('batch blob activities', () => {
     );
   });
 });
+
+describe('batch blobs outside the allowed containers', () => {
+  it('are refused before any storage call, naming the container and the setting', async () => {
+    const allowedOnly = createBatchIo({
+      blobServiceClient: service,
+      runOutputs: () => Promise.resolve(new Map()),
+      allowedContainers: () => ['agent-artifacts', 'batches'],
+    });
+    const itemsBlob = await upload('allowed-check.jsonl', `${ok(1)}\n`);
+    await expect(allowedOnly.countBatchItems({ itemsBlob })).rejects.toThrow(
+      `${itemsBlob} is in container "${container}", which batches may not use; allowed: agent-artifacts, batches (QUEUE_BLOB_CONTAINERS)`,
+    );
+    await expect(allowedOnly.exists(`secrets/keys.json`)).rejects.toThrow(/container "secrets"/);
+    const allowingIt = createBatchIo({
+      blobServiceClient: service,
+      runOutputs: () => Promise.resolve(new Map()),
+      allowedContainers: () => [container],
+    });
+    expect(await allowingIt.countBatchItems({ itemsBlob })).toMatchObject({ lines: 1 });
+  });
+});

@@ -89,22 +89,20 @@ describe('bad input: each with its status and message, starting nothing', () => 
 });
 
 describe('POST /api/workflows/{name}', () => {
-  it('answers 202 with the check-status payload, runUrl and Location; the run shows up at runUrl', async () => {
+  it("answers 202 with runUrl, the run's own action routes and Location, no system-key URLs", async () => {
     const response = await call(triage(ticket));
     expect(response.status).toBe(202);
     const accepted = (await response.json()) as Record<string, string>;
-    expect(Object.keys(accepted)).toEqual(
-      expect.arrayContaining([
-        'id',
-        'statusQueryGetUri',
-        'sendEventPostUri',
-        'terminatePostUri',
-        'purgeHistoryDeleteUri',
-        'runUrl',
-      ]),
-    );
-    expect(accepted.runUrl).toBe(`${host.host.url}/api/runs/${accepted.id}`);
-    expect(response.headers.get('location')).toBe(accepted.statusQueryGetUri);
+    const runUrl = `${host.host.url}/api/runs/${accepted.id}`;
+    expect(accepted).toEqual({
+      id: expect.any(String) as unknown,
+      runUrl,
+      approveUrl: `${runUrl}/approve`,
+      rejectUrl: `${runUrl}/reject`,
+      cancelUrl: `${runUrl}/cancel`,
+    });
+    expect(JSON.stringify(accepted)).not.toContain(host.host.keys.systemKey);
+    expect(response.headers.get('location')).toBe(runUrl);
     const run = await call({ method: 'GET', path: `/api/runs/${accepted.id}` });
     expect(run.status).toBe(200);
     expect((await run.json()) as RunView).toMatchObject({ id: accepted.id, workflow: 'ticket-triage' });
@@ -216,6 +214,9 @@ describe('GET /api/openapi.json', () => {
     expect(doc.servers[0]?.url).toBe(`${host.host.url}/api`);
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/runs/{id}',
+      '/runs/{id}/approve',
+      '/runs/{id}/cancel',
+      '/runs/{id}/reject',
       '/workflows/data-analysis',
       '/workflows/research-report',
       '/workflows/ticket-triage',

@@ -62,7 +62,10 @@ describe('queue workflow-requests', () => {
   it('200 messages, 10 malformed: 190 runs complete, 10 poison messages with reasons, none lost', async () => {
     const malformed: { body: string; reason: RegExp }[] = [
       { body: '{"workflow": "ticket-triage", ', reason: /^the message is not JSON/ },
-      { body: 'plain text, not JSON', reason: /^the message is not JSON/ },
+      {
+        body: JSON.stringify({ workflow: 'ticket-triage', itemsBlob: 'batches/no-such-items.jsonl' }),
+        reason: /itemsBlob batches\/no-such-items.jsonl does not exist/,
+      },
       { body: JSON.stringify({ workflow: 'nope', input: ticket(1) }), reason: /No workflow named "nope"/ },
       {
         body: JSON.stringify({ workflow: 'Ticket-Triage', input: ticket(2) }),
@@ -84,7 +87,8 @@ describe('queue workflow-requests', () => {
       { body: JSON.stringify([1, 2, 3]), reason: /not a run request/ },
       {
         body: JSON.stringify({ workflow: 'ticket-triage', itemsBlob: 'no-such-container/items.jsonl' }),
-        reason: /itemsBlob no-such-container\/items.jsonl does not exist/,
+        reason:
+          /itemsBlob no-such-container\/items.jsonl is in container "no-such-container", which queue messages may not use; allowed: agent-artifacts, batches \(QUEUE_BLOB_CONTAINERS\)/,
       },
     ];
     const expectedRuns: string[] = [];

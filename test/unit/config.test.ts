@@ -25,7 +25,11 @@ describe('parseConfig', () => {
       maxWaitSeconds: 10,
       workflowsDir: undefined,
       artifactsContainer: 'run-files',
-      storage: { kind: 'identity', blobServiceUri: 'https://mystorage.blob.core.windows.net' },
+      storage: {
+        kind: 'identity',
+        blobServiceUri: 'https://mystorage.blob.core.windows.net',
+        queueServiceUri: 'https://mystorage.queue.core.windows.net',
+      },
     });
   });
 
@@ -43,6 +47,7 @@ describe('parseConfig', () => {
         WORKFLOW_MAX_WAIT_SECONDS: 'soon',
         ARTIFACTS_CONTAINER: 'Bad_Name',
         AzureWebJobsStorage__blobServiceUri: 'not a url',
+        AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net',
       });
     } catch (caught) {
       error = caught;

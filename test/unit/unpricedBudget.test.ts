@@ -115,6 +115,7 @@ describe('queue messages for such runs', () => {
       },
       blobExists: () => Promise.resolve(true),
       resultsContainer: () => 'results',
+      allowedContainers: () => ['batches', 'results'],
       queueName: 'workflow-requests',
     });
     const context = new InvocationContext({ functionName: 't', logHandler: () => {} });

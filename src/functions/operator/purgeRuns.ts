@@ -14,7 +14,7 @@ export function createPurgeRuns(deps: Pick<OperatorDeps, 'getClient' | 'audit' |
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const identity = operatorIdentity(request);
     if (!identity.ok)
-      return badRequest(identity.detail, [{ parameter: 'x-operator-id', detail: identity.detail }]);
+      return badRequest(identity.detail, [{ parameter: identity.header, detail: identity.detail }]);
     const body = await readJsonBody(request, PurgeBody);
     if (!body.ok) return body.response;
     const at = now();

@@ -120,12 +120,92 @@ async function decide(action: ApprovalAction, acting: Acting, comment: string | 
   return settled(outcome, instance.instanceId, `${action} decision`, { event: waitingFor.event });
 }
 
+/** One accepted action: who asked, on which run, and through which API (recorded with it). */
+export interface ActRequest {
+  readonly id: string;
+  readonly action: RunAction | ApprovalAction;
+  readonly by: string;
+  readonly reason?: string | undefined;
+  readonly comment?: string | undefined;
+  /** Set for the business routes (`/api/runs/{id}/…`); the operator API records none. */
+  readonly via?: 'business';
+  /** Refuses runs this API may not act on (e.g. the business routes: top-level workflow runs only). */
+  readonly accepts?: (instance: DurableInstance) => string | undefined;
+}
+
+/** Carries out one action on a run, records it in the audit log and answers 202 (or the problem). */
+export async function actOnRun(
+  deps: OperatorDeps,
+  context: InvocationContext,
+  act: ActRequest,
+): Promise<HttpResponseInit> {
+  const now = deps.now ?? (() => new Date());
+  const { id, action, by, reason, comment } = act;
+  const approval = ApprovalAction.safeParse(action);
+  return answerProblems(context, async () => {
+    const client = deps.getClient(context);
+    const management = managementFor(deps, client);
+    const instance = await management.getInstance(id, { input: action === 'restart' });
+    const notHere = instance ? act.accepts?.(instance) : undefined;
+    if (!instance || notHere !== undefined) return unknownRun(id);
+    const acting = { client, management, instance, by };
+    const outcome = approval.success
+      ? await decide(approval.data, acting, comment)
+      : await runAction(action as RunAction, acting, reason);
+    if (!outcome.done) return outcome.response;
+
+    const at = now().toISOString();
+    const via = act.via === undefined ? {} : { via: act.via };
+    const record: AuditRecord = {
+      runId: id,
+      action,
+      by,
+      at,
+      ...via,
+      ...(reason === undefined ? {} : { reason }),
+      ...(comment === undefined ? {} : { comment }),
+      ...outcome.audit,
+    };
+    const records: AuditRecord[] = [record];
+    if (outcome.newRunId !== undefined) {
+      records.push({
+        runId: outcome.newRunId,
+        action: 'restart',
+        by,
+        at,
+        restartedFrom: id,
+        ...(reason === undefined ? {} : { reason }),
+      });
+    }
+    const who = act.via === 'business' ? 'Caller' : 'Operator';
+    try {
+      for (const entry of records) await deps.audit.append(entry);
+    } catch (error) {
+      context.error(`${who} ${by}: ${action} run ${id} done but not recorded: ${String(error)}`);
+      return problemResponse(
+        problem(
+          'audit-failed',
+          500,
+          'Done but not recorded',
+          `The ${action} of run ${id} was carried out, but the audit log could not be written; see the app logs.`,
+        ),
+      );
+    }
+    context.log(`${who} ${by}: ${action} run ${id}${outcome.newRunId ? ` → ${outcome.newRunId}` : ''}`);
+    const accepted: ActionAccepted = {
+      id,
+      action,
+      ...(outcome.newRunId === undefined ? {} : { newRunId: outcome.newRunId }),
+    };
+    return { status: 202, jsonBody: accepted };
+  });
+}
+
 /**
  * `POST /api/operator/runs/{id}/{action}`: terminate, suspend, resume, rewind or restart (`{ reason? }`),
  * approve or reject a pending approval (`{ comment? }`). Each accepted action is recorded with who and when.
  */
 export function createRunAction(deps: OperatorDeps): HttpHandler {
-  const now = deps.now ?? (() => new Date());
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const id = request.params.id ?? '';
     const actionName = request.params.action ?? '';
@@ -143,70 +223,13 @@ export function createRunAction(deps: OperatorDeps): HttpHandler {
     }
     const identity = operatorIdentity(request);
     if (!identity.ok)
-      return badRequest(identity.detail, [{ parameter: 'x-operator-id', detail: identity.detail }]);
+      return badRequest(identity.detail, [{ parameter: identity.header, detail: identity.detail }]);
     const body = approval.success
       ? await readJsonBody(request, ApprovalBody)
       : await readJsonBody(request, ActionBody);
     if (!body.ok) return body.response;
-
-    return answerProblems(context, async () => {
-      const client = deps.getClient(context);
-      const management = managementFor(deps, client);
-      const instance = await management.getInstance(id, {
-        input: runActionName.success && runActionName.data === 'restart',
-      });
-      if (!instance) return unknownRun(id);
-      const acting = { client, management, instance, by: identity.by };
-      const { reason, comment } = body.value as { reason?: string; comment?: string };
-      const outcome = approval.success
-        ? await decide(approval.data, acting, comment)
-        : await runAction(runActionName.data as RunAction, acting, reason);
-      if (!outcome.done) return outcome.response;
-
-      const action = approval.success ? approval.data : (runActionName.data as RunAction);
-      const at = now().toISOString();
-      const record: AuditRecord = {
-        runId: id,
-        action,
-        by: identity.by,
-        at,
-        ...(reason === undefined ? {} : { reason }),
-        ...(comment === undefined ? {} : { comment }),
-        ...outcome.audit,
-      };
-      const records: AuditRecord[] = [record];
-      if (outcome.newRunId !== undefined) {
-        records.push({
-          runId: outcome.newRunId,
-          action: 'restart',
-          by: identity.by,
-          at,
-          restartedFrom: id,
-          ...(reason === undefined ? {} : { reason }),
-        });
-      }
-      try {
-        for (const entry of records) await deps.audit.append(entry);
-      } catch (error) {
-        context.error(`Operator ${identity.by}: ${action} run ${id} done but not recorded: ${String(error)}`);
-        return problemResponse(
-          problem(
-            'audit-failed',
-            500,
-            'Done but not recorded',
-            `The ${action} of run ${id} was carried out, but the audit log could not be written; see the app logs.`,
-          ),
-        );
-      }
-      context.log(
-        `Operator ${identity.by}: ${action} run ${id}${outcome.newRunId ? ` → ${outcome.newRunId}` : ''}`,
-      );
-      const accepted: ActionAccepted = {
-        id,
-        action,
-        ...(outcome.newRunId === undefined ? {} : { newRunId: outcome.newRunId }),
-      };
-      return { status: 202, jsonBody: accepted };
-    });
+    const { reason, comment } = body.value as { reason?: string; comment?: string };
+    const action = approval.success ? approval.data : (runActionName.data as RunAction);
+    return actOnRun(deps, context, { id, action, by: identity.by, reason, comment });
   };
 }

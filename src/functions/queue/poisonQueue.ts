@@ -3,8 +3,9 @@
  * failing the schema) is moved there at once with the reason, instead of being retried until the host
  * gives up. The host's own poison moves (undecodable base64, too many dequeues) carry the raw text only.
  */
-import { DefaultAzureCredential } from '@azure/identity';
-import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import type { QueueClient } from '@azure/storage-queue';
+import type { CredentialFactory } from '../../azure/credentials.js';
+import { queueServiceFor } from '../../azure/storageClients.js';
 import type { StorageConnection } from '../../config.js';
 
 /** What a poison message of ours holds (JSON, base64-encoded like every message of the app's queues). */
@@ -27,25 +28,14 @@ export interface PoisonQueueDeps {
   /** The trigger queue; poison messages go to `<queueName>-poison`, as the Functions host names it. */
   readonly queueName: string;
   readonly connection?: () => StorageConnection | undefined;
+  /** Builds the credential of an identity-based connection (default: the process's shared one). */
+  readonly credentials?: CredentialFactory;
   /** A ready client (tests); otherwise built from `connection` on first use. */
   readonly queueClient?: QueueClient;
 }
 
 export function poisonQueueName(queueName: string): string {
   return `${queueName}-poison`;
-}
-
-function clientFor(connection: StorageConnection | undefined, name: string): QueueClient {
-  if (!connection) {
-    throw new Error(
-      'Queue storage is not configured: set AzureWebJobsStorage (locally UseDevelopmentStorage=true)',
-    );
-  }
-  if (connection.kind === 'connection-string') {
-    return QueueServiceClient.fromConnectionString(connection.connectionString.reveal()).getQueueClient(name);
-  }
-  const queueServiceUri = connection.blobServiceUri.replace('.blob.', '.queue.');
-  return new QueueServiceClient(queueServiceUri, new DefaultAzureCredential()).getQueueClient(name);
 }
 
 export function createPoisonQueue(deps: PoisonQueueDeps): PoisonQueue {
@@ -55,7 +45,7 @@ export function createPoisonQueue(deps: PoisonQueueDeps): PoisonQueue {
   return {
     queueName: name,
     async send(entry) {
-      client ??= clientFor(deps.connection?.(), name);
+      client ??= queueServiceFor(deps.connection?.(), deps.credentials).getQueueClient(name);
       const queue = client;
       ready ??= queue.createIfNotExists().catch((error: unknown) => {
         ready = undefined;

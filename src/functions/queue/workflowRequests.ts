@@ -25,6 +25,8 @@ export interface WorkflowRequestsDeps {
   readonly blobExists: (blobRef: string) => Promise<boolean>;
   /** Where batch results go when the message names no `outputBlob`: `<container>/<batchId>/results.jsonl`. */
   readonly resultsContainer: () => string;
+  /** The only containers a message may name for `itemsBlob` / `outputBlob` (`QUEUE_BLOB_CONTAINERS`). */
+  readonly allowedContainers: () => readonly string[];
   readonly queueName: string;
 }
 
@@ -48,6 +50,24 @@ export function summaryBlobFor(outputBlob: string): string {
   return outputBlob.endsWith('.jsonl')
     ? `${outputBlob.slice(0, -'.jsonl'.length)}.summary.json`
     : `${outputBlob}.summary.json`;
+}
+
+/** Why a message's blob refs name a container it may not use, or undefined when they are all allowed. */
+export function refusedContainer(
+  allowed: readonly string[],
+  refs: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  for (const [field, ref] of Object.entries(refs)) {
+    if (ref === undefined) continue;
+    const container = ref.slice(0, ref.indexOf('/'));
+    if (!allowed.includes(container)) {
+      return (
+        `${field} ${ref} is in container "${container}", which queue messages may not use; ` +
+        `allowed: ${allowed.join(', ')} (QUEUE_BLOB_CONTAINERS)`
+      );
+    }
+  }
+  return undefined;
 }
 
 function messageText(entry: unknown, context: InvocationContext): string {
@@ -126,15 +146,17 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
     const unpriced = deps.starter.budgetProblem(workflow);
     if (unpriced !== undefined)
       return { kind: 'malformed', reason: `${unpriced}; the batch was not started` };
+    const key = idempotencyKey ?? messageId ?? randomUUID();
+    const batchId = idempotentInstanceId(idempotencyKey ? 'queue' : 'queue-message', key, 'batch');
+    const output = outputBlob ?? `${deps.resultsContainer()}/${batchId}/results.jsonl`;
+    const refused = refusedContainer(deps.allowedContainers(), { itemsBlob, outputBlob: output });
+    if (refused) return { kind: 'malformed', reason: refused };
     if (!(await deps.blobExists(itemsBlob))) {
       return {
         kind: 'malformed',
         reason: `itemsBlob ${itemsBlob} does not exist in the app's storage account`,
       };
     }
-    const key = idempotencyKey ?? messageId ?? randomUUID();
-    const batchId = idempotentInstanceId(idempotencyKey ? 'queue' : 'queue-message', key, 'batch');
-    const output = outputBlob ?? `${deps.resultsContainer()}/${batchId}/results.jsonl`;
     const input: BatchRunInput = {
       run,
       itemsBlob,

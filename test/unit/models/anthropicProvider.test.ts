@@ -3,6 +3,7 @@ import { parseModelConfig } from '../../../src/models/config.js';
 import { classifyModelError } from '../../../src/models/errors.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';
+import { recordingCredentials } from '../../support/recordingCredentials.js';
 import type { ModelMessage, ToolDefinition } from '../../../src/shared/modelTypes.js';
 import {
   malformedResponse,
@@ -193,6 +194,26 @@ describe('Anthropic provider (Foundry client on loopback)', () => {
       scheme: 'Bearer',
       fingerprint: credentialFingerprint('tok'),
     });
+  });
+
+  it('takes the Foundry Entra token from the app identity (AZURE_CLIENT_ID) through the credential factory', async () => {
+    model.expect({ respond: textResponse('ok') });
+    const { asked, credentials } = recordingCredentials('mi-tok');
+    const providers = createModelProviders(
+      parseModelConfig({
+        FOUNDRY_BASE_URL: model.foundryBaseUrl,
+        FOUNDRY_USE_ENTRA: 'true',
+        AZURE_CLIENT_ID: 'uami-client-id',
+      }),
+      { credentials },
+    );
+    await (
+      await providers.get('foundry')
+    ).call({ deployment: 'claude-haiku-4-5', messages: [question], maxTokens: 10 });
+    expect(asked).toEqual([
+      [{ kind: 'default', managedIdentityClientId: 'uami-client-id' }, ['https://ai.azure.com/.default']],
+    ]);
+    expect(model.requests[0]?.credential?.fingerprint).toBe(credentialFingerprint('mi-tok'));
   });
 
   it('gets structured output on Foundry through a forced emit_output tool call', async () => {

@@ -196,6 +196,23 @@ describe('parseModelConfig', () => {
     expect(forced).toMatchObject({ offline: true, offlineReason: 'OFFLINE_MODEL=on', providers: {} });
   });
 
+  it('on Azure (WEBSITE_INSTANCE_ID), refuses to go offline unless OFFLINE_MODEL=on', () => {
+    const azure = { WEBSITE_INSTANCE_ID: 'f1c0…instance' };
+    expect(problemsOf(azure)).toEqual([
+      'no model provider is configured and this app runs on Azure (WEBSITE_INSTANCE_ID is set); set ' +
+        'FOUNDRY_RESOURCE, ANTHROPIC_API_KEY, AZURE_OPENAI_ENDPOINT or OPENAI_API_KEY, or OFFLINE_MODEL=on ' +
+        'to answer with the offline stand-in on purpose',
+    ]);
+    expect(problemsOf({ ...azure, OFFLINE_MODEL: 'auto' })).toHaveLength(1);
+    expect(parseModelConfig({ ...azure, OFFLINE_MODEL: 'on' })).toMatchObject({
+      offline: true,
+      offlineReason: 'OFFLINE_MODEL=on',
+    });
+    expect(parseModelConfig({ ...azure, ANTHROPIC_API_KEY: KEY }).offline).toBe(false);
+    // Locally the offline model stays the default.
+    expect(parseModelConfig({}).offline).toBe(true);
+  });
+
   it('merges MODEL_PRICES_JSON over the defaults, cache rates defaulting to the input rate', () => {
     const config = parseModelConfig({ MODEL_PRICES_JSON: '{"my-gpt":{"input":2,"output":8}}' });
     expect(config.prices['my-gpt']).toEqual({ input: 2, output: 8, cacheWrite: 2, cacheRead: 2 });

@@ -3,6 +3,7 @@ import { parseModelConfig } from '../../../src/models/config.js';
 import { isStrictCompatible } from '../../../src/models/openaiProvider.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';
+import { recordingCredentials } from '../../support/recordingCredentials.js';
 import type { ModelMessage, ToolDefinition } from '../../../src/shared/modelTypes.js';
 import {
   rawResponse,
@@ -210,6 +211,29 @@ describe('OpenAI provider (plain OpenAI client)', () => {
       scheme: 'Bearer',
       fingerprint: credentialFingerprint('tok'),
     });
+  });
+
+  it('takes the Entra token from the app identity (AZURE_CLIENT_ID) through the credential factory', async () => {
+    model.expect({ respond: textResponse('ok') });
+    const { asked, credentials } = recordingCredentials('mi-tok');
+    const providers = createModelProviders(
+      parseModelConfig({
+        AZURE_OPENAI_ENDPOINT: model.url,
+        AZURE_OPENAI_USE_ENTRA: 'true',
+        AZURE_CLIENT_ID: 'uami-client-id',
+      }),
+      { credentials },
+    );
+    await (
+      await providers.get('azure-openai')
+    ).call({ deployment: 'gpt-5.4', messages: [question], maxTokens: 5 });
+    expect(asked).toEqual([
+      [
+        { kind: 'default', managedIdentityClientId: 'uami-client-id' },
+        ['https://cognitiveservices.azure.com/.default'],
+      ],
+    ]);
+    expect(model.requests[0]?.credential?.fingerprint).toBe(credentialFingerprint('mi-tok'));
   });
 
   it('talks to OpenAI-compatible servers by base URL, without a key', async () => {
