@@ -5,6 +5,7 @@ import { matchBatchRoute, type BatchItemAnswer, type BatchItemRequest } from './
 import { OfflineBatchStore } from './batchStore.js';
 import { OFFLINE_HEADER } from './constants.js';
 import { offlineReply } from './offlineModel.js';
+import { openAIRejection, openAIRejectionBody } from './openaiRules.js';
 import { shortHash } from './prng.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
@@ -146,6 +147,9 @@ export async function startOfflineModelServer(
     batchItems.push(recorded);
     const bodyText = JSON.stringify(item.body);
     const seed = `${item.protocol}:${bodyText}`;
+    // The real API's request rules apply inside a batch too, before any script decides.
+    const rejected = item.protocol === 'openai' ? openAIRejection(item.path, item.body) : undefined;
+    if (rejected) return { kind: 'response', status: 400, body: JSON.parse(openAIRejectionBody(rejected)) };
     const scripted = await options.script?.(recorded);
     if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
     let wire: WireResponse;
@@ -230,6 +234,17 @@ export async function startOfflineModelServer(
     // Batch plumbing (polls, results, files) is not scripted; creating a batch is, like a model call.
     if (batchRoute && batchRoute.action !== 'create') {
       send(response, await batches.handle(batchRoute, batchRequest, {}), requestId);
+      return;
+    }
+    // The real API's request rules, before any script decides: a test cannot pass with a request it rejects.
+    const rejected = protocol === 'openai' && !batchRoute ? openAIRejection(path, body) : undefined;
+    if (rejected) {
+      const wire = {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: openAIRejectionBody(rejected),
+      };
+      send(response, wire, requestId);
       return;
     }
     const scripted = await options.script?.(recorded);
