@@ -1,6 +1,7 @@
 import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from './prices.js';
+import { readOpenAIReasoning, type OpenAIReasoningSettings } from './openaiReasoning.js';
 import { parseRoles, type RoleConfig } from './roles.js';
 import { EnvReader, type Env } from './envReader.js';
 import type { Secret } from './secret.js';
@@ -50,6 +51,8 @@ export interface ModelConfig {
   readonly defaultMaxTokens: number;
   /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
   readonly batchPolling: Readonly<Required<ModelBatchOptions>>;
+  /** Which Azure OpenAI / OpenAI deployments are reasoning models (openaiReasoning.ts); absent = by name. */
+  readonly openaiReasoning?: OpenAIReasoningSettings;
 }
 
 export class ModelConfigError extends Error {
@@ -208,6 +211,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const batchPollSeconds = env.integer('MODEL_BATCH_POLL_SECONDS', 1, 3_600, 30);
   const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
   const batchMaxWaitHours = env.integer('MODEL_BATCH_MAX_WAIT_HOURS', 1, 168, 24);
+  const openaiReasoning = readOpenAIReasoning(env);
   if (batchPollMaxSeconds < batchPollSeconds) {
     env.problems.push(
       `MODEL_BATCH_POLL_MAX_SECONDS (${batchPollMaxSeconds}) must be at least MODEL_BATCH_POLL_SECONDS (${batchPollSeconds})`,
@@ -231,6 +235,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
       maxPollMs: batchPollMaxSeconds * 1000,
       maxWaitMs: batchMaxWaitHours * 3_600_000,
     },
+    openaiReasoning,
   };
 }
 

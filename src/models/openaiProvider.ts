@@ -15,6 +15,8 @@ import {
   type ProviderRequest,
   type ProviderResponse,
 } from './provider.js';
+import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
+import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
 import type { Secret } from './secret.js';
 
 const WireCompletion = z.object({
@@ -95,21 +97,9 @@ function toWireMessages(message: ModelMessage): ChatCompletionMessageParam[] {
   return text ? [...toolResults, { role: 'user', content: text }] : toolResults;
 }
 
-/** Strict mode needs every object closed and every property required; anything else is sent non-strict. */
-export function isStrictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
-  if (typeof schema !== 'object' || schema === null) return true;
-  const node = schema as Record<string, unknown>;
-  if (node.type === 'object' || node.properties !== undefined) {
-    const properties = Object.keys((node.properties as Record<string, unknown> | undefined) ?? {});
-    const required = new Set(Array.isArray(node.required) ? node.required : []);
-    if (node.additionalProperties !== false || !properties.every((name) => required.has(name))) return false;
-  }
-  return Object.values(node).every(isStrictCompatible);
-}
-
 function responseFormat(schema: JsonSchema): ChatCompletionCreateParamsNonStreaming['response_format'] {
-  return { type: 'json_schema', json_schema: { name: 'output', schema, strict: isStrictCompatible(schema) } };
+  const sent = toOpenAIStrictSchema(schema);
+  return { type: 'json_schema', json_schema: { name: 'output', schema: sent.schema, strict: sent.strict } };
 }
 
 export interface OpenAIProviderOptions {
@@ -119,6 +109,8 @@ export interface OpenAIProviderOptions {
   readonly secrets: readonly Secret[];
   /** Tests shrink the per-batch limits to see a step split into several batches. */
   readonly batchLimits?: ModelBatchLimits;
+  /** Which deployments are reasoning models (no `temperature`), beyond the name guess; see openaiReasoning.ts. */
+  readonly reasoning?: OpenAIReasoningSettings;
 }
 
 /** GPT and OpenAI-compatible servers through Chat Completions, which Azure OpenAI v1, vLLM and Ollama all speak. */
@@ -131,7 +123,10 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         ...request.messages.flatMap(toWireMessages),
       ],
       max_completion_tokens: request.maxTokens,
-      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      // Reasoning models refuse any temperature but the default, so it is not sent to them.
+      ...(request.temperature === undefined || isReasoningDeployment(request.deployment, options.reasoning)
+        ? {}
+        : { temperature: request.temperature }),
       ...(request.tools?.length
         ? {
             tools: request.tools.map((tool) => ({
@@ -180,7 +175,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         throw new InvalidOutputError(
           `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
         );
-      structured = { value: json.value };
+      // Optional properties were sent as required-but-nullable (openaiSchema.ts): their nulls go again.
+      structured = { value: restoreOptionalProperties(outputSchema, json.value) };
     }
     const cached = wire.usage.prompt_tokens_details?.cached_tokens ?? 0;
     return {

@@ -75,6 +75,8 @@ export function createModelProviders(
         : {}),
   };
 
+  const reasoning = config.openaiReasoning ? { reasoning: config.openaiReasoning } : {};
+
   const authOf = (auth: ProviderAuth): { secrets: Secret[]; key: string | TokenProvider } =>
     auth.type === 'api-key'
       ? { secrets: [auth.apiKey], key: auth.apiKey.reveal() }
@@ -112,7 +114,7 @@ export function createModelProviders(
           organization: null,
           project: null,
         });
-        return createOpenAIProvider({ kind, client, offline: true, secrets: [] });
+        return createOpenAIProvider({ kind, client, offline: true, secrets: [], ...reasoning });
       }
     }
   }
@@ -162,7 +164,7 @@ export function createModelProviders(
           organization: null,
           project: null,
         });
-        return createOpenAIProvider({ kind: 'azure-openai', client, offline: false, secrets });
+        return createOpenAIProvider({ kind: 'azure-openai', client, offline: false, secrets, ...reasoning });
       }
       case 'openai': {
         // Local OpenAI-compatible servers (vLLM, Ollama) take no key, but the SDK insists on one.
@@ -179,6 +181,7 @@ export function createModelProviders(
           client,
           offline: false,
           secrets: settings.apiKey ? [settings.apiKey] : [],
+          ...reasoning,
         });
       }
     }
