@@ -85,6 +85,7 @@ export function createCallModelActivity(
         ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
         maxTokens: input.maxTokens ?? config.defaultMaxTokens,
         ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+        ...(input.reasoningEffort === undefined ? {} : { reasoningEffort: input.reasoningEffort }),
       });
     } catch (error) {
       return failure(classifyModelError(error, { nowMs: now(), secrets: provider.secrets }));

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseIsoDuration } from '../shared/duration.js';
+import { ReasoningEffort } from '../shared/modelTypes.js';
 import { ToolLimits } from '../shared/toolTypes.js';
 
 export const STEP_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
@@ -88,6 +89,8 @@ export const LlmStep = z.strictObject({
   /** JSON Schema (root type object) for structured output; the step output is the parsed object. */
   outputSchema: JsonSchema.optional(),
   maxTokens: positiveInt('maxTokens').optional(),
+  /** OpenAI reasoning effort for this step's calls (none … xhigh); Claude roles ignore it. */
+  reasoningEffort: ReasoningEffort.optional(),
   /**
    * Send the call through the provider's batch API at half price, answered within hours rather than
    * seconds (default false). As a map's item step, all enabled items go out as one batch.
@@ -106,6 +109,8 @@ export const AgentStep = z.strictObject({
   tools: z.array(z.string()),
   maxTurns: positiveInt('maxTurns').default(DEFAULT_MAX_TURNS),
   outputSchema: JsonSchema.optional(),
+  /** OpenAI reasoning effort for every turn (none … xhigh); Claude roles ignore it. */
+  reasoningEffort: ReasoningEffort.optional(),
   /** Read-only files the tools see (run_code: `files[name]` in JS, `in/<name>` in Python): name → template. */
   files: z
     .record(

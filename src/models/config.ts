@@ -29,8 +29,23 @@ export type ProviderSettings =
       readonly apiKey: Secret;
       readonly structuredOutput: StructuredOutputMode;
     }
-  | { readonly kind: 'azure-openai'; readonly baseURL: string; readonly auth: ProviderAuth }
-  | { readonly kind: 'openai'; readonly baseURL: string; readonly apiKey: Secret | undefined };
+  | {
+      readonly kind: 'azure-openai';
+      readonly baseURL: string;
+      readonly auth: ProviderAuth;
+      /** Responses API (default) or Chat Completions: AZURE_OPENAI_API_STYLE. */
+      readonly api: OpenAIApiStyle;
+    }
+  | {
+      readonly kind: 'openai';
+      readonly baseURL: string;
+      readonly apiKey: Secret | undefined;
+      /** OPENAI_API_STYLE; default Responses on api.openai.com, Chat Completions on other servers. */
+      readonly api: OpenAIApiStyle;
+    };
+
+export type OpenAIApiStyle = 'responses' | 'chat';
+const API_STYLES = ['responses', 'chat'] as const;
 
 export interface ModelConfig {
   /** True when calls go to the built-in offline model instead of a real endpoint. */
@@ -157,8 +172,9 @@ function readAzureOpenAI(env: EnvReader): ProviderSettings | undefined {
     'AZURE_OPENAI_ENTRA_SCOPE',
     AZURE_OPENAI_ENTRA_SCOPE,
   );
+  const api = env.choice('AZURE_OPENAI_API_STYLE', API_STYLES, 'responses');
   if (!endpoint || !auth) return undefined;
-  return { kind: 'azure-openai', baseURL: azureOpenAIBaseUrl(endpoint), auth };
+  return { kind: 'azure-openai', baseURL: azureOpenAIBaseUrl(endpoint), auth, api };
 }
 
 function readOpenAI(env: EnvReader): ProviderSettings | undefined {
@@ -169,7 +185,15 @@ function readOpenAI(env: EnvReader): ProviderSettings | undefined {
     env.problems.push('OPENAI_BASE_URL points at api.openai.com but OPENAI_API_KEY is not set; set the key');
   }
   if (env.text('OPENAI_BASE_URL') && !baseURL) return undefined;
-  return { kind: 'openai', baseURL: baseURL ?? OPENAI_DEFAULT_BASE_URL, apiKey };
+  const resolved = baseURL ?? OPENAI_DEFAULT_BASE_URL;
+  // OpenAI-compatible servers (vLLM, Ollama) speak Chat Completions; OpenAI itself serves GPT-5.x best
+  // through Responses (reasoning items kept across tool calls).
+  const api = env.choice(
+    'OPENAI_API_STYLE',
+    API_STYLES,
+    resolved.startsWith(OPENAI_DEFAULT_BASE_URL) ? 'responses' : 'chat',
+  );
+  return { kind: 'openai', baseURL: resolved, apiKey, api };
 }
 
 const OFFLINE_SETTING = 'OFFLINE_MODEL';

@@ -16,6 +16,7 @@ import {
   type ProviderResponse,
 } from './provider.js';
 import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
+import { buildResponsesParams, normalizeResponse } from './openaiResponses.js';
 import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
 import type { Secret } from './secret.js';
 
@@ -102,6 +103,8 @@ function responseFormat(schema: JsonSchema): ChatCompletionCreateParamsNonStream
   return { type: 'json_schema', json_schema: { name: 'output', schema: sent.schema, strict: sent.strict } };
 }
 
+export type OpenAIApiStyle = 'responses' | 'chat';
+
 export interface OpenAIProviderOptions {
   readonly kind: 'azure-openai' | 'openai';
   readonly client: OpenAI;
@@ -109,11 +112,16 @@ export interface OpenAIProviderOptions {
   readonly secrets: readonly Secret[];
   /** Tests shrink the per-batch limits to see a step split into several batches. */
   readonly batchLimits?: ModelBatchLimits;
+  /** `responses` (GPT on Azure OpenAI and OpenAI) or `chat` (Chat Completions, for compatible servers). */
+  readonly api?: OpenAIApiStyle;
   /** Which deployments are reasoning models (no `temperature`), beyond the name guess; see openaiReasoning.ts. */
   readonly reasoning?: OpenAIReasoningSettings;
 }
 
-/** GPT and OpenAI-compatible servers through Chat Completions, which Azure OpenAI v1, vLLM and Ollama all speak. */
+/**
+ * GPT on Azure OpenAI v1 and OpenAI through the Responses API (openaiResponses.ts), and OpenAI-compatible
+ * servers (vLLM, Ollama) through Chat Completions, which they all speak; batches use Chat Completions.
+ */
 export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvider {
   function buildParams(request: ProviderRequest): ChatCompletionCreateParamsNonStreaming {
     return {
@@ -127,6 +135,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
       ...(request.temperature === undefined || isReasoningDeployment(request.deployment, options.reasoning)
         ? {}
         : { temperature: request.temperature }),
+      ...(request.reasoningEffort ? { reasoning_effort: request.reasoningEffort } : {}),
       ...(request.tools?.length
         ? {
             tools: request.tools.map((tool) => ({
@@ -198,6 +207,16 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     kind: options.kind,
     secrets: options.secrets,
     async call(request) {
+      if (options.api === 'responses') {
+        const { data, response } = await options.client.responses
+          .create(buildResponsesParams(request, options.reasoning))
+          .withResponse();
+        return normalizeResponse(
+          data,
+          request,
+          options.offline || response.headers.get(OFFLINE_HEADER) === 'true',
+        );
+      }
       const { data, response } = await options.client.chat.completions
         .create(buildParams(request))
         .withResponse();

@@ -2,6 +2,7 @@ import type {
   JsonSchema,
   ModelMessage,
   ProviderKind,
+  ReasoningEffort,
   StopReason,
   TokenUsage,
   ToolDefinition,
@@ -18,6 +19,8 @@ export interface ProviderRequest {
   readonly outputSchema?: JsonSchema;
   readonly maxTokens: number;
   readonly temperature?: number;
+  /** OpenAI reasoning effort; other providers ignore it. */
+  readonly reasoningEffort?: ReasoningEffort;
 }
 
 export interface ProviderResponse {

@@ -114,7 +114,15 @@ export function createModelProviders(
           organization: null,
           project: null,
         });
-        return createOpenAIProvider({ kind, client, offline: true, secrets: [], ...reasoning });
+        // Offline, GPT speaks the Responses API, as Azure OpenAI and OpenAI do by default.
+        return createOpenAIProvider({
+          kind,
+          client,
+          api: 'responses',
+          offline: true,
+          secrets: [],
+          ...reasoning,
+        });
       }
     }
   }
@@ -164,7 +172,14 @@ export function createModelProviders(
           organization: null,
           project: null,
         });
-        return createOpenAIProvider({ kind: 'azure-openai', client, offline: false, secrets, ...reasoning });
+        return createOpenAIProvider({
+          kind: 'azure-openai',
+          client,
+          api: settings.api,
+          offline: false,
+          secrets,
+          ...reasoning,
+        });
       }
       case 'openai': {
         // Local OpenAI-compatible servers (vLLM, Ollama) take no key, but the SDK insists on one.
@@ -179,6 +194,7 @@ export function createModelProviders(
         return createOpenAIProvider({
           kind: 'openai',
           client,
+          api: settings.api,
           offline: false,
           secrets: settings.apiKey ? [settings.apiKey] : [],
           ...reasoning,

@@ -5,7 +5,13 @@ import { matchBatchRoute, type BatchItemAnswer, type BatchItemRequest } from './
 import { OfflineBatchStore } from './batchStore.js';
 import { OFFLINE_HEADER } from './constants.js';
 import { offlineReply } from './offlineModel.js';
-import { openAIRejection, openAIRejectionBody } from './openaiRules.js';
+import { openAIRejectionBody } from './openaiRules.js';
+import {
+  isResponsesPath,
+  newIssuedReasoning,
+  openAIRejection,
+  viewResponsesRequest,
+} from './responsesWire.js';
 import { shortHash } from './prng.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
@@ -23,7 +29,13 @@ const ROUTES: Readonly<Record<string, Protocol>> = {
   '/v1/chat/completions': 'openai',
   '/openai/v1/chat/completions': 'openai',
   '/chat/completions': 'openai',
+  '/v1/responses': 'openai',
+  '/openai/v1/responses': 'openai',
 };
+
+/** A request's view: the Responses API has its own parser (responsesWire.ts). */
+const viewFor = (protocol: Protocol, path: string, body: unknown) =>
+  protocol === 'openai' && isResponsesPath(path) ? viewResponsesRequest(body) : viewRequest(protocol, body);
 
 /** How a request authenticated, without the credential: compare `fingerprint` with credentialFingerprint(expected). */
 export interface RecordedCredential {
@@ -129,9 +141,11 @@ export async function startOfflineModelServer(
   const batchItems: RecordedModelRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let url = '';
+  // Reasoning items this server handed out, so a follow-up turn can be checked against them.
+  const issued = newIssuedReasoning();
 
   async function answerBatchItem(item: BatchItemRequest): Promise<BatchItemAnswer> {
-    const parsed = viewRequest(item.protocol, item.body);
+    const parsed = viewFor(item.protocol, item.path, item.body);
     const recorded: RecordedModelRequest = {
       index: batchItems.length,
       protocol: item.protocol,
@@ -148,17 +162,17 @@ export async function startOfflineModelServer(
     const bodyText = JSON.stringify(item.body);
     const seed = `${item.protocol}:${bodyText}`;
     // The real API's request rules apply inside a batch too, before any script decides.
-    const rejected = item.protocol === 'openai' ? openAIRejection(item.path, item.body) : undefined;
+    const rejected = item.protocol === 'openai' ? openAIRejection(item.path, item.body, issued) : undefined;
     if (rejected) return { kind: 'response', status: 400, body: JSON.parse(openAIRejectionBody(rejected)) };
     const scripted = await options.script?.(recorded);
     if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
     let wire: WireResponse;
     if (scripted && scripted.kind !== 'offline') {
-      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed);
+      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed, issued);
     } else if (!parsed.ok) {
       wire = { status: 400, headers: {}, body: errorBody(item.protocol, 400, parsed.problem) };
     } else {
-      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed);
+      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed, issued);
     }
     let body: unknown = wire.body;
     try {
@@ -197,7 +211,7 @@ export async function startOfflineModelServer(
     const rawBody = await readBody(request);
     const bodyText = rawBody.toString('utf8');
     const body = parseJson(bodyText);
-    const parsed = protocol && !batchRoute && body !== undefined ? viewRequest(protocol, body) : undefined;
+    const parsed = protocol && !batchRoute && body !== undefined ? viewFor(protocol, path, body) : undefined;
     const headers = Object.fromEntries(
       Object.entries(request.headers).flatMap(([name, value]) =>
         value === undefined
@@ -237,7 +251,7 @@ export async function startOfflineModelServer(
       return;
     }
     // The real API's request rules, before any script decides: a test cannot pass with a request it rejects.
-    const rejected = protocol === 'openai' && !batchRoute ? openAIRejection(path, body) : undefined;
+    const rejected = protocol === 'openai' && !batchRoute ? openAIRejection(path, body, issued) : undefined;
     if (rejected) {
       const wire = {
         status: 400,
@@ -256,7 +270,7 @@ export async function startOfflineModelServer(
     }
     if (scripted && scripted.kind !== 'offline') {
       const view = recorded.view ?? emptyView(protocol ?? 'openai', bodyText.length);
-      send(response, renderReply(view, scripted, seed), requestId);
+      send(response, renderReply(view, scripted, seed, issued), requestId);
       return;
     }
     if (!protocol || request.method !== 'POST') {
@@ -270,7 +284,7 @@ export async function startOfflineModelServer(
       fail(400, body === undefined ? 'The request body is not JSON' : (parsed?.problem ?? 'invalid request'));
       return;
     }
-    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed), {
+    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed, issued), {
       ...requestId,
       [OFFLINE_HEADER]: 'true',
     });

@@ -131,7 +131,7 @@ export function strictSchemaProblem(schema: unknown): string | undefined {
  * `max_tokens` and non-default `temperature`/`top_p`:
  * https://learn.microsoft.com/azure/ai-foundry/openai/how-to/reasoning#not-supported.
  */
-function samplingRejection(body: Json, tokenParam: 'max_completion_tokens' | 'max_output_tokens') {
+export function samplingRejection(body: Json, tokenParam: 'max_completion_tokens' | 'max_output_tokens') {
   const model = typeof body.model === 'string' ? body.model : '';
   if (!isReasoningModelName(model)) return undefined;
   if (body.max_tokens !== undefined) {
@@ -242,10 +242,4 @@ export function chatCompletionsRejection(body: unknown): OpenAIRejection | undef
     if (rejection) return rejection;
   }
   return Array.isArray(body.messages) ? toolOrderRejection(body.messages) : undefined;
-}
-
-/** The rule an OpenAI request to `path` breaks (Chat Completions or Responses), or undefined. */
-export function openAIRejection(path: string, body: unknown): OpenAIRejection | undefined {
-  if (/\/chat\/completions$/.test(path)) return chatCompletionsRejection(body);
-  return undefined;
 }

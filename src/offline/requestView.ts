@@ -16,6 +16,12 @@ export interface RequestView {
   readonly outputSchema: JsonObject | undefined;
   /** Characters of prompt, for deterministic token counts. */
   readonly promptChars: number;
+  /** Set on an OpenAI Responses API request (responsesWire.ts): the answer is a `Response`. */
+  readonly responses?: {
+    readonly reasoning: boolean;
+    readonly encryptedReasoning: boolean;
+    readonly effort: string;
+  };
 }
 
 const Json = z.record(z.string(), z.unknown());

@@ -116,6 +116,7 @@ export function* agentLoopOrchestrator(
           ...(input.tools.length > 0 ? { tools: input.tools } : {}),
           ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
           ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
+          ...(input.reasoningEffort === undefined ? {} : { reasoningEffort: input.reasoningEffort }),
           runId: input.runId,
           stepId: input.stepId,
         },

@@ -23,7 +23,26 @@ export const ToolResultBlock = z.strictObject({
 });
 export type ToolResultBlock = z.infer<typeof ToolResultBlock>;
 
-export const ContentBlock = z.discriminatedUnion('type', [TextBlock, ToolUseBlock, ToolResultBlock]);
+/**
+ * An OpenAI reasoning item (Responses API), kept encrypted (`store: false` with
+ * `include: ['reasoning.encrypted_content']`) and sent back on the next turn, as a function call's reasoning
+ * must be: https://platform.openai.com/docs/guides/reasoning#keeping-reasoning-items-in-context. Other
+ * providers skip it.
+ */
+export const ReasoningBlock = z.strictObject({
+  type: z.literal('reasoning'),
+  id: z.string().min(1),
+  encryptedContent: z.string().min(1),
+  summary: z.array(z.string()).optional(),
+});
+export type ReasoningBlock = z.infer<typeof ReasoningBlock>;
+
+export const ContentBlock = z.discriminatedUnion('type', [
+  TextBlock,
+  ToolUseBlock,
+  ToolResultBlock,
+  ReasoningBlock,
+]);
 export type ContentBlock = z.infer<typeof ContentBlock>;
 
 /** One turn of the provider-neutral transcript. Tool results travel in `user` turns, as in the Messages API. */
@@ -75,6 +94,10 @@ export function splitRoleTarget(target: string): { role: string } | { provider: 
     : { provider: target.slice(0, colon), deployment: target.slice(colon + 1) };
 }
 
+/** `reasoning.effort` values of OpenAI's reasoning models (node_modules/openai/src/resources/shared.ts). */
+export const ReasoningEffort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
+
 export const CallModelInput = z.strictObject({
   /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
   role: RoleName,
@@ -85,6 +108,8 @@ export const CallModelInput = z.strictObject({
   outputSchema: JsonSchema.optional(),
   maxTokens: z.number().int().positive().max(64_000).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  /** OpenAI reasoning effort (Responses API `reasoning.effort`); ignored by other providers. */
+  reasoningEffort: ReasoningEffort.optional(),
   runId: z.string().min(1),
   stepId: z.string().min(1),
   /** A workflow's own deployment for this role: tried first, then the role's configured chain. */

@@ -6,6 +6,7 @@ import {
   ModelMessage,
   ModelRouteSpec,
   ProviderKind,
+  ReasoningEffort,
   RoleName,
   TokenUsage,
   ToolDefinition,
@@ -228,6 +229,7 @@ export const AgentLoopInput = z.strictObject({
   maxTurns: z.int().positive(),
   outputSchema: JsonSchema.optional(),
   maxTokens: z.int().positive().optional(),
+  reasoningEffort: ReasoningEffort.optional(),
   /** What the run may still spend when the agent starts. */
   budget: RunBudget.optional(),
   options: RunOptions.optional(),

@@ -31,12 +31,16 @@ afterEach(async () => {
 });
 
 /** AZURE_OPENAI_ENDPOINT is the resource root; the app appends /openai/v1/ like the real endpoint. */
-const azureWithKey = () =>
+const azureWithKey = (api: 'chat' | 'responses' = 'chat') =>
   createModelProviders(
-    parseModelConfig({ AZURE_OPENAI_ENDPOINT: model.url, AZURE_OPENAI_API_KEY: AOAI_KEY }),
+    parseModelConfig({
+      AZURE_OPENAI_ENDPOINT: model.url,
+      AZURE_OPENAI_API_KEY: AOAI_KEY,
+      AZURE_OPENAI_API_STYLE: api,
+    }),
   ).get('azure-openai');
 
-describe('OpenAI provider (plain OpenAI client)', () => {
+describe('OpenAI provider (plain OpenAI client) on Chat Completions', () => {
   it('runs a tool_calls round trip on Azure OpenAI v1 and normalizes cached tokens', async () => {
     model.expect(
       {
@@ -177,6 +181,7 @@ describe('OpenAI provider (plain OpenAI client)', () => {
     const config = parseModelConfig({
       AZURE_OPENAI_ENDPOINT: model.url,
       AZURE_OPENAI_API_KEY: AOAI_KEY,
+      AZURE_OPENAI_API_STYLE: 'chat',
       OPENAI_REASONING_DEPLOYMENTS: 'my-writer',
       OPENAI_NON_REASONING_DEPLOYMENTS: 'gpt-5-legacy-sampling',
     });
@@ -216,7 +221,11 @@ describe('OpenAI provider (plain OpenAI client)', () => {
     model.expect({ respond: textResponse('ok') });
     const scopes: string[] = [];
     const providers = createModelProviders(
-      parseModelConfig({ AZURE_OPENAI_ENDPOINT: model.url, AZURE_OPENAI_USE_ENTRA: 'true' }),
+      parseModelConfig({
+        AZURE_OPENAI_ENDPOINT: model.url,
+        AZURE_OPENAI_USE_ENTRA: 'true',
+        AZURE_OPENAI_API_STYLE: 'chat',
+      }),
       {
         tokenProviderFor: (scope) => {
           scopes.push(scope);
