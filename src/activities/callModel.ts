@@ -91,6 +91,7 @@ export function createCallModelActivity(
         ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
         ...(input.thinking === undefined ? {} : { thinking: input.thinking }),
         ...(input.effort === undefined ? {} : { effort: input.effort }),
+        ...(input.reasoningEffort === undefined ? {} : { reasoningEffort: input.reasoningEffort }),
       });
     } catch (error) {
       return failure(classifyModelError(error, { nowMs: now(), secrets: provider.secrets }));

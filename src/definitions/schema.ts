@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { parseIsoDuration } from '../shared/duration.js';
-import { EffortSetting, ThinkingSetting } from '../shared/modelTypes.js';
+import { EffortSetting, ReasoningEffort, ThinkingSetting } from '../shared/modelTypes.js';
 import { ToolLimits } from '../shared/toolTypes.js';
 
 export const STEP_ID_PATTERN = /^[a-z][a-zA-Z0-9_]*$/;
@@ -98,6 +98,8 @@ export const LlmStep = z.strictObject({
   outputSchema: JsonSchema.optional(),
   maxTokens: positiveInt('maxTokens').optional(),
   ...claudeThinking,
+  /** OpenAI reasoning effort for this step's calls (none … xhigh); Claude roles ignore it. */
+  reasoningEffort: ReasoningEffort.optional(),
   /**
    * Send the call through the provider's batch API at half price, answered within hours rather than
    * seconds (default false). As a map's item step, all enabled items go out as one batch.
@@ -117,6 +119,8 @@ export const AgentStep = z.strictObject({
   maxTurns: positiveInt('maxTurns').default(DEFAULT_MAX_TURNS),
   outputSchema: JsonSchema.optional(),
   ...claudeThinking,
+  /** OpenAI reasoning effort for every turn (none … xhigh); Claude roles ignore it. */
+  reasoningEffort: ReasoningEffort.optional(),
   /** Read-only files the tools see (run_code: `files[name]` in JS, `in/<name>` in Python): name → template. */
   files: z
     .record(

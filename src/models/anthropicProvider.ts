@@ -66,7 +66,11 @@ const STOP_REASONS: Readonly<Record<string, StopReason>> = {
 
 function toWireMessage(message: ModelMessage): MessageParam {
   // The API rejects empty text blocks, which an empty assistant turn normalizes to.
-  const nonEmpty = message.content.filter((block) => block.type !== 'text' || block.text.length > 0);
+  // OpenAI reasoning items (ReasoningBlock) mean nothing to Claude and are skipped.
+  const nonEmpty = message.content.filter(
+    (block): block is Exclude<ContentBlock, { type: 'reasoning' }> =>
+      block.type !== 'reasoning' && (block.type !== 'text' || block.text.length > 0),
+  );
   return {
     role: message.role,
     content: (nonEmpty.length > 0 ? nonEmpty : [{ type: 'text' as const, text: '(no content)' }]).map(

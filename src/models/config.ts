@@ -2,6 +2,7 @@ import { appCredentialSpec, type CredentialSpec } from '../azure/credentials.js'
 import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from './prices.js';
+import { readOpenAIReasoning, type OpenAIReasoningSettings } from './openaiReasoning.js';
 import { parseRoles, type RoleConfig } from './roles.js';
 import { EnvReader, type Env } from './envReader.js';
 import type { Secret } from './secret.js';
@@ -29,8 +30,23 @@ export type ProviderSettings =
       readonly apiKey: Secret;
       readonly structuredOutput: StructuredOutputMode;
     }
-  | { readonly kind: 'azure-openai'; readonly baseURL: string; readonly auth: ProviderAuth }
-  | { readonly kind: 'openai'; readonly baseURL: string; readonly apiKey: Secret | undefined };
+  | {
+      readonly kind: 'azure-openai';
+      readonly baseURL: string;
+      readonly auth: ProviderAuth;
+      /** Responses API (default) or Chat Completions: AZURE_OPENAI_API_STYLE. */
+      readonly api: OpenAIApiStyle;
+    }
+  | {
+      readonly kind: 'openai';
+      readonly baseURL: string;
+      readonly apiKey: Secret | undefined;
+      /** OPENAI_API_STYLE; default Responses on api.openai.com, Chat Completions on other servers. */
+      readonly api: OpenAIApiStyle;
+    };
+
+export type OpenAIApiStyle = 'responses' | 'chat';
+const API_STYLES = ['responses', 'chat'] as const;
 
 export interface ModelConfig {
   /** True when calls go to the built-in offline model instead of a real endpoint. */
@@ -53,6 +69,8 @@ export interface ModelConfig {
   readonly batchPolling: Readonly<Required<ModelBatchOptions>>;
   /** The identity behind Entra ID auth (`*_USE_ENTRA=true`): DefaultAzureCredential with `AZURE_CLIENT_ID`. */
   readonly entraCredential: CredentialSpec;
+  /** Which Azure OpenAI / OpenAI deployments are reasoning models (openaiReasoning.ts); absent = by name. */
+  readonly openaiReasoning?: OpenAIReasoningSettings;
 }
 
 export class ModelConfigError extends Error {
@@ -157,8 +175,9 @@ function readAzureOpenAI(env: EnvReader): ProviderSettings | undefined {
     'AZURE_OPENAI_ENTRA_SCOPE',
     AZURE_OPENAI_ENTRA_SCOPE,
   );
+  const api = env.choice('AZURE_OPENAI_API_STYLE', API_STYLES, 'responses');
   if (!endpoint || !auth) return undefined;
-  return { kind: 'azure-openai', baseURL: azureOpenAIBaseUrl(endpoint), auth };
+  return { kind: 'azure-openai', baseURL: azureOpenAIBaseUrl(endpoint), auth, api };
 }
 
 function readOpenAI(env: EnvReader): ProviderSettings | undefined {
@@ -169,7 +188,15 @@ function readOpenAI(env: EnvReader): ProviderSettings | undefined {
     env.problems.push('OPENAI_BASE_URL points at api.openai.com but OPENAI_API_KEY is not set; set the key');
   }
   if (env.text('OPENAI_BASE_URL') && !baseURL) return undefined;
-  return { kind: 'openai', baseURL: baseURL ?? OPENAI_DEFAULT_BASE_URL, apiKey };
+  const resolved = baseURL ?? OPENAI_DEFAULT_BASE_URL;
+  // OpenAI-compatible servers (vLLM, Ollama) speak Chat Completions; OpenAI itself serves GPT-5.x best
+  // through Responses (reasoning items kept across tool calls).
+  const api = env.choice(
+    'OPENAI_API_STYLE',
+    API_STYLES,
+    resolved.startsWith(OPENAI_DEFAULT_BASE_URL) ? 'responses' : 'chat',
+  );
+  return { kind: 'openai', baseURL: resolved, apiKey, api };
 }
 
 const OFFLINE_SETTING = 'OFFLINE_MODEL';
@@ -221,6 +248,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const batchPollSeconds = env.integer('MODEL_BATCH_POLL_SECONDS', 1, 3_600, 30);
   const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
   const batchMaxWaitHours = env.integer('MODEL_BATCH_MAX_WAIT_HOURS', 1, 168, 24);
+  const openaiReasoning = readOpenAIReasoning(env);
   if (batchPollMaxSeconds < batchPollSeconds) {
     env.problems.push(
       `MODEL_BATCH_POLL_MAX_SECONDS (${batchPollMaxSeconds}) must be at least MODEL_BATCH_POLL_SECONDS (${batchPollSeconds})`,
@@ -245,6 +273,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
       maxWaitMs: batchMaxWaitHours * 3_600_000,
     },
     entraCredential: appCredentialSpec(rawEnv),
+    openaiReasoning,
   };
 }
 

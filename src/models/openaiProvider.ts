@@ -17,6 +17,9 @@ import {
   type ProviderRequest,
   type ProviderResponse,
 } from './provider.js';
+import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
+import { buildResponsesParams, normalizeResponse } from './openaiResponses.js';
+import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
 import type { Secret } from './secret.js';
 
 const WireCompletion = z.object({
@@ -102,22 +105,12 @@ function toWireMessages(message: ModelMessage): ChatCompletionMessageParam[] {
   return text ? [...toolResults, { role: 'user', content: text }] : toolResults;
 }
 
-/** Strict mode needs every object closed and every property required; anything else is sent non-strict. */
-export function isStrictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
-  if (typeof schema !== 'object' || schema === null) return true;
-  const node = schema as Record<string, unknown>;
-  if (node.type === 'object' || node.properties !== undefined) {
-    const properties = Object.keys((node.properties as Record<string, unknown> | undefined) ?? {});
-    const required = new Set(Array.isArray(node.required) ? node.required : []);
-    if (node.additionalProperties !== false || !properties.every((name) => required.has(name))) return false;
-  }
-  return Object.values(node).every(isStrictCompatible);
+function responseFormat(schema: JsonSchema): ChatCompletionCreateParamsNonStreaming['response_format'] {
+  const sent = toOpenAIStrictSchema(schema);
+  return { type: 'json_schema', json_schema: { name: 'output', schema: sent.schema, strict: sent.strict } };
 }
 
-function responseFormat(schema: JsonSchema): ChatCompletionCreateParamsNonStreaming['response_format'] {
-  return { type: 'json_schema', json_schema: { name: 'output', schema, strict: isStrictCompatible(schema) } };
-}
+export type OpenAIApiStyle = 'responses' | 'chat';
 
 export interface OpenAIProviderOptions {
   readonly kind: 'azure-openai' | 'openai';
@@ -126,9 +119,16 @@ export interface OpenAIProviderOptions {
   readonly secrets: readonly Secret[];
   /** Tests shrink the per-batch limits to see a step split into several batches. */
   readonly batchLimits?: ModelBatchLimits;
+  /** `responses` (GPT on Azure OpenAI and OpenAI) or `chat` (Chat Completions, for compatible servers). */
+  readonly api?: OpenAIApiStyle;
+  /** Which deployments are reasoning models (no `temperature`), beyond the name guess; see openaiReasoning.ts. */
+  readonly reasoning?: OpenAIReasoningSettings;
 }
 
-/** GPT and OpenAI-compatible servers through Chat Completions, which Azure OpenAI v1, vLLM and Ollama all speak. */
+/**
+ * GPT on Azure OpenAI v1 and OpenAI through the Responses API (openaiResponses.ts), and OpenAI-compatible
+ * servers (vLLM, Ollama) through Chat Completions, which they all speak; batches use Chat Completions.
+ */
 export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvider {
   function buildParams(request: ProviderRequest): ChatCompletionCreateParamsNonStreaming {
     return {
@@ -138,7 +138,11 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         ...request.messages.flatMap(toWireMessages),
       ],
       max_completion_tokens: request.maxTokens,
-      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+      // Reasoning models refuse any temperature but the default, so it is not sent to them.
+      ...(request.temperature === undefined || isReasoningDeployment(request.deployment, options.reasoning)
+        ? {}
+        : { temperature: request.temperature }),
+      ...(request.reasoningEffort ? { reasoning_effort: request.reasoningEffort } : {}),
       ...(request.tools?.length
         ? {
             tools: request.tools.map((tool) => ({
@@ -187,7 +191,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         throw new InvalidOutputError(
           `Structured answer is not JSON (stop reason ${stopReason}): ${json.problem}`,
         );
-      structured = { value: json.value };
+      // Optional properties were sent as required-but-nullable (openaiSchema.ts): their nulls go again.
+      structured = { value: restoreOptionalProperties(outputSchema, json.value) };
     }
     return {
       message: { role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text: '' }] },
@@ -207,6 +212,16 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     kind: options.kind,
     secrets: options.secrets,
     async call(request) {
+      if (options.api === 'responses') {
+        const { data, response } = await options.client.responses
+          .create(buildResponsesParams(request, options.reasoning))
+          .withResponse();
+        return normalizeResponse(
+          data,
+          request,
+          options.offline || response.headers.get(OFFLINE_HEADER) === 'true',
+        );
+      }
       const { data, response } = await options.client.chat.completions
         .create(buildParams(request))
         .withResponse();

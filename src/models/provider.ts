@@ -2,6 +2,7 @@ import type {
   JsonSchema,
   ModelMessage,
   ProviderKind,
+  ReasoningEffort,
   StopReason,
   TokenUsage,
   ToolDefinition,
@@ -23,6 +24,8 @@ export interface ProviderRequest {
   /** Claude only (the OpenAI provider ignores them). */
   readonly thinking?: ThinkingSetting;
   readonly effort?: EffortSetting;
+  /** OpenAI reasoning effort; other providers ignore it. */
+  readonly reasoningEffort?: ReasoningEffort;
 }
 
 export interface ProviderResponse {

@@ -79,6 +79,8 @@ export function createModelProviders(
         : {}),
   };
 
+  const reasoning = config.openaiReasoning ? { reasoning: config.openaiReasoning } : {};
+
   const authOf = (auth: ProviderAuth): { secrets: Secret[]; key: string | TokenProvider } =>
     auth.type === 'api-key'
       ? { secrets: [auth.apiKey], key: auth.apiKey.reveal() }
@@ -116,7 +118,15 @@ export function createModelProviders(
           organization: null,
           project: null,
         });
-        return createOpenAIProvider({ kind, client, offline: true, secrets: [] });
+        // Offline, GPT speaks the Responses API, as Azure OpenAI and OpenAI do by default.
+        return createOpenAIProvider({
+          kind,
+          client,
+          api: 'responses',
+          offline: true,
+          secrets: [],
+          ...reasoning,
+        });
       }
     }
   }
@@ -166,7 +176,14 @@ export function createModelProviders(
           organization: null,
           project: null,
         });
-        return createOpenAIProvider({ kind: 'azure-openai', client, offline: false, secrets });
+        return createOpenAIProvider({
+          kind: 'azure-openai',
+          client,
+          api: settings.api,
+          offline: false,
+          secrets,
+          ...reasoning,
+        });
       }
       case 'openai': {
         // Local OpenAI-compatible servers (vLLM, Ollama) take no key, but the SDK insists on one.
@@ -181,8 +198,10 @@ export function createModelProviders(
         return createOpenAIProvider({
           kind: 'openai',
           client,
+          api: settings.api,
           offline: false,
           secrets: settings.apiKey ? [settings.apiKey] : [],
+          ...reasoning,
         });
       }
     }

@@ -6,6 +6,13 @@ import { OfflineBatchStore } from './batchStore.js';
 import { OFFLINE_HEADER } from './constants.js';
 import { contextWindowError } from './contextWindow.js';
 import { offlineReply } from './offlineModel.js';
+import { openAIRejectionBody } from './openaiRules.js';
+import {
+  isResponsesPath,
+  newIssuedReasoning,
+  openAIRejection,
+  viewResponsesRequest,
+} from './responsesWire.js';
 import { shortHash } from './prng.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
@@ -23,7 +30,13 @@ const ROUTES: Readonly<Record<string, Protocol>> = {
   '/v1/chat/completions': 'openai',
   '/openai/v1/chat/completions': 'openai',
   '/chat/completions': 'openai',
+  '/v1/responses': 'openai',
+  '/openai/v1/responses': 'openai',
 };
+
+/** A request's view: the Responses API has its own parser (responsesWire.ts). */
+const viewFor = (protocol: Protocol, path: string, body: unknown) =>
+  protocol === 'openai' && isResponsesPath(path) ? viewResponsesRequest(body) : viewRequest(protocol, body);
 
 /** How a request authenticated, without the credential: compare `fingerprint` with credentialFingerprint(expected). */
 export interface RecordedCredential {
@@ -129,9 +142,11 @@ export async function startOfflineModelServer(
   const batchItems: RecordedModelRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let url = '';
+  // Reasoning items this server handed out, so a follow-up turn can be checked against them.
+  const issued = newIssuedReasoning();
 
   async function answerBatchItem(item: BatchItemRequest): Promise<BatchItemAnswer> {
-    const parsed = viewRequest(item.protocol, item.body);
+    const parsed = viewFor(item.protocol, item.path, item.body);
     const recorded: RecordedModelRequest = {
       index: batchItems.length,
       protocol: item.protocol,
@@ -151,6 +166,9 @@ export async function startOfflineModelServer(
     if (item.protocol === 'anthropic' && !parsed.ok) {
       return { kind: 'response', status: 400, body: JSON.parse(errorBody('anthropic', 400, parsed.problem)) };
     }
+    // The OpenAI APIs' request rules apply inside a batch too, before any script decides.
+    const rejected = item.protocol === 'openai' ? openAIRejection(item.path, item.body, issued) : undefined;
+    if (rejected) return { kind: 'response', status: 400, body: JSON.parse(openAIRejectionBody(rejected)) };
     // A request too large for the model's window is refused before any scripted answer, as live.
     const tooLong = parsed.ok ? contextWindowError(parsed.view, item.body) : undefined;
     const scripted = tooLong ? undefined : await options.script?.(recorded);
@@ -159,11 +177,11 @@ export async function startOfflineModelServer(
     if (tooLong) {
       wire = tooLong;
     } else if (scripted && scripted.kind !== 'offline') {
-      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed);
+      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed, issued);
     } else if (!parsed.ok) {
       wire = { status: 400, headers: {}, body: errorBody(item.protocol, 400, parsed.problem) };
     } else {
-      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed);
+      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed, issued);
     }
     let body: unknown = wire.body;
     try {
@@ -202,7 +220,7 @@ export async function startOfflineModelServer(
     const rawBody = await readBody(request);
     const bodyText = rawBody.toString('utf8');
     const body = parseJson(bodyText);
-    const parsed = protocol && !batchRoute && body !== undefined ? viewRequest(protocol, body) : undefined;
+    const parsed = protocol && !batchRoute && body !== undefined ? viewFor(protocol, path, body) : undefined;
     const headers = Object.fromEntries(
       Object.entries(request.headers).flatMap(([name, value]) =>
         value === undefined
@@ -245,6 +263,17 @@ export async function startOfflineModelServer(
       fail(400, parsed.problem);
       return;
     }
+    // The OpenAI APIs' request rules, before any script decides: a test cannot pass with a request they reject.
+    const rejected = protocol === 'openai' && !batchRoute ? openAIRejection(path, body, issued) : undefined;
+    if (rejected) {
+      const wire = {
+        status: 400,
+        headers: { 'content-type': 'application/json' },
+        body: openAIRejectionBody(rejected),
+      };
+      send(response, wire, requestId);
+      return;
+    }
     // A request too large for the model's window is refused before any scripted answer, as live.
     const tooLong = parsed?.ok ? contextWindowError(parsed.view, body) : undefined;
     if (tooLong) {
@@ -260,7 +289,7 @@ export async function startOfflineModelServer(
     }
     if (scripted && scripted.kind !== 'offline') {
       const view = recorded.view ?? emptyView(protocol ?? 'openai', bodyText.length);
-      send(response, renderReply(view, scripted, seed), requestId);
+      send(response, renderReply(view, scripted, seed, issued), requestId);
       return;
     }
     if (!protocol || request.method !== 'POST') {
@@ -274,7 +303,7 @@ export async function startOfflineModelServer(
       fail(400, body === undefined ? 'The request body is not JSON' : (parsed?.problem ?? 'invalid request'));
       return;
     }
-    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed), {
+    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed, issued), {
       ...requestId,
       [OFFLINE_HEADER]: 'true',
     });

@@ -20,6 +20,12 @@ export interface RequestView {
   /** Claude: the request's `max_tokens`, and whether the model thinks (anthropicRules.ts). */
   readonly maxTokens?: number;
   readonly thinking?: boolean;
+  /** Set on an OpenAI Responses API request (responsesWire.ts): the answer is a `Response`. */
+  readonly responses?: {
+    readonly reasoning: boolean;
+    readonly encryptedReasoning: boolean;
+    readonly effort: string;
+  };
 }
 
 const Json = z.record(z.string(), z.unknown());

@@ -148,8 +148,29 @@ function objectValue(g: Generator, schema: Schema, depth: number): Record<string
   return result;
 }
 
+/**
+ * Constraints a schema carries in its description as `(key: value; …)`, the way src/models/openaiSchema.ts
+ * moves keywords OpenAI's strict mode refuses (e.g. `format: uri`): a real model reads and follows them, so
+ * the stand-in does too.
+ */
+function withDescribedConstraints(schema: Schema): Schema {
+  const note = typeof schema.description === 'string' ? /\(([^()]*)\)$/.exec(schema.description) : null;
+  if (!note?.[1]) return schema;
+  const described: Record<string, unknown> = {};
+  for (const part of note[1].split('; ')) {
+    const match = /^([A-Za-z]+): (.+)$/.exec(part);
+    if (!match?.[1] || match[2] === undefined || match[1] in schema) continue;
+    try {
+      described[match[1]] = JSON.parse(match[2]) as unknown;
+    } catch {
+      described[match[1]] = match[2];
+    }
+  }
+  return { ...described, ...schema };
+}
+
 function valueFor(g: Generator, input: Schema, label: string, depth: number): unknown {
-  let schema = input;
+  let schema = withDescribedConstraints(input);
   for (let hops = 0; typeof schema.$ref === 'string' && hops < 16; hops++) {
     schema = { ...resolveRef(g, schema.$ref), ...schema, $ref: undefined };
   }

@@ -1,6 +1,7 @@
 import { claudeContent, type ClaudeExtras } from './anthropicEmit.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, Protocol, RequestView } from './requestView.js';
+import { responsesBody, type IssuedReasoning } from './responsesWire.js';
 
 export interface WireUsage {
   readonly inputTokens: number;
@@ -224,7 +225,12 @@ export function errorBody(protocol: Protocol, status: number, message: string): 
 }
 
 /** Renders a reply in the request's protocol; `seed` makes ids stable for identical requests. */
-export function renderReply(view: RequestView, reply: RenderableReply, seed: string): WireResponse {
+export function renderReply(
+  view: RequestView,
+  reply: RenderableReply,
+  seed: string,
+  issued?: IssuedReasoning,
+): WireResponse {
   switch (reply.kind) {
     case 'error': {
       const headers: Record<string, string> = { ...JSON_TYPE, ...reply.headers };
@@ -256,7 +262,11 @@ export function renderReply(view: RequestView, reply: RenderableReply, seed: str
     }
     default: {
       const body =
-        view.protocol === 'anthropic' ? anthropicBody(view, reply, seed) : openAIBody(view, reply, seed);
+        view.protocol === 'anthropic'
+          ? anthropicBody(view, reply, seed)
+          : view.responses
+            ? responsesBody(view, reply, seed, reply.usage, issued)
+            : openAIBody(view, reply, seed);
       return { status: 200, headers: { ...JSON_TYPE }, body: JSON.stringify(body) };
     }
   }

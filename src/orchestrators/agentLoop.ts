@@ -139,6 +139,7 @@ export function* agentLoopOrchestrator(
           ...(input.maxTokens === undefined ? {} : { maxTokens: input.maxTokens }),
           ...(input.thinking === undefined ? {} : { thinking: input.thinking }),
           ...(input.effort === undefined ? {} : { effort: input.effort }),
+          ...(input.reasoningEffort === undefined ? {} : { reasoningEffort: input.reasoningEffort }),
           runId: input.runId,
           stepId: input.stepId,
         },

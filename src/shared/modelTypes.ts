@@ -37,6 +37,19 @@ export const RedactedThinkingBlock = z.strictObject({
   data: z.string().min(1),
 });
 export type RedactedThinkingBlock = z.infer<typeof RedactedThinkingBlock>;
+/**
+ * An OpenAI reasoning item (Responses API), kept encrypted (`store: false` with
+ * `include: ['reasoning.encrypted_content']`) and sent back on the next turn, as a function call's reasoning
+ * must be: https://platform.openai.com/docs/guides/reasoning#keeping-reasoning-items-in-context. Other
+ * providers skip it.
+ */
+export const ReasoningBlock = z.strictObject({
+  type: z.literal('reasoning'),
+  id: z.string().min(1),
+  encryptedContent: z.string().min(1),
+  summary: z.array(z.string()).optional(),
+});
+export type ReasoningBlock = z.infer<typeof ReasoningBlock>;
 
 export const ContentBlock = z.discriminatedUnion('type', [
   TextBlock,
@@ -44,6 +57,7 @@ export const ContentBlock = z.discriminatedUnion('type', [
   ToolResultBlock,
   ThinkingBlock,
   RedactedThinkingBlock,
+  ReasoningBlock,
 ]);
 export type ContentBlock = z.infer<typeof ContentBlock>;
 
@@ -102,6 +116,9 @@ export type ThinkingSetting = z.infer<typeof ThinkingSetting>;
 /** Claude's `output_config.effort` levels (OutputConfig in the SDK types). */
 export const EffortSetting = z.enum(['low', 'medium', 'high', 'xhigh', 'max']);
 export type EffortSetting = z.infer<typeof EffortSetting>;
+/** `reasoning.effort` values of OpenAI's reasoning models (node_modules/openai/src/resources/shared.ts). */
+export const ReasoningEffort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+export type ReasoningEffort = z.infer<typeof ReasoningEffort>;
 
 export const CallModelInput = z.strictObject({
   /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
@@ -117,6 +134,8 @@ export const CallModelInput = z.strictObject({
   thinking: ThinkingSetting.optional(),
   /** Claude `output_config.effort`. */
   effort: EffortSetting.optional(),
+  /** OpenAI reasoning effort (Responses API `reasoning.effort`); ignored by other providers. */
+  reasoningEffort: ReasoningEffort.optional(),
   runId: z.string().min(1),
   stepId: z.string().min(1),
   /** A workflow's own deployment for this role: tried first, then the role's configured chain. */

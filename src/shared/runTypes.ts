@@ -6,6 +6,7 @@ import {
   ModelMessage,
   ModelRouteSpec,
   ProviderKind,
+  ReasoningEffort,
   RoleName,
   TokenUsage,
   ToolDefinition,
@@ -239,6 +240,7 @@ export const AgentLoopInput = z.strictObject({
   /** Claude thinking and effort for every turn (CallModelInput). */
   thinking: ThinkingSetting.optional(),
   effort: EffortSetting.optional(),
+  reasoningEffort: ReasoningEffort.optional(),
   /** What the run may still spend when the agent starts. */
   budget: RunBudget.optional(),
   options: RunOptions.optional(),

@@ -160,7 +160,14 @@ describe('role routing to Foundry and Azure OpenAI', () => {
     model.assertDone();
     expect(run).toMatchObject({ outcome: 'completed', output: report });
     const writer = model.requests.at(-1) as RecordedModelRequest;
-    expect(writer.path).toBe('/openai/v1/chat/completions');
+    // GPT-5.x goes through the Responses API, store: false with its reasoning kept encrypted, and the
+    // writer's schema (format: uri) in strict form, which the offline model's strict rules accept.
+    expect(writer.path).toBe('/openai/v1/responses');
+    expect(writer.body).toMatchObject({
+      store: false,
+      include: ['reasoning.encrypted_content'],
+      text: { format: { type: 'json_schema', strict: true } },
+    });
     expect(writer.credential?.fingerprint).toBe(credentialFingerprint('test-azure-openai-key'));
     expect(run.ledger?.rows?.at(-1)).toMatchObject({
       stepId: 'report',

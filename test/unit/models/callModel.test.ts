@@ -78,11 +78,24 @@ describe('callModel activity', () => {
 
   it('uses the fallback chain entry named by attempt', async () => {
     model.expect({
-      match: { path: '/openai/v1/chat/completions', model: 'gpt-5.4' },
+      match: { path: '/openai/v1/responses', model: 'gpt-5.4' },
       respond: textResponse('fallback answer'),
     });
     const result = await call(activityFor(), { ...base, role: 'planner', messages: hello, attempt: 1 });
     expect(result).toMatchObject({ ok: true, provider: 'azure-openai', deployment: 'gpt-5.4' });
+    model.assertDone();
+  });
+
+  it('passes a reasoningEffort to GPT as reasoning.effort', async () => {
+    model.expect({ respond: textResponse('gpt') });
+    const gpt = await call(activityFor(), {
+      ...base,
+      role: 'writer',
+      messages: hello,
+      reasoningEffort: 'low',
+    });
+    expect(gpt).toMatchObject({ ok: true, provider: 'azure-openai' });
+    expect(model.requests[0]?.body).toMatchObject({ reasoning: { effort: 'low' } });
     model.assertDone();
   });
 

@@ -66,6 +66,7 @@ describe('parseModelConfig', () => {
       kind: 'azure-openai',
       baseURL: 'https://aoai.openai.azure.com/openai/v1/',
       auth: { type: 'entra', scope: 'https://cognitiveservices.azure.com/.default' },
+      api: 'responses',
     });
     expect(config.roles.planner?.route).toEqual({ provider: 'foundry', deployment: 'claude-opus-4-8' });
     expect(config.roles.writer?.route).toEqual({ provider: 'azure-openai', deployment: 'gpt-5.4' });

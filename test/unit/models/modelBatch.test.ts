@@ -259,7 +259,8 @@ describe('provider batches on the Claude API (Message Batches)', () => {
 
 describe('provider batches on Azure OpenAI (Global Batch)', () => {
   it('uploads a JSONL of Chat Completions requests for the batch deployment and creates the batch on /openai/v1', async () => {
-    const { batch, callModel } = setup(azureEnv());
+    // Batches go through Chat Completions; direct calls do too here, so the two bodies can be compared.
+    const { batch, callModel } = setup({ ...azureEnv(), AZURE_OPENAI_API_STYLE: 'chat' });
     model.expect(
       { match: { inBatch: false }, respond: structuredResponse({ label: 'spam' }) },
       { match: { path: '/openai/v1/batches' }, respond: batchResponse(1) },

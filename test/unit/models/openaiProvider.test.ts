@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../src/models/config.js';
-import { isStrictCompatible } from '../../../src/models/openaiProvider.js';
+import { isReasoningDeployment } from '../../../src/models/openaiReasoning.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';
 import { recordingCredentials } from '../../support/recordingCredentials.js';
@@ -33,12 +33,16 @@ afterEach(async () => {
 });
 
 /** AZURE_OPENAI_ENDPOINT is the resource root; the app appends /openai/v1/ like the real endpoint. */
-const azureWithKey = () =>
+const azureWithKey = (api: 'chat' | 'responses' = 'chat') =>
   createModelProviders(
-    parseModelConfig({ AZURE_OPENAI_ENDPOINT: model.url, AZURE_OPENAI_API_KEY: AOAI_KEY }),
+    parseModelConfig({
+      AZURE_OPENAI_ENDPOINT: model.url,
+      AZURE_OPENAI_API_KEY: AOAI_KEY,
+      AZURE_OPENAI_API_STYLE: api,
+    }),
   ).get('azure-openai');
 
-describe('OpenAI provider (plain OpenAI client)', () => {
+describe('OpenAI provider (plain OpenAI client) on Chat Completions', () => {
   it('runs a tool_calls round trip on Azure OpenAI v1 and normalizes cached tokens', async () => {
     model.expect(
       {
@@ -104,7 +108,6 @@ describe('OpenAI provider (plain OpenAI client)', () => {
     expect(firstBody).toMatchObject({
       model: 'gpt-5.4',
       max_completion_tokens: 200,
-      temperature: 0.2,
       tools: [
         {
           type: 'function',
@@ -112,6 +115,8 @@ describe('OpenAI provider (plain OpenAI client)', () => {
         },
       ],
     });
+    // gpt-5.4 is a reasoning model: it refuses any temperature but the default, so none is sent.
+    expect(firstBody).not.toHaveProperty('temperature');
     expect((model.requests[1]?.body as Record<string, unknown>).messages).toEqual([
       { role: 'system', content: 'Be exact.' },
       { role: 'user', content: 'Compute 6 × 7.' },
@@ -175,7 +180,63 @@ describe('OpenAI provider (plain OpenAI client)', () => {
       type: 'json_schema',
       json_schema: { name: 'output', schema, strict: true },
     });
-    expect(isStrictCompatible({ type: 'object', properties: { a: { type: 'string' } } })).toBe(false);
+  });
+
+  it('sends a strict form of a schema with optional fields and format: uri, and drops the nulls again', async () => {
+    const schema = {
+      type: 'object',
+      properties: { url: { type: 'string', format: 'uri' }, note: { type: 'string' } },
+      required: ['url'],
+    };
+    model.expect({ respond: structuredResponse({ url: 'https://example.com/a', note: null }) });
+    const result = await (
+      await azureWithKey()
+    ).call({ deployment: 'gpt-5.4', messages: [question], outputSchema: schema, maxTokens: 50 });
+    expect(result.structured).toEqual({ value: { url: 'https://example.com/a' } });
+    expect((model.requests[0]?.body as Record<string, unknown>).response_format).toEqual({
+      type: 'json_schema',
+      json_schema: {
+        name: 'output',
+        strict: true,
+        schema: {
+          type: 'object',
+          properties: {
+            url: { type: 'string', description: '(format: uri)' },
+            note: { type: ['string', 'null'] },
+          },
+          required: ['url', 'note'],
+          additionalProperties: false,
+        },
+      },
+    });
+  });
+
+  it('sends temperature only to deployments that are not reasoning models, as the settings say', async () => {
+    const config = parseModelConfig({
+      AZURE_OPENAI_ENDPOINT: model.url,
+      AZURE_OPENAI_API_KEY: AOAI_KEY,
+      AZURE_OPENAI_API_STYLE: 'chat',
+      OPENAI_REASONING_DEPLOYMENTS: 'my-writer',
+      OPENAI_NON_REASONING_DEPLOYMENTS: 'gpt-5-legacy-sampling',
+    });
+    const providers = createModelProviders(config);
+    const provider = await providers.get('azure-openai');
+    for (const deployment of ['gpt-4.1', 'my-writer', 'o4-mini', 'gpt-5-chat-latest']) {
+      model.expect({ respond: textResponse('ok') });
+      await provider.call({ deployment, messages: [question], maxTokens: 5, temperature: 0.3 });
+    }
+    expect(model.requests.map((request) => (request.body as Record<string, unknown>).temperature)).toEqual([
+      0.3,
+      undefined,
+      undefined,
+      0.3,
+    ]);
+    // The offline model judges by name only, so the opposite override is checked without a call.
+    expect(isReasoningDeployment('gpt-5-legacy-sampling', config.openaiReasoning)).toBe(false);
+    expect(isReasoningDeployment('gpt-5.4', config.openaiReasoning)).toBe(true);
+    expect(() =>
+      parseModelConfig({ OPENAI_REASONING_DEPLOYMENTS: 'a,b', OPENAI_NON_REASONING_DEPLOYMENTS: 'b' }),
+    ).toThrow('both list b');
   });
 
   it('sends an Azure OpenAI key as Bearer on the v1 path, without api-version', async () => {
@@ -194,7 +255,11 @@ describe('OpenAI provider (plain OpenAI client)', () => {
     model.expect({ respond: textResponse('ok') });
     const scopes: string[] = [];
     const providers = createModelProviders(
-      parseModelConfig({ AZURE_OPENAI_ENDPOINT: model.url, AZURE_OPENAI_USE_ENTRA: 'true' }),
+      parseModelConfig({
+        AZURE_OPENAI_ENDPOINT: model.url,
+        AZURE_OPENAI_USE_ENTRA: 'true',
+        AZURE_OPENAI_API_STYLE: 'chat',
+      }),
       {
         tokenProviderFor: (scope) => {
           scopes.push(scope);

@@ -1,0 +1,140 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { restoreOptionalProperties, toOpenAIStrictSchema } from '../../../src/models/openaiSchema.js';
+import { compileOutputSchema } from '../../../src/models/structuredOutput.js';
+import { strictSchemaProblem } from '../../../src/offline/openaiRules.js';
+import { seededRandom } from '../../../src/offline/prng.js';
+import { valueFromSchema } from '../../../src/offline/schemaValue.js';
+
+describe('toOpenAIStrictSchema', () => {
+  it('closes objects, makes optional properties required-but-nullable and moves unsupported keywords', () => {
+    const original = {
+      type: 'object',
+      properties: {
+        title: { type: 'string', description: 'Title', minLength: 5 },
+        url: { type: 'string', format: 'uri' },
+        when: { type: 'string', format: 'date' },
+        kind: { type: 'string', enum: ['a', 'b'] },
+        tags: { type: 'array', items: { type: 'string' }, uniqueItems: true, maxItems: 3 },
+        one: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+      },
+      required: ['title'],
+    };
+    const sent = toOpenAIStrictSchema(original);
+    expect(sent.strict).toBe(true);
+    expect(sent.schema).toEqual({
+      type: 'object',
+      properties: {
+        title: { type: 'string', description: 'Title (minLength: 5)' },
+        url: { type: ['string', 'null'], description: '(format: uri)' },
+        when: { type: ['string', 'null'], format: 'date' },
+        kind: { type: ['string', 'null'], enum: ['a', 'b', null] },
+        tags: {
+          type: ['array', 'null'],
+          items: { type: 'string' },
+          maxItems: 3,
+          description: '(uniqueItems: true)',
+        },
+        one: { anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] },
+      },
+      required: ['title', 'url', 'when', 'kind', 'tags', 'one'],
+      additionalProperties: false,
+    });
+    expect(strictSchemaProblem(sent.schema)).toBeUndefined();
+    expect(original.properties.url).toEqual({ type: 'string', format: 'uri' });
+  });
+
+  it('keeps unrepresentable schemas non-strict and unchanged', () => {
+    for (const schema of [
+      { type: 'array', items: { type: 'string' } },
+      { type: 'object', additionalProperties: true },
+      { type: 'object', properties: { a: { allOf: [{ type: 'string' }] } } },
+      { type: 'object', properties: { a: { type: 'array' } } },
+    ]) {
+      expect(toOpenAIStrictSchema(schema)).toEqual({ schema, strict: false });
+    }
+  });
+
+  it('makes every shipped workflow schema strict-valid (research-report uses format: uri)', () => {
+    const schemas: Record<string, unknown>[] = [];
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (typeof node === 'object' && node !== null) {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'outputSchema') schemas.push(value as Record<string, unknown>);
+          else collect(value);
+        }
+      }
+    };
+    for (const file of readdirSync('workflows').filter((name) => name.endsWith('.yaml'))) {
+      collect(parse(readFileSync(`workflows/${file}`, 'utf8')));
+    }
+    expect(schemas.length).toBeGreaterThanOrEqual(3);
+    expect(schemas.some((schema) => JSON.stringify(schema).includes('"format":"uri"'))).toBe(true);
+    for (const schema of schemas) {
+      const sent = toOpenAIStrictSchema(schema);
+      expect(sent.strict).toBe(true);
+      expect(strictSchemaProblem(sent.schema)).toBeUndefined();
+    }
+  });
+});
+
+describe('restoreOptionalProperties', () => {
+  const original = {
+    type: 'object',
+    $defs: {
+      item: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'] },
+    },
+    properties: {
+      title: { type: 'string' },
+      note: { type: 'string' },
+      maybe: { type: ['string', 'null'] },
+      items: { type: 'array', items: { $ref: '#/$defs/item' } },
+    },
+    required: ['title', 'maybe'],
+    additionalProperties: false,
+  };
+
+  it('drops nulls of originally optional properties, at any depth, so the original schema validates', () => {
+    const answer = {
+      title: 't',
+      note: null,
+      maybe: null,
+      items: [
+        { a: 'x', b: null },
+        { a: 'y', b: 'z' },
+      ],
+    };
+    expect(compileOutputSchema(original)(answer).ok).toBe(false);
+    const restored = restoreOptionalProperties(original, answer);
+    expect(restored).toEqual({ title: 't', maybe: null, items: [{ a: 'x' }, { a: 'y', b: 'z' }] });
+    expect(compileOutputSchema(original)(restored).ok).toBe(true);
+  });
+
+  it('keeps nulls of required or nullable properties (the original schema judges them)', () => {
+    const answer = { title: null, maybe: null };
+    expect(restoreOptionalProperties(original, answer)).toEqual(answer);
+  });
+});
+
+describe('the offline model follows constraints moved into descriptions', () => {
+  it('answers the strict form of a format: uri schema with URIs the original schema accepts', () => {
+    const original = {
+      type: 'object',
+      properties: {
+        sources: { type: 'array', items: { type: 'string', format: 'uri' }, minItems: 2 },
+        title: { type: 'string', minLength: 40 },
+      },
+      required: ['sources', 'title'],
+      additionalProperties: false,
+    };
+    const sent = toOpenAIStrictSchema(original);
+    for (let seed = 1; seed <= 5; seed++) {
+      const value = valueFromSchema(sent.schema, seededRandom(seed));
+      expect(compileOutputSchema(original)(restoreOptionalProperties(original, value))).toMatchObject({
+        ok: true,
+      });
+    }
+  });
+});
