@@ -50,6 +50,8 @@ export interface ModelConfig {
   readonly defaultMaxTokens: number;
   /** How runs wait for provider batches (`batch: true` steps); they carry it in `RunOptions.modelBatch`. */
   readonly batchPolling: Readonly<Required<ModelBatchOptions>>;
+  /** Claude cache breakpoints on (default) or off (`MODEL_PROMPT_CACHE=off`, for cost comparisons). */
+  readonly promptCache: boolean;
 }
 
 export class ModelConfigError extends Error {
@@ -205,6 +207,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const maxRetries = env.integer('MODEL_MAX_RETRIES', 0, 1, 0);
   const httpClient = env.choice('MODEL_HTTP_CLIENT', ['node', 'fetch'] as const, 'node');
   const defaultMaxTokens = env.integer('MODEL_DEFAULT_MAX_TOKENS', 1, 64_000, 4_096);
+  const promptCache = env.choice('MODEL_PROMPT_CACHE', ['on', 'off'] as const, 'on') === 'on';
   const batchPollSeconds = env.integer('MODEL_BATCH_POLL_SECONDS', 1, 3_600, 30);
   const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
   const batchMaxWaitHours = env.integer('MODEL_BATCH_MAX_WAIT_HOURS', 1, 168, 24);
@@ -231,6 +234,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
       maxPollMs: batchPollMaxSeconds * 1000,
       maxWaitMs: batchMaxWaitHours * 3_600_000,
     },
+    promptCache,
   };
 }
 

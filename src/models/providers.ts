@@ -100,6 +100,7 @@ export function createModelProviders(
           structuredOutput: kind === 'foundry' ? 'tool' : 'native',
           offline: true,
           secrets: [],
+          promptCache: config.promptCache,
         });
       }
       case 'azure-openai':
@@ -136,6 +137,7 @@ export function createModelProviders(
           structuredOutput: settings.structuredOutput,
           offline: false,
           secrets,
+          promptCache: config.promptCache,
         });
       }
       case 'anthropic': {
@@ -151,6 +153,7 @@ export function createModelProviders(
           structuredOutput: settings.structuredOutput,
           offline: false,
           secrets: [settings.apiKey],
+          promptCache: config.promptCache,
         });
       }
       case 'azure-openai': {
