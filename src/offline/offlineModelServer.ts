@@ -6,6 +6,7 @@ import { OfflineBatchStore } from './batchStore.js';
 import { OFFLINE_HEADER } from './constants.js';
 import { offlineReply } from './offlineModel.js';
 import { shortHash } from './prng.js';
+import { OfflinePromptCache } from './promptCache.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
 
@@ -60,6 +61,8 @@ export interface OfflineModelServerOptions {
   readonly script?: ModelScript;
   /** Let the process exit while the server is up (for a server started on demand by the app). */
   readonly unref?: boolean;
+  /** The server's clock, for the prompt cache's TTLs (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface OfflineModelServer {
@@ -77,6 +80,8 @@ export interface OfflineModelServer {
   readonly requests: readonly RecordedModelRequest[];
   /** Every request inside a provider batch, in the order they were answered (when the batch was created). */
   readonly batchItems: readonly RecordedModelRequest[];
+  /** The simulated prompt cache (promptCache.ts); a route for another wire API reports through it too. */
+  readonly promptCache: OfflinePromptCache;
   stop(): Promise<void>;
 }
 
@@ -128,6 +133,12 @@ export async function startOfflineModelServer(
   const batchItems: RecordedModelRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let url = '';
+  const promptCache = new OfflinePromptCache(options.now);
+  /** What the prompt cache did for a valid request answered with a model turn (errors touch no cache). */
+  const cacheFor = (reply: ModelReply, protocol: Protocol, view: RequestView | undefined, body: unknown) =>
+    view && (reply.kind === 'text' || reply.kind === 'tool_use' || reply.kind === 'structured')
+      ? promptCache.usage(protocol, body)
+      : undefined;
 
   async function answerBatchItem(item: BatchItemRequest): Promise<BatchItemAnswer> {
     const parsed = viewRequest(item.protocol, item.body);
@@ -150,11 +161,13 @@ export async function startOfflineModelServer(
     if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
     let wire: WireResponse;
     if (scripted && scripted.kind !== 'offline') {
-      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed);
+      const view = recorded.view ?? emptyView(item.protocol, bodyText.length);
+      wire = renderReply(view, scripted, seed, cacheFor(scripted, item.protocol, recorded.view, item.body));
     } else if (!parsed.ok) {
       wire = { status: 400, headers: {}, body: errorBody(item.protocol, 400, parsed.problem) };
     } else {
-      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed);
+      const reply = offlineReply(parsed.view, seed);
+      wire = renderReply(parsed.view, reply, seed, cacheFor(reply, item.protocol, parsed.view, item.body));
     }
     let body: unknown = wire.body;
     try {
@@ -241,7 +254,8 @@ export async function startOfflineModelServer(
     }
     if (scripted && scripted.kind !== 'offline') {
       const view = recorded.view ?? emptyView(protocol ?? 'openai', bodyText.length);
-      send(response, renderReply(view, scripted, seed), requestId);
+      const cache = protocol ? cacheFor(scripted, protocol, recorded.view, body) : undefined;
+      send(response, renderReply(view, scripted, seed, cache), requestId);
       return;
     }
     if (!protocol || request.method !== 'POST') {
@@ -255,7 +269,8 @@ export async function startOfflineModelServer(
       fail(400, body === undefined ? 'The request body is not JSON' : (parsed?.problem ?? 'invalid request'));
       return;
     }
-    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed), {
+    const reply = offlineReply(parsed.view, seed);
+    send(response, renderReply(parsed.view, reply, seed, cacheFor(reply, protocol, parsed.view, body)), {
       ...requestId,
       [OFFLINE_HEADER]: 'true',
     });
@@ -290,6 +305,7 @@ export async function startOfflineModelServer(
     azureOpenAIBaseUrl: `${url}/openai/v1/`,
     requests,
     batchItems,
+    promptCache,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

@@ -1,3 +1,4 @@
+import type { PromptCacheUsage } from './promptCache.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, Protocol, RequestView } from './requestView.js';
 
@@ -76,11 +77,24 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/**
+ * Token counts: scripted `usage` fields win (unset ones count the prompt); otherwise the prompt cache's
+ * simulation (promptCache.ts) splits the prompt into cache reads, cache writes and the rest.
+ */
 function usageFor(
   view: RequestView,
   outputChars: number,
   usage: Partial<WireUsage> | undefined,
+  cache: PromptCacheUsage | undefined,
 ): Required<WireUsage> {
+  if (!usage && cache) {
+    return {
+      inputTokens: Math.max(0, tokens(view.promptChars) - cache.cacheReadTokens - cache.cacheWriteTokens),
+      outputTokens: tokens(outputChars),
+      cacheWriteTokens: cache.cacheWriteTokens,
+      cacheReadTokens: cache.cacheReadTokens,
+    };
+  }
   return {
     inputTokens: usage?.inputTokens ?? tokens(view.promptChars),
     outputTokens: usage?.outputTokens ?? tokens(outputChars),
@@ -100,6 +114,7 @@ function anthropicBody(
   view: RequestView,
   reply: Extract<RenderableReply, { kind: 'text' | 'tool_use' | 'structured' }>,
   seed: string,
+  cache: PromptCacheUsage | undefined,
 ) {
   const id = shortHash(`${seed}:id`, 24);
   let content: JsonObject[];
@@ -120,7 +135,8 @@ function anthropicBody(
     content = [{ type: 'text', text: JSON.stringify(reply.value), citations: null }];
     stopReason = 'end_turn';
   }
-  const usage = usageFor(view, JSON.stringify(content).length, reply.usage);
+  const usage = usageFor(view, JSON.stringify(content).length, reply.usage, cache);
+  const simulated = !reply.usage && cache;
   return {
     id: `msg_offline_${id}`,
     type: 'message',
@@ -137,7 +153,12 @@ function anthropicBody(
       output_tokens: usage.outputTokens,
       cache_creation_input_tokens: usage.cacheWriteTokens,
       cache_read_input_tokens: usage.cacheReadTokens,
-      cache_creation: null,
+      cache_creation: simulated
+        ? {
+            ephemeral_5m_input_tokens: cache.write5mTokens,
+            ephemeral_1h_input_tokens: cache.write1hTokens,
+          }
+        : null,
       inference_geo: null,
       output_tokens_details: null,
       server_tool_use: null,
@@ -151,6 +172,7 @@ function openAIBody(
   view: RequestView,
   reply: Extract<RenderableReply, { kind: 'text' | 'tool_use' | 'structured' }>,
   seed: string,
+  cache: PromptCacheUsage | undefined,
 ) {
   const message: JsonObject = { role: 'assistant', content: null, refusal: null, annotations: [] };
   let finishReason = 'stop';
@@ -171,7 +193,7 @@ function openAIBody(
   } else {
     message.content = JSON.stringify(reply.value);
   }
-  const usage = usageFor(view, JSON.stringify(message).length, reply.usage);
+  const usage = usageFor(view, JSON.stringify(message).length, reply.usage, cache);
   const promptTokens = usage.inputTokens + usage.cacheReadTokens;
   return {
     id: `chatcmpl-offline-${shortHash(`${seed}:id`, 24)}`,
@@ -208,8 +230,16 @@ export function errorBody(protocol: Protocol, status: number, message: string): 
   });
 }
 
-/** Renders a reply in the request's protocol; `seed` makes ids stable for identical requests. */
-export function renderReply(view: RequestView, reply: RenderableReply, seed: string): WireResponse {
+/**
+ * Renders a reply in the request's protocol; `seed` makes ids stable for identical requests; `cache` is what
+ * the prompt cache did for the request (OfflinePromptCache.usage), reported unless the reply scripts usage.
+ */
+export function renderReply(
+  view: RequestView,
+  reply: RenderableReply,
+  seed: string,
+  cache?: PromptCacheUsage,
+): WireResponse {
   switch (reply.kind) {
     case 'error': {
       const headers: Record<string, string> = { ...JSON_TYPE, ...reply.headers };
@@ -241,7 +271,9 @@ export function renderReply(view: RequestView, reply: RenderableReply, seed: str
     }
     default: {
       const body =
-        view.protocol === 'anthropic' ? anthropicBody(view, reply, seed) : openAIBody(view, reply, seed);
+        view.protocol === 'anthropic'
+          ? anthropicBody(view, reply, seed, cache)
+          : openAIBody(view, reply, seed, cache);
       return { status: 200, headers: { ...JSON_TYPE }, body: JSON.stringify(body) };
     }
   }
