@@ -111,6 +111,15 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The seed of a request's answer: its bytes without `cache_control`, which marks what to cache and does not
+ * change the prompt, so a request gets the same answer with caching on or off (MODEL_PROMPT_CACHE).
+ */
+function seedOf(protocol: string, bodyText: string, body: unknown): string {
+  if (body === undefined || !bodyText.includes('"cache_control"')) return `${protocol}:${bodyText}`;
+  return `${protocol}:${JSON.stringify(body, (key, value: unknown) => (key === 'cache_control' ? undefined : value))}`;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -156,7 +165,7 @@ export async function startOfflineModelServer(
     };
     batchItems.push(recorded);
     const bodyText = JSON.stringify(item.body);
-    const seed = `${item.protocol}:${bodyText}`;
+    const seed = seedOf(item.protocol, bodyText, item.body);
     const scripted = await options.script?.(recorded);
     if (scripted?.kind === 'unprocessed') return { kind: scripted.outcome };
     let wire: WireResponse;
@@ -226,7 +235,7 @@ export async function startOfflineModelServer(
       view: parsed?.ok ? parsed.view : undefined,
     };
     requests.push(recorded);
-    const seed = `${protocol ?? 'none'}:${bodyText}`;
+    const seed = seedOf(protocol ?? 'none', bodyText, body);
     const requestId = { 'request-id': `req_offline_${shortHash(`${seed}:${recorded.index}`)}` };
     const fail = (status: number, message: string) =>
       send(

@@ -136,6 +136,14 @@ describe('offline model: Claude prompt cache', () => {
     }
   });
 
+  it('answers the same with or without cache_control (it marks what to cache, not what to say)', async () => {
+    const plain = [{ type: 'text' as const, text: words(100) }];
+    const marked = await send({ model: 'claude-opus-4-8', system: system(100), messages: ask('Same?') });
+    const unmarked = await send({ model: 'claude-opus-4-8', system: plain, messages: ask('Same?') });
+    expect(unmarked.id).toBe(marked.id);
+    expect(unmarked.content).toEqual(marked.content);
+  });
+
   it('keeps scripted usage as scripted', async () => {
     const model = await startScriptedModel();
     try {
