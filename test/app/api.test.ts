@@ -72,9 +72,12 @@ describe('POST /api/workflows/{name} and GET /api/runs/{id} on the local host', 
     const rows = run.ledger?.rows ?? [];
     expect(rows.map((r) => r.stepId)).toEqual(['plan', 'research', 'report']);
     expect(rows.every((r) => r.offline)).toBe(true);
-    // Three questions, each an agent that searches once and then answers.
-    expect(rows.find((r) => r.stepId === 'research')?.calls).toBe(6);
-    expect(run.ledger?.totals.calls).toBe(8);
+    // Each planned question is an agent that searches once and then answers: two calls each. How many
+    // questions the offline planner plans (1 to 16) follows from the request bytes.
+    const researchCalls = rows.find((r) => r.stepId === 'research')?.calls ?? 0;
+    expect(researchCalls).toBeGreaterThanOrEqual(2);
+    expect(researchCalls % 2).toBe(0);
+    expect(run.ledger?.totals.calls).toBe(researchCalls + 2);
     expect(run.ledger?.totals.costUsd).toBeGreaterThan(0);
   });
 
