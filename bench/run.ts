@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDevHost, type DevHost } from '../devhost/host.js';
 import { runEntrypointBenchmarks } from './entrypoints.js';
+import { runPromptCacheBenchmarks } from './promptCache.js';
 import { runSandboxBenchmarks, type Row } from './sandbox.js';
 
 /** Benchmarks for devhost's durable engine; figures are printed side by side with their targets. */
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
   rows.push(...(await runSandboxBenchmarks()));
   process.stdout.write('running agent workflow benchmarks (own process: a process hosts one app)…\n');
   rows.push(...agentWorkflowRows());
+  rows.push(...(await runPromptCacheBenchmarks()));
   process.stdout.write('running entry-point benchmarks (own process)…\n');
   rows.push(...(await runEntrypointBenchmarks()));
   const width = Math.max(...rows.map((r) => r.scenario.length));

@@ -1,4 +1,6 @@
 /** Plain-text rendering for the CLI: tables, durations, money, a progress bar. */
+import { z } from 'zod';
+import { cacheHitRate, hitRateText } from '../shared/cacheHitRate.js';
 import type { RunDetail, RunSummary, TimelineEntry } from '../shared/operatorTypes.js';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -72,6 +74,7 @@ export function timelineTable(timeline: readonly TimelineEntry[]): string {
       'DEPLOYMENT',
       'DURATION',
       'TOKENS IN/OUT',
+      'CACHE HIT',
       'COST',
       'TOOLS',
       'RETRIES',
@@ -85,12 +88,23 @@ export function timelineTable(timeline: readonly TimelineEntry[]): string {
       (step.deployments ?? []).join(','),
       duration(step.startedAt, step.endedAt),
       `${step.tokens.input + step.tokens.cacheRead + step.tokens.cacheWrite}/${step.tokens.output}`,
+      hitRateText(step.cacheHitRate ?? cacheHitRate(step.tokens)),
       money(step.costUsd),
       String(step.toolCalls),
       String(step.retries),
       (step.error ?? '').replace(/\s+/g, ' ').slice(0, 80),
     ]),
   );
+}
+
+const LedgerHitRate = z.looseObject({
+  totals: z.looseObject({ cacheHitRate: z.number().nullable() }),
+});
+
+/** The run's cache hit rate from its ledger (GET /api/runs/{id} shape); undefined when the ledger has none. */
+function runCacheHitRate(ledger: unknown): number | null | undefined {
+  const parsed = LedgerHitRate.safeParse(ledger);
+  return parsed.success ? parsed.data.totals.cacheHitRate : undefined;
 }
 
 export function runDetailText(run: RunDetail): string {
@@ -101,6 +115,8 @@ export function runDetailText(run: RunDetail): string {
     `  created   ${shortTime(run.createdAt)}   updated ${shortTime(run.updatedAt)}`,
     `  cost      ${money(run.costUsd)}`,
   ];
+  const rate = runCacheHitRate(run.ledger);
+  if (rate !== undefined) lines.push(`  cache hit ${hitRateText(rate)} of prompt tokens read from cache`);
   if (run.waitingFor) {
     lines.push(
       `  waiting   for "${run.waitingFor.event}" until ${shortTime(run.waitingFor.until)}${run.waitingFor.message ? `: ${run.waitingFor.message}` : ''}`,

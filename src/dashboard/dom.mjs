@@ -107,6 +107,20 @@ export function tokensOf(usage) {
   };
 }
 
+/**
+ * Prompt-cache hit rate as the API reports it (`cacheHitRate`, 0–1), else computed from the tokens the same
+ * way (src/shared/cacheHitRate.ts): cache read ÷ (input + cache write + cache read). "—" without prompt tokens.
+ */
+export function formatHitRate(rate, usage) {
+  let value = typeof rate === 'number' ? rate : undefined;
+  if (value === undefined && usage) {
+    const t = tokensOf(usage);
+    const prompt = t.input + t.cacheWrite + t.cacheRead;
+    if (prompt > 0) value = t.cacheRead / prompt;
+  }
+  return value === undefined ? '—' : `${(value * 100).toFixed(1)} %`;
+}
+
 export const prettyJson = (value) => JSON.stringify(value, null, 2) ?? 'null';
 
 /** `<input type="datetime-local">` value (local time) ↔ ISO instant. */

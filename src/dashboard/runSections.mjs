@@ -2,6 +2,7 @@
 import {
   formatCost,
   formatCount,
+  formatHitRate,
   formatDuration,
   h,
   statusBadge,
@@ -55,6 +56,7 @@ const TIMELINE_COLUMNS = [
   { label: 'Duration', num: true },
   { label: 'Tokens in / out', num: true },
   { label: 'Cache write / read', num: true },
+  { label: 'Cache hit', num: true },
   { label: 'Cost', num: true },
   { label: 'Tool calls', num: true },
   { label: 'Retries', num: true },
@@ -88,6 +90,7 @@ export function timelineTable(timeline) {
       formatDuration(entry.startedAt, entry.endedAt),
       `${formatCount(tokens.input)} / ${formatCount(tokens.output)}`,
       `${formatCount(tokens.cacheWrite)} / ${formatCount(tokens.cacheRead)}`,
+      formatHitRate(entry.cacheHitRate, entry.tokens),
       formatCost(entry.costUsd),
       formatCount(entry.toolCalls ?? 0),
       formatCount(entry.retries ?? 0),
@@ -111,6 +114,7 @@ const LEDGER_COLUMNS = [
   { label: 'Output tokens', num: true },
   { label: 'Cache write', num: true },
   { label: 'Cache read', num: true },
+  { label: 'Cache hit', num: true },
   { label: 'Cost', num: true },
 ];
 
@@ -131,6 +135,7 @@ export function ledgerTable(ledger) {
     formatCount(totals.output),
     formatCount(totals.cacheWrite),
     formatCount(totals.cacheRead),
+    formatHitRate(ledger.totals.cacheHitRate, ledger.totals.usage),
     formatCost(ledger.totals.costUsd),
   ];
   const body = rows.map((row) => {
@@ -145,6 +150,7 @@ export function ledgerTable(ledger) {
       formatCount(tokens.output),
       formatCount(tokens.cacheWrite),
       formatCount(tokens.cacheRead),
+      formatHitRate(row.cacheHitRate, row.usage),
       formatCost(row.costUsd),
     ];
   });

@@ -1,5 +1,6 @@
 import type { ArtifactRef } from '../shared/toolTypes.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
+import { cacheHitRate } from '../shared/cacheHitRate.js';
 import type { TokenUsage } from '../shared/modelTypes.js';
 import {
   RunProgress,
@@ -17,8 +18,14 @@ export interface RunError {
 
 export interface RunLedgerView {
   /** Per step, role and deployment; only once the run has finished. */
-  readonly rows?: readonly LedgerRow[];
-  readonly totals: { readonly calls?: number; readonly usage: TokenUsage; readonly costUsd: number };
+  readonly rows?: readonly (LedgerRow & { readonly cacheHitRate: number | null })[];
+  readonly totals: {
+    readonly calls?: number;
+    readonly usage: TokenUsage;
+    readonly costUsd: number;
+    /** Cache read ÷ (input + cache write + cache read), 0–1; null before any prompt token (cacheHitRate.ts). */
+    readonly cacheHitRate: number | null;
+  };
 }
 
 /** What `GET /api/runs/{id}` (and `?wait` on the starter) answers. */
@@ -80,9 +87,16 @@ export function toRunView(status: DurableOrchestrationStatus): RunView {
     error = { kind: 'terminated', message: failureMessage(status.output, 'The run was terminated') };
 
   let ledger: RunLedgerView | null = null;
-  if (finished) ledger = finished.ledger;
-  else if (progress.success)
-    ledger = { totals: { usage: progress.data.usage, costUsd: progress.data.costUsd } };
+  if (finished) {
+    const { rows, totals } = finished.ledger;
+    ledger = {
+      rows: rows.map((row) => ({ ...row, cacheHitRate: cacheHitRate(row.usage) })),
+      totals: { ...totals, cacheHitRate: cacheHitRate(totals.usage) },
+    };
+  } else if (progress.success) {
+    const { usage, costUsd } = progress.data;
+    ledger = { totals: { usage, costUsd, cacheHitRate: cacheHitRate(usage) } };
+  }
 
   let output: unknown = null;
   if (finished) output = finished.output ?? null;

@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type {
   MessageCreateParamsNonStreaming,
   MessageParam,
+  TextBlockParam,
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
@@ -17,6 +18,7 @@ import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicB
 import { claudeOutputSchema } from './claudeSchema.js';
 import type { StructuredOutputMode } from './config.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
+import { placeCacheBreakpoints } from './promptCache.js';
 import type { ModelBatchLimits } from './modelBatch.js';
 import {
   carriesAnswer,
@@ -28,8 +30,6 @@ import {
   type ProviderResponse,
 } from './provider.js';
 import type { Secret } from './secret.js';
-
-const CACHE_BREAKPOINT = { type: 'ephemeral' } as const;
 
 const WireMessage = z.object({
   id: z.string(),
@@ -127,11 +127,13 @@ export interface AnthropicProviderOptions {
   /** True when the client points at the offline model server. */
   readonly offline: boolean;
   readonly secrets: readonly Secret[];
+  /** Mark cache breakpoints (promptCache.ts); false with MODEL_PROMPT_CACHE=off. Default true. */
+  readonly promptCache?: boolean;
 }
 
 /**
- * Claude through the Messages API (direct or on Foundry). Cache breakpoints go on the system prompt and the
- * last tool, the stable prefix of an agent loop. Structured output is either native `output_config.format`
+ * Claude through the Messages API (direct or on Foundry). Cache breakpoints go on the tools, the system
+ * prompt and the growing transcript (promptCache.ts). Structured output is either native `output_config.format`
  * or a forced `emit_output` tool call, which every Foundry hosting option supports.
  */
 export function createAnthropicProvider(options: AnthropicProviderOptions): ModelProvider {
@@ -157,15 +159,17 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
         input_schema: outputSchema as Tool.InputSchema,
       });
     }
-    const lastTool = tools.at(-1);
-    if (lastTool) lastTool.cache_control = CACHE_BREAKPOINT;
+    const messages = request.messages.map(toWireMessage);
+    const system: TextBlockParam[] = request.system ? [{ type: 'text', text: request.system }] : [];
+    placeCacheBreakpoints(
+      { model: request.deployment, tools, system, messages },
+      options.promptCache ?? true,
+    );
     return {
       model: request.deployment,
       max_tokens: request.maxTokens,
-      messages: request.messages.map(toWireMessage),
-      ...(request.system
-        ? { system: [{ type: 'text', text: request.system, cache_control: CACHE_BREAKPOINT }] }
-        : {}),
+      messages,
+      ...(system.length > 0 ? { system } : {}),
       ...(tools.length > 0 ? { tools } : {}),
       ...(useTool
         ? {

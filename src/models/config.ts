@@ -71,6 +71,8 @@ export interface ModelConfig {
   readonly entraCredential: CredentialSpec;
   /** Which Azure OpenAI / OpenAI deployments are reasoning models (openaiReasoning.ts); absent = by name. */
   readonly openaiReasoning?: OpenAIReasoningSettings;
+  /** Claude cache breakpoints on (default) or off (`MODEL_PROMPT_CACHE=off`, for cost comparisons). */
+  readonly promptCache: boolean;
 }
 
 export class ModelConfigError extends Error {
@@ -245,6 +247,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const maxRetries = env.integer('MODEL_MAX_RETRIES', 0, 1, 0);
   const httpClient = env.choice('MODEL_HTTP_CLIENT', ['node', 'fetch'] as const, 'node');
   const defaultMaxTokens = env.integer('MODEL_DEFAULT_MAX_TOKENS', 1, 64_000, 4_096);
+  const promptCache = env.choice('MODEL_PROMPT_CACHE', ['on', 'off'] as const, 'on') === 'on';
   const batchPollSeconds = env.integer('MODEL_BATCH_POLL_SECONDS', 1, 3_600, 30);
   const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
   const batchMaxWaitHours = env.integer('MODEL_BATCH_MAX_WAIT_HOURS', 1, 168, 24);
@@ -274,6 +277,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
     },
     entraCredential: appCredentialSpec(rawEnv),
     openaiReasoning,
+    promptCache,
   };
 }
 

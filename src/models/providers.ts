@@ -106,6 +106,7 @@ export function createModelProviders(
           structuredOutput: kind === 'foundry' ? 'tool' : 'native',
           offline: true,
           secrets: [],
+          promptCache: config.promptCache,
         });
       }
       case 'azure-openai':
@@ -150,6 +151,7 @@ export function createModelProviders(
           structuredOutput: settings.structuredOutput,
           offline: false,
           secrets,
+          promptCache: config.promptCache,
         });
       }
       case 'anthropic': {
@@ -165,6 +167,7 @@ export function createModelProviders(
           structuredOutput: settings.structuredOutput,
           offline: false,
           secrets: [settings.apiKey],
+          promptCache: config.promptCache,
         });
       }
       case 'azure-openai': {

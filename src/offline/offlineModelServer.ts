@@ -14,6 +14,7 @@ import {
   viewResponsesRequest,
 } from './responsesWire.js';
 import { shortHash } from './prng.js';
+import { OfflinePromptCache } from './promptCache.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
 
@@ -74,6 +75,8 @@ export interface OfflineModelServerOptions {
   readonly script?: ModelScript;
   /** Let the process exit while the server is up (for a server started on demand by the app). */
   readonly unref?: boolean;
+  /** The server's clock, for the prompt cache's TTLs (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface OfflineModelServer {
@@ -91,6 +94,8 @@ export interface OfflineModelServer {
   readonly requests: readonly RecordedModelRequest[];
   /** Every request inside a provider batch, in the order they were answered (when the batch was created). */
   readonly batchItems: readonly RecordedModelRequest[];
+  /** The simulated prompt cache (promptCache.ts); a route for another wire API reports through it too. */
+  readonly promptCache: OfflinePromptCache;
   stop(): Promise<void>;
 }
 
@@ -120,6 +125,15 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The seed of a request's answer: its bytes without `cache_control`, which marks what to cache and does not
+ * change the prompt, so a request gets the same answer with caching on or off (MODEL_PROMPT_CACHE).
+ */
+function seedOf(protocol: string, bodyText: string, body: unknown): string {
+  if (body === undefined || !bodyText.includes('"cache_control"')) return `${protocol}:${bodyText}`;
+  return `${protocol}:${JSON.stringify(body, (key, value: unknown) => (key === 'cache_control' ? undefined : value))}`;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -144,6 +158,12 @@ export async function startOfflineModelServer(
   let url = '';
   // Reasoning items this server handed out, so a follow-up turn can be checked against them.
   const issued = newIssuedReasoning();
+  const promptCache = new OfflinePromptCache(options.now);
+  /** What the prompt cache did for a valid request answered with a model turn (errors touch no cache). */
+  const cacheFor = (reply: ModelReply, protocol: Protocol, view: RequestView | undefined, body: unknown) =>
+    view && (reply.kind === 'text' || reply.kind === 'tool_use' || reply.kind === 'structured')
+      ? promptCache.usage(protocol, body)
+      : undefined;
 
   async function answerBatchItem(item: BatchItemRequest): Promise<BatchItemAnswer> {
     const parsed = viewFor(item.protocol, item.path, item.body);
@@ -161,7 +181,7 @@ export async function startOfflineModelServer(
     };
     batchItems.push(recorded);
     const bodyText = JSON.stringify(item.body);
-    const seed = `${item.protocol}:${bodyText}`;
+    const seed = seedOf(item.protocol, bodyText, item.body);
     // A request the Claude API rejects is rejected before the script decides, so no test passes with it.
     if (item.protocol === 'anthropic' && !parsed.ok) {
       return { kind: 'response', status: 400, body: JSON.parse(errorBody('anthropic', 400, parsed.problem)) };
@@ -177,11 +197,15 @@ export async function startOfflineModelServer(
     if (tooLong) {
       wire = tooLong;
     } else if (scripted && scripted.kind !== 'offline') {
-      wire = renderReply(recorded.view ?? emptyView(item.protocol, bodyText.length), scripted, seed, issued);
+      const view = recorded.view ?? emptyView(item.protocol, bodyText.length);
+      const cache = cacheFor(scripted, item.protocol, recorded.view, item.body);
+      wire = renderReply(view, scripted, seed, cache, issued);
     } else if (!parsed.ok) {
       wire = { status: 400, headers: {}, body: errorBody(item.protocol, 400, parsed.problem) };
     } else {
-      wire = renderReply(parsed.view, offlineReply(parsed.view, seed), seed, issued);
+      const reply = offlineReply(parsed.view, seed);
+      const cache = cacheFor(reply, item.protocol, parsed.view, item.body);
+      wire = renderReply(parsed.view, reply, seed, cache, issued);
     }
     let body: unknown = wire.body;
     try {
@@ -240,7 +264,7 @@ export async function startOfflineModelServer(
       view: parsed?.ok ? parsed.view : undefined,
     };
     requests.push(recorded);
-    const seed = `${protocol ?? 'none'}:${bodyText}`;
+    const seed = seedOf(protocol ?? 'none', bodyText, body);
     const requestId = { 'request-id': `req_offline_${shortHash(`${seed}:${recorded.index}`)}` };
     const fail = (status: number, message: string) =>
       send(
@@ -289,7 +313,8 @@ export async function startOfflineModelServer(
     }
     if (scripted && scripted.kind !== 'offline') {
       const view = recorded.view ?? emptyView(protocol ?? 'openai', bodyText.length);
-      send(response, renderReply(view, scripted, seed, issued), requestId);
+      const cache = protocol ? cacheFor(scripted, protocol, recorded.view, body) : undefined;
+      send(response, renderReply(view, scripted, seed, cache, issued), requestId);
       return;
     }
     if (!protocol || request.method !== 'POST') {
@@ -303,7 +328,9 @@ export async function startOfflineModelServer(
       fail(400, body === undefined ? 'The request body is not JSON' : (parsed?.problem ?? 'invalid request'));
       return;
     }
-    send(response, renderReply(parsed.view, offlineReply(parsed.view, seed), seed, issued), {
+    const reply = offlineReply(parsed.view, seed);
+    const cache = cacheFor(reply, protocol, parsed.view, body);
+    send(response, renderReply(parsed.view, reply, seed, cache, issued), {
       ...requestId,
       [OFFLINE_HEADER]: 'true',
     });
@@ -338,6 +365,7 @@ export async function startOfflineModelServer(
     azureOpenAIBaseUrl: `${url}/openai/v1/`,
     requests,
     batchItems,
+    promptCache,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

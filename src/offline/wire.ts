@@ -1,4 +1,5 @@
 import { claudeContent, type ClaudeExtras } from './anthropicEmit.js';
+import type { PromptCacheUsage } from './promptCache.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, Protocol, RequestView } from './requestView.js';
 import { responsesBody, type IssuedReasoning } from './responsesWire.js';
@@ -86,17 +87,37 @@ const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
+/**
+ * Token counts: scripted `usage` fields win (unset ones count the prompt); otherwise the prompt cache's
+ * simulation (promptCache.ts) splits the prompt into cache reads, cache writes and the rest.
+ */
 function usageFor(
   view: RequestView,
   outputChars: number,
   usage: Partial<WireUsage> | undefined,
+  cache: PromptCacheUsage | undefined,
 ): Required<WireUsage> {
+  if (!usage && cache) {
+    return {
+      inputTokens: Math.max(0, tokens(view.promptChars) - cache.cacheReadTokens - cache.cacheWriteTokens),
+      outputTokens: tokens(outputChars),
+      cacheWriteTokens: cache.cacheWriteTokens,
+      cacheReadTokens: cache.cacheReadTokens,
+    };
+  }
   return {
     inputTokens: usage?.inputTokens ?? tokens(view.promptChars),
     outputTokens: usage?.outputTokens ?? tokens(outputChars),
     cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
     cacheReadTokens: usage?.cacheReadTokens ?? 0,
   };
+}
+
+/** What the prompt cache read, as a Responses usage override: the prompt split into billed and cached tokens. */
+function cachedUsage(view: RequestView, cache: PromptCacheUsage | undefined): Partial<WireUsage> | undefined {
+  if (!cache) return undefined;
+  const cacheReadTokens = Math.min(cache.cacheReadTokens, tokens(view.promptChars));
+  return { inputTokens: tokens(view.promptChars) - cacheReadTokens, cacheReadTokens };
 }
 
 /** Structured answers on Anthropic go where the request asked: a forced tool's input, or JSON text. */
@@ -110,6 +131,7 @@ function anthropicBody(
   view: RequestView,
   reply: Extract<RenderableReply, { kind: 'text' | 'tool_use' | 'structured' }>,
   seed: string,
+  cache: PromptCacheUsage | undefined,
 ) {
   const id = shortHash(`${seed}:id`, 24);
   let content: JsonObject[];
@@ -132,7 +154,8 @@ function anthropicBody(
     stopReason = 'end_turn';
   }
   ({ content, stopReason } = claudeContent(view, content, stopReason, reply, seed));
-  const counted = usageFor(view, JSON.stringify(content).length, reply.usage);
+  const counted = usageFor(view, JSON.stringify(content).length, reply.usage, cache);
+  const simulated = !reply.usage && cache;
   // A cut-off answer used exactly max_tokens (unless the script says otherwise).
   const cutAt =
     stopReason === 'max_tokens' && reply.usage?.outputTokens === undefined ? view.maxTokens : undefined;
@@ -153,7 +176,12 @@ function anthropicBody(
       output_tokens: usage.outputTokens,
       cache_creation_input_tokens: usage.cacheWriteTokens,
       cache_read_input_tokens: usage.cacheReadTokens,
-      cache_creation: null,
+      cache_creation: simulated
+        ? {
+            ephemeral_5m_input_tokens: cache.write5mTokens,
+            ephemeral_1h_input_tokens: cache.write1hTokens,
+          }
+        : null,
       inference_geo: null,
       output_tokens_details: null,
       server_tool_use: null,
@@ -167,6 +195,7 @@ function openAIBody(
   view: RequestView,
   reply: Extract<RenderableReply, { kind: 'text' | 'tool_use' | 'structured' }>,
   seed: string,
+  cache: PromptCacheUsage | undefined,
 ) {
   const message: JsonObject = { role: 'assistant', content: null, refusal: null, annotations: [] };
   let finishReason = 'stop';
@@ -187,7 +216,7 @@ function openAIBody(
   } else {
     message.content = JSON.stringify(reply.value);
   }
-  const usage = usageFor(view, JSON.stringify(message).length, reply.usage);
+  const usage = usageFor(view, JSON.stringify(message).length, reply.usage, cache);
   const promptTokens = usage.inputTokens + usage.cacheReadTokens;
   return {
     id: `chatcmpl-offline-${shortHash(`${seed}:id`, 24)}`,
@@ -224,11 +253,16 @@ export function errorBody(protocol: Protocol, status: number, message: string): 
   });
 }
 
-/** Renders a reply in the request's protocol; `seed` makes ids stable for identical requests. */
+/**
+ * Renders a reply in the request's protocol; `seed` makes ids stable for identical requests; `cache` is what
+ * the prompt cache did for the request (OfflinePromptCache.usage), reported unless the reply scripts usage;
+ * `issued` records the reasoning items a Responses answer hands out.
+ */
 export function renderReply(
   view: RequestView,
   reply: RenderableReply,
   seed: string,
+  cache?: PromptCacheUsage,
   issued?: IssuedReasoning,
 ): WireResponse {
   switch (reply.kind) {
@@ -263,10 +297,10 @@ export function renderReply(
     default: {
       const body =
         view.protocol === 'anthropic'
-          ? anthropicBody(view, reply, seed)
+          ? anthropicBody(view, reply, seed, cache)
           : view.responses
-            ? responsesBody(view, reply, seed, reply.usage, issued)
-            : openAIBody(view, reply, seed);
+            ? responsesBody(view, reply, seed, reply.usage ?? cachedUsage(view, cache), issued)
+            : openAIBody(view, reply, seed, cache);
       return { status: 200, headers: { ...JSON_TYPE }, body: JSON.stringify(body) };
     }
   }

@@ -2,6 +2,7 @@
  * A run's step timeline for operators: the step records the run keeps (status, times, tokens, cost,
  * deployments, tool calls, error) plus retries, which only the Durable history shows.
  */
+import { cacheHitRate } from '../shared/cacheHitRate.js';
 import { Names } from '../shared/names.js';
 import type { TimelineEntry } from '../shared/operatorTypes.js';
 import type { StepRecord } from '../shared/runTypes.js';
@@ -111,6 +112,10 @@ export function buildTimeline(
       ? { ...record, status: 'failed', endedAt: run.lastUpdatedTime, error: stopped, retries: 0 }
       : { ...record, retries: 0 };
     // The last failed attempt of a failed step is its failure, not a retry.
-    return { ...entry, retries: Math.max(0, attempts - (entry.status === 'failed' && attempts > 0 ? 1 : 0)) };
+    return {
+      ...entry,
+      retries: Math.max(0, attempts - (entry.status === 'failed' && attempts > 0 ? 1 : 0)),
+      cacheHitRate: cacheHitRate(record.tokens),
+    };
   });
 }

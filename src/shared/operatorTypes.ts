@@ -82,7 +82,11 @@ export const RunList = z.strictObject({
 export type RunList = z.infer<typeof RunList>;
 
 /** One step of a run's timeline: what the run recorded, plus retries counted from the Durable history. */
-export const TimelineEntry = StepRecord.extend({ retries: z.int().nonnegative() });
+export const TimelineEntry = StepRecord.extend({
+  retries: z.int().nonnegative(),
+  /** The step's prompt-cache hit rate, 0–1 (cacheHitRate.ts); null before any prompt token. */
+  cacheHitRate: z.number().min(0).max(1).nullable().optional(),
+});
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
 /** A decision made through the operator API, as recorded in the audit log. */

@@ -71,8 +71,8 @@ describe('POST /api/workflows/{name} and GET /api/runs/{id} on the local host', 
     const rows = run.ledger?.rows ?? [];
     expect(rows.map((r) => r.stepId)).toEqual(['plan', 'research', 'report']);
     expect(rows.every((r) => r.offline)).toBe(true);
-    // Each question is an agent that searches once and then answers; how many questions the plan has is
-    // the offline model's seeded choice (it changes with the request body, e.g. the schema sent).
+    // Each planned question is an agent that searches once and then answers: two calls each. How many
+    // questions the offline planner plans (1 to 16) follows from the request bytes.
     const researchCalls = rows.find((r) => r.stepId === 'research')?.calls ?? 0;
     expect(researchCalls).toBeGreaterThanOrEqual(2);
     expect(researchCalls % 2).toBe(0);

@@ -319,11 +319,54 @@ describe('GET /api/runs/{id}', () => {
       progress,
       output: null,
       error: null,
-      ledger: { totals: { usage, costUsd: 0.25 } },
+      ledger: { totals: { usage, costUsd: 0.25, cacheHitRate: 0 } },
       artifacts: [],
       createdTime: '2026-01-01T00:00:00.000Z',
       lastUpdatedTime: '2026-01-01T00:00:05.000Z',
     });
+  });
+
+  it('shows the prompt-cache hit rate per ledger row and for the run', async () => {
+    const cached = { inputTokens: 200, outputTokens: 50, cacheWriteTokens: 100, cacheReadTokens: 700 };
+    const rowOf = (stepId: string, rowUsage: typeof usage) => ({
+      stepId,
+      role: 'worker',
+      provider: 'anthropic' as const,
+      deployment: 'claude-haiku-4-5',
+      calls: 1,
+      usage: rowUsage,
+      costUsd: 0.01,
+      offline: true,
+    });
+    const totals = { inputTokens: 210, outputTokens: 55, cacheWriteTokens: 100, cacheReadTokens: 700 };
+    const done: RunWorkflowOutput = {
+      outcome: 'completed',
+      workflow: 'research-report',
+      version: '1.0.0',
+      output: {},
+      ledger: {
+        rows: [rowOf('a', cached), rowOf('b', usage)],
+        totals: { calls: 2, usage: totals, costUsd: 0.02 },
+      },
+    };
+    const ledger = (await view(status({ runtimeStatus: 'Completed', output: done }))).ledger as {
+      rows: { stepId: string; cacheHitRate: number | null }[];
+      totals: { cacheHitRate: number | null };
+    };
+    // 700 ÷ (200 + 100 + 700); the run: 700 ÷ 1,010.
+    expect(ledger.rows.map((row) => [row.stepId, row.cacheHitRate])).toEqual([
+      ['a', 0.7],
+      ['b', 0],
+    ]);
+    expect(ledger.totals.cacheHitRate).toBe(0.693);
+    const empty = {
+      ...done,
+      ledger: { rows: [], totals: { calls: 0, usage: { ...usage, inputTokens: 0 }, costUsd: 0 } },
+    };
+    const none = (await view(status({ runtimeStatus: 'Completed', output: empty }))).ledger as {
+      totals: { cacheHitRate: number | null };
+    };
+    expect(none.totals.cacheHitRate).toBeNull();
   });
 
   it('names the workflow of a run that has not reported progress yet, from its input', async () => {

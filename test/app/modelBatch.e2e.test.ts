@@ -139,6 +139,7 @@ describe('batch: true map steps on the local host', () => {
         costUsd: expect.closeTo(standardUsd / 2, 10) as number,
         offline: false,
         batch: true,
+        cacheHitRate: 0,
       },
     ]);
     expect(view.ledger?.totals.costUsd).toBeCloseTo(standardUsd / 2, 10);

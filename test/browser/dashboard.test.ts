@@ -233,7 +233,11 @@ describe.skipIf(chromiumMissing !== undefined)('the dashboard in headless Chromi
       'report',
     ]);
     const total = await ledger.locator('tfoot tr').textContent();
-    expect(total).toMatch(/^Total.*\$\d/);
+    expect(total).toMatch(/^Total.*\d+\.\d %.*\$\d/);
+    expect(await ledger.locator('thead').textContent()).toContain('Cache hit');
+    expect(await stepRows.locator('td:nth-child(10)').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\d+\.\d %$/)]),
+    );
 
     const approvals = page.getByRole('region', { name: 'Approvals' });
     await eventually(() => approvals.textContent()).toContain('approved');

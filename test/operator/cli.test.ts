@@ -87,8 +87,9 @@ describe('durable-agents CLI against the local host', () => {
     expect(show.stdout).toContain(`Run ${id}`);
     expect(show.stdout).toMatch(/waiting\s+for "review" until/);
     expect(show.stdout).toMatch(
-      /STEP\s+KIND\s+STATUS\s+ROLE\s+DEPLOYMENT\s+DURATION\s+TOKENS IN\/OUT\s+COST\s+TOOLS\s+RETRIES\s+ERROR/,
+      /STEP\s+KIND\s+STATUS\s+ROLE\s+DEPLOYMENT\s+DURATION\s+TOKENS IN\/OUT\s+CACHE HIT\s+COST\s+TOOLS\s+RETRIES\s+ERROR/,
     );
+    expect(show.stdout).toMatch(/cache hit\s+(\d+\.\d %|–) of prompt tokens read from cache/);
     for (const row of [
       /plan\s+llm\s+completed\s+planner/,
       /research\s+map\s+completed\s+worker/,

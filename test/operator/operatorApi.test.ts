@@ -124,6 +124,9 @@ describe('operator API: listing and run detail', () => {
     const [plan, research] = run.timeline;
     expect(plan).toMatchObject({ role: 'planner', retries: 0, toolCalls: 0 });
     expect(plan?.tokens.input).toBeGreaterThan(0);
+    const planPrompt =
+      (plan?.tokens.input ?? 0) + (plan?.tokens.cacheWrite ?? 0) + (plan?.tokens.cacheRead ?? 0);
+    expect(plan?.cacheHitRate).toBe(Math.round(((plan?.tokens.cacheRead ?? 0) / planPrompt) * 1000) / 1000);
     expect(plan?.costUsd).toBeGreaterThan(0);
     expect(plan?.deployments?.length).toBe(1);
     expect(Date.parse(plan?.endedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(plan?.startedAt ?? ''));
@@ -142,7 +145,14 @@ describe('operator API: listing and run detail', () => {
     const done = await detail(triage);
     expect(done.output).toMatchObject({ triage: { category: expect.any(String) as unknown } });
     expect(done.timeline.every((step) => ['completed', 'skipped'].includes(step.status))).toBe(true);
-    expect((done.ledger as { rows: unknown[] }).rows.length).toBeGreaterThan(0);
+    const doneLedger = done.ledger as {
+      rows: { cacheHitRate: number | null }[];
+      totals: { cacheHitRate: number | null };
+    };
+    expect(doneLedger.rows.length).toBeGreaterThan(0);
+    expect(doneLedger.rows.every((row) => typeof row.cacheHitRate === 'number')).toBe(true);
+    expect(doneLedger.totals.cacheHitRate).toBeGreaterThanOrEqual(0);
+    expect(doneLedger.totals.cacheHitRate).toBeLessThanOrEqual(1);
   });
 
   it('approves a pending approval: the decision carries who and why, the run completes, the audit shows it', async () => {

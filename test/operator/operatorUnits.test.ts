@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import { duration, progressBar, progressFraction, table } from '../../src/cli/format.js';
+import { duration, progressBar, progressFraction, runDetailText, table } from '../../src/cli/format.js';
 import { parseAuditLines } from '../../src/operator/auditStore.js';
 import type { DurableInstance, DurableManagement } from '../../src/operator/durableManagement.js';
 import { instancesUrl } from '../../src/operator/durableManagement.js';
 import { decodePosition, encodePosition, listRuns, parseRunListQuery } from '../../src/operator/listQuery.js';
 import { isSecretKey, redactSecrets } from '../../src/operator/redact.js';
 import { buildTimeline, countFailedAttempts, stepOfChild } from '../../src/operator/timeline.js';
-import type { RunSummary } from '../../src/shared/operatorTypes.js';
+import type { RunDetail, RunSummary } from '../../src/shared/operatorTypes.js';
 import type { StepRecord } from '../../src/shared/runTypes.js';
 
 describe('redaction', () => {
@@ -190,6 +190,52 @@ describe('timeline', () => {
       ['plan', 'failed', 2, '2026-01-01T00:00:01Z', undefined],
       ['wait', 'failed', 0, '2026-01-01T01:00:00Z', 'the run was terminated'],
     ]);
+  });
+});
+
+describe('prompt-cache hit rate', () => {
+  it('is on every timeline step and in runs show: per step and for the run', () => {
+    const step = (stepId: string, tokens: StepRecord['tokens']): StepRecord => ({
+      stepId,
+      kind: 'agent',
+      status: 'completed',
+      startedAt: '2026-01-01T00:00:00Z',
+      endedAt: '2026-01-01T00:00:05Z',
+      tokens,
+      costUsd: 0.01,
+      toolCalls: 3,
+    });
+    const timeline = buildTimeline(
+      [
+        step('research', { input: 250, output: 40, cacheWrite: 150, cacheRead: 600 }),
+        step('plan', { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 }),
+      ],
+      { runtimeStatus: 'Completed', lastUpdatedTime: '2026-01-01T00:00:05Z' },
+    );
+    expect(timeline.map((entry) => [entry.stepId, entry.cacheHitRate])).toEqual([
+      ['research', 0.6],
+      ['plan', null],
+    ]);
+    const detail = {
+      id: 'run-1',
+      workflow: 'research-report',
+      version: '1.0.0',
+      status: 'Completed',
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:05Z',
+      costUsd: 0.02,
+      input: {},
+      output: {},
+      ledger: { totals: { cacheHitRate: 0.6 } },
+      timeline,
+      approvals: [],
+      actions: [],
+    } as unknown as RunDetail;
+    const text = runDetailText(detail);
+    expect(text).toContain('cache hit 60.0 % of prompt tokens read from cache');
+    expect(text).toMatch(/TOKENS IN\/OUT\s+CACHE HIT\s+COST/);
+    expect(text).toMatch(/research\s+agent\s+completed.*1000\/40\s+60\.0 %/);
+    expect(text).toMatch(/plan\s+agent\s+completed.*0\/0\s+–/);
   });
 });
 

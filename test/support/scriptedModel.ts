@@ -60,6 +60,8 @@ export interface ScriptedModelOptions {
   readonly ordered?: boolean;
   /** Unmatched requests fail (default) or get the deterministic offline answer. */
   readonly unexpected?: 'fail' | 'offline';
+  /** The server's clock, for prompt-cache TTLs (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface ScriptedModel extends Omit<OfflineModelServer, 'stop'> {
@@ -208,7 +210,7 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     return errorResponse(500, { message: `Scripted model: ${problem}` });
   };
 
-  const server = await startOfflineModelServer({ script });
+  const server = await startOfflineModelServer({ script, ...(options.now ? { now: options.now } : {}) });
   return {
     url: server.url,
     anthropicBaseUrl: server.anthropicBaseUrl,
@@ -217,6 +219,7 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     azureOpenAIBaseUrl: server.azureOpenAIBaseUrl,
     requests: server.requests,
     batchItems: server.batchItems,
+    promptCache: server.promptCache,
     failures,
     get faultsInjected() {
       return faultsInjected;
