@@ -97,12 +97,12 @@ const blank = (value: string | undefined): string | undefined => {
 
 const STORAGE = 'AzureWebJobsStorage';
 
-/** An `AzureWebJobsStorage__<name>ServiceUri` setting: an http(s) URL, or a problem naming it. */
-function serviceUri(env: Env, name: string, problems: string[]): string | undefined {
-  const value = blank(env[`${STORAGE}__${name}`]);
+/** An `AzureWebJobsStorage__<name>ServiceUri` setting's value: an http(s) URL, or a problem naming it. */
+function serviceUri(name: string, raw: string | undefined, problems: string[]): string | undefined {
+  const value = blank(raw);
   if (value === undefined) return undefined;
   if (!z.url({ protocol: /^https?$/ }).safeParse(value).success) {
-    problems.push(`${STORAGE}__${name} must be an http(s) URL (got ${JSON.stringify(value)})`);
+    problems.push(`${name} must be an http(s) URL (got ${JSON.stringify(value)})`);
     return undefined;
   }
   return value.replace(/\/+$/, '');
@@ -117,10 +117,13 @@ function serviceUri(env: Env, name: string, problems: string[]): string | undefi
 function readStorage(env: Env, problems: string[]): StorageConnection | undefined {
   const connectionString = blank(env[STORAGE]);
   if (connectionString) return { kind: 'connection-string', connectionString: new Secret(connectionString) };
-  const blobUri = serviceUri(env, 'blobServiceUri', problems);
-  const queueUri = serviceUri(env, 'queueServiceUri', problems);
-  const accountName = blank(env[`${STORAGE}__accountName`]);
-  const anyUri = blank(env[`${STORAGE}__blobServiceUri`]) ?? blank(env[`${STORAGE}__queueServiceUri`]);
+  // Read by their full names, so the settings cross-check (test/infra/appSettings.test.ts) finds them.
+  const blobSetting = blank(env.AzureWebJobsStorage__blobServiceUri);
+  const queueSetting = blank(env.AzureWebJobsStorage__queueServiceUri);
+  const blobUri = serviceUri(`${STORAGE}__blobServiceUri`, blobSetting, problems);
+  const queueUri = serviceUri(`${STORAGE}__queueServiceUri`, queueSetting, problems);
+  const accountName = blank(env.AzureWebJobsStorage__accountName);
+  const anyUri = blobSetting ?? queueSetting;
   if (!anyUri && !accountName) return undefined;
   const credential = connectionCredentialSpec(env, STORAGE, problems);
   if (anyUri) {
@@ -130,8 +133,8 @@ function readStorage(env: Env, problems: string[]): StorageConnection | undefine
       );
     }
     for (const [name, value] of [
-      ['blobServiceUri', blank(env[`${STORAGE}__blobServiceUri`])],
-      ['queueServiceUri', blank(env[`${STORAGE}__queueServiceUri`])],
+      ['blobServiceUri', blobSetting],
+      ['queueServiceUri', queueSetting],
     ] as const) {
       if (value === undefined) {
         problems.push(
