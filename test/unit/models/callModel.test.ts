@@ -167,10 +167,7 @@ describe('callModel activity', () => {
       expect(result).toMatchObject({ ok: true, stopReason: 'max_tokens', limits: { maxTokens: 300 } });
       expect(result.ok && result.structured).toBeFalsy();
     }
-    expect(model.requests.map((r) => r.path)).toEqual([
-      '/anthropic/v1/messages',
-      '/openai/v1/chat/completions',
-    ]);
+    expect(model.requests.map((r) => r.path)).toEqual(['/anthropic/v1/messages', '/openai/v1/responses']);
     model.assertDone();
   });
 
