@@ -33,7 +33,7 @@ const modelCalls = (requests: readonly RecordedModelRequest[]) =>
 
 beforeAll(async () => {
   endpoint = await startOfflineModelServer();
-  search = await startFakeTavily({});
+  search = await startFakeTavily({ apiKey: 'contract-tavily-key' });
   Object.assign(process.env, {
     OFFLINE_MODEL: 'off',
     ANTHROPIC_API_KEY: 'contract-anthropic-key',
