@@ -9,7 +9,7 @@ import type { ContentBlock, ModelMessage, StopReason } from '../shared/modelType
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
 import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
-import { parseJsonText, type ProviderRequest, type ProviderResponse } from './provider.js';
+import { carriesAnswer, parseJsonText, type ProviderRequest, type ProviderResponse } from './provider.js';
 
 /**
  * GPT through the Responses API (`POST /v1/responses`, Azure `POST /openai/v1/responses`):
@@ -223,7 +223,7 @@ export function normalizeResponse(
             ? 'tool_use'
             : 'end_turn';
   let structured: { value: unknown } | undefined;
-  if (request.outputSchema && stopReason !== 'tool_use' && stopReason !== 'refusal') {
+  if (request.outputSchema && carriesAnswer(stopReason)) {
     const json = parseJsonText(text);
     if (!json.ok) {
       throw new InvalidOutputError(

@@ -169,7 +169,7 @@ describe('callModel activity', () => {
     }
     expect(model.requests.map((r) => r.path)).toEqual([
       '/anthropic/v1/messages',
-      '/openai/v1/chat/completions',
+      '/openai/v1/responses',
     ]);
     model.assertDone();
   });
