@@ -88,7 +88,13 @@ describe('offline model: Claude prompt cache', () => {
 
   it('finds the previous breakpoint within 20 blocks; tool_choice changes keep only tools and system', async () => {
     const tools = [{ name: 'search', description: 'Search', input_schema: { type: 'object' as const } }];
-    const base = { model: 'claude-opus-5', system: system(600), tools };
+    // Opus 5 thinks by default, and thinking rejects a forced tool_choice: thinking off on every call.
+    const base = {
+      model: 'claude-opus-5',
+      system: system(600),
+      tools,
+      thinking: { type: 'disabled' as const },
+    };
     const turn1: MessageParam[] = [
       { role: 'user', content: [{ type: 'text', text: words(800), cache_control: EPHEMERAL }] },
     ];
