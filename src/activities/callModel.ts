@@ -78,6 +78,11 @@ export function createCallModelActivity(
       });
 
     const maxTokens = input.maxTokens ?? config.defaultMaxTokens;
+    // The step's thinking and effort win; else the role's (MODEL_ROLE_<ROLE>_THINKING, …), else the model's default.
+    const roleConfig = config.roles[input.role];
+    const thinking = input.thinking ?? roleConfig?.thinking;
+    const effort = input.effort ?? roleConfig?.effort;
+    const reasoningEffort = input.reasoningEffort ?? roleConfig?.reasoningEffort;
     const startedAt = now();
     let response;
     try {
@@ -89,9 +94,9 @@ export function createCallModelActivity(
         ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
         maxTokens,
         ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-        ...(input.thinking === undefined ? {} : { thinking: input.thinking }),
-        ...(input.effort === undefined ? {} : { effort: input.effort }),
-        ...(input.reasoningEffort === undefined ? {} : { reasoningEffort: input.reasoningEffort }),
+        ...(thinking === undefined ? {} : { thinking }),
+        ...(effort === undefined ? {} : { effort }),
+        ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
       });
     } catch (error) {
       return failure(classifyModelError(error, { nowMs: now(), secrets: provider.secrets }));

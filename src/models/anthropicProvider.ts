@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type {
+  ContentBlockParam,
   MessageCreateParamsNonStreaming,
   MessageParam,
   TextBlockParam,
@@ -54,6 +55,25 @@ const WireToolUse = z.object({
   input: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * Blocks of Claude's server tools (web search, web fetch, code execution, tool search): kept verbatim as
+ * provider blocks and sent back unchanged, so a `pause_turn` continuation carries the `server_tool_use` it
+ * paused in (https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons#pause-turn). The list
+ * is ContentBlock in node_modules/@anthropic-ai/sdk/src/resources/messages/messages.ts, beside text,
+ * thinking and tool_use.
+ */
+const SERVER_TOOL_BLOCKS = new Set([
+  'server_tool_use',
+  'web_search_tool_result',
+  'web_fetch_tool_result',
+  'code_execution_tool_result',
+  'bash_code_execution_tool_result',
+  'text_editor_code_execution_tool_result',
+  'tool_search_tool_result',
+  'container_upload',
+]);
+const WireServerToolBlock = z.record(z.string(), z.json());
+
 const STOP_REASONS: Readonly<Record<string, StopReason>> = {
   end_turn: 'end_turn',
   tool_use: 'tool_use',
@@ -92,6 +112,9 @@ function toWireMessage(message: ModelMessage): MessageParam {
             return { type: 'thinking', thinking: block.thinking, signature: block.signature };
           case 'redacted_thinking':
             return { type: 'redacted_thinking', data: block.data };
+          // A server tool's block, exactly as Claude sent it (a copy: cache breakpoints are marked on it).
+          case 'provider':
+            return { ...block.block } as unknown as ContentBlockParam;
         }
       },
     ),
@@ -221,6 +244,11 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
       if (thinking.success) content.push(thinking.data);
       const redacted = WireRedactedThinking.safeParse(block);
       if (redacted.success) content.push(redacted.data);
+      if (SERVER_TOOL_BLOCKS.has(block.type)) {
+        const raw = WireServerToolBlock.safeParse(block);
+        if (!raw.success) throw new ModelResponseError(`Messages API ${block.type} block is not JSON`);
+        content.push({ type: 'provider', provider: 'anthropic', block: raw.data });
+      }
       const toolUse = WireToolUse.safeParse(block);
       if (!toolUse.success) continue;
       if (toolUse.data.name === STRUCTURED_OUTPUT_TOOL) structured = { value: toolUse.data.input };

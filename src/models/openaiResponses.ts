@@ -49,7 +49,8 @@ function inputItems(message: ModelMessage): ResponseInputItem[] {
         case 'tool_result':
         case 'thinking':
         case 'redacted_thinking':
-          // Claude's thinking belongs to Claude; a GPT fallback gets the turn without it.
+        case 'provider':
+          // Claude's thinking and server-tool blocks belong to Claude; a GPT fallback gets the turn without them.
           return [];
       }
     });

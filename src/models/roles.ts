@@ -1,4 +1,10 @@
-import { ProviderKind, RoleName } from '../shared/modelTypes.js';
+import {
+  EffortSetting,
+  ProviderKind,
+  ReasoningEffort,
+  RoleName,
+  ThinkingSetting,
+} from '../shared/modelTypes.js';
 import type { EnvReader } from './envReader.js';
 
 export interface ModelRoute {
@@ -11,6 +17,14 @@ export interface RoleConfig {
   readonly route: ModelRoute;
   /** Tried in order by the orchestrator (`attempt` 1, 2, …) when the route keeps failing. */
   readonly fallback: readonly ModelRoute[];
+  /**
+   * The role's defaults for a call whose step sets none (the step wins): Claude thinking and
+   * `output_config.effort` (`MODEL_ROLE_<ROLE>_THINKING` / `_EFFORT`), OpenAI reasoning effort
+   * (`MODEL_ROLE_<ROLE>_REASONING_EFFORT`). Each provider ignores the others' settings.
+   */
+  readonly thinking?: ThinkingSetting;
+  readonly effort?: EffortSetting;
+  readonly reasoningEffort?: ReasoningEffort;
 }
 
 type Family = 'claude' | 'gpt';
@@ -44,6 +58,33 @@ export const DEFAULT_ROLES: Readonly<Record<string, RoleDefault>> = {
 
 const ROLE_VAR = /^MODEL_ROLE_([A-Z][A-Z0-9_]*)$/;
 const FALLBACK_SUFFIX = '_FALLBACK';
+/** Per-role call settings, `MODEL_ROLE_<ROLE><suffix>`; `_REASONING_EFFORT` before `_EFFORT`, which it ends with. */
+const CALL_SETTINGS = [
+  { suffix: '_THINKING', key: 'thinking', values: ThinkingSetting.options },
+  { suffix: '_REASONING_EFFORT', key: 'reasoningEffort', values: ReasoningEffort.options },
+  { suffix: '_EFFORT', key: 'effort', values: EffortSetting.options },
+] as const;
+/** Settings suffixes after `MODEL_ROLE_<ROLE>`, so `MODEL_ROLE_PLANNER_EFFORT` is no role `planner_effort`. */
+const SUFFIXES = [FALLBACK_SUFFIX, ...CALL_SETTINGS.map((setting) => setting.suffix)];
+const roleOfSetting = (name: string): string | undefined =>
+  SUFFIXES.flatMap((suffix) => (name.endsWith(suffix) ? [name.slice(0, -suffix.length)] : []))[0];
+
+/** The role's `_THINKING`, `_EFFORT` and `_REASONING_EFFORT` settings; a bad value is a problem naming the setting. */
+function callSettings(
+  env: EnvReader,
+  role: string,
+): Pick<RoleConfig, 'thinking' | 'effort' | 'reasoningEffort'> {
+  const settings: { thinking?: ThinkingSetting; effort?: EffortSetting; reasoningEffort?: ReasoningEffort } =
+    {};
+  for (const { suffix, key, values } of CALL_SETTINGS) {
+    const name = `${roleVar(role)}${suffix}`;
+    const value = env.text(name)?.toLowerCase();
+    if (value === undefined) continue;
+    if ((values as readonly string[]).includes(value)) Object.assign(settings, { [key]: value });
+    else env.problems.push(`${name} must be one of ${values.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return settings;
+}
 const ROUTE_SYNTAX = /^([a-z-]+):(\S+)$/;
 
 export const roleVar = (role: string): string => `MODEL_ROLE_${role.toUpperCase()}`;
@@ -110,7 +151,7 @@ export function parseRoles(
     .keys()
     .flatMap((key) => {
       const match = ROLE_VAR.exec(key);
-      return match?.[1] && !match[1].endsWith(FALLBACK_SUFFIX)
+      return match?.[1] && roleOfSetting(match[1]) === undefined
         ? [[key, match[1].toLowerCase()] as const]
         : [];
     })
@@ -151,13 +192,11 @@ export function parseRoles(
         );
       }
     }
-    roles[role] = { route, fallback };
+    roles[role] = { route, fallback, ...callSettings(env, role) };
   }
   for (const key of env.keys()) {
     const match = ROLE_VAR.exec(key);
-    const role = match?.[1]?.endsWith(FALLBACK_SUFFIX)
-      ? match[1].slice(0, -FALLBACK_SUFFIX.length)
-      : undefined;
+    const role = match?.[1] === undefined ? undefined : roleOfSetting(match[1]);
     if (role && !primaries.has(role.toLowerCase()) && !(role.toLowerCase() in unavailableRoles)) {
       env.problems.push(`${key} is set but role "${role.toLowerCase()}" is not; set ${roleVar(role)} too`);
     }

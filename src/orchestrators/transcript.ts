@@ -130,6 +130,8 @@ export function renderTurns(messages: readonly ModelMessage[]): string {
             return `[${message.role} called ${block.name} (${block.id})] ${clip(JSON.stringify(block.input))}`;
           case 'tool_result':
             return `[result of ${block.toolUseId}${block.isError ? ', error' : ''}] ${clip(block.content)}`;
+          case 'provider':
+            return `[${message.role} ${block.provider} block] ${clip(JSON.stringify(block.block))}`;
         }
       }),
     )

@@ -51,6 +51,24 @@ export const ReasoningBlock = z.strictObject({
 });
 export type ReasoningBlock = z.infer<typeof ReasoningBlock>;
 
+/**
+ * A provider's own content block kept verbatim, e.g. Claude's `server_tool_use` and `web_search_tool_result`
+ * (ContentBlock in node_modules/@anthropic-ai/sdk/src/resources/messages/messages.ts): it goes back to that
+ * provider unmodified (a `pause_turn` continuation needs it:
+ * https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons#pause-turn); other providers
+ * skip it. `block` is plain JSON, so it survives activity history and the transcript blob.
+ */
+export const ProviderBlock = z.strictObject({
+  type: z.literal('provider'),
+  provider: z.literal('anthropic'),
+  block: z
+    .record(z.string(), z.json())
+    .refine((block) => typeof block.type === 'string' && block.type !== '', {
+      error: 'A provider block needs its own "type"',
+    }),
+});
+export type ProviderBlock = z.infer<typeof ProviderBlock>;
+
 export const ContentBlock = z.discriminatedUnion('type', [
   TextBlock,
   ToolUseBlock,
@@ -58,6 +76,7 @@ export const ContentBlock = z.discriminatedUnion('type', [
   ThinkingBlock,
   RedactedThinkingBlock,
   ReasoningBlock,
+  ProviderBlock,
 ]);
 export type ContentBlock = z.infer<typeof ContentBlock>;
 

@@ -7,6 +7,7 @@ import { recordingCredentials } from '../../support/recordingCredentials.js';
 import type { ModelMessage, ToolDefinition } from '../../../src/shared/modelTypes.js';
 import {
   malformedResponse,
+  rawResponse,
   startScriptedModel,
   structuredResponse,
   textResponse,
@@ -138,6 +139,66 @@ describe('Anthropic provider (Foundry client on loopback)', () => {
         content: [{ type: 'tool_result', tool_use_id: toolUse.id, content: 'DF docs…', is_error: false }],
       },
     ]);
+  });
+
+  it("keeps Claude's server-tool blocks verbatim as provider blocks and sends them back unchanged", async () => {
+    const serverUse = {
+      type: 'server_tool_use',
+      id: 'srvtoolu_01',
+      name: 'web_search',
+      input: { query: 'durable functions' },
+    };
+    const searchResult = {
+      type: 'web_search_tool_result',
+      tool_use_id: 'srvtoolu_01',
+      content: [
+        {
+          type: 'web_search_result',
+          url: 'https://learn.microsoft.com/azure/azure-functions/durable/',
+          title: 'Durable Functions',
+          encrypted_content: 'EqgfCioIARgBIiQ3',
+          page_age: null,
+        },
+      ],
+    };
+    model.expect(
+      {
+        name: 'answer with a web search',
+        respond: rawResponse({
+          body: {
+            id: 'msg_srv',
+            type: 'message',
+            role: 'assistant',
+            model: 'claude-opus-4-8',
+            content: [serverUse, searchResult, { type: 'text', text: 'It is an extension.' }],
+            stop_reason: 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: 30, output_tokens: 8, server_tool_use: { web_search_requests: 1 } },
+          },
+        }),
+      },
+      { name: 'next turn', respond: textResponse('Yes.') },
+    );
+    const provider = await foundryWithKey();
+    const first = await provider.call({
+      deployment: 'claude-opus-4-8',
+      messages: [question],
+      maxTokens: 200,
+    });
+    expect(first.message.content).toEqual([
+      { type: 'provider', provider: 'anthropic', block: serverUse },
+      { type: 'provider', provider: 'anthropic', block: searchResult },
+      { type: 'text', text: 'It is an extension.' },
+    ]);
+    const followUp: ModelMessage = { role: 'user', content: [{ type: 'text', text: 'Sure?' }] };
+    await provider.call({
+      deployment: 'claude-opus-4-8',
+      messages: [question, first.message, followUp],
+      maxTokens: 200,
+    });
+    const sent = (model.requests[1]?.body as { messages: { content: unknown[] }[] }).messages[1]?.content;
+    expect(sent).toEqual([serverUse, searchResult, { type: 'text', text: 'It is an extension.' }]);
+    model.assertDone();
   });
 
   it('puts no cache breakpoint on a prefix under the model minimum (promptCache.test.ts has the rest)', async () => {

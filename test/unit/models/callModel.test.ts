@@ -253,6 +253,41 @@ describe('callModel activity', () => {
     model.assertDone(); // refused before the script: no step was consumed
   });
 
+  it("sends the role's thinking, effort and reasoning effort when the step sets none; the step's win", async () => {
+    const activity = activityFor({
+      MODEL_ROLE_PLANNER_THINKING: 'adaptive',
+      MODEL_ROLE_PLANNER_EFFORT: 'low',
+      MODEL_ROLE_WRITER_REASONING_EFFORT: 'low',
+    });
+    const body = (index: number) => model.requests[index]?.body as Record<string, unknown>;
+    const calls: CallModelInputArgs[] = [
+      { ...base, role: 'planner', messages: hello },
+      { ...base, role: 'planner', messages: hello, thinking: 'off', effort: 'high' },
+      { ...base, role: 'writer', messages: hello },
+      { ...base, role: 'writer', messages: hello, reasoningEffort: 'high' },
+    ];
+    model.expect(...calls.map(() => ({ respond: textResponse('Noted.') })));
+    for (const input of calls) {
+      const result = await call(activity, input);
+      expect(result.ok, JSON.stringify(result)).toBe(true);
+    }
+    expect(model.requests.map((r) => r.path)).toEqual([
+      '/anthropic/v1/messages',
+      '/anthropic/v1/messages',
+      '/openai/v1/responses',
+      '/openai/v1/responses',
+    ]);
+    // The role's settings.
+    expect(body(0)).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
+    expect(body(2)).toMatchObject({ reasoning: { effort: 'low' } });
+    // A step's own settings override them.
+    expect(body(1)).toMatchObject({ thinking: { type: 'disabled' }, output_config: { effort: 'high' } });
+    expect(body(3)).toMatchObject({ reasoning: { effort: 'high' } });
+    // Each provider ignores the other's settings.
+    expect(body(0)).not.toHaveProperty('reasoning');
+    expect(body(2)).not.toHaveProperty('thinking');
+  });
+
   it('resolves transcripts passed as blob references', async () => {
     model.expect({
       match: { lastUserText: 'Plan a report on durable agents.' },

@@ -189,6 +189,45 @@ describe('parseModelConfig', () => {
     ]);
   });
 
+  it('reads role-level thinking, effort and reasoning effort, not as custom roles', () => {
+    const config = parseModelConfig({
+      ANTHROPIC_API_KEY: KEY,
+      OPENAI_API_KEY: KEY,
+      MODEL_ROLE_PLANNER_THINKING: 'adaptive',
+      MODEL_ROLE_PLANNER_EFFORT: 'XHigh',
+      MODEL_ROLE_WRITER_REASONING_EFFORT: 'low',
+      MODEL_ROLE_TRIAGE: 'anthropic:claude-sonnet-5',
+      MODEL_ROLE_TRIAGE_THINKING: 'off',
+    });
+    expect(config.roles.planner).toEqual({
+      route: { provider: 'anthropic', deployment: 'claude-opus-4-8' },
+      fallback: [{ provider: 'openai', deployment: 'gpt-5.4' }],
+      thinking: 'adaptive',
+      effort: 'xhigh',
+    });
+    expect(config.roles.writer).toMatchObject({ reasoningEffort: 'low' });
+    expect(config.roles.writer).not.toHaveProperty('thinking');
+    expect(config.roles.triage).toMatchObject({ thinking: 'off' });
+    expect(Object.keys(config.roles).sort()).toEqual(['planner', 'triage', 'worker', 'writer']);
+  });
+
+  it('names every bad role-level thinking or effort setting', () => {
+    expect(
+      problemsOf({
+        ANTHROPIC_API_KEY: KEY,
+        MODEL_ROLE_PLANNER_THINKING: 'enabled',
+        MODEL_ROLE_PLANNER_EFFORT: 'minimal',
+        MODEL_ROLE_WORKER_REASONING_EFFORT: 'max',
+        MODEL_ROLE_GHOST_EFFORT: 'low',
+      }),
+    ).toEqual([
+      'MODEL_ROLE_PLANNER_THINKING must be one of adaptive, off (got "enabled")',
+      'MODEL_ROLE_PLANNER_EFFORT must be one of low, medium, high, xhigh, max (got "minimal")',
+      'MODEL_ROLE_WORKER_REASONING_EFFORT must be one of none, minimal, low, medium, high, xhigh (got "max")',
+      'MODEL_ROLE_GHOST_EFFORT is set but role "ghost" is not; set MODEL_ROLE_GHOST too',
+    ]);
+  });
+
   it('requires a provider when OFFLINE_MODEL=off, and forces offline with OFFLINE_MODEL=on', () => {
     expect(problemsOf({ OFFLINE_MODEL: 'off' })[0]).toContain(
       'OFFLINE_MODEL=off but no model provider is configured',

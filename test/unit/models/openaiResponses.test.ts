@@ -230,6 +230,42 @@ describe('GPT-5.x through the Responses API', () => {
     );
     expect(parseModelConfig({ OPENAI_API_KEY: 'sk-x' }).providers.openai).toMatchObject({ api: 'responses' });
   });
+
+  it("skips Claude's server-tool blocks (provider blocks) on a GPT fallback, in Responses and Chat Completions", async () => {
+    const claudeTurn: ModelMessage = {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'Searched.' },
+        {
+          type: 'provider',
+          provider: 'anthropic',
+          block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'x' } },
+        },
+      ],
+    };
+    const messages = [
+      question,
+      claudeTurn,
+      { role: 'user' as const, content: [{ type: 'text' as const, text: 'Go on.' }] },
+    ];
+    await (await azure()).call({ deployment: 'gpt-5.4', messages, maxTokens: 50 });
+    const chat = await createModelProviders(parseModelConfig({ OPENAI_BASE_URL: model.openaiBaseUrl })).get(
+      'openai',
+    );
+    await chat.call({ deployment: 'llama3', messages, maxTokens: 50 });
+    expect(model.requests.map((r) => r.path)).toEqual(['/openai/v1/responses', '/v1/chat/completions']);
+    expect(bodyOf(0).input).toEqual([
+      { role: 'user', content: 'Read example.com.' },
+      { role: 'assistant', content: 'Searched.' },
+      { role: 'user', content: 'Go on.' },
+    ]);
+    expect(bodyOf(1).messages).toEqual([
+      { role: 'user', content: 'Read example.com.' },
+      { role: 'assistant', content: 'Searched.' },
+      { role: 'user', content: 'Go on.' },
+    ]);
+    expect(JSON.stringify(model.requests.map((r) => r.body))).not.toContain('srvtoolu_1');
+  });
 });
 
 describe('offline Responses API rules', () => {
