@@ -3,11 +3,10 @@
  * `max_tokens` truncation and the `pause_turn` shape. The table "What it emits" in README.md lists them with
  * their sources.
  */
+import { CHARS_PER_TOKEN } from './constants.js';
 import { thinkingSignature } from './anthropicRules.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
-
-const CHARS_PER_TOKEN = 4;
 
 export interface ClaudeExtras {
   /** The text of the thinking block to emit (default: a marked line when the request thinks). */

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
 import { minCacheableTokens } from '../models/promptCache.js';
+import { CHARS_PER_TOKEN } from './constants.js';
 import type { Protocol } from './requestView.js';
 
 /** What a request's prompt cache did, in tokens; `input_tokens` is the rest of the prompt. */
@@ -13,7 +14,7 @@ export interface PromptCacheUsage {
 }
 
 /** The offline model's own token count: 4 characters per token (also the provider's estimate). */
-const tokens = (chars: number) => Math.ceil(chars / 4);
+const tokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN);
 
 /**
  * Claude: how many blocks before a breakpoint the API looks for an earlier entry; the TTLs a breakpoint may ask for.

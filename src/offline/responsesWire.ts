@@ -12,6 +12,7 @@ import {
   strictSchemaProblem,
   type OpenAIRejection,
 } from './openaiRules.js';
+import { tokens } from './constants.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
 import type { RenderableReply, WireUsage } from './wire.js';
@@ -235,7 +236,6 @@ export function responsesRejection(body: unknown, issued: IssuedReasoning): Open
   return undefined;
 }
 
-const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
 const REASONING_TOKENS: Readonly<Record<string, number>> = {
   minimal: 8,
   low: 32,

@@ -1,5 +1,6 @@
 import { claudeContent, type ClaudeExtras } from './anthropicEmit.js';
 import type { PromptCacheUsage } from './promptCache.js';
+import { tokens } from './constants.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, Protocol, RequestView } from './requestView.js';
 import { responsesBody, type IssuedReasoning } from './responsesWire.js';
@@ -72,7 +73,6 @@ export interface WireResponse {
 export type RenderableReply = Exclude<ModelReply, { kind: 'offline' }>;
 
 const JSON_TYPE = { 'content-type': 'application/json' };
-const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
 /** The deterministic input-token estimate of a request (chars / 4), as usage reports it. */
 export const promptTokens = (view: RequestView): number => tokens(view.promptChars);
 
