@@ -13,6 +13,7 @@ import { createOpenAIBatchApi } from './openaiBatches.js';
 import {
   carriesAnswer,
   parseJsonText,
+  TOOL_ERROR_PREFIX,
   type ModelProvider,
   type ProviderRequest,
   type ProviderResponse,
@@ -64,8 +65,6 @@ const FINISH_REASONS: Readonly<Record<string, StopReason>> = {
   length: 'max_tokens',
   content_filter: 'content_filter',
 };
-
-const TOOL_ERROR_PREFIX = '[tool error] ';
 
 /** OpenAI has no error flag on tool results; the model reads the marker instead. */
 function toWireMessages(message: ModelMessage): ChatCompletionMessageParam[] {

@@ -9,7 +9,13 @@ import type { ContentBlock, ModelMessage, StopReason } from '../shared/modelType
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
 import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
-import { carriesAnswer, parseJsonText, type ProviderRequest, type ProviderResponse } from './provider.js';
+import {
+  carriesAnswer,
+  parseJsonText,
+  TOOL_ERROR_PREFIX,
+  type ProviderRequest,
+  type ProviderResponse,
+} from './provider.js';
 
 /**
  * GPT through the Responses API (`POST /v1/responses`, Azure `POST /openai/v1/responses`):
@@ -19,8 +25,6 @@ import { carriesAnswer, parseJsonText, type ProviderRequest, type ProviderRespon
  * (`include: ['reasoning.encrypted_content']`) and sent back, as reasoning models need across tool calls
  * (https://platform.openai.com/docs/guides/reasoning#keeping-reasoning-items-in-context).
  */
-
-const TOOL_ERROR_PREFIX = '[tool error] ';
 
 function inputItems(message: ModelMessage): ResponseInputItem[] {
   if (message.role === 'assistant') {

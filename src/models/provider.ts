@@ -48,6 +48,9 @@ export interface ModelProvider {
   readonly batches?: ModelBatchApi;
 }
 
+/** OpenAI has no error flag on tool results (both its APIs): the model reads this marker instead. */
+export const TOOL_ERROR_PREFIX = '[tool error] ';
+
 /** Name of the tool that carries a structured answer when a provider uses forced tool calls for it. */
 export const STRUCTURED_OUTPUT_TOOL = 'emit_output';
 
