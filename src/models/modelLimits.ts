@@ -1,14 +1,14 @@
 /**
  * Context window and output limit per model, from the providers' model pages (checked 2026-12-07).
  * Used for the `max_tokens` retry cap, the agent loop's compaction threshold and the offline model's
- * context-window errors. A model not listed has unknown limits: the retry is capped at
- * MAX_TOKENS_CAP and the agent loop does not compact.
+ * `max_tokens` and context-window errors. A model not listed has unknown limits: the retry is capped at
+ * MAX_TOKENS_CAP and the agent loop does not compact; a model listed without a window does not compact.
  */
 import { DATE_SUFFIX } from './cost.js';
 
 export interface ModelLimits {
-  /** Input plus output tokens the model accepts in one request. */
-  readonly contextWindow: number;
+  /** Input plus output tokens the model accepts in one request (absent: not confirmed). */
+  readonly contextWindow?: number;
   /** The highest `max_tokens` / `max_completion_tokens` the model accepts. */
   readonly maxOutputTokens: number;
 }
@@ -20,6 +20,8 @@ const limits = (contextWindow: number, maxOutputTokens: number): ModelLimits => 
   contextWindow,
   maxOutputTokens,
 });
+/** A model whose output maximum is published but whose window is not confirmed here. */
+const outputOnly = (maxOutputTokens: number): ModelLimits => ({ maxOutputTokens });
 
 export const MODEL_LIMITS: Readonly<Record<string, ModelLimits>> = {
   // https://platform.claude.com/docs/en/models/opus-5-5/overview, .../opus-5/overview: 1M / 128K
@@ -32,6 +34,12 @@ export const MODEL_LIMITS: Readonly<Record<string, ModelLimits>> = {
   'claude-opus-4-5': limits(200_000, 64_000),
   'claude-sonnet-4-5': limits(200_000, 64_000),
   'claude-haiku-4-5': limits(200_000, 64_000),
+  // https://platform.claude.com/docs/en/about-claude/models/overview ("Max output"): 128K
+  'claude-sonnet-4-6': outputOnly(128_000),
+  'claude-opus-4-7': outputOnly(128_000),
+  'claude-sonnet-5': outputOnly(128_000),
+  'claude-fable-5': outputOnly(128_000),
+  'claude-fable-5-1': outputOnly(128_000),
   // https://developers.openai.com/api/docs/models/gpt-5.4: 1,050,000 / 128,000
   'gpt-5.4': limits(1_050_000, 128_000),
   // https://developers.openai.com/api/docs/models/gpt-5.4-mini: 400,000 / 128,000

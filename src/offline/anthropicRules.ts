@@ -5,6 +5,7 @@
  * requestView.ts; these are the rules that need more than a shape.
  */
 import { createHash } from 'node:crypto';
+import { findModelLimits } from '../models/modelLimits.js';
 import { claudeSchemaProblem } from './claudeSchemaRules.js';
 
 type Json = Record<string, unknown>;
@@ -18,8 +19,6 @@ interface Turn {
 
 /** What a model accepts, from its model page and the models overview. */
 interface ClaudeModelRules {
-  /** Max output tokens. Source: https://platform.claude.com/docs/en/about-claude/models/overview ("Max output"). */
-  readonly maxOutput?: number;
   /**
    * Whether a final `assistant` turn (prefill) is accepted. Removed from Claude 4.6 on:
    * https://platform.claude.com/docs/en/about-claude/models/whats-new-claude-4-6#prefill-removal and
@@ -37,21 +36,20 @@ interface ClaudeModelRules {
   readonly adaptive: boolean;
 }
 
-const K = 1000;
 /** Longest prefix wins; dated ids (`claude-haiku-4-5-20251001`) match their alias. */
 const MODELS: readonly [string, ClaudeModelRules][] = [
-  ['claude-haiku-4-5', { maxOutput: 64 * K, prefill: true, thinking: 'off', adaptive: false }],
-  ['claude-sonnet-4-5', { maxOutput: 64 * K, prefill: true, thinking: 'off', adaptive: false }],
-  ['claude-opus-4-5', { maxOutput: 64 * K, prefill: true, thinking: 'off', adaptive: true }],
-  ['claude-sonnet-4-6', { maxOutput: 128 * K, prefill: false, thinking: 'off', adaptive: true }],
-  ['claude-opus-4-6', { maxOutput: 128 * K, prefill: false, thinking: 'off', adaptive: true }],
-  ['claude-opus-4-7', { maxOutput: 128 * K, prefill: false, thinking: 'off', adaptive: true }],
-  ['claude-opus-4-8', { maxOutput: 128 * K, prefill: false, thinking: 'off', adaptive: true }],
-  ['claude-opus-5-5', { maxOutput: 128 * K, prefill: false, thinking: 'always-on', adaptive: true }],
-  ['claude-opus-5', { maxOutput: 128 * K, prefill: false, thinking: 'default-on', adaptive: true }],
-  ['claude-sonnet-5', { maxOutput: 128 * K, prefill: false, thinking: 'off', adaptive: true }],
-  ['claude-fable-5-1', { maxOutput: 128 * K, prefill: false, thinking: 'always-on', adaptive: true }],
-  ['claude-fable-5', { maxOutput: 128 * K, prefill: false, thinking: 'always-on', adaptive: true }],
+  ['claude-haiku-4-5', { prefill: true, thinking: 'off', adaptive: false }],
+  ['claude-sonnet-4-5', { prefill: true, thinking: 'off', adaptive: false }],
+  ['claude-opus-4-5', { prefill: true, thinking: 'off', adaptive: true }],
+  ['claude-sonnet-4-6', { prefill: false, thinking: 'off', adaptive: true }],
+  ['claude-opus-4-6', { prefill: false, thinking: 'off', adaptive: true }],
+  ['claude-opus-4-7', { prefill: false, thinking: 'off', adaptive: true }],
+  ['claude-opus-4-8', { prefill: false, thinking: 'off', adaptive: true }],
+  ['claude-opus-5-5', { prefill: false, thinking: 'always-on', adaptive: true }],
+  ['claude-opus-5', { prefill: false, thinking: 'default-on', adaptive: true }],
+  ['claude-sonnet-5', { prefill: false, thinking: 'off', adaptive: true }],
+  ['claude-fable-5-1', { prefill: false, thinking: 'always-on', adaptive: true }],
+  ['claude-fable-5', { prefill: false, thinking: 'always-on', adaptive: true }],
 ];
 /** Models not in the table: no prefill from the 4.6 generation on, nothing else assumed. */
 const UNKNOWN_MODEL: ClaudeModelRules = { prefill: true, thinking: 'off', adaptive: true };
@@ -113,11 +111,15 @@ function removedParameter(body: Json): string | undefined {
   return undefined;
 }
 
-/** Source: the `max_tokens` doc in MessageCreateParamsBase, and the models overview for each maximum. */
-function maxTokensProblem(body: Json, model: string, rules: ClaudeModelRules): string | undefined {
+/**
+ * Source: the `max_tokens` doc in MessageCreateParamsBase, and the models overview for each maximum (the
+ * app's own table, src/models/modelLimits.ts).
+ */
+function maxTokensProblem(body: Json, model: string): string | undefined {
   const maxTokens = Number(body.max_tokens);
-  if (rules.maxOutput !== undefined && maxTokens > rules.maxOutput) {
-    return `max_tokens: ${maxTokens} > ${rules.maxOutput}, which is the maximum allowed number of output tokens for ${model}`;
+  const maxOutput = findModelLimits(model)?.maxOutputTokens;
+  if (maxOutput !== undefined && maxTokens > maxOutput) {
+    return `max_tokens: ${maxTokens} > ${maxOutput}, which is the maximum allowed number of output tokens for ${model}`;
   }
   return undefined;
 }
@@ -354,7 +356,7 @@ export function anthropicRequestProblem(body: Json): string | undefined {
   const thinking = thinkingState(body, model, rules);
   return (
     removedParameter(body) ??
-    maxTokensProblem(body, model, rules) ??
+    maxTokensProblem(body, model) ??
     thinking.problem ??
     effortProblem(body, model, rules) ??
     cacheBreakpointProblem(body) ??

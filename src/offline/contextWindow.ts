@@ -16,9 +16,8 @@ function requestedOutput(body: unknown): number {
 
 /** Why the real endpoint would refuse this request for its size, or undefined when it fits. */
 export function contextWindowProblem(view: RequestView, body: unknown): { message: string } | undefined {
-  const limits = findModelLimits(view.model);
-  if (!limits) return undefined;
-  const window = limits.contextWindow;
+  const window = findModelLimits(view.model)?.contextWindow;
+  if (window === undefined) return undefined;
   const input = promptTokens(view);
   if (view.protocol === 'anthropic') {
     // Claude API: input over the window, then input + max_tokens over it (both 400
