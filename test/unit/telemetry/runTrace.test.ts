@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { runBatchLaneOrchestrator } from '../../../src/orchestrators/batchLane.js';
+import type { BatchLaneInput } from '../../../src/shared/batchTypes.js';
+import { FakeOrchestrationContext, drive, type FakeTask } from '../../fakes/orchestrationContext.js';
 import type { CallModelInput } from '../../../src/shared/modelTypes.js';
 import type { ToolCallInput } from '../../../src/shared/toolTypes.js';
 import type { RunTrace } from '../../../src/shared/traceTypes.js';
@@ -84,5 +87,31 @@ describe('the run trace in orchestration and activity inputs', () => {
       expect(parsed.success, traceparent).toBe(false);
       expect(parsed.error?.issues[0]?.message).toMatch(/W3C trace context header/);
     }
+  });
+});
+
+describe('the batch job trace', () => {
+  it('goes with the template into every item run of a lane', () => {
+    const lane: BatchLaneInput = {
+      run: {
+        definition: child as BatchLaneInput['run']['definition'],
+        workflows: {},
+        tools: {},
+        trace: STARTER,
+      },
+      batchId: 'batch-1',
+      items: [
+        { line: 1, input: { text: 'a' } },
+        { line: 2, input: { text: 'b' } },
+      ],
+    };
+    const context = new FakeOrchestrationContext(lane, undefined, 'batch-1:lane0');
+    const summary = { outcome: 'completed', ledger: { totals: { costUsd: 0 } } };
+    drive(runBatchLaneOrchestrator, context, (task: FakeTask) => ({
+      value: task.kind === 'subOrchestration' ? summary : undefined,
+    }));
+    const items = context.calls.filter((call) => call.kind === 'subOrchestration');
+    expect(items).toHaveLength(2);
+    for (const item of items) expect((item.input as { trace?: unknown }).trace).toEqual(STARTER);
   });
 });
