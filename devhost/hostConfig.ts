@@ -13,6 +13,19 @@ const HUB_NAME_RULE = '3-50 letters or digits, starting with a letter';
 const HostJson = z.looseObject({
   version: z.literal('2.0', { error: 'host.json "version" must be "2.0"' }),
   functionTimeout: TimeSpan.optional(),
+  /**
+   * How the host emits its own telemetry: `ApplicationInsights` (the default) or `OpenTelemetry`
+   * (https://learn.microsoft.com/azure/azure-functions/opentelemetry-howto and
+   * https://learn.microsoft.com/azure/azure-functions/functions-host-json#telemetrymode); the host binds
+   * it to an enum through .NET configuration, which ignores case. devhost emits no host telemetry of its
+   * own (the app's spans go where the app's OTEL_* settings say) and only checks the value.
+   */
+  telemetryMode: z
+    .string()
+    .refine((mode) => /^(ApplicationInsights|OpenTelemetry)$/i.test(mode), {
+      error: 'telemetryMode must be "ApplicationInsights" or "OpenTelemetry"',
+    })
+    .optional(),
   extensions: z
     .looseObject({
       http: z.looseObject({ routePrefix: z.string().optional() }).optional(),

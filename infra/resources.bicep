@@ -272,6 +272,9 @@ var hostSettings = {
   AZURE_CLIENT_ID: identity.properties.clientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  // The app's spans go to the same Application Insights (src/telemetry/README.md); prompts, answers and
+  // tool arguments stay off them unless an operator sets this to true.
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'false'
   // One host.json for both backends: app settings override it (functions-app-settings#azurefunctionsjobhost__).
   AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName
 }

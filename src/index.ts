@@ -31,9 +31,14 @@ import { runWorkflowOrchestrator } from './orchestrators/runWorkflow.js';
 import type { ModelMessage } from './shared/modelTypes.js';
 import { Names } from './shared/names.js';
 import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
+import { startTelemetry } from './telemetry/setup.js';
+import { tracedToolCall, withTriggerTrace } from './telemetry/spans.js';
 import { createToolRegistry } from './tools/registry.js';
 
 // Runs when the Functions host indexes the app: a bad setting or workflow stops it here, all listed at once.
+// Tracing first (OTEL_* / APPLICATIONINSIGHTS_CONNECTION_STRING, src/telemetry/README.md); flushed on exit.
+const telemetry = startTelemetry();
+app.hook.appTerminate(() => telemetry.shutdown());
 const config = getConfig();
 const models = getModelConfig();
 const artifacts = createArtifactActivities({
@@ -64,6 +69,7 @@ const getClient = sharedDurableClients(df.getClient);
 
 const startup = describeStartup({ directory, workflows, tools: tools.names(), models });
 console.log(startup.info);
+console.log(`Telemetry: ${telemetry.description}`);
 if (startup.warning) console.warn(startup.warning);
 
 df.app.orchestration(Names.orchestrators.runWorkflow, runWorkflowOrchestrator);
@@ -81,20 +87,25 @@ df.app.activity(Names.activities.collectModelBatchResults, {
   handler: modelBatches.collectModelBatchResults,
 });
 df.app.activity(Names.activities.cancelModelBatch, { handler: modelBatches.cancelModelBatch });
-for (const tool of tools.registrations()) df.app.activity(tool.activityName, { handler: tool.handler });
+for (const tool of tools.registrations()) {
+  df.app.activity(tool.activityName, { handler: tracedToolCall(tool.handler) });
+}
 
 app.http(Names.http.startWorkflow, {
   route: 'workflows/{name}',
   methods: ['POST'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: createStartWorkflow({
-    workflows,
-    tools: () => tools.toolSpecs(),
-    starter,
-    getClient,
-    config: getConfig,
-  }),
+  handler: withTriggerTrace(
+    'http',
+    createStartWorkflow({
+      workflows,
+      tools: () => tools.toolSpecs(),
+      starter,
+      getClient,
+      config: getConfig,
+    }),
+  ),
 });
 
 // The business callers' own approve/reject/cancel of their runs (function key), recorded in the audit log.
@@ -195,13 +206,19 @@ app.storageQueue(Names.queues.workflowRequests, {
   queueName: config.workflowRequestsQueue,
   connection: 'AzureWebJobsStorage',
   extraInputs: [df.input.durableClient()],
-  handler: createWorkflowRequestsHandler({
-    starter,
-    getClient,
-    poison: createPoisonQueue({ queueName: config.workflowRequestsQueue, connection: () => config.storage }),
-    blobExists: (blobRef) => batchIo.exists(blobRef),
-    resultsContainer: () => config.artifactsContainer,
-    allowedContainers: () => config.queueBlobContainers,
-    queueName: config.workflowRequestsQueue,
-  }),
+  handler: withTriggerTrace(
+    'queue',
+    createWorkflowRequestsHandler({
+      starter,
+      getClient,
+      poison: createPoisonQueue({
+        queueName: config.workflowRequestsQueue,
+        connection: () => config.storage,
+      }),
+      blobExists: (blobRef) => batchIo.exists(blobRef),
+      resultsContainer: () => config.artifactsContainer,
+      allowedContainers: () => config.queueBlobContainers,
+      queueName: config.workflowRequestsQueue,
+    }),
+  ),
 });

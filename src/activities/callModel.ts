@@ -15,6 +15,7 @@ import {
   type CallModelFailure,
   type ProviderKind,
 } from '../shared/modelTypes.js';
+import { recordChatInput, tracedCallModel } from '../telemetry/spans.js';
 import { describeIssues, parseActivityInput } from './activityInput.js';
 
 export interface CallModelActivityDeps {
@@ -66,6 +67,10 @@ export function createCallModelActivity(
     const messages = await transcript(input.messages);
     const checkOutput = input.outputSchema ? compileOutputSchema(input.outputSchema) : undefined;
     const provider = await providersOf(config).get(route.provider);
+    recordChatInput(
+      { ...(input.system === undefined ? {} : { system: input.system }), messages },
+      provider.secrets,
+    );
     const failure = (
       details: Omit<CallModelFailure, 'ok' | 'provider' | 'deployment' | 'fallbackAvailable'>,
     ) =>
@@ -139,9 +144,11 @@ export function createCallModelActivity(
 export function createDefaultCallModelActivity(
   resolveBlob?: CallModelActivityDeps['resolveBlob'],
 ): (input: unknown) => Promise<CallModelResult> {
-  return createCallModelActivity({
-    config: getModelConfig,
-    providers: sharedModelProviders,
-    ...(resolveBlob ? { resolveBlob } : {}),
-  });
+  return tracedCallModel(
+    createCallModelActivity({
+      config: getModelConfig,
+      providers: sharedModelProviders,
+      ...(resolveBlob ? { resolveBlob } : {}),
+    }),
+  );
 }

@@ -14,6 +14,7 @@ import { ModelRouteSpec, splitRoleTarget, type ToolDefinition } from '../shared/
 import { Names } from '../shared/names.js';
 import type { RunWorkflowInput } from '../shared/runTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
+import { traceRunStart } from '../telemetry/spans.js';
 import { checkUrl, systemResolver, type Resolver } from '../tools/web/ssrfGuard.js';
 import { isNotFound } from './getRun.js';
 
@@ -247,8 +248,16 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
       };
       return { kind: 'ready', definition: run.definition, input };
     },
+    // The run's span: its trace context goes into the input, so the run's calls join its trace.
     start: (client, input, instanceId) =>
-      startOrchestration(client, Names.orchestrators.runWorkflow, input, instanceId),
+      traceRunStart(input.definition.name, (trace) =>
+        startOrchestration(
+          client,
+          Names.orchestrators.runWorkflow,
+          trace === undefined ? input : { ...input, trace },
+          instanceId,
+        ),
+      ),
     startOrchestration,
   };
 }

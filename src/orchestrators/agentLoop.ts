@@ -33,6 +33,7 @@ import {
   type RecordModelCall,
 } from './modelPolicy.js';
 import { asRunStopped, parseOrchestrationInput, stepFailed } from './runStopped.js';
+import { traceField } from './trace.js';
 import {
   appendMessage,
   COMPACTION_SYSTEM,
@@ -142,6 +143,7 @@ export function* agentLoopOrchestrator(
           ...(input.reasoningEffort === undefined ? {} : { reasoningEffort: input.reasoningEffort }),
           runId: input.runId,
           stepId: input.stepId,
+          ...traceField(input.trace),
         },
         policy,
         (answered) => {
@@ -238,6 +240,7 @@ function* compactIfDue(
       messages: request.messages,
       runId: input.runId,
       stepId: input.stepId,
+      ...traceField(input.trace),
     },
     modelRetryPolicy(input.options?.modelRetry),
     record,
@@ -267,6 +270,7 @@ function* runToolCalls(
           arguments: call.input,
           ...(input.toolLimits === undefined ? {} : { limits: input.toolLimits }),
           ...(input.inputFiles === undefined ? {} : { inputFiles: input.inputFiles }),
+          ...traceField(input.trace),
         } satisfies ToolCallInput)
       : undefined,
   );

@@ -10,6 +10,8 @@ import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
 import { budgetExceeded } from './runStopped.js';
 import { fitCustomStatus } from './customStatus.js';
 import { emptyTimeline, refreshCurrent, timelineForStatus, type Timeline } from './timeline.js';
+import type { RunTrace } from '../shared/traceTypes.js';
+import { runTraceOf } from './trace.js';
 
 /** Where a step (or a map item, or a branch) sits in the run. */
 export interface StepAt {
@@ -35,13 +37,17 @@ export interface RunState {
   readonly timeline: Timeline;
   /** Files the run's tools produced, its child runs' included. */
   readonly artifacts: ArtifactRef[];
+  /** The run's trace context for activities and children; undefined when the run is not traced. */
+  readonly trace: RunTrace | undefined;
 }
 
 export function createRunState(context: OrchestrationContext, input: RunWorkflowInput): RunState {
+  const runId = input.rootRunId ?? context.df.instanceId;
   return {
     context,
     input,
-    runId: input.rootRunId ?? context.df.instanceId,
+    runId,
+    trace: runTraceOf(input, runId),
     budget: intersectBudgets(input.definition.budget, input.inheritedBudget),
     modelRetry: modelRetryPolicy(input.options?.modelRetry),
     modelBatch: modelBatchPolicy(input.options?.modelBatch),

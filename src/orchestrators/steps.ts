@@ -44,6 +44,7 @@ import {
 } from './runState.js';
 import { budgetExceeded, stepFailed } from './runStopped.js';
 import { addToolCalls, childToolCalls, markWaiting } from './timeline.js';
+import { traceField } from './trace.js';
 import { userMessage } from './transcript.js';
 
 /** Most items a map runs at once, whatever its `concurrency` says. */
@@ -105,6 +106,7 @@ function* runLlmStep(
       ...(step.reasoningEffort === undefined ? {} : { reasoningEffort: step.reasoningEffort }),
       runId: run.runId,
       stepId: at.label,
+      ...traceField(run.trace),
     },
     run.modelRetry,
     (answered) => recordModelCall(run, at, role, answered),
@@ -220,6 +222,7 @@ function* runAgentStep(
     ...(run.input.options === undefined ? {} : { options: run.input.options }),
     ...(step.toolLimits === undefined ? {} : { toolLimits: step.toolLimits }),
     ...(inputFiles === undefined ? {} : { inputFiles }),
+    ...traceField(run.trace),
   };
   const result = AgentLoopOutput.parse(yield* callChild(run, Names.orchestrators.agentLoop, input, at));
   run.artifacts.push(...result.artifacts);
@@ -269,6 +272,7 @@ function* runWorkflowStep(
     rootRunId: run.runId,
     ...(inheritedBudget === undefined ? {} : { inheritedBudget }),
     ...(run.input.options === undefined ? {} : { options: run.input.options }),
+    ...traceField(run.trace),
   };
   const result = RunWorkflowOutput.parse(yield* callChild(run, Names.orchestrators.runWorkflow, input, at));
   run.artifacts.push(...(result.artifacts ?? []));

@@ -4,6 +4,7 @@ import { CarriedDefinition } from './carriedDefinition.js';
 import { ToolDefinition } from './modelTypes.js';
 import { RunError, RunOptions } from './runTypes.js';
 import { MAX_BATCH_CONCURRENCY } from './requestTypes.js';
+import { RunTrace } from './traceTypes.js';
 
 /** Lines per page: one page per orchestration generation (`continueAsNew`), so history stays bounded. */
 export const DEFAULT_BATCH_PAGE_SIZE = 128;
@@ -18,6 +19,8 @@ export const RunTemplate = z.strictObject({
   workflows: z.record(z.string(), CarriedDefinition),
   tools: z.record(z.string(), ToolDefinition),
   options: RunOptions.optional(),
+  /** The batch job's trace context (src/telemetry/README.md): every item run's calls join its trace. */
+  trace: RunTrace.optional(),
 });
 export type RunTemplate = z.infer<typeof RunTemplate>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunTrace } from './traceTypes.js';
 
 /** A JSON Schema document, kept as plain JSON so it crosses the activity boundary unchanged. */
 export const JsonSchema = z.record(z.string(), z.unknown());
@@ -161,6 +162,8 @@ export const CallModelInput = z.strictObject({
   route: ModelRouteSpec.optional(),
   /** 0 = the role's own deployment; n = the n-th entry of its fallback chain. */
   attempt: z.number().int().nonnegative().default(0),
+  /** The run's trace context: the call's span joins the run's trace (src/telemetry/README.md). */
+  trace: RunTrace.optional(),
 });
 /** What callers pass (`attempt` and `isError` may be omitted). */
 export type CallModelInputArgs = z.input<typeof CallModelInput>;

@@ -15,6 +15,7 @@ import {
 } from './modelTypes.js';
 import { ModelBatchOptions, ModelBatchProgress } from './modelBatchTypes.js';
 import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
+import { RunTrace } from './traceTypes.js';
 
 /** One row of a run's cost ledger: everything spent by one step on one role and deployment. */
 export const LedgerRow = z.strictObject({
@@ -109,6 +110,8 @@ export const RunWorkflowInput = z.strictObject({
   options: RunOptions.optional(),
   /** A top-level run started with a callback URL: the result is POSTed there when the run ends. */
   callback: CompletionCallback.optional(),
+  /** The run's trace context (src/telemetry/README.md); child runs inherit it. */
+  trace: RunTrace.optional(),
 });
 export type RunWorkflowInput = z.infer<typeof RunWorkflowInput>;
 
@@ -249,6 +252,8 @@ export const AgentLoopInput = z.strictObject({
   inputFiles: z.array(ArtifactRef).optional(),
   /** Set by the loop itself when it continues as new. */
   state: AgentLoopState.optional(),
+  /** The run's trace context, passed to every model and tool call. */
+  trace: RunTrace.optional(),
 });
 export type AgentLoopInput = z.infer<typeof AgentLoopInput>;
 

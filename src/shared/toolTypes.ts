@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProviderKind, TokenUsage, type JsonSchema } from './modelTypes.js';
+import { RunTrace } from './traceTypes.js';
 
 /**
  * The contract between the agent loop and tool activities: one tool call is one activity
@@ -42,6 +43,8 @@ export const ToolCallInput = z.strictObject({
   limits: ToolLimits.optional(),
   /** Read-only inputs (e.g. the workflow's data) the tool may expose to the code it runs. */
   inputFiles: z.array(ArtifactRef).optional(),
+  /** The run's trace context: the call's span joins the run's trace (src/telemetry/README.md). */
+  trace: RunTrace.optional(),
 });
 export type ToolCallInput = z.infer<typeof ToolCallInput>;
 

@@ -94,3 +94,19 @@ describe("the app's own host.json", () => {
     ).toBe('DaStaging');
   });
 });
+
+describe('telemetryMode', () => {
+  it('accepts the host’s two modes in any case', () => {
+    for (const telemetryMode of ['OpenTelemetry', 'openTelemetry', 'ApplicationInsights']) {
+      expect(readHostConfig(appWith({ ...base, telemetryMode }), 2, {}).raw.telemetryMode).toBe(
+        telemetryMode,
+      );
+    }
+  });
+
+  it('refuses any other value, naming the field and the modes', () => {
+    expect(() => readHostConfig(appWith({ ...base, telemetryMode: 'OTLP' }), 2, {})).toThrow(
+      /telemetryMode: telemetryMode must be "ApplicationInsights" or "OpenTelemetry"/,
+    );
+  });
+});

@@ -14,6 +14,7 @@ import {
 } from '../../shared/batchTypes.js';
 import { Names } from '../../shared/names.js';
 import { BatchRequestMessage, WorkflowRequestMessage } from '../../shared/requestTypes.js';
+import { traceRunStart } from '../../telemetry/spans.js';
 import { idempotentInstanceId, type RunStarter } from '../runStarter.js';
 import type { PoisonQueue } from './poisonQueue.js';
 
@@ -165,11 +166,14 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
       concurrency: concurrency ?? DEFAULT_BATCH_CONCURRENCY,
       pageSize: Math.min(MAX_BATCH_PAGE_SIZE, Math.max(128, 64 * (concurrency ?? DEFAULT_BATCH_CONCURRENCY))),
     };
-    const started = await deps.starter.startOrchestration(
-      deps.getClient(context),
-      Names.orchestrators.runBatch,
-      input,
-      batchId,
+    // One trace for the batch job: its item runs carry it in their template.
+    const started = await traceRunStart(workflow, (trace) =>
+      deps.starter.startOrchestration(
+        deps.getClient(context),
+        Names.orchestrators.runBatch,
+        trace === undefined ? input : { ...input, run: { ...input.run, trace } },
+        batchId,
+      ),
     );
     return {
       kind: 'started',
