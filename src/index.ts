@@ -24,10 +24,7 @@ import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
 import { unpricedProblem } from './models/unpriced.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
-import { agentLoopOrchestrator } from './orchestrators/agentLoop.js';
-import { runBatchLaneOrchestrator } from './orchestrators/batchLane.js';
-import { runBatchOrchestrator } from './orchestrators/batchRun.js';
-import { runWorkflowOrchestrator } from './orchestrators/runWorkflow.js';
+import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import type { ModelMessage } from './shared/modelTypes.js';
 import { Names } from './shared/names.js';
 import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
@@ -66,8 +63,8 @@ const startup = describeStartup({ directory, workflows, tools: tools.names(), mo
 console.log(startup.info);
 if (startup.warning) console.warn(startup.warning);
 
-df.app.orchestration(Names.orchestrators.runWorkflow, runWorkflowOrchestrator);
-df.app.orchestration(Names.orchestrators.agentLoop, agentLoopOrchestrator);
+// runWorkflow, agentLoop, runBatch and runBatchLane (the replayer in src/replay/ drives the same list).
+for (const [name, handler] of Object.entries(orchestratorRegistrations)) df.app.orchestration(name, handler);
 df.app.activity(Names.activities.callModel, {
   // callModel checks the transcript's shape itself.
   handler: createDefaultCallModelActivity((ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>),
@@ -173,8 +170,6 @@ const batchIo = createBatchIo({
   allowedContainers: () => config.queueBlobContainers,
   runOutputs: createRunOutputReader({ getClient }),
 });
-df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
-df.app.orchestration(Names.orchestrators.runBatchLane, runBatchLaneOrchestrator);
 df.app.activity(Names.activities.countBatchItems, { handler: batchIo.countBatchItems });
 df.app.activity(Names.activities.readBatchItems, { handler: batchIo.readBatchItems });
 // Reads the page's item outputs back from their runs, through the durable client.
