@@ -11,6 +11,7 @@ import { createServeDashboard, dashboardAssetsDirectory } from './functions/dash
 import { sharedDurableClients } from './functions/durableClients.js';
 import { createGetRun } from './functions/getRun.js';
 import { createGetRunDetail } from './functions/operator/getRunDetail.js';
+import { createExportRun } from './functions/operator/exportRun.js';
 import { createListRuns } from './functions/operator/listRuns.js';
 import { createPurgeRuns } from './functions/operator/purgeRuns.js';
 import { createRunAction } from './functions/operator/runActions.js';
@@ -152,6 +153,14 @@ app.http(Names.http.operatorRunAction, {
   authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
   handler: createRunAction(operator),
+});
+// A run's histories and definition for `durable-agents replay` (src/replay/README.md).
+app.http(Names.http.operatorExportRun, {
+  route: 'operator/runs/{id}/export',
+  methods: ['GET'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createExportRun({ ...operator, workflowsDirectory: directory }),
 });
 app.http(Names.http.operatorPurge, {
   route: 'operator/purge',

@@ -58,7 +58,11 @@ export function fromApiHistory(events: readonly ApiHistoryEvent[]): ApiHistoryCo
     const eventId = number('EventId');
     const event: HistoryEvent = { EventType: type, EventId: eventId ?? -1, Timestamp: raw.Timestamp };
     if (SCHEDULING_EVENTS.has(type) && eventId === undefined) missing.push(`${at}: no EventId`);
-    const name = string('Name') ?? (type === EventType.ExecutionStarted ? string('FunctionName') : undefined);
+    // The extension keeps Name on TaskScheduled/SubOrchestrationInstanceCreated and renames it FunctionName on
+    // ExecutionStarted; completions carry their task's FunctionName, which the worker never reads.
+    const named =
+      SCHEDULING_EVENTS.has(type) || type === EventType.ExecutionStarted || type === EventType.EventRaised;
+    const name = named ? (string('Name') ?? string('FunctionName')) : undefined;
     if (name !== undefined) event.Name = name;
     const copy = ['Reason', 'Details', 'FireAt', 'InstanceId', 'OrchestrationStatus'] as const;
     for (const field of copy) if (string(field) !== undefined) event[field] = string(field);
