@@ -41,7 +41,7 @@ function workflowFile(directory: string, name: string, version: unknown): Export
 
 const definitionOf = (input: unknown): { name?: unknown; version?: unknown } | undefined => {
   if (typeof input !== 'object' || input === null || !('definition' in input)) return undefined;
-  const definition = (input).definition;
+  const definition = input.definition;
   return typeof definition === 'object' && definition !== null ? definition : undefined;
 };
 
