@@ -11,6 +11,7 @@ import { createServeDashboard, dashboardAssetsDirectory } from './functions/dash
 import { sharedDurableClients } from './functions/durableClients.js';
 import { createGetRun } from './functions/getRun.js';
 import { createGetRunDetail } from './functions/operator/getRunDetail.js';
+import { createExportRun } from './functions/operator/exportRun.js';
 import { createListRuns } from './functions/operator/listRuns.js';
 import { createPurgeRuns } from './functions/operator/purgeRuns.js';
 import { createRunAction } from './functions/operator/runActions.js';
@@ -24,10 +25,7 @@ import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
 import { unpricedProblem } from './models/unpriced.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
-import { agentLoopOrchestrator } from './orchestrators/agentLoop.js';
-import { runBatchLaneOrchestrator } from './orchestrators/batchLane.js';
-import { runBatchOrchestrator } from './orchestrators/batchRun.js';
-import { runWorkflowOrchestrator } from './orchestrators/runWorkflow.js';
+import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import type { ModelMessage } from './shared/modelTypes.js';
 import { Names } from './shared/names.js';
 import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
@@ -72,8 +70,8 @@ console.log(startup.info);
 console.log(`Telemetry: ${telemetry.description}`);
 if (startup.warning) console.warn(startup.warning);
 
-df.app.orchestration(Names.orchestrators.runWorkflow, runWorkflowOrchestrator);
-df.app.orchestration(Names.orchestrators.agentLoop, agentLoopOrchestrator);
+// runWorkflow, agentLoop, runBatch and runBatchLane (the replayer in src/replay/ drives the same list).
+for (const [name, handler] of Object.entries(orchestratorRegistrations)) df.app.orchestration(name, handler);
 df.app.activity(Names.activities.callModel, {
   // callModel checks the transcript's shape itself.
   handler: createDefaultCallModelActivity((ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>),
@@ -167,6 +165,14 @@ app.http(Names.http.operatorRunAction, {
   extraInputs: [df.input.durableClient()],
   handler: createRunAction(operator),
 });
+// A run's histories and definition for `durable-agents replay` (src/replay/README.md).
+app.http(Names.http.operatorExportRun, {
+  route: 'operator/runs/{id}/export',
+  methods: ['GET'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createExportRun({ ...operator, workflowsDirectory: directory }),
+});
 app.http(Names.http.operatorPurge, {
   route: 'operator/purge',
   methods: ['POST'],
@@ -184,8 +190,6 @@ const batchIo = createBatchIo({
   allowedContainers: () => config.queueBlobContainers,
   runOutputs: createRunOutputReader({ getClient }),
 });
-df.app.orchestration(Names.orchestrators.runBatch, runBatchOrchestrator);
-df.app.orchestration(Names.orchestrators.runBatchLane, runBatchLaneOrchestrator);
 df.app.activity(Names.activities.countBatchItems, { handler: batchIo.countBatchItems });
 df.app.activity(Names.activities.readBatchItems, { handler: batchIo.readBatchItems });
 // Reads the page's item outputs back from their runs, through the durable client.

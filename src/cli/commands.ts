@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionAccepted, RunDetail, RunList } from '../shared/operatorTypes.js';
 import { CliError, type ApiClient } from './apiClient.js';
+import { REPLAY_COMMANDS } from './replayCommands.js';
 import { progressBar, progressFraction, runDetailText, runsTable, watchLine } from './format.js';
 
 export interface Output {
@@ -327,4 +328,5 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ],
   ['restart', actionCommand('restart', 'start a new run from the same input', 'reason')],
   ['purge', purgeCommand],
+  ...REPLAY_COMMANDS,
 ]);

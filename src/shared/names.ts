@@ -30,6 +30,7 @@ export const Names = {
     operatorGetRun: 'operatorGetRun',
     operatorRunAction: 'operatorRunAction',
     operatorPurge: 'operatorPurge',
+    operatorExportRun: 'operatorExportRun',
   },
   queues: {
     workflowRequests: 'workflowRequests',

@@ -1,0 +1,150 @@
+/**
+ * Records the replay fixtures (test/fixtures/replay/*.json): runs every shipped workflow
+ * (workflows/*.yaml) once on the local host with the offline model, the sample input of
+ * scripts/samples/<name>.json (research-report with its approval step on, approved through the operator
+ * API), and writes each run's histories with its definition as a run export (src/replay/exportFile.ts).
+ * test/replay/fixtures.test.ts replays them against the current build in `npm test`.
+ *
+ *   npm run build && node dist/scripts/recordReplayFixtures.js [--out <dir>]
+ *
+ * Re-record only when a change to the orchestrators is meant to break runs in flight (and say so in the
+ * release notes): a fixture recorded by the new code proves nothing about the old runs.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { startDevHost, type DevHost } from '../devhost/host.js';
+import { freeLoopbackPorts } from '../devhost/net.js';
+import { startAzurite } from '../devhost/storage/azurite.js';
+import { exportRunFromStore } from './lib/storeExport.js';
+
+const root = resolve(__dirname, '../..');
+const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+const DEADLINE_MS = 180_000;
+/** The size a fixture should stay under, so the repository and the test stay light. */
+export const MAX_FIXTURE_BYTES = 200 * 1024;
+
+/** Inputs beyond the samples: switches that make a run take the paths worth replaying. */
+const EXTRA_INPUT: Record<string, Record<string, unknown>> = {
+  'research-report': { requireApproval: true },
+};
+
+interface RunView {
+  status: string;
+  outcome: string | null;
+  progress: { waitingFor?: { event: string } } | null;
+}
+
+async function call<T>(host: DevHost, method: string, path: string, key: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${host.url}/api/${path}`, {
+    method,
+    headers: {
+      'x-functions-key': key,
+      'x-operator-id': 'recordReplayFixtures',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} /api/${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function runWorkflow(host: DevHost, name: string): Promise<string> {
+  const sample = JSON.parse(readFileSync(join(root, `scripts/samples/${name}.json`), 'utf8')) as object;
+  const input = { ...sample, ...EXTRA_INPUT[name] };
+  const { id } = await call<{ id: string }>(host, 'POST', `workflows/${name}`, host.keys.functionKey, input);
+  const deadline = Date.now() + DEADLINE_MS;
+  let approved = false;
+  for (;;) {
+    const run = await call<RunView>(host, 'GET', `runs/${encodeURIComponent(id)}`, host.keys.functionKey);
+    if (TERMINAL.has(run.status)) {
+      if (run.status !== 'Completed' || run.outcome !== 'completed')
+        throw new Error(`${name} run ${id} ended ${run.status} (${run.outcome ?? 'no outcome'})`);
+      return id;
+    }
+    if (!approved && run.progress?.waitingFor) {
+      await call(host, 'POST', `operator/runs/${encodeURIComponent(id)}/approve`, host.keys.masterKey, {
+        comment: 'recorded for the replay fixtures',
+      });
+      approved = true;
+    }
+    if (Date.now() > deadline) throw new Error(`${name} run ${id} did not finish in ${DEADLINE_MS / 1000} s`);
+    await sleep(200);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const out = resolve(values.out ?? join(root, 'test/fixtures/replay'));
+  mkdirSync(out, { recursive: true });
+  process.env.OFFLINE_MODEL = 'on';
+  const workflowsDir = join(root, 'workflows');
+  const files = readdirSync(workflowsDir)
+    .filter((file) => /\.ya?ml$/.test(file))
+    .sort();
+  const stateDir = mkdtempSync(join(tmpdir(), 'replay-fixtures-'));
+  const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
+  const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+  const runs: { file: string; id: string; version: string | null }[] = [];
+  try {
+    const host = await startDevHost({
+      appDir: root,
+      port: 0,
+      stateDir,
+      azurite: 'off',
+      log: (level, message) => {
+        if (level === 'error' || level === 'critical') console.error(`  [host] ${message}`);
+      },
+    });
+    try {
+      for (const file of files) {
+        const definition = parseYaml(readFileSync(join(workflowsDir, file), 'utf8')) as {
+          name: string;
+          version?: unknown;
+        };
+        const id = await runWorkflow(host, definition.name);
+        runs.push({
+          file,
+          id,
+          version:
+            typeof definition.version === 'string' || typeof definition.version === 'number'
+              ? String(definition.version)
+              : null,
+        });
+        console.log(`${definition.name}: run ${id} completed`);
+      }
+    } finally {
+      await host.stop();
+    }
+    for (const run of runs) {
+      const exported = await exportRunFromStore({
+        stateDir,
+        instanceId: run.id,
+        workflowFile: join(workflowsDir, run.file),
+        workflowVersion: run.version,
+      });
+      const target = join(out, `${run.file.replace(/\.ya?ml$/, '')}.json`);
+      writeFileSync(target, `${JSON.stringify(exported, null, 1)}\n`);
+      const bytes = statSync(target).size;
+      const events = exported.instances.reduce((sum, instance) => sum + instance.history.events.length, 0);
+      console.log(
+        `wrote ${target}: ${exported.instances.length} instance(s), ${events} events, ${bytes} bytes`,
+      );
+      if (bytes > MAX_FIXTURE_BYTES)
+        throw new Error(`${target} is ${bytes} bytes, over ${MAX_FIXTURE_BYTES}`);
+    }
+  } finally {
+    await azurite.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventType } from '../../src/replay/history.js';
+import { parseRunExport } from '../../src/replay/exportFile.js';
+import { replayRunExport } from '../../src/replay/replayRun.js';
+
+/**
+ * The CI replay check: histories of the shipped workflows, recorded on devhost by
+ * scripts/recordReplayFixtures.ts, replayed against this build's orchestrators. A change that would
+ * break runs in flight fails here with the step and history event where the code diverged.
+ */
+const dir = path.resolve(__dirname, '../fixtures/replay');
+const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
+const workflows = readdirSync(path.resolve(__dirname, '../../workflows')).filter((f) => f.endsWith('.yaml'));
+
+describe('replay fixtures of the shipped workflows', () => {
+  it('has one fixture per shipped workflow', () => {
+    expect(files.sort()).toEqual(workflows.map((file) => file.replace(/\.yaml$/, '.json')).sort());
+  });
+
+  it.each(files)('%s replays against this build without divergence', async (file) => {
+    const exported = parseRunExport(readFileSync(path.join(dir, file), 'utf8'), file);
+    const result = await replayRunExport(exported);
+    expect(result.divergence).toBeUndefined();
+    expect(result.notReplayable).toEqual([]);
+    expect(result.instances.map((instance) => instance.instanceId)).toEqual(
+      exported.instances.map((instance) => instance.instanceId),
+    );
+    for (const [index, instance] of exported.instances.entries()) {
+      const replayed = result.instances[index];
+      const episodes = instance.history.events.filter(
+        (event) => (event as { EventType: unknown }).EventType === EventType.OrchestratorStarted,
+      ).length;
+      // Every recorded episode ran, and the last one completed the instance as recorded.
+      expect(replayed?.episodes).toBe(episodes);
+      expect(replayed?.lastAnswer?.isDone).toBe(true);
+      expect(replayed?.lastAnswer?.error).toBeUndefined();
+    }
+  });
+
+  it.each(files)('%s is small and carries no credentials', (file) => {
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    expect(statSync(path.join(dir, file)).size).toBeLessThan(200 * 1024);
+    for (const pattern of [
+      /AccountKey=/i,
+      /SharedAccessSignature/i,
+      /[?&]sig=/i,
+      /Bearer\s+[A-Za-z0-9._-]{8,}/,
+      /\bsk-[A-Za-z0-9]{8,}/,
+      /-----BEGIN/,
+    ])
+      expect(text).not.toMatch(pattern);
+  });
+});
