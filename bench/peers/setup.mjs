@@ -25,7 +25,7 @@ function run(command, args, what) {
 
 if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== lockHash) {
   process.stdout.write(
-    'bench:peers: installing the peer engines into bench/peers/node_modules (first run; about 100 MB, a few minutes)…\n',
+    'bench:peers: installing the peer engines into bench/peers/node_modules (first run; about 400 MB, a few minutes)…\n',
   );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   run(
