@@ -15,7 +15,8 @@ const FINISHED_UNSUCCESSFULLY: Readonly<Record<string, string>> = {
   Canceled: 'the run was canceled',
 };
 
-function resultOf(event: HistoryEvent): unknown {
+/** An event's `Result`, parsed when it is JSON text. */
+export function resultOf(event: HistoryEvent): unknown {
   const result = event.Result;
   if (typeof result !== 'string') return result;
   try {

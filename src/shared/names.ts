@@ -30,6 +30,8 @@ export const Names = {
     operatorGetRun: 'operatorGetRun',
     operatorRunAction: 'operatorRunAction',
     operatorPurge: 'operatorPurge',
+    operatorGetCall: 'operatorGetCall',
+    operatorListWorkflows: 'operatorListWorkflows',
   },
   queues: {
     workflowRequests: 'workflowRequests',
