@@ -178,7 +178,13 @@ export function detailOf(sources: DetailSources): RunDetail {
     input: redactSecrets(businessInput(instance.input)),
     output: redactSecrets(view.output),
     ...(view.error ? { error: view.error } : {}),
-    ledger: view.ledger,
+    ledger: view.ledger && {
+      ...view.ledger,
+      ...(view.ledger.rows
+        ? { rows: view.ledger.rows.map((row) => ({ ...row, costUsd: roundUsd(row.costUsd) })) }
+        : {}),
+      totals: { ...view.ledger.totals, costUsd: roundUsd(view.ledger.totals.costUsd) },
+    },
     timeline: buildTimeline(stepRecordsOf(instance), instance, sources.failedAttempts),
     approvals: approvalsOf(actions),
     actions: [...actions],

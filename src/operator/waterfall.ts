@@ -159,11 +159,16 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
       }
       case 'SubOrchestrationInstanceCreated': {
         const childId = str(event.InstanceId);
+        const orchestrator = str(event.FunctionName) ?? str(event.Name) ?? 'child';
+        // "agentLoop research:0": the orchestrator and the child's label under this instance.
+        const label = childId?.startsWith(`${instance.instanceId}:`)
+          ? childId.slice(instance.instanceId.length + 1)
+          : undefined;
         if (eventId !== undefined)
           open.set(eventId, {
             eventId,
             kind: 'child',
-            name: str(event.FunctionName) ?? str(event.Name) ?? 'child',
+            name: label ? `${orchestrator} ${label}` : orchestrator,
             start: timestamp,
             ...(childId ? { childId } : {}),
           });
