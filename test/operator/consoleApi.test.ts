@@ -135,7 +135,10 @@ describe('console API', () => {
     );
     const model = spans.find((s) => s.kind === 'model' && s.depth === 0) as WaterfallSpan;
     expect(model.stepId).toBe('plan');
-    expect(model.model).toMatchObject({ provider: expect.any(String) as unknown, deployment: expect.any(String) as unknown });
+    expect(model.model).toMatchObject({
+      provider: expect.any(String) as unknown,
+      deployment: expect.any(String) as unknown,
+    });
     expect(model.model?.inputTokens).toBeGreaterThan(0);
     expect(model.model?.latencyMs).toBeGreaterThanOrEqual(0);
     const agents = spans.filter((s) => s.kind === 'child');
