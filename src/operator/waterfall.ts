@@ -14,7 +14,7 @@ import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
 import type { ChildRun, SpanKind, TimelineEntry, WaterfallSpan } from '../shared/operatorTypes.js';
 import { redactText } from './redact.js';
-import { isFailedAttempt, resultOf, stepOfChild } from './timeline.js';
+import { resultOf, stepOfChild } from './timeline.js';
 
 export type HistoryEvent = Record<string, unknown>;
 
@@ -203,7 +203,9 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
               : { status: 'completed' as const }
             : closeActivity(item, event);
         push(item, { status: 'completed', ...closing, end: timestamp });
-        lastWasFailure = isFailedAttempt(event);
+        // A timer right after a failed attempt is its retry's wait (callActivityWithRetry, or the model
+        // policy waiting out retryAfterMs).
+        lastWasFailure = closing.status === 'failed' && item.kind !== 'child';
         break;
       }
       case 'TimerCreated': {
