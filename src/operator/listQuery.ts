@@ -155,6 +155,8 @@ const FIRST_WINDOW_MS = 60 * 60 * 1_000;
 const WINDOW_GROWTH = 8;
 /** A window holding more than this many Durable pages is narrowed, so one busy hour cannot exhaust the scan. */
 const MAX_PAGES_PER_WINDOW = 5;
+/** Creation times come in whole seconds (the extension's StatusResponsePayload, devhost the same). */
+const TIME_RESOLUTION_MS = 1_000;
 /** The oldest a run can be: the Durable API's creation filter needs a bound. */
 const EPOCH = new Date('2000-01-01T00:00:00Z');
 
@@ -206,11 +208,18 @@ export async function listRuns(
   };
 
   while (upper >= floor && pagesRead < MAX_SCANNED_PAGES) {
-    const from = new Date(Math.max(floor.getTime(), upper.getTime() - windowMs));
-    const instances = await readWindow(from, upper);
+    // Windows start on a whole second, so a run is in exactly one of them whatever its exact time.
+    const start =
+      Math.floor(Math.max(floor.getTime(), upper.getTime() - windowMs) / TIME_RESOLUTION_MS) *
+      TIME_RESOLUTION_MS;
+    const from = new Date(Math.max(floor.getTime(), start));
+    // The Durable API reports creation times in whole seconds but filters on the exact time, so the
+    // window asks up to the end of `upper`'s second and drops here what reads later than `upper`.
+    const to = new Date(upper.getTime() + TIME_RESOLUTION_MS - 1);
+    const instances = await readWindow(from, query.createdTo && to > query.createdTo ? query.createdTo : to);
     if (instances === undefined) {
-      if (windowMs <= 1_000 || pagesRead >= MAX_SCANNED_PAGES) break; // cannot narrow further: stop here
-      windowMs = Math.max(1_000, Math.floor(windowMs / WINDOW_GROWTH));
+      if (windowMs <= TIME_RESOLUTION_MS || pagesRead >= MAX_SCANNED_PAGES) break; // cannot narrow further
+      windowMs = Math.max(TIME_RESOLUTION_MS, Math.floor(windowMs / WINDOW_GROWTH));
       continue;
     }
     const upperText = upper.toISOString();
@@ -242,13 +251,10 @@ export async function listRuns(
       }
     }
     if (from <= floor) return { runs };
-    // Everything in [from, upper] has been taken; the next window ends at `from` again (the filter is
-    // inclusive), so the runs created exactly then are left out of it.
+    // Everything created from `from` on has been taken (the filter is on the exact time); the next
+    // window ends just before it, and drops what it reads again at `from`'s second.
     excluded.clear();
-    for (const instance of instances) {
-      if (new Date(instance.createdTime).getTime() === from.getTime()) excluded.add(instance.instanceId);
-    }
-    upper = from;
+    upper = new Date(from.getTime() - 1);
     windowMs *= WINDOW_GROWTH;
   }
   // The scan budget ran out: what is returned is complete down to `upper`; carry on from there.

@@ -79,21 +79,22 @@ describe('list query', () => {
     expect(decodePosition(Buffer.from('{"b":"yesterday","s":[]}').toString('base64url'))).toBeUndefined();
   });
 
-  const instance = (
-    id: string,
-    createdTime: string,
-    name = 'runWorkflow',
-    workflow = 'w',
-  ): DurableInstance => ({
-    name,
-    instanceId: id,
-    runtimeStatus: 'Completed',
-    input: null,
-    customStatus: { workflow, version: 1, stepIndex: 1, stepCount: 1, usage: usage(), costUsd: 0 },
-    output: null,
-    createdTime,
-    lastUpdatedTime: createdTime,
-  });
+  /** `exact` is when it was created; the Durable API shows whole seconds but filters on the exact time. */
+  const exactTimes = new Map<string, number>();
+  const instance = (id: string, exact: string, name = 'runWorkflow', workflow = 'w'): DurableInstance => {
+    exactTimes.set(id, Date.parse(exact));
+    const createdTime = `${new Date(exact).toISOString().slice(0, 19)}Z`;
+    return {
+      name,
+      instanceId: id,
+      runtimeStatus: 'Completed',
+      input: null,
+      customStatus: { workflow, version: 1, stepIndex: 1, stepCount: 1, usage: usage(), costUsd: 0 },
+      output: null,
+      createdTime,
+      lastUpdatedTime: createdTime,
+    };
+  };
   const usage = () => ({ inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 });
 
   /** Lists like the Durable API: creation filters inclusive, store order (oldest first), 2 per page. */
@@ -107,7 +108,7 @@ describe('list query', () => {
         ...(request.createdTimeTo ? { to: request.createdTimeTo } : {}),
       });
       const matching = all.filter((i) => {
-        const at = Date.parse(i.createdTime);
+        const at = exactTimes.get(i.instanceId) ?? Date.parse(i.createdTime);
         return (
           (!request.createdTimeFrom || at >= request.createdTimeFrom.getTime()) &&
           (!request.createdTimeTo || at <= request.createdTimeTo.getTime())
@@ -131,9 +132,9 @@ describe('list query', () => {
       instance('a', '2026-01-01T00:00:00Z'),
       instance('a:plan', '2026-01-01T00:00:00Z', 'agentLoop'),
       instance('b', '2026-01-01T00:00:01Z', 'runWorkflow', 'other'),
-      instance('c', '2026-01-01T00:00:02Z'),
-      instance('d', '2026-01-01T00:00:02Z'),
-      instance('e', '2026-01-01T00:30:00Z'),
+      instance('c', '2026-01-01T00:00:02.300Z'),
+      instance('d', '2026-01-01T00:00:02.700Z'),
+      instance('e', '2026-01-01T00:30:00.500Z'),
     ];
     const calls: { from?: Date; to?: Date }[] = [];
     const management = fakeManagement(all, calls);
@@ -141,8 +142,8 @@ describe('list query', () => {
     const base = { pageSize: 2, all: false, workflow: 'w' };
     const first = await listRuns(management, base, now);
     expect(first.runs.map((r: RunSummary) => r.id)).toEqual(['e', 'd']);
-    // The first window is the last hour (to now + 1 min): the old run was never read for this page.
-    expect(calls[0]?.to?.toISOString()).toBe('2026-01-01T01:01:00.000Z');
+    // The first window is the last hour, to the end of the second a minute from now: the old run was never read.
+    expect(calls[0]?.to?.toISOString()).toBe('2026-01-01T01:01:00.999Z');
     const second = await listRuns(
       management,
       { ...base, position: decodePosition(first.continuationToken ?? '') },
@@ -342,9 +343,9 @@ describe('CLI rendering', () => {
     });
     expect(code).toBe(0);
     expect(stdout.split('\r\x1b[2K').filter(Boolean)).toEqual([
-      '[........................]   0%  Running  plan [1/2]  $0.50',
-      '[############............]  50%  Running  plan [2/2]  $0.50',
-      '[########################] 100%  Completed  $0.50\n',
+      '[........................]   0%  Running  plan [1/2]  $0.5000',
+      '[############............]  50%  Running  plan [2/2]  $0.5000',
+      '[########################] 100%  Completed  2/2 steps  $0.5000\n',
     ]);
   });
 });
