@@ -10,9 +10,11 @@ import { getConfig } from './config.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
 import { sharedDurableClients } from './functions/durableClients.js';
 import { createGetRun } from './functions/getRun.js';
+import { createGetCallDetail } from './functions/operator/getCallDetail.js';
 import { createGetRunDetail } from './functions/operator/getRunDetail.js';
 import { createExportRun } from './functions/operator/exportRun.js';
 import { createListRuns } from './functions/operator/listRuns.js';
+import { createListWorkflows } from './functions/operator/listWorkflows.js';
 import { createPurgeRuns } from './functions/operator/purgeRuns.js';
 import { createRunAction } from './functions/operator/runActions.js';
 import { createOpenApi } from './functions/openapi.js';
@@ -172,6 +174,19 @@ app.http(Names.http.operatorExportRun, {
   authLevel: 'admin',
   extraInputs: [df.input.durableClient()],
   handler: createExportRun({ ...operator, workflowsDirectory: directory }),
+});
+app.http(Names.http.operatorGetCall, {
+  route: 'operator/runs/{id}/calls/{eventId}',
+  methods: ['GET'],
+  authLevel: 'admin',
+  extraInputs: [df.input.durableClient()],
+  handler: createGetCallDetail(operator),
+});
+app.http(Names.http.operatorListWorkflows, {
+  route: 'operator/workflows',
+  methods: ['GET'],
+  authLevel: 'admin',
+  handler: createListWorkflows({ workflows }),
 });
 app.http(Names.http.operatorPurge, {
   route: 'operator/purge',

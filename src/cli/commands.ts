@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionAccepted, RunDetail, RunList } from '../shared/operatorTypes.js';
 import { CliError, type ApiClient } from './apiClient.js';
 import { REPLAY_COMMANDS } from './replayCommands.js';
-import { progressBar, progressFraction, runDetailText, runsTable, watchLine } from './format.js';
+import { progressBar, progressFraction, runsTable, watchLine } from './format.js';
+import { logLines, runShowText } from './waterfallText.js';
 
 export interface Output {
   readonly json: boolean;
@@ -195,8 +196,37 @@ const showCommand: Command = {
       'GET',
       `${runPath(id)}${context.options.history ? '?history=true' : ''}`,
     );
-    print(context.out, run.body, () => runDetailText(run.body));
+    print(context.out, run.body, () => runShowText(run.body));
     return 0;
+  },
+};
+
+const logsCommand: Command = {
+  usage: 'runs logs <id>',
+  summary: 'what the run did, a line per start and end of each step, call, wait and child run (admin key)',
+  optionHelp: [
+    '--follow          keep printing new lines until the run finishes',
+    '--interval <ms>   how often --follow polls (default 1000)',
+  ],
+  options: { follow: { type: 'boolean' }, interval: { type: 'string' } },
+  async run(context) {
+    const id = requireId(context, this.usage);
+    const interval = Number(text(context, 'interval') ?? 1_000);
+    if (!Number.isFinite(interval) || interval < 50)
+      throw new CliError('--interval must be at least 50 milliseconds', 2);
+    const printed = new Set<string>();
+    for (;;) {
+      const run = (await context.api.operator<RunDetail>('GET', runPath(id))).body;
+      const fresh = logLines(run).filter((line) => !printed.has(line.key));
+      for (const line of fresh) printed.add(line.key);
+      if (context.out.json) {
+        for (const line of fresh) context.out.write(JSON.stringify({ at: line.at, line: line.text }));
+      } else if (fresh.length > 0) {
+        context.out.write(fresh.map((line) => line.text).join('\n'));
+      }
+      if (!context.options.follow || FINISHED.has(run.status)) return 0;
+      await sleep(interval);
+    }
   },
 };
 
@@ -317,6 +347,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['runs list', listCommand],
   ['runs show', showCommand],
   ['runs watch', watchCommand],
+  ['runs logs', logsCommand],
   ['approve', actionCommand('approve', 'approve the approval a run waits for', 'comment')],
   ['reject', actionCommand('reject', 'reject the approval a run waits for (the run fails)', 'comment')],
   ['terminate', actionCommand('terminate', 'stop a run for good', 'reason')],

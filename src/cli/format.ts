@@ -1,6 +1,7 @@
 /** Plain-text rendering for the CLI: tables, durations, money, a progress bar. */
 import { z } from 'zod';
 import { cacheHitRate, hitRateText } from '../shared/cacheHitRate.js';
+import { formatUsd } from '../shared/money.js';
 import type { RunDetail, RunSummary, TimelineEntry } from '../shared/operatorTypes.js';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -15,9 +16,8 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-export function money(usd: number): string {
-  return `$${usd.toFixed(usd !== 0 && usd < 0.01 ? 4 : 2)}`;
-}
+/** The one money format (src/shared/money.ts), as the dashboard and the budget messages show it. */
+export const money = formatUsd;
 
 export function duration(startedAt?: string, endedAt?: string, now = Date.now()): string {
   if (!startedAt) return '';
@@ -38,8 +38,13 @@ export function statusText(run: Pick<RunSummary, 'status' | 'outcome'>): string 
 }
 
 export function stepText(run: RunSummary): string {
+  if (run.batch) {
+    const { done, total, failed } = run.batch;
+    return `${done}/${total} items${failed > 0 ? `, ${failed} failed` : ''}`;
+  }
   const progress = run.progress;
   if (!progress) return '';
+  if (progress.stepIndex >= progress.stepCount) return `${progress.stepCount}/${progress.stepCount} steps`;
   if (run.waitingFor) return `${progress.step ?? ''} (waiting for ${run.waitingFor.event})`;
   const map = progress.map ? ` ${progress.map.done}/${progress.map.total}` : '';
   const batch = progress.batch ? ` (batch: ${progress.batch.processing} processing)` : '';
@@ -51,11 +56,12 @@ export function stepText(run: RunSummary): string {
 export function runsTable(runs: readonly RunSummary[]): string {
   if (runs.length === 0) return 'No runs match.';
   return table(
-    ['ID', 'WORKFLOW', 'STATUS', 'STEP', 'COST', 'CREATED'],
+    ['ID', 'WORKFLOW', 'STATUS', 'OUTCOME', 'STEP', 'COST', 'CREATED'],
     runs.map((run) => [
       run.id,
-      `${run.workflow ?? '?'}${run.version === null ? '' : ` ${run.version}`}`,
-      statusText(run),
+      `${run.workflow ?? '?'}${run.version === null ? '' : ` ${run.version}`}${run.kind === 'batch' ? ' (batch)' : ''}`,
+      run.status,
+      run.outcome ?? '',
       stepText(run),
       money(run.costUsd),
       shortTime(run.createdAt),

@@ -94,6 +94,13 @@ export const operatorApi = {
   },
   getRun: (id, { history = false } = {}) =>
     call('GET', runPath(id), history ? { query: { history: 'true' } } : {}),
+  /** One model or tool call of a run (a waterfall span with `detail`), in the run or one of its sub-runs. */
+  getCall: (id, eventId, instanceId) =>
+    call('GET', `${runPath(id)}/calls/${encodeURIComponent(String(eventId))}`, {
+      query: instanceId && instanceId !== id ? { instance: instanceId } : {},
+    }),
+  /** The workflows the app knows, `{ workflows: [{ name, version }] }`. */
+  listWorkflows: () => call('GET', 'operator/workflows'),
   /** terminate, suspend, resume, rewind, restart (`{ reason }`); approve, reject (`{ comment }`). */
   act: (id, action, body) => call('POST', `${runPath(id)}/${action}`, { body }),
 };

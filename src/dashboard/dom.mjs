@@ -57,6 +57,8 @@ const STATUS_TONES = {
   waiting: 'warn',
   failed: 'bad',
   skipped: '',
+  canceled: 'bad',
+  terminated: 'bad',
   budget_exceeded: 'bad',
 };
 
@@ -66,11 +68,40 @@ export function statusBadge(status) {
   return h('span', { class: `badge ${STATUS_TONES[label] ?? ''}`.trim() }, label.replace(/_/g, ' '));
 }
 
+/**
+ * The one money format (src/shared/money.ts `formatUsd`, which the API's budget messages and the CLI use):
+ * `$12.35` from a dollar up, `$0.0048` below, `<$0.0001` for a tiny amount, `$0.00` for none.
+ */
 export function formatCost(usd) {
   if (typeof usd !== 'number' || !Number.isFinite(usd)) return '—';
-  if (usd === 0) return '$0';
-  if (usd < 0.01) return `$${usd.toFixed(6).replace(/0+$/, '')}`;
-  return `$${usd.toFixed(4)}`;
+  const rounded = Math.round(usd * 1e10) / 1e10;
+  if (rounded === 0) return '$0.00';
+  const sign = rounded < 0 ? '-' : '';
+  const value = Math.abs(rounded);
+  if (value >= 1) return `${sign}$${value.toFixed(2)}`;
+  if (value < 0.00005) return `${sign}<$0.0001`;
+  return `${sign}$${value.toFixed(4)}`;
+}
+
+/**
+ * "Step 4 of 4: review" while a run is on its fourth step (`stepIndex` counts from 0), "4 of 4 steps"
+ * once it went through all of them, "Stopped at step 2 of 4: research" when it ended early.
+ */
+export function stepProgressText(run) {
+  const progress = run.progress;
+  if (!progress) return '';
+  const { stepIndex, stepCount } = progress;
+  if (stepIndex >= stepCount) return `${stepCount} of ${stepCount} steps`;
+  const step = progress.step ? `: ${progress.step}` : '';
+  const finished = TERMINAL_STATUSES.has(run.status);
+  return `${finished ? 'Stopped at step' : 'Step'} ${stepIndex + 1} of ${stepCount}${step}`;
+}
+
+/** Steps done, for a `<progress>`: all of them once the run went through, else those before the current. */
+export function stepsDone(run) {
+  const progress = run.progress;
+  if (!progress) return 0;
+  return Math.min(progress.stepIndex, progress.stepCount);
 }
 
 const numberFormat = new Intl.NumberFormat('en-US');

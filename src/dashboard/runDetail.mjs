@@ -4,6 +4,7 @@ import { operatorApi, UnauthorizedError } from './api.mjs';
 import { confirmAction } from './confirmDialog.mjs';
 import { h, prettyJson, renderIfChanged, TERMINAL_STATUSES, timeElement } from './dom.mjs';
 import { approvalsList, auditList, ledgerTable, summaryList, timelineTable } from './runSections.mjs';
+import { childTreeView, failedItemsView, showSpan, waterfallView } from './waterfall.mjs';
 
 /** How often a run that is not finished is fetched again. */
 export const POLL_INTERVAL_MS = 1_500;
@@ -105,6 +106,12 @@ export function renderRunDetail(main, id, ctx) {
   const actions = h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Run actions' });
   const failure = h('div');
   const timeline = h('div');
+  const waterfall = h('div');
+  const spanPanel = h('div', { class: 'panel span-detail', hidden: true, 'aria-live': 'polite' });
+  const tree = h('div');
+  const items = h('div');
+  const itemsSection = section('items-heading', 'Failed items', items);
+  itemsSection.hidden = true;
   const ledger = h('div');
   const approvals = h('div');
   const audit = h('div');
@@ -125,7 +132,10 @@ export function renderRunDetail(main, id, ctx) {
     waiting,
     actions,
     failure,
+    section('waterfall-heading', 'Waterfall', waterfall, spanPanel),
+    itemsSection,
     section('timeline-heading', 'Step timeline', timeline),
+    section('tree-heading', 'Agent and child runs', tree),
     section('ledger-heading', 'Cost ledger', ledger),
     section('approvals-heading', 'Approvals', approvals),
     section('audit-heading', 'Operator actions', audit),
@@ -195,6 +205,12 @@ export function renderRunDetail(main, id, ctx) {
         : null,
     );
     renderIfChanged(timeline, run.timeline ?? [], () => timelineTable(run.timeline));
+    renderIfChanged(waterfall, run.waterfall ?? [], () =>
+      waterfallView(run, (span) => void showSpan(spanPanel, id, span, ctx)),
+    );
+    renderIfChanged(tree, run.children ?? [], () => childTreeView(run.children));
+    itemsSection.hidden = run.kind !== 'batch';
+    if (run.kind === 'batch') renderIfChanged(items, run.failedItems ?? [], () => failedItemsView(run));
     renderIfChanged(ledger, run.ledger ?? null, () => ledgerTable(run.ledger));
     renderIfChanged(approvals, run.approvals ?? [], () => approvalsList(run.approvals));
     renderIfChanged(audit, run.actions ?? [], () => auditList(run.actions));

@@ -6,6 +6,8 @@ import {
   formatDuration,
   h,
   statusBadge,
+  stepProgressText,
+  stepsDone,
   table,
   TERMINAL_STATUSES,
   timeElement,
@@ -15,7 +17,7 @@ import {
 function progressLine(run) {
   const progress = run.progress;
   if (!progress) return h('span', { class: 'muted' }, '—');
-  const label = `Step ${progress.stepIndex} of ${progress.stepCount}${progress.step ? `: ${progress.step}` : ''}`;
+  const label = stepProgressText(run);
   const map = progress.map ? ` (${progress.map.stepId}: ${progress.map.done} of ${progress.map.total})` : '';
   const batch = progress.batch
     ? `; ${progress.batch.provider} batch ${progress.batch.batchIds.join(', ')}: ` +
@@ -24,7 +26,7 @@ function progressLine(run) {
   return h(
     'span',
     { class: 'progress-line' },
-    h('progress', { value: progress.stepIndex, max: progress.stepCount, 'aria-label': 'Steps done' }),
+    h('progress', { value: stepsDone(run), max: progress.stepCount, 'aria-label': 'Steps done' }),
     `${label}${map}${batch}`,
   );
 }
@@ -39,7 +41,13 @@ export function summaryList(run) {
     run.outcome && run.outcome.toLowerCase() !== String(run.status).toLowerCase()
       ? item('Outcome', statusBadge(run.outcome))
       : null,
-    item('Progress', progressLine(run)),
+    run.batch
+      ? item(
+          'Items',
+          `${formatCount(run.batch.done)} of ${formatCount(run.batch.total)} done: ` +
+            `${formatCount(run.batch.succeeded)} succeeded, ${formatCount(run.batch.failed)} failed`,
+        )
+      : item('Progress', progressLine(run)),
     item(TERMINAL_STATUSES.has(run.status) ? 'Cost' : 'Cost so far', formatCost(run.costUsd)),
     item('Created', timeElement(run.createdAt)),
     item('Last update', timeElement(run.updatedAt)),

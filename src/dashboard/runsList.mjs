@@ -1,15 +1,21 @@
-/* global FormData, URLSearchParams */
+/* global clearTimeout, document, FormData, setTimeout, URLSearchParams */
 // The runs list: filters in the URL (bookmarkable), continuation-token paging, one row per run.
 import { operatorApi } from './api.mjs';
 import {
   formatCost,
+  formatCount,
   h,
   isoFromLocalInput,
   localInputFromIso,
   statusBadge,
+  stepProgressText,
   table,
+  TERMINAL_STATUSES,
   timeElement,
 } from './dom.mjs';
+
+/** How often the list is fetched again while it can change: page 1 (new runs) or any run still going. */
+export const LIST_POLL_INTERVAL_MS = 3_000;
 
 const STATUSES = ['Pending', 'Running', 'Suspended', 'Completed', 'Failed', 'Terminated'];
 const PAGE_SIZES = ['20', '50', '100', '200'];
@@ -42,6 +48,30 @@ function field(id, label, control) {
   return h('p', { class: 'field' }, h('label', { for: id }, label), control);
 }
 
+/** The workflow filter: every workflow the app knows (GET operator/workflows), filled in when it answers. */
+function workflowSelect(current) {
+  const select = h(
+    'select',
+    { id: 'f-workflow', name: 'workflow' },
+    h('option', { value: '' }, 'All workflows'),
+    current ? h('option', { value: current, selected: true }, current) : null,
+  );
+  operatorApi
+    .listWorkflows()
+    .then(({ workflows }) => {
+      const names = (Array.isArray(workflows) ? workflows : []).map((w) => w.name);
+      if (current && !names.includes(current)) names.push(current);
+      select.replaceChildren(
+        h('option', { value: '' }, 'All workflows'),
+        ...names.map((name) => h('option', { value: name, selected: name === current }, name)),
+      );
+    })
+    .catch(() => {
+      // The list still works with the current choice; the operator API's error shows on the results.
+    });
+  return select;
+}
+
 function filterForm(filters, apply) {
   const selected = new Set(filters.status.split(',').filter(Boolean));
   const statusBoxes = STATUSES.map((status) =>
@@ -56,11 +86,7 @@ function filterForm(filters, apply) {
     'form',
     { class: 'filters', 'aria-label': 'Filter runs' },
     h('fieldset', {}, h('legend', {}, 'Status'), statusBoxes),
-    field(
-      'f-workflow',
-      'Workflow',
-      h('input', { id: 'f-workflow', name: 'workflow', value: filters.workflow }),
-    ),
+    field('f-workflow', 'Workflow', workflowSelect(filters.workflow)),
     field(
       'f-id',
       'Run id starts with',
@@ -126,18 +152,24 @@ function filterForm(filters, apply) {
   return form;
 }
 
-function progressText(progress) {
+function progressText(run) {
+  if (run.batch) {
+    const { done, total, failed } = run.batch;
+    return `${formatCount(done)} of ${formatCount(total)} items${failed > 0 ? `, ${formatCount(failed)} failed` : ''}`;
+  }
+  const progress = run.progress;
   if (!progress) return '';
-  const step = progress.step ? ` ${progress.step}` : '';
   const map = progress.map ? ` (${progress.map.done}/${progress.map.total})` : '';
   const batch = progress.batch ? ` (batch: ${progress.batch.processing} processing)` : '';
-  return `${progress.stepIndex}/${progress.stepCount}${step}${map}${batch}`;
+  return `${stepProgressText(run)}${map}${batch}`;
 }
 
 function runRow(run) {
   return [
     { value: h('a', { href: `#/runs/${encodeURIComponent(run.id)}` }, run.id) },
-    run.workflow ?? '—',
+    run.kind === 'batch'
+      ? [run.workflow ?? '—', ' ', h('span', { class: 'badge' }, 'batch')]
+      : (run.workflow ?? '—'),
     run.version ?? '',
     h(
       'span',
@@ -145,7 +177,8 @@ function runRow(run) {
       statusBadge(run.status),
       run.waitingFor ? [' ', h('span', { class: 'badge warn' }, 'awaiting approval')] : null,
     ),
-    progressText(run.progress),
+    run.outcome ? statusBadge(run.outcome) : h('span', { class: 'muted' }, '—'),
+    progressText(run),
     { value: formatCost(run.costUsd), num: true },
     timeElement(run.createdAt),
     timeElement(run.updatedAt),
@@ -157,6 +190,7 @@ const COLUMNS = [
   { label: 'Workflow' },
   { label: 'Version' },
   { label: 'Status' },
+  { label: 'Outcome' },
   { label: 'Progress' },
   { label: 'Cost', num: true },
   { label: 'Created' },
@@ -169,6 +203,8 @@ export function renderRunsList(main, params, ctx) {
   const filterKey = JSON.stringify(filters);
   if (paging.filterKey !== filterKey) paging = { filterKey, tokens: [''], index: 0 };
   let disposed = false;
+  let timer;
+  let lastPage = '';
 
   const results = h('section', { 'aria-labelledby': 'results-heading', 'aria-busy': 'true' });
   const refresh = h('button', { type: 'button', onclick: () => void load() }, 'Refresh');
@@ -184,15 +220,32 @@ export function renderRunsList(main, params, ctx) {
     results,
   );
 
-  async function load() {
-    results.setAttribute('aria-busy', 'true');
+  /** `quiet`: a poll, which repaints (and announces) only when the page changed. */
+  async function load({ quiet = false } = {}) {
+    clearTimeout(timer);
+    if (!quiet) results.setAttribute('aria-busy', 'true');
+    let page;
     try {
-      const page = await operatorApi.listRuns(filters, paging.tokens[paging.index]);
-      if (!disposed) paint(page);
+      page = await operatorApi.listRuns(filters, paging.tokens[paging.index]);
+      if (disposed) return;
+      const key = JSON.stringify(page);
+      if (!quiet || key !== lastPage) paint(page);
+      lastPage = key;
     } catch (error) {
-      if (!disposed) ctx.showError(error, results);
+      if (!disposed && !quiet) ctx.showError(error, results);
     } finally {
       results.setAttribute('aria-busy', 'false');
+    }
+    if (disposed) return;
+    const runs = Array.isArray(page?.runs) ? page.runs : [];
+    const active = runs.some((run) => !TERMINAL_STATUSES.has(run.status));
+    if (paging.index === 0 || active || !page) {
+      // A hidden tab does not poll; it catches up on the first tick after it shows again.
+      const poll = () => {
+        if (document.hidden) timer = setTimeout(poll, LIST_POLL_INTERVAL_MS);
+        else void load({ quiet: true });
+      };
+      timer = setTimeout(poll, LIST_POLL_INTERVAL_MS);
     }
   }
 
@@ -228,7 +281,7 @@ export function renderRunsList(main, params, ctx) {
       ctx.announce(message);
       return;
     }
-    const caption = `${runs.length} run${runs.length === 1 ? '' : 's'} on page ${pageNumber}`;
+    const caption = `${runs.length} run${runs.length === 1 ? '' : 's'} on page ${pageNumber}, newest first`;
     const view = table({ caption, columns: COLUMNS, rows: runs.map(runRow) });
     view.querySelector('caption').setAttribute('tabindex', '-1');
     results.replaceChildren(view, pager);
@@ -238,5 +291,6 @@ export function renderRunsList(main, params, ctx) {
   void load();
   return () => {
     disposed = true;
+    clearTimeout(timer);
   };
 }

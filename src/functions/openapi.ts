@@ -1,9 +1,12 @@
 /**
- * `GET /api/openapi.json`: an OpenAPI 3.1 description of the business API, generated from the loaded
+ * `GET /api/openapi.json`: an OpenAPI 3.1 description of the business API (and the operator API's read
+ * routes, tagged `operator`), generated from the loaded
  * workflows, so callers can generate clients. Each workflow is its own operation with its input schema as
  * the request body (OpenAPI 3.1 schemas are JSON Schema 2020-12, the dialect the workflows use).
  */
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { RunList, SPAN_KINDS } from '../shared/operatorTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
 import { MAX_BODY_BYTES } from './startWorkflow.js';
 
@@ -255,6 +258,7 @@ export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenAp
       },
     };
   }
+  addOperatorReads(paths, schemas);
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -265,7 +269,11 @@ export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenAp
     },
     servers: [{ url: options.serverUrl }],
     security: [{ functionKeyHeader: [] }, { functionKeyQuery: [] }],
-    tags: [{ name: 'workflows' }, { name: 'runs' }],
+    tags: [
+      { name: 'workflows' },
+      { name: 'runs' },
+      { name: 'operator', description: 'The operator API (admin key); see src/operator/README.md.' },
+    ],
     paths,
     components: {
       schemas,
@@ -282,6 +290,168 @@ export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenAp
           name: 'code',
           description: 'Azure Functions function key',
         },
+        adminKeyHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-functions-key',
+          description: 'The function app’s master (`_master`) host key; function keys get 401',
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The operator API's read routes (admin key): the runs list, one run with its waterfall and child tree,
+ * one call's drill-down and the known workflows. The list's row schema comes from its zod contract.
+ */
+function addOperatorReads(paths: Json, schemas: Json): void {
+  const { $schema: _dialect, ...runList } = z.toJSONSchema(RunList) as Json;
+  schemas.OperatorRunList = runList;
+  schemas.WaterfallSpan = {
+    type: 'object',
+    required: ['id', 'kind', 'name', 'instanceId', 'status', 'start', 'depth', 'detail'],
+    properties: {
+      id: { type: 'string' },
+      kind: { enum: [...SPAN_KINDS] },
+      name: { type: 'string' },
+      instanceId: { type: 'string' },
+      eventId: { type: 'integer' },
+      stepId: { type: 'string' },
+      status: { type: 'string' },
+      start: { type: 'string', format: 'date-time' },
+      end: { type: 'string', format: 'date-time' },
+      depth: { type: 'integer', minimum: 0 },
+      model: {
+        type: 'object',
+        description: 'provider, deployment, model, tokens, cacheHitRate, costUsd, latencyMs',
+      },
+      tool: { type: 'string' },
+      childId: { type: 'string' },
+      error: { type: 'string' },
+      detail: { type: 'boolean', description: 'GET …/calls/{eventId}?instance={instanceId} answers for it' },
+    },
+  };
+  const admin = [{ adminKeyHeader: [] }];
+  const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const json = (schema: Json) => ({ 'application/json': { schema } });
+  const unauthorized = { description: 'Missing or wrong admin key.' };
+  paths['/operator/runs'] = {
+    get: {
+      operationId: 'operatorListRuns',
+      summary: 'Runs, newest first, with outcome, cost and batch counts; filtered and paged',
+      tags: ['operator'],
+      security: admin,
+      parameters: [
+        'status',
+        'workflow',
+        'createdFrom',
+        'createdTo',
+        'idPrefix',
+        'pageSize',
+        'continuationToken',
+        'all',
+      ].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      responses: {
+        '200': {
+          description: 'One page of runs.',
+          content: json({ $ref: '#/components/schemas/OperatorRunList' }),
+        },
+        '400': problemResponse('A filter that is not valid.'),
+        '401': unauthorized,
+      },
+    },
+  };
+  paths['/operator/runs/{id}'] = {
+    get: {
+      operationId: 'operatorGetRun',
+      summary:
+        'One run: timeline, waterfall, agent and child runs, ledger, approvals, actions, failed batch items',
+      tags: ['operator'],
+      security: admin,
+      parameters: [id, { name: 'history', in: 'query', required: false, schema: { type: 'boolean' } }],
+      responses: {
+        '200': {
+          description: 'The run (secrets masked).',
+          content: json({
+            type: 'object',
+            required: ['id', 'status', 'timeline', 'waterfall', 'children', 'approvals', 'actions'],
+            properties: {
+              waterfall: { type: 'array', items: { $ref: '#/components/schemas/WaterfallSpan' } },
+              children: { type: 'array', items: { type: 'object' } },
+              failedItems: { type: 'array', items: { type: 'object' } },
+            },
+          }),
+        },
+        '401': unauthorized,
+        '404': problemResponse('No run with this id.'),
+      },
+    },
+  };
+  paths['/operator/runs/{id}/calls/{eventId}'] = {
+    get: {
+      operationId: 'operatorGetCall',
+      summary: 'One model or tool call: prompt, response, thinking summary, tool arguments and result',
+      tags: ['operator'],
+      security: admin,
+      parameters: [
+        id,
+        { name: 'eventId', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } },
+        {
+          name: 'instance',
+          in: 'query',
+          required: false,
+          schema: { type: 'string' },
+          description: 'the run or one of its sub-runs',
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The call (secrets masked).',
+          content: json({
+            type: 'object',
+            required: ['runId', 'instanceId', 'eventId', 'span'],
+            properties: {
+              span: { $ref: '#/components/schemas/WaterfallSpan' },
+              request: { type: 'object' },
+              response: { type: 'object' },
+              arguments: {},
+              result: {},
+              failure: {},
+            },
+          }),
+        },
+        '400': problemResponse('An event id that is not a number, or an instance outside the run.'),
+        '401': unauthorized,
+        '404': problemResponse('No such run, or no model or tool call at this event.'),
+      },
+    },
+  };
+  paths['/operator/workflows'] = {
+    get: {
+      operationId: 'operatorListWorkflows',
+      summary: 'The workflows the app knows',
+      tags: ['operator'],
+      security: admin,
+      responses: {
+        '200': {
+          description: 'Name and version of each workflow.',
+          content: json({
+            type: 'object',
+            required: ['workflows'],
+            properties: {
+              workflows: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'version'],
+                  properties: { name: { type: 'string' }, version: { type: ['string', 'number'] } },
+                },
+              },
+            },
+          }),
+        },
+        '401': unauthorized,
       },
     },
   };

@@ -37,29 +37,29 @@ export interface RunListQuery {
   readonly all: boolean;
 }
 
-/** Where a listing stopped: a Durable page (its token and size) and how many of its instances were used. */
+/**
+ * Where a newest-first listing stopped: runs created before `before` come next, plus those created at
+ * exactly `before` (the Durable API reports whole seconds) whose ids are not in `seen`.
+ */
 export interface ListPosition {
-  readonly durableToken?: string;
-  readonly pageTop: number;
-  readonly skip: number;
+  readonly before: string;
+  readonly seen: readonly string[];
 }
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export function encodePosition(position: ListPosition): string {
-  return Buffer.from(
-    JSON.stringify({ d: position.durableToken, t: position.pageTop, s: position.skip }),
-  ).toString('base64url');
+  return Buffer.from(JSON.stringify({ b: position.before, s: position.seen })).toString('base64url');
 }
 
 export function decodePosition(token: string): ListPosition | undefined {
   try {
     const raw = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const { d, t, s } = raw;
-    if ((d !== undefined && typeof d !== 'string') || !Number.isInteger(t) || !Number.isInteger(s))
+    const { b, s } = raw;
+    if (typeof b !== 'string' || Number.isNaN(Date.parse(b))) return undefined;
+    if (!Array.isArray(s) || s.length > MAX_PAGE_SIZE || !s.every((id) => typeof id === 'string'))
       return undefined;
-    if ((t as number) < 1 || (s as number) < 0) return undefined;
-    return { ...(d === undefined ? {} : { durableToken: d }), pageTop: t as number, skip: s as number };
+    return { before: b, seen: s };
   } catch {
     return undefined;
   }
@@ -150,45 +150,113 @@ export function parseRunListQuery(params: URLSearchParams): Parsed {
   };
 }
 
+/** The first window looked at, and how much each empty-handed window widens the next. */
+const FIRST_WINDOW_MS = 60 * 60 * 1_000;
+const WINDOW_GROWTH = 8;
+/** A window holding more than this many Durable pages is narrowed, so one busy hour cannot exhaust the scan. */
+const MAX_PAGES_PER_WINDOW = 5;
+/** Creation times come in whole seconds (the extension's StatusResponsePayload, devhost the same). */
+const TIME_RESOLUTION_MS = 1_000;
+/** The oldest a run can be: the Durable API's creation filter needs a bound. */
+const EPOCH = new Date('2000-01-01T00:00:00Z');
+
+const newestFirst = (a: RunSummary, b: RunSummary) =>
+  b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+
 /**
- * One page of runs. Durable filters status, creation time and id prefix; the top-level and workflow
- * filters happen here, so several Durable pages may be read, and a page may stop inside one of them.
+ * One page of runs, newest first. The Durable API lists in its store's order (devhost: creation time,
+ * Azure Storage: instance id), so runs are read in windows of creation time going back from the cursor:
+ * each window is read whole, sorted, and taken in order; a window that yields too few widens the next,
+ * one with too many Durable pages is narrowed and read again. The continuation token is the creation
+ * time of the last run returned and the ids already returned at that time. Durable filters status,
+ * creation time and id prefix; the top-level and workflow filters happen here.
  */
 export async function listRuns(
   management: DurableManagement,
   query: RunListQuery,
+  now: () => Date = () => new Date(),
 ): Promise<{ runs: RunSummary[]; continuationToken?: string }> {
   const runs: RunSummary[] = [];
+  const floor = query.createdFrom ?? EPOCH;
+  let upper = new Date(
+    query.position?.before ?? (query.createdTo ?? new Date(now().getTime() + 60_000)).toISOString(),
+  );
+  if (query.createdTo && upper > query.createdTo) upper = query.createdTo;
+  const excluded = new Set(query.position?.seen ?? []);
+  let windowMs = FIRST_WINDOW_MS;
   let lookups = 0;
-  let position: ListPosition = query.position ?? { pageTop: SCAN_PAGE_SIZE, skip: 0 };
-  for (let scanned = 0; scanned < MAX_SCANNED_PAGES; scanned++) {
-    const page = await management.listInstances({
-      ...(query.statuses ? { runtimeStatus: query.statuses } : {}),
-      ...(query.createdFrom ? { createdTimeFrom: query.createdFrom } : {}),
-      ...(query.createdTo ? { createdTimeTo: query.createdTo } : {}),
-      ...(query.idPrefix ? { instanceIdPrefix: query.idPrefix } : {}),
-      top: position.pageTop,
-      ...(position.durableToken ? { continuationToken: position.durableToken } : {}),
-    });
-    for (let index = position.skip; index < page.instances.length; index++) {
-      let instance = page.instances[index] as DurableInstance;
+  let pagesRead = 0;
+
+  const readWindow = async (from: Date, to: Date): Promise<DurableInstance[] | undefined> => {
+    const found: DurableInstance[] = [];
+    let token: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page >= MAX_PAGES_PER_WINDOW || pagesRead >= MAX_SCANNED_PAGES) return undefined;
+      pagesRead += 1;
+      const listing = await management.listInstances({
+        ...(query.statuses ? { runtimeStatus: query.statuses } : {}),
+        createdTimeFrom: from,
+        createdTimeTo: to,
+        ...(query.idPrefix ? { instanceIdPrefix: query.idPrefix } : {}),
+        top: SCAN_PAGE_SIZE,
+        ...(token ? { continuationToken: token } : {}),
+      });
+      found.push(...listing.instances);
+      token = listing.continuationToken;
+      if (token === undefined) return found;
+    }
+  };
+
+  while (upper >= floor && pagesRead < MAX_SCANNED_PAGES) {
+    // Windows start on a whole second, so a run is in exactly one of them whatever its exact time.
+    const start =
+      Math.floor(Math.max(floor.getTime(), upper.getTime() - windowMs) / TIME_RESOLUTION_MS) *
+      TIME_RESOLUTION_MS;
+    const from = new Date(Math.max(floor.getTime(), start));
+    // The Durable API reports creation times in whole seconds but filters on the exact time, so the
+    // window asks up to the end of `upper`'s second and drops here what reads later than `upper`.
+    const to = new Date(upper.getTime() + TIME_RESOLUTION_MS - 1);
+    const instances = await readWindow(from, query.createdTo && to > query.createdTo ? query.createdTo : to);
+    if (instances === undefined) {
+      if (windowMs <= TIME_RESOLUTION_MS || pagesRead >= MAX_SCANNED_PAGES) break; // cannot narrow further
+      windowMs = Math.max(TIME_RESOLUTION_MS, Math.floor(windowMs / WINDOW_GROWTH));
+      continue;
+    }
+    const upperText = upper.toISOString();
+    const candidates: RunSummary[] = [];
+    for (let instance of instances) {
       if (!query.all && !isTopLevelRun(instance)) continue;
+      const createdAt = new Date(instance.createdTime).toISOString();
+      if (createdAt > upperText || (createdAt === upperText && excluded.has(instance.instanceId))) continue;
       let view = viewOf(instance);
-      if (view.workflow === null && lookups < MAX_IDENTITY_LOOKUPS) {
+      let summary = summaryOf(instance, view);
+      if (summary.workflow === null && lookups < MAX_IDENTITY_LOOKUPS) {
         lookups += 1;
         instance = (await management.getInstance(instance.instanceId, { input: true })) ?? instance;
         view = viewOf(instance);
+        summary = summaryOf(instance, view);
       }
-      if (query.workflow !== undefined && view.workflow !== query.workflow) continue;
-      runs.push(summaryOf(instance, view));
+      if (query.workflow !== undefined && summary.workflow !== query.workflow) continue;
+      candidates.push(summary);
+    }
+    candidates.sort(newestFirst);
+    for (const run of candidates) {
+      runs.push(run);
       if (runs.length === query.pageSize) {
-        const more = index + 1 < page.instances.length || page.continuationToken !== undefined;
-        const next: ListPosition = { ...position, skip: index + 1 };
-        return { runs, ...(more ? { continuationToken: encodePosition(next) } : {}) };
+        const seen = runs.filter((r) => r.createdAt === run.createdAt).map((r) => r.id);
+        const carried = run.createdAt === upperText ? [...excluded] : [];
+        const position: ListPosition = { before: run.createdAt, seen: [...new Set([...carried, ...seen])] };
+        const more = run !== candidates.at(-1) || from > floor;
+        return { runs, ...(more ? { continuationToken: encodePosition(position) } : {}) };
       }
     }
-    if (page.continuationToken === undefined) return { runs };
-    position = { durableToken: page.continuationToken, pageTop: SCAN_PAGE_SIZE, skip: 0 };
+    if (from <= floor) return { runs };
+    // Everything created from `from` on has been taken (the filter is on the exact time); the next
+    // window ends just before it, and drops what it reads again at `from`'s second.
+    excluded.clear();
+    upper = new Date(from.getTime() - 1);
+    windowMs *= WINDOW_GROWTH;
   }
-  return { runs, continuationToken: encodePosition(position) };
+  // The scan budget ran out: what is returned is complete down to `upper`; carry on from there.
+  return { runs, continuationToken: encodePosition({ before: upper.toISOString(), seen: [...excluded] }) };
 }

@@ -1,14 +1,20 @@
 /** Runs as the operator API shows them: a summary per list row, and one run's detail. */
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { toRunView, type RunView } from '../functions/runView.js';
-import { BatchRunInput } from '../shared/batchTypes.js';
+import { BatchProgress, BatchRunInput, BatchSummary } from '../shared/batchTypes.js';
+import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
 import type {
   ApprovalRecord,
   AuditRecord,
+  BatchCounts,
+  ChildRun,
+  FailedItem,
   RunDetail,
+  RunOutcomeColumn,
   RunProgressSummary,
   RunSummary,
+  WaterfallSpan,
 } from '../shared/operatorTypes.js';
 import { RunProgress, RunWorkflowInput, RunWorkflowOutput, type StepRecord } from '../shared/runTypes.js';
 import type { DurableInstance } from './durableManagement.js';
@@ -31,6 +37,62 @@ export function viewOf(instance: DurableInstance): RunView {
 
 const WAITING_STATUSES = new Set(['Running', 'Suspended', 'Pending']);
 
+/** A rejected approval stops the run with this error kind (orchestrators/approval.ts). */
+const REJECTED_KIND = 'approval_rejected';
+
+/**
+ * The list's outcome column. A finished run carries its outcome in the output (`Completed` with
+ * `outcome`), or ends `Failed` (with or without an outcome the view could read); either way a rejected
+ * approval shows as `rejected`. Runs still going have none.
+ */
+export function outcomeOf(view: Pick<RunView, 'status' | 'outcome' | 'error'>): RunOutcomeColumn | undefined {
+  const rejected =
+    view.error?.kind === REJECTED_KIND || (view.error?.message ?? '').includes(`${REJECTED_KIND}`);
+  if (view.status === 'Terminated') return 'terminated';
+  if (view.status === 'Canceled') return 'canceled';
+  if (view.outcome === null && view.status !== 'Failed') return undefined;
+  if (rejected) return 'rejected';
+  if (view.outcome !== null) return view.outcome;
+  return 'failed';
+}
+
+/** A batch run's workflow, counts and cost, from its custom status, its output or its input. */
+export function batchOf(
+  instance: Pick<DurableInstance, 'customStatus' | 'output' | 'input'>,
+):
+  | { workflow: string | null; version: string | number | null; counts: BatchCounts; costUsd: number }
+  | undefined {
+  const summary = BatchSummary.safeParse(instance.output);
+  if (summary.success) {
+    const { workflow, version, total, succeeded, failed, costUsd } = summary.data;
+    return { workflow, version, counts: { total, done: succeeded + failed, succeeded, failed }, costUsd };
+  }
+  const progress = BatchProgress.safeParse(instance.customStatus);
+  const input = BatchRunInput.safeParse(instance.input);
+  if (!progress.success && !input.success) return undefined;
+  const definition = input.success ? input.data.run.definition : undefined;
+  const counts = progress.success
+    ? {
+        total: progress.data.total,
+        done: progress.data.done,
+        succeeded: progress.data.succeeded,
+        failed: progress.data.failed,
+      }
+    : { total: 0, done: 0, succeeded: 0, failed: 0 };
+  return {
+    workflow: progress.success ? progress.data.workflow : (definition?.name ?? null),
+    version: definition?.version ?? null,
+    counts,
+    costUsd: progress.success ? progress.data.costUsd : 0,
+  };
+}
+
+function kindOf(instance: Pick<DurableInstance, 'name' | 'instanceId'>): RunSummary['kind'] {
+  if (instance.name === Names.orchestrators.runBatch) return 'batch';
+  if (instance.name === Names.orchestrators.agentLoop) return 'agent';
+  return instance.instanceId.includes(':') ? 'child' : 'run';
+}
+
 export function summaryOf(instance: DurableInstance, view: RunView = viewOf(instance)): RunSummary {
   const progress = view.progress;
   const summaryProgress: RunProgressSummary | undefined = progress
@@ -43,17 +105,21 @@ export function summaryOf(instance: DurableInstance, view: RunView = viewOf(inst
       }
     : undefined;
   const waitingFor = WAITING_STATUSES.has(view.status) ? progress?.waitingFor : undefined;
+  const outcome = outcomeOf(view);
+  const batch = instance.name === Names.orchestrators.runBatch ? batchOf(instance) : undefined;
   return {
     id: view.id,
-    workflow: view.workflow,
-    version: view.version,
+    kind: kindOf(instance),
+    workflow: batch?.workflow ?? view.workflow,
+    version: batch?.version ?? view.version,
     status: view.status,
-    ...(view.outcome === null ? {} : { outcome: view.outcome }),
+    ...(outcome === undefined ? {} : { outcome }),
     createdAt: view.createdTime,
     updatedAt: view.lastUpdatedTime,
     ...(summaryProgress ? { progress: summaryProgress } : {}),
-    costUsd: view.ledger?.totals.costUsd ?? 0,
+    costUsd: roundUsd(batch?.costUsd ?? view.ledger?.totals.costUsd ?? 0),
     ...(waitingFor ? { waitingFor } : {}),
+    ...(batch ? { batch: batch.counts } : {}),
   };
 }
 
@@ -99,6 +165,9 @@ export interface DetailSources {
   readonly actions: readonly AuditRecord[];
   readonly failedAttempts: ReadonlyMap<string, number>;
   readonly includeHistory: boolean;
+  readonly waterfall?: WaterfallSpan[];
+  readonly children?: ChildRun[];
+  readonly failedItems?: FailedItem[];
 }
 
 export function detailOf(sources: DetailSources): RunDetail {
@@ -109,10 +178,19 @@ export function detailOf(sources: DetailSources): RunDetail {
     input: redactSecrets(businessInput(instance.input)),
     output: redactSecrets(view.output),
     ...(view.error ? { error: view.error } : {}),
-    ledger: view.ledger,
+    ledger: view.ledger && {
+      ...view.ledger,
+      ...(view.ledger.rows
+        ? { rows: view.ledger.rows.map((row) => ({ ...row, costUsd: roundUsd(row.costUsd) })) }
+        : {}),
+      totals: { ...view.ledger.totals, costUsd: roundUsd(view.ledger.totals.costUsd) },
+    },
     timeline: buildTimeline(stepRecordsOf(instance), instance, sources.failedAttempts),
     approvals: approvalsOf(actions),
     actions: [...actions],
     ...(sources.includeHistory ? { history: redactSecrets(instance.historyEvents ?? []) as unknown[] } : {}),
+    waterfall: sources.waterfall ?? [],
+    children: sources.children ?? [],
+    ...(sources.failedItems ? { failedItems: sources.failedItems } : {}),
   };
 }

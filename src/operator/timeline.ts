@@ -3,6 +3,7 @@
  * deployments, tool calls, error) plus retries, which only the Durable history shows.
  */
 import { cacheHitRate } from '../shared/cacheHitRate.js';
+import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
 import type { TimelineEntry } from '../shared/operatorTypes.js';
 import type { StepRecord } from '../shared/runTypes.js';
@@ -15,7 +16,8 @@ const FINISHED_UNSUCCESSFULLY: Readonly<Record<string, string>> = {
   Canceled: 'the run was canceled',
 };
 
-function resultOf(event: HistoryEvent): unknown {
+/** An event's `Result`, parsed when it is JSON text. */
+export function resultOf(event: HistoryEvent): unknown {
   const result = event.Result;
   if (typeof result !== 'string') return result;
   try {
@@ -115,6 +117,8 @@ export function buildTimeline(
     return {
       ...entry,
       retries: Math.max(0, attempts - (entry.status === 'failed' && attempts > 0 ? 1 : 0)),
+      // The step's cost is the ledger's growth during it: a difference of sums, rounded like them.
+      costUsd: roundUsd(entry.costUsd),
       cacheHitRate: cacheHitRate(record.tokens),
     };
   });

@@ -30,6 +30,7 @@ import {
   type WriteBatchResultsInput,
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
+import { roundUsd } from '../shared/money.js';
 import { settleAll } from './settleAll.js';
 import { dealToLanes } from './batchLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
@@ -133,7 +134,7 @@ export function* runBatchOrchestrator(
       byteOffset: page.nextByteOffset,
       succeeded: state.succeeded + results.length - failed,
       failed: state.failed + failed,
-      costUsd: state.costUsd + results.reduce((sum, result) => sum + result.costUsd, 0),
+      costUsd: roundUsd(state.costUsd + results.reduce((sum, result) => sum + result.costUsd, 0)),
       resultBytesPerLine: Math.ceil(JSON.stringify(results).length / results.length),
     };
   }

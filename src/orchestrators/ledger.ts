@@ -5,6 +5,7 @@
 import type { CallModelSuccess, TokenUsage } from '../shared/modelTypes.js';
 import type { ToolCallResult } from '../shared/toolTypes.js';
 import type { Ledger, LedgerRow, RunBudget } from '../shared/runTypes.js';
+import { formatUsd, roundUsd } from '../shared/money.js';
 
 export const ZERO_USAGE: TokenUsage = {
   inputTokens: 0,
@@ -50,7 +51,7 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
           ...existing,
           calls: existing.calls + row.calls,
           usage: addUsage(existing.usage, row.usage),
-          costUsd: existing.costUsd + row.costUsd,
+          costUsd: roundUsd(existing.costUsd + row.costUsd),
           offline: existing.offline || row.offline,
         }
       : { ...row };
@@ -58,7 +59,7 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
     else merged[at] = combined;
     calls += row.calls;
     usage = addUsage(usage, row.usage);
-    costUsd += row.costUsd;
+    costUsd = roundUsd(costUsd + row.costUsd);
   }
   return { rows: merged, totals: { calls, usage, costUsd } };
 }
@@ -124,10 +125,6 @@ export function intersectBudgets(a: RunBudget | undefined, b: RunBudget | undefi
     ...(maxCostUsd === undefined ? {} : { maxCostUsd }),
     ...(maxTokens === undefined ? {} : { maxTokens }),
   };
-}
-
-export function formatUsd(amount: number): string {
-  return `$${amount >= 1 ? amount.toFixed(2) : amount.toFixed(4)}`;
 }
 
 /**

@@ -2,6 +2,7 @@
  * The run's step timeline: one record per top-level step, kept by the orchestrator from its own clock
  * and ledger, so it replays identically and costs no extra history.
  */
+import { roundUsd } from '../shared/money.js';
 import type { Step } from '../definitions/schema.js';
 import type { TokenUsage } from '../shared/modelTypes.js';
 import type { Ledger, StepRecord, StepStatus, StepTokens } from '../shared/runTypes.js';
@@ -87,7 +88,7 @@ export function refreshCurrent(timeline: Timeline, ledger: Ledger): void {
     cacheWrite: usage.cacheWriteTokens - baseline.usage.cacheWriteTokens,
     cacheRead: usage.cacheReadTokens - baseline.usage.cacheReadTokens,
   };
-  record.costUsd = Math.max(0, costUsd - baseline.costUsd);
+  record.costUsd = roundUsd(Math.max(0, costUsd - baseline.costUsd));
   const ownRow = (stepId: string) =>
     stepId === record.stepId ||
     stepId.startsWith(`${record.stepId}.`) ||

@@ -31,6 +31,8 @@ export const Names = {
     operatorRunAction: 'operatorRunAction',
     operatorPurge: 'operatorPurge',
     operatorExportRun: 'operatorExportRun',
+    operatorGetCall: 'operatorGetCall',
+    operatorListWorkflows: 'operatorListWorkflows',
   },
   queues: {
     workflowRequests: 'workflowRequests',

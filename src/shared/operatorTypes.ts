@@ -60,18 +60,46 @@ export const WaitingFor = z.strictObject({
 });
 export type WaitingFor = z.infer<typeof WaitingFor>;
 
+/**
+ * How a finished run ended, whatever runtime status carries it (`Completed` with an outcome in the output,
+ * or `Failed`): a rejected approval is `rejected`, not `failed`, so it never looks like success.
+ */
+export const RUN_OUTCOMES = [
+  'completed',
+  'failed',
+  'budget_exceeded',
+  'rejected',
+  'terminated',
+  'canceled',
+] as const;
+export const RunOutcomeColumn = z.enum(RUN_OUTCOMES);
+export type RunOutcomeColumn = z.infer<typeof RunOutcomeColumn>;
+
+/** A batch run's items: how many, how far, how many failed. */
+export const BatchCounts = z.strictObject({
+  total: z.int().nonnegative(),
+  done: z.int().nonnegative(),
+  succeeded: z.int().nonnegative(),
+  failed: z.int().nonnegative(),
+});
+export type BatchCounts = z.infer<typeof BatchCounts>;
+
 /** One row of `GET /api/operator/runs`. */
 export const RunSummary = z.strictObject({
   id: z.string(),
+  /** `batch` for a JSONL batch (`runBatch`), `run` for a workflow run, `agent`/`child` with `all=true`. */
+  kind: z.enum(['run', 'batch', 'agent', 'child']),
   workflow: z.string().nullable(),
   version: z.union([z.string(), z.number()]).nullable(),
   status: z.string(),
-  outcome: z.string().optional(),
+  outcome: RunOutcomeColumn.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   progress: RunProgressSummary.optional(),
   costUsd: z.number().nonnegative(),
   waitingFor: WaitingFor.optional(),
+  /** Batch runs: their items. */
+  batch: BatchCounts.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -107,8 +135,12 @@ export const AuditRecord = z.strictObject({
   at: z.string(),
   reason: z.string().optional(),
   comment: z.string().optional(),
-  /** Set when a business caller acted through `/api/runs/{id}/approve|reject|cancel` (function key). */
-  via: z.literal('business').optional(),
+  /**
+   * `business`: a business caller acted through `/api/runs/{id}/approve|reject|cancel` (function key).
+   * `event`: the run's history shows an approval event no operator or business call recorded, e.g. one
+   * raised directly through the Durable `sendEventPostUri`; `by` is then what the event said, if known.
+   */
+  via: z.enum(['business', 'event']).optional(),
   /** approve/reject: the event raised. */
   event: z.string().optional(),
   /** restart, on the original run: the run it started. */
@@ -132,6 +164,111 @@ export interface RunDetail extends RunSummary {
   readonly actions: AuditRecord[];
   /** Raw Durable history events, with `?history=true`. */
   readonly history?: unknown[];
+  /** Everything the run did on one time axis (operator/waterfall.ts). */
+  readonly waterfall: WaterfallSpan[];
+  /** The agent and child runs this run started, with theirs. */
+  readonly children: ChildRun[];
+  /** Batch runs: failed items with their errors (at most {@link MAX_FAILED_ITEMS}). */
+  readonly failedItems?: FailedItem[];
+}
+
+export const MAX_FAILED_ITEMS = 50;
+
+export interface FailedItem {
+  readonly line: number;
+  readonly runId: string;
+  readonly status: string;
+  readonly error: { readonly kind: string; readonly message: string; readonly stepId?: string } | null;
+}
+
+export const SPAN_KINDS = [
+  'step',
+  'model',
+  'tool',
+  'activity',
+  'retry_wait',
+  'timer',
+  'approval',
+  'child',
+] as const;
+export type SpanKind = (typeof SPAN_KINDS)[number];
+
+/**
+ * One bar of a run's waterfall. `id` is `<instance>#<event id>` for what the Durable history holds
+ * (drill-down: `GET /api/operator/runs/{id}/calls/{eventId}?instance=<instance>`), `step:<id>` for steps.
+ */
+export interface WaterfallSpan {
+  readonly id: string;
+  readonly kind: SpanKind;
+  readonly name: string;
+  /** The Durable instance the event is in: the run, or one of its agent/child runs. */
+  readonly instanceId: string;
+  readonly eventId?: number;
+  readonly stepId?: string;
+  readonly status: 'running' | 'completed' | 'failed' | 'waiting' | 'skipped' | 'canceled';
+  readonly start: string;
+  readonly end?: string;
+  /** Depth in the child tree: 0 for the run's own events. */
+  readonly depth: number;
+  readonly model?: {
+    readonly provider: string;
+    readonly deployment: string;
+    readonly model?: string;
+    readonly inputTokens: number;
+    readonly outputTokens: number;
+    readonly cacheReadTokens: number;
+    readonly cacheWriteTokens: number;
+    readonly cacheHitRate: number | null;
+    readonly costUsd: number;
+    readonly latencyMs?: number;
+    readonly stopReason?: string;
+  };
+  /** Tool calls: the tool's name (the activity is `tool_<name>`). */
+  readonly tool?: string;
+  /** Child spans: the child instance. */
+  readonly childId?: string;
+  /** What went wrong, shortened. */
+  readonly error?: string;
+  /** Drill-down exists for this span. */
+  readonly detail: boolean;
+}
+
+/** One agent or child run in the tree. */
+export interface ChildRun {
+  readonly id: string;
+  readonly orchestrator: string;
+  readonly stepId?: string;
+  readonly status: string;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+  readonly children: ChildRun[];
+}
+
+/** `GET /api/operator/runs/{id}/calls/{eventId}`: what one model or tool call was given and answered. */
+export interface CallDetail {
+  readonly runId: string;
+  readonly instanceId: string;
+  readonly eventId: number;
+  readonly span: WaterfallSpan;
+  /** Model calls: the system prompt and the messages sent, rebuilt from the agent's history. */
+  readonly request?: { readonly system?: string; readonly messages: unknown[]; readonly note?: string };
+  /** Model calls: the answer's text, thinking summary and tool calls. */
+  readonly response?: {
+    readonly text: string;
+    readonly thinking: string[];
+    readonly toolCalls: { readonly id: string; readonly name: string; readonly arguments: unknown }[];
+    readonly stopReason?: string;
+  };
+  /** Tool calls: the arguments the model gave and what the tool answered. */
+  readonly arguments?: unknown;
+  readonly result?: unknown;
+  /** A failed call's error (TaskFailed reason and details, or the model failure). */
+  readonly failure?: unknown;
+}
+
+/** `GET /api/operator/workflows`: the workflows this app knows, for the list's filter. */
+export interface WorkflowList {
+  readonly workflows: { readonly name: string; readonly version: string | number }[];
 }
 
 export interface ActionAccepted {

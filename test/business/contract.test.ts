@@ -213,6 +213,10 @@ describe('GET /api/openapi.json', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers[0]?.url).toBe(`${host.host.url}/api`);
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/operator/runs',
+      '/operator/runs/{id}',
+      '/operator/runs/{id}/calls/{eventId}',
+      '/operator/workflows',
       '/runs/{id}',
       '/runs/{id}/approve',
       '/runs/{id}/cancel',

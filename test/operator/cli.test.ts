@@ -74,7 +74,7 @@ describe('durable-agents CLI against the local host', () => {
 
     const list = await cli(['runs', 'list', '--workflow', 'research-report']);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(/^ID\s+WORKFLOW\s+STATUS\s+STEP\s+COST\s+CREATED/);
+    expect(list.stdout).toMatch(/^ID\s+WORKFLOW\s+STATUS\s+OUTCOME\s+STEP\s+COST\s+CREATED/);
     expect(list.stdout).toMatch(
       new RegExp(`${id}\\s+research-report 1\\.0\\.0\\s+Running\\s+review \\(waiting for review\\)`),
     );
@@ -115,6 +115,31 @@ describe('durable-agents CLI against the local host', () => {
     const run = JSON.parse(after.stdout) as RunDetail;
     expect(run.actions).toMatchObject([{ action: 'approve', by: 'ana', comment: 'ship it' }]);
     expect(run.approvals).toMatchObject([{ approved: true, by: 'ana' }]);
+
+    // The finished run: its waterfall in text, its agent runs, one money format.
+    const shown = await cli(['runs', 'show', id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/Waterfall: \d+ spans over/);
+    expect(shown.stdout).toMatch(/SPAN\s+TIME\s+DURATION\s+STATUS\s+EVENT\s+DETAILS/);
+    expect(shown.stdout).toMatch(/step plan\s+\|█+ *\|/);
+    expect(shown.stdout).toMatch(
+      /\n {2}model callModel\s+\|[ █]+\|\s+\S+\s+completed\s+\d+@research:0\s+claude-haiku-4-5/,
+    );
+    expect(shown.stdout).toMatch(/approval review\s+\|/);
+    expect(shown.stdout).toContain('Agent and child runs:');
+    expect(shown.stdout).toContain(`${id}:research:0  agentLoop (step research)  Completed`);
+    for (const cost of shown.stdout.match(/\$[\d.]+/g) ?? [])
+      expect(cost).toMatch(/^\$(\d+\.\d{2}|0\.\d{4})$/);
+
+    const logs = await cli(['runs', 'logs', id]);
+    expect(logs.code, logs.stderr).toBe(0);
+    const logLines = logs.stdout.trim().split('\n');
+    expect(logLines[0]).toMatch(/^\d{4}-\d{2}-\d{2} \S+Z {2}\[plan\] step plan started$/);
+    expect(logs.stdout).toMatch(/\[plan\] model callModel completed after \S+ {2}claude-opus-4-8/);
+    expect(logs.stdout).toMatch(/\[research\] tool web_search (completed|failed) after/);
+    expect(logs.stdout).toContain('operator approve "review" by ana: ship it');
+    const times = logLines.map((line) => line.slice(0, 24));
+    expect(times).toEqual([...times].sort());
   });
 
   it('rejects, terminates, restarts and purges', async () => {

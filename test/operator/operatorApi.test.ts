@@ -194,7 +194,10 @@ describe('operator API: actions', () => {
     );
     expect(response.status).toBe(202);
     const run = await finished(id);
-    expect(run).toMatchObject({ outcome: 'failed', error: { kind: 'approval_rejected', stepId: 'review' } });
+    expect(run).toMatchObject({
+      outcome: 'rejected',
+      error: { kind: 'approval_rejected', stepId: 'review' },
+    });
     expect(run.error?.message).toContain('bo@contoso.com');
     expect(run.approvals).toMatchObject([
       { approved: false, by: 'bo@contoso.com', comment: 'sources too thin' },

@@ -72,55 +72,94 @@ describe('list query', () => {
   });
 
   it('round-trips its continuation tokens and refuses foreign ones', () => {
-    const position = { durableToken: 'abc', pageTop: 200, skip: 3 };
+    const position = { before: '2026-01-01T00:00:00.000Z', seen: ['a', 'b'] };
     expect(decodePosition(encodePosition(position))).toEqual(position);
     expect(decodePosition('bm90IGpzb24')).toBeUndefined();
     expect(decodePosition(Buffer.from('{"t":0,"s":1}').toString('base64url'))).toBeUndefined();
+    expect(decodePosition(Buffer.from('{"b":"yesterday","s":[]}').toString('base64url'))).toBeUndefined();
   });
 
-  const instance = (id: string, name = 'runWorkflow', workflow = 'w'): DurableInstance => ({
-    name,
-    instanceId: id,
-    runtimeStatus: 'Completed',
-    input: null,
-    customStatus: { workflow, version: 1, stepIndex: 1, stepCount: 1, usage: usage(), costUsd: 0 },
-    output: null,
-    createdTime: '2026-01-01T00:00:00Z',
-    lastUpdatedTime: '2026-01-01T00:00:00Z',
-  });
+  /** `exact` is when it was created; the Durable API shows whole seconds but filters on the exact time. */
+  const exactTimes = new Map<string, number>();
+  const instance = (id: string, exact: string, name = 'runWorkflow', workflow = 'w'): DurableInstance => {
+    exactTimes.set(id, Date.parse(exact));
+    const createdTime = `${new Date(exact).toISOString().slice(0, 19)}Z`;
+    return {
+      name,
+      instanceId: id,
+      runtimeStatus: 'Completed',
+      input: null,
+      customStatus: { workflow, version: 1, stepIndex: 1, stepCount: 1, usage: usage(), costUsd: 0 },
+      output: null,
+      createdTime,
+      lastUpdatedTime: createdTime,
+    };
+  };
   const usage = () => ({ inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 });
 
-  it('fills a page across Durable pages, skips children, and resumes inside a Durable page', async () => {
+  /** Lists like the Durable API: creation filters inclusive, store order (oldest first), 2 per page. */
+  const fakeManagement = (
+    all: DurableInstance[],
+    calls: { from?: Date; to?: Date }[] = [],
+  ): DurableManagement => ({
+    listInstances: (request) => {
+      calls.push({
+        ...(request.createdTimeFrom ? { from: request.createdTimeFrom } : {}),
+        ...(request.createdTimeTo ? { to: request.createdTimeTo } : {}),
+      });
+      const matching = all.filter((i) => {
+        const at = exactTimes.get(i.instanceId) ?? Date.parse(i.createdTime);
+        return (
+          (!request.createdTimeFrom || at >= request.createdTimeFrom.getTime()) &&
+          (!request.createdTimeTo || at <= request.createdTimeTo.getTime())
+        );
+      });
+      const start = Number(request.continuationToken ?? 0);
+      const end = start + Math.min(request.top, 2);
+      return Promise.resolve({
+        instances: matching.slice(start, end),
+        ...(end < matching.length ? { continuationToken: String(end) } : {}),
+      });
+    },
+    getInstance: () => Promise.resolve(undefined),
+    operate: () => Promise.reject(new Error('not used')),
+    raiseEvent: () => Promise.reject(new Error('not used')),
+  });
+
+  it('lists newest first across windows and pages, skips children and other workflows, and resumes at ties', async () => {
     const all = [
-      instance('a'),
-      instance('a:plan', 'agentLoop'),
-      instance('b', 'runWorkflow', 'other'),
-      instance('c'),
-      instance('d'),
-      instance('e'),
+      instance('old', '2025-06-01T00:00:00Z'),
+      instance('a', '2026-01-01T00:00:00Z'),
+      instance('a:plan', '2026-01-01T00:00:00Z', 'agentLoop'),
+      instance('b', '2026-01-01T00:00:01Z', 'runWorkflow', 'other'),
+      instance('c', '2026-01-01T00:00:02.300Z'),
+      instance('d', '2026-01-01T00:00:02.700Z'),
+      instance('e', '2026-01-01T00:30:00.500Z'),
     ];
-    const management: DurableManagement = {
-      listInstances: (request) => {
-        const start = Number(request.continuationToken ?? 0);
-        const end = start + Math.min(request.top, 2);
-        return Promise.resolve({
-          instances: all.slice(start, end),
-          ...(end < all.length ? { continuationToken: String(end) } : {}),
-        });
-      },
-      getInstance: () => Promise.resolve(undefined),
-      operate: () => Promise.reject(new Error('not used')),
-      raiseEvent: () => Promise.reject(new Error('not used')),
-    };
+    const calls: { from?: Date; to?: Date }[] = [];
+    const management = fakeManagement(all, calls);
+    const now = () => new Date('2026-01-01T01:00:00Z');
     const base = { pageSize: 2, all: false, workflow: 'w' };
-    const first = await listRuns(management, base);
-    expect(first.runs.map((r: RunSummary) => r.id)).toEqual(['a', 'c']);
-    const second = await listRuns(management, {
-      ...base,
-      position: decodePosition(first.continuationToken ?? ''),
-    });
-    expect(second.runs.map((r) => r.id)).toEqual(['d', 'e']);
-    expect(second.continuationToken).toBeUndefined();
+    const first = await listRuns(management, base, now);
+    expect(first.runs.map((r: RunSummary) => r.id)).toEqual(['e', 'd']);
+    // The first window is the last hour, to the end of the second a minute from now: the old run was never read.
+    expect(calls[0]?.to?.toISOString()).toBe('2026-01-01T01:01:00.999Z');
+    const second = await listRuns(
+      management,
+      { ...base, position: decodePosition(first.continuationToken ?? '') },
+      now,
+    );
+    expect(second.runs.map((r) => r.id)).toEqual(['c', 'a']);
+    const third = await listRuns(
+      management,
+      { ...base, position: decodePosition(second.continuationToken ?? '') },
+      now,
+    );
+    expect(third.runs.map((r) => r.id)).toEqual(['old']);
+    expect(third.continuationToken).toBeUndefined();
+    const everything = await listRuns(management, { pageSize: 50, all: true }, now);
+    expect(everything.runs.map((r) => r.id)).toEqual(['e', 'd', 'c', 'b', 'a:plan', 'a', 'old']);
+    expect(everything.continuationToken).toBeUndefined();
   });
 });
 
@@ -304,9 +343,9 @@ describe('CLI rendering', () => {
     });
     expect(code).toBe(0);
     expect(stdout.split('\r\x1b[2K').filter(Boolean)).toEqual([
-      '[........................]   0%  Running  plan [1/2]  $0.50',
-      '[############............]  50%  Running  plan [2/2]  $0.50',
-      '[########################] 100%  Completed  $0.50\n',
+      '[........................]   0%  Running  plan [1/2]  $0.5000',
+      '[############............]  50%  Running  plan [2/2]  $0.5000',
+      '[########################] 100%  Completed  2/2 steps  $0.5000\n',
     ]);
   });
 });

@@ -1,40 +1,25 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { DurableInstance, DurableManagement } from '../../operator/durableManagement.js';
-import { detailOf, stepRecordsOf } from '../../operator/runViews.js';
-import { childInstanceIds, countFailedAttempts, stepOfChild } from '../../operator/timeline.js';
+import { Names } from '../../shared/names.js';
+import { detailOf, stepRecordsOf, viewOf } from '../../operator/runViews.js';
+import {
+  descendantHistories,
+  failedBatchItems,
+  historyOf,
+  withEventApprovals,
+} from '../../operator/runSources.js';
+import {
+  buildTimeline,
+  childInstanceIds,
+  countFailedAttempts,
+  stepOfChild,
+} from '../../operator/timeline.js';
+import { buildWaterfall, childTree, type InstanceHistory } from '../../operator/waterfall.js';
 import { answerProblems, badRequest, managementFor, unknownRun, type OperatorDeps } from './operatorHttp.js';
 
-/** Child histories read per detail request (for retry counts), and how many at once. */
-const MAX_CHILD_HISTORIES = 64;
-const CHILD_HISTORY_CONCURRENCY = 6;
-
-async function childHistories(
-  management: DurableManagement,
-  runId: string,
-  history: readonly Record<string, unknown>[],
-): Promise<Map<string, Record<string, unknown>[]>> {
-  const ids = childInstanceIds(history)
-    .filter((id) => stepOfChild(runId, id) !== undefined)
-    .slice(0, MAX_CHILD_HISTORIES);
-  const found = new Map<string, Record<string, unknown>[]>();
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < ids.length; index = next++) {
-      const id = ids[index] as string;
-      const child: DurableInstance | undefined = await management.getInstance(id, {
-        history: true,
-        input: false,
-      });
-      if (child?.historyEvents) found.set(id, child.historyEvents);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CHILD_HISTORY_CONCURRENCY, ids.length) }, worker));
-  return found;
-}
-
 /**
- * `GET /api/operator/runs/{id}[?history=true]`: the run with its step timeline, ledger, approvals and
- * operator actions; input, output and history with secret-looking values masked.
+ * `GET /api/operator/runs/{id}[?history=true]`: the run with its step timeline, waterfall, child tree,
+ * ledger, approvals and operator actions (approvals its history shows merged in); a batch with its failed
+ * items; input, output and history with secret-looking values masked.
  */
 export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -50,12 +35,35 @@ export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
       const instance = await management.getInstance(id, { history: true, input: true });
       if (!instance) return unknownRun(id);
       const history = instance.historyEvents ?? [];
-      const [children, actions] = await Promise.all([
-        childHistories(management, id, history),
+      const isBatch = instance.name === Names.orchestrators.runBatch;
+      const [descendants, actions, failedItems] = await Promise.all([
+        isBatch
+          ? Promise.resolve(new Map<string, InstanceHistory>())
+          : descendantHistories(management, instance),
         deps.audit.list(id),
+        isBatch ? failedBatchItems(management, id) : Promise.resolve(undefined),
       ]);
-      const failedAttempts = countFailedAttempts(id, stepRecordsOf(instance), history, children);
-      const detail = detailOf({ instance, actions, failedAttempts, includeHistory: historyParam === 'true' });
+      const records = stepRecordsOf(instance);
+      // Retries count the run's direct children only, as before (grandchildren are in the waterfall).
+      const directIds = new Set(childInstanceIds(history));
+      const direct = new Map(
+        [...descendants]
+          .filter(([childId]) => directIds.has(childId) && stepOfChild(id, childId) !== undefined)
+          .map(([childId, child]) => [childId, child.historyEvents]),
+      );
+      const failedAttempts = countFailedAttempts(id, records, history, direct);
+      const steps = buildTimeline(records, instance, failedAttempts);
+      const root = historyOf(instance);
+      const waterfall = buildWaterfall(root, steps, descendants);
+      const detail = detailOf({
+        instance,
+        actions: withEventApprovals(id, actions, waterfall, viewOf(instance).error),
+        failedAttempts,
+        includeHistory: historyParam === 'true',
+        waterfall,
+        children: childTree(id, descendants, root),
+        ...(failedItems ? { failedItems } : {}),
+      });
       return { status: 200, jsonBody: detail };
     });
   };
