@@ -67,7 +67,8 @@ function withoutFinal(progress: RunProgress): RunProgress {
  * output once finished, its custom status while it runs; an orchestration that crashed counts as failed.
  */
 export function callbackViewOf(
-  status: Pick<DurableOrchestrationStatus, 'runtimeStatus' | 'output' | 'customStatus'> | undefined,
+  status:
+    { readonly runtimeStatus: string; readonly output: unknown; readonly customStatus?: unknown } | undefined,
 ): CallbackView {
   if (status === undefined) return { state: 'waiting', attempts: 0 };
   const runtimeStatus: string = status.runtimeStatus;

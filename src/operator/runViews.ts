@@ -3,6 +3,7 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { toRunView, type RunView } from '../functions/runView.js';
 import { BatchRunInput } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
+import type { CallbackOutcome } from '../shared/requestTypes.js';
 import type {
   ApprovalRecord,
   AuditRecord,
@@ -97,6 +98,8 @@ export function approvalsOf(actions: readonly AuditRecord[]): ApprovalRecord[] {
 export interface DetailSources {
   readonly instance: DurableInstance;
   readonly actions: readonly AuditRecord[];
+  /** The run's completion callback (`<id>:callback`), when it was started with one. */
+  readonly callback?: CallbackOutcome | null;
   readonly failedAttempts: ReadonlyMap<string, number>;
   readonly includeHistory: boolean;
 }
@@ -113,6 +116,7 @@ export function detailOf(sources: DetailSources): RunDetail {
     timeline: buildTimeline(stepRecordsOf(instance), instance, sources.failedAttempts),
     approvals: approvalsOf(actions),
     actions: [...actions],
+    ...(sources.callback ? { callback: sources.callback } : {}),
     ...(sources.includeHistory ? { history: redactSecrets(instance.historyEvents ?? []) as unknown[] } : {}),
   };
 }

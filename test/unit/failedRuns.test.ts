@@ -230,14 +230,12 @@ describe('callbackViewOf', () => {
   it('reads the callback orchestration: not started, running, finished, crashed', () => {
     expect(callbackViewOf(undefined)).toEqual({ state: 'waiting', attempts: 0 });
     const pending = { state: 'pending', attempts: 2, lastError: 'ECONNREFUSED', nextAttemptAt: 'x' };
-    expect(
-      callbackViewOf({ runtimeStatus: 'Running', customStatus: pending, output: null } as never),
-    ).toEqual(pending);
-    const done = { state: 'delivered', attempts: 1, status: 200, finishedAt: 'y' };
-    expect(callbackViewOf({ runtimeStatus: 'Completed', customStatus: done, output: done } as never)).toEqual(
-      done,
+    expect(callbackViewOf({ runtimeStatus: 'Running', customStatus: pending, output: null })).toEqual(
+      pending,
     );
-    expect(callbackViewOf({ runtimeStatus: 'Failed', customStatus: null, output: 'boom' } as never)).toEqual({
+    const done = { state: 'delivered', attempts: 1, status: 200, finishedAt: 'y' };
+    expect(callbackViewOf({ runtimeStatus: 'Completed', customStatus: done, output: done })).toEqual(done);
+    expect(callbackViewOf({ runtimeStatus: 'Failed', customStatus: null, output: 'boom' })).toEqual({
       state: 'failed',
       attempts: 0,
       lastError: 'boom',

@@ -2,6 +2,8 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import type { DurableInstance, DurableManagement } from '../../operator/durableManagement.js';
 import { detailOf, stepRecordsOf } from '../../operator/runViews.js';
 import { childInstanceIds, countFailedAttempts, stepOfChild } from '../../operator/timeline.js';
+import { callbackInstanceId } from '../../shared/names.js';
+import { callbackViewOf, hasCallback } from '../runView.js';
 import { answerProblems, badRequest, managementFor, unknownRun, type OperatorDeps } from './operatorHttp.js';
 
 /** Child histories read per detail request (for retry counts), and how many at once. */
@@ -50,12 +52,21 @@ export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
       const instance = await management.getInstance(id, { history: true, input: true });
       if (!instance) return unknownRun(id);
       const history = instance.historyEvents ?? [];
-      const [children, actions] = await Promise.all([
+      const [children, actions, callback] = await Promise.all([
         childHistories(management, id, history),
         deps.audit.list(id),
+        hasCallback(instance.input)
+          ? management.getInstance(callbackInstanceId(id), { history: false, input: false })
+          : undefined,
       ]);
       const failedAttempts = countFailedAttempts(id, stepRecordsOf(instance), history, children);
-      const detail = detailOf({ instance, actions, failedAttempts, includeHistory: historyParam === 'true' });
+      const detail = detailOf({
+        instance,
+        actions,
+        failedAttempts,
+        includeHistory: historyParam === 'true',
+        callback: hasCallback(instance.input) ? callbackViewOf(callback) : null,
+      });
       return { status: 200, jsonBody: detail };
     });
   };
