@@ -5,6 +5,7 @@ import { createBatchIo } from './activities/batchIo.js';
 import { createRunOutputReader } from './activities/runOutputs.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
+import { createCallbackRunActivities } from './activities/callbackRun.js';
 import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
 import { getConfig } from './config.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
@@ -199,6 +200,17 @@ app.http(Names.http.operatorPurge, {
 // Business entry points beyond the starter: completion callbacks, the OpenAPI document, queue-driven runs and batches.
 df.app.activity(Names.activities.sendCallback, {
   handler: createCallbackActivity({ signingSecret: () => config.callbackSigningSecret }),
+});
+// A run's callback is its own orchestration (`<id>:callback`, registered with the others), so delivering it
+// never holds the run's status.
+const callbackRuns = createCallbackRunActivities({ getClient });
+df.app.activity(Names.activities.startCallback, {
+  handler: callbackRuns.startCallback,
+  extraInputs: [df.input.durableClient()],
+});
+df.app.activity(Names.activities.readRunForCallback, {
+  handler: callbackRuns.readRunForCallback,
+  extraInputs: [df.input.durableClient()],
 });
 const batchIo = createBatchIo({
   connection: () => config.storage,

@@ -54,6 +54,8 @@ export interface HistoryEvent {
   Result?: string;
   Reason?: string;
   Details?: string;
+  /** GenericEvent (the rewind wake-up). */
+  Data?: string;
   FailureDetails?: FailureDetailsDto;
   TaskScheduledId?: number;
   TimerId?: number;

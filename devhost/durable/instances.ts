@@ -267,7 +267,28 @@ export class InstanceOps {
           r.ev.EventType === EventType.TaskFailed ||
           r.ev.EventType === EventType.SubOrchestrationInstanceFailed,
       );
-    if (endIdx < 0 || failed.length === 0) return 'badState';
+    if (endIdx < 0) return 'badState';
+    if (failed.length === 0) {
+      // The orchestrator itself threw: nothing to re-run, so the instance is revived with a GenericEvent
+      // and replays, as DurableTask.AzureStorage's RewindHistoryAsync does for an execution whose only
+      // failure row is ExecutionCompleted(Failed) (it clears that row, resets the status and sends the
+      // instance a GenericEvent; Azure/durabletask src/DurableTask.AzureStorage/Tracking/
+      // AzureTableTrackingStore.cs). durable-functions ignores the GenericEvent when replaying.
+      const now = this.clock.now();
+      const seq = rows[endIdx]?.seq;
+      if (seq !== undefined) q.deleteHistoryRow.run(id, seq);
+      const revive = makeEvent(EventType.GenericEvent, now, { Data: reason ?? '' });
+      q.insertMessage.run(id, row.execution_id, now, JSON.stringify(revive), null);
+      q.updateInstance.run({
+        ...row,
+        status: 'Running',
+        output: null,
+        failure_details: null,
+        updated_ms: now,
+      });
+      touched.push(id);
+      return 'accepted';
+    }
     const ledger = JSON.parse(row.ledger) as Ledger;
     const now = this.clock.now();
     const removed = new Set([rows[endIdx]?.seq, ...failed.map((f) => f.seq)]);

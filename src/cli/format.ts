@@ -113,6 +113,22 @@ function runCacheHitRate(ledger: unknown): number | null | undefined {
   return parsed.success ? parsed.data.totals.cacheHitRate : undefined;
 }
 
+/** `delivered (HTTP 204, 1 attempt)`, `pending: attempt 2 failed: ECONNREFUSED`, `failed after 8 attempts: …`. */
+export function callbackText(callback: NonNullable<RunDetail['callback']>): string {
+  const tries = `${callback.attempts} attempt${callback.attempts === 1 ? '' : 's'}`;
+  const http = callback.status === undefined ? '' : `HTTP ${callback.status}, `;
+  switch (callback.state) {
+    case 'waiting':
+      return 'waiting for the run to finish';
+    case 'delivered':
+      return `delivered (${http}${tries})`;
+    case 'pending':
+      return `pending: attempt ${callback.attempts} failed: ${callback.lastError ?? ''}; next at ${callback.nextAttemptAt ?? '?'}`;
+    case 'failed':
+      return `failed (${http}${tries}): ${callback.lastError ?? ''}`;
+  }
+}
+
 export function runDetailText(run: RunDetail): string {
   const lines = [
     `Run ${run.id}`,
@@ -132,6 +148,7 @@ export function runDetailText(run: RunDetail): string {
     lines.push(
       `  error     ${run.error.kind}${run.error.stepId ? ` at ${run.error.stepId}` : ''}: ${run.error.message}`,
     );
+  if (run.callback) lines.push(`  callback  ${callbackText(run.callback)}`);
   lines.push('', timelineTable(run.timeline));
   if (run.actions.length > 0) {
     lines.push('', 'Operator actions:');

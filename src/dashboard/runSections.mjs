@@ -51,7 +51,18 @@ export function summaryList(run) {
     item(TERMINAL_STATUSES.has(run.status) ? 'Cost' : 'Cost so far', formatCost(run.costUsd)),
     item('Created', timeElement(run.createdAt)),
     item('Last update', timeElement(run.updatedAt)),
+    run.callback ? item('Callback', callbackLine(run.callback)) : null,
   );
+}
+
+/** The completion callback: its state as a badge, then attempts, HTTP status and last error. */
+function callbackLine(callback) {
+  const facts = [
+    callback.attempts > 0 ? `${callback.attempts} attempt${callback.attempts === 1 ? '' : 's'}` : null,
+    callback.status !== undefined ? `HTTP ${callback.status}` : null,
+    callback.lastError ?? null,
+  ].filter((fact) => fact !== null);
+  return h('span', {}, statusBadge(callback.state), facts.length > 0 ? ` ${facts.join(' · ')}` : '');
 }
 
 const TIMELINE_COLUMNS = [

@@ -2,8 +2,8 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { problem, problemResponse } from './problem.js';
 import { BatchLaneProgress, BatchProgress, BatchSummary, laneInstanceId } from '../shared/batchTypes.js';
-import { Names } from '../shared/names.js';
-import { toRunView, type RunView } from './runView.js';
+import { callbackInstanceId, Names } from '../shared/names.js';
+import { callbackViewOf, hasCallback, toRunView, type CallbackView, type RunView } from './runView.js';
 
 export interface GetRunDeps {
   readonly getClient: (context: InvocationContext) => DurableClient;
@@ -88,6 +88,22 @@ async function runningLanes(
   return lanes.filter((lane) => lane !== undefined);
 }
 
+/** The run's completion callback as `callback` shows it; null for a run started without one. */
+export async function readCallback(
+  client: DurableClient,
+  runId: string,
+  withCallback: boolean,
+): Promise<CallbackView | null> {
+  if (!withCallback) return null;
+  const status = await client
+    .getStatus(callbackInstanceId(runId), { showInput: false })
+    .catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+  return callbackViewOf(status);
+}
+
 /** `GET /api/runs/{id}`: one run's status, workflow, progress, output or error, and cost ledger. */
 export function createGetRun(deps: GetRunDeps): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
@@ -98,7 +114,7 @@ export function createGetRun(deps: GetRunDeps): HttpHandler {
       const view =
         status.name === Names.orchestrators.runBatch
           ? toBatchRunView(status, await runningLanes(client, status))
-          : toRunView(status);
+          : { ...toRunView(status), callback: await readCallback(client, id, hasCallback(status.input)) };
       return { status: 200, jsonBody: view };
     } catch (error) {
       if (!isNotFound(error)) throw error;

@@ -8,6 +8,7 @@ import { IdempotencyKey } from '../shared/requestTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
 import { invalidInput, problem, problemResponse, type ProblemDetails } from './problem.js';
 import { createRunStarter, idempotentInstanceId, type RunStarter } from './runStarter.js';
+import { readCallback } from './getRun.js';
 import { TERMINAL_STATUSES, toRunView } from './runView.js';
 
 export interface StartWorkflowDeps {
@@ -275,7 +276,10 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     let finished = existing && TERMINAL_STATUSES.has(existing.runtimeStatus) ? existing : undefined;
     if (!finished && wait > 0) finished = await waitForFinish(client, started.instanceId, wait);
     if (finished) {
-      const view = toRunView(finished);
+      const view = {
+        ...toRunView(finished),
+        callback: await readCallback(client, started.instanceId, callbackUrl !== undefined),
+      };
       return {
         status: 200,
         headers: {

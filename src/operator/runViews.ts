@@ -4,6 +4,7 @@ import { toRunView, type RunView } from '../functions/runView.js';
 import { BatchProgress, BatchRunInput, BatchSummary } from '../shared/batchTypes.js';
 import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
+import type { CallbackOutcome } from '../shared/requestTypes.js';
 import type {
   ApprovalRecord,
   AuditRecord,
@@ -163,6 +164,8 @@ export function approvalsOf(actions: readonly AuditRecord[]): ApprovalRecord[] {
 export interface DetailSources {
   readonly instance: DurableInstance;
   readonly actions: readonly AuditRecord[];
+  /** The run's completion callback (`<id>:callback`), when it was started with one. */
+  readonly callback?: CallbackOutcome | null;
   readonly failedAttempts: ReadonlyMap<string, number>;
   readonly includeHistory: boolean;
   readonly waterfall?: WaterfallSpan[];
@@ -188,6 +191,7 @@ export function detailOf(sources: DetailSources): RunDetail {
     timeline: buildTimeline(stepRecordsOf(instance), instance, sources.failedAttempts),
     approvals: approvalsOf(actions),
     actions: [...actions],
+    ...(sources.callback ? { callback: sources.callback } : {}),
     ...(sources.includeHistory ? { history: redactSecrets(instance.historyEvents ?? []) as unknown[] } : {}),
     waterfall: sources.waterfall ?? [],
     children: sources.children ?? [],

@@ -9,7 +9,7 @@
  * stays within 8,192 (16 KiB, the documented limit), which also leaves room for the extension re-writing
  * the JSON (it parses and re-serializes it with Newtonsoft, which never makes this status longer).
  */
-import type { RunProgress, StepRecord } from '../shared/runTypes.js';
+import type { RunFinal, RunProgress, StepRecord } from '../shared/runTypes.js';
 
 /** The longest custom status JSON the app sets, in UTF-16 code units (string length). */
 export const MAX_CUSTOM_STATUS_CHARS = 8_192;
@@ -69,6 +69,7 @@ export function fitCustomStatus(status: RunProgress, limit = MAX_CUSTOM_STATUS_C
   }
   if (sizeOf(fitted) <= limit) return fitted;
   // Only the counters: a status this large has long names or messages, none of which is needed to follow it.
+  // A stopped run's result stays, with its ledger rows and artifact list left out (and counted).
   const { workflow, version, stepIndex, stepCount, usage, costUsd } = status;
   const omitted = (status.timelineOmitted ?? 0) + timeline.length;
   return {
@@ -79,5 +80,24 @@ export function fitCustomStatus(status: RunProgress, limit = MAX_CUSTOM_STATUS_C
     usage,
     costUsd,
     ...(omitted > 0 ? { timelineOmitted: omitted } : {}),
+    ...(status.final ? { final: finalCounters(status.final) } : {}),
+  };
+}
+
+/** A stopped run's result with only its totals: rows and artifacts counted, the error message shortened. */
+function finalCounters(final: RunFinal): RunFinal {
+  const rows = final.ledger.rows.length + (final.ledgerRowsOmitted ?? 0);
+  const artifacts = final.artifacts.length + (final.artifactsOmitted ?? 0);
+  return {
+    outcome: final.outcome,
+    error: {
+      ...(final.error.stepId === undefined ? {} : { stepId: shorten(final.error.stepId, 200) }),
+      kind: shorten(final.error.kind, 100),
+      message: shorten(final.error.message, SHORT_MESSAGE_CHARS),
+    },
+    ledger: { rows: [], totals: final.ledger.totals },
+    artifacts: [],
+    ...(rows > 0 ? { ledgerRowsOmitted: rows } : {}),
+    ...(artifacts > 0 ? { artifactsOmitted: artifacts } : {}),
   };
 }

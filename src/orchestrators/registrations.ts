@@ -8,6 +8,7 @@ import { Names } from '../shared/names.js';
 import { agentLoopOrchestrator } from './agentLoop.js';
 import { runBatchLaneOrchestrator } from './batchLane.js';
 import { runBatchOrchestrator } from './batchRun.js';
+import { runCallbackOrchestrator } from './completionCallback.js';
 import { runWorkflowOrchestrator } from './runWorkflow.js';
 
 export const orchestratorRegistrations: Readonly<Record<string, OrchestrationHandler>> = {
@@ -15,4 +16,5 @@ export const orchestratorRegistrations: Readonly<Record<string, OrchestrationHan
   [Names.orchestrators.agentLoop]: agentLoopOrchestrator,
   [Names.orchestrators.runBatch]: runBatchOrchestrator,
   [Names.orchestrators.runBatchLane]: runBatchLaneOrchestrator,
+  [Names.orchestrators.runCallback]: runCallbackOrchestrator,
 };

@@ -3,7 +3,14 @@ import type { OrchestrationContext } from 'durable-functions';
 import type { ArtifactRef } from '../shared/toolTypes.js';
 import type { WorkflowDefinition } from '../definitions/schema.js';
 import { ModelRouteSpec, splitRoleTarget, type CallModelSuccess } from '../shared/modelTypes.js';
-import type { Ledger, LedgerRow, RunBudget, RunProgress, RunWorkflowInput } from '../shared/runTypes.js';
+import type {
+  Ledger,
+  LedgerRow,
+  RunBudget,
+  RunFinal,
+  RunProgress,
+  RunWorkflowInput,
+} from '../shared/runTypes.js';
 import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
 import { modelBatchPolicy, type ModelBatchPolicy } from './modelBatch.js';
 import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
@@ -64,6 +71,18 @@ export function log(run: RunState, message: string): void {
 
 /** Publishes the run's custom status, changed by `patch` (a key set to undefined is cleared). */
 export function reportProgress(run: RunState, patch: Partial<ProgressFields> = {}): void {
+  run.context.df.setCustomStatus(fitCustomStatus(progressStatus(run, patch)));
+}
+
+/**
+ * The last custom status of a run that stops without completing: its progress and timeline, and the
+ * result it fails with (`final`), which the run views read once the runtime status is `Failed`.
+ */
+export function reportFinal(run: RunState, final: RunFinal, patch: Partial<ProgressFields> = {}): void {
+  run.context.df.setCustomStatus(fitCustomStatus({ ...progressStatus(run, patch), final }));
+}
+
+function progressStatus(run: RunState, patch: Partial<ProgressFields>): RunProgress {
   run.progress = { ...run.progress, ...patch };
   const { definition } = run.input;
   const status: RunProgress = {
@@ -81,7 +100,7 @@ export function reportProgress(run: RunState, patch: Partial<ProgressFields> = {
   refreshCurrent(run.timeline, run.ledger);
   const timeline = timelineForStatus(run.timeline);
   if (timeline !== undefined) status.timeline = timeline;
-  run.context.df.setCustomStatus(fitCustomStatus(status));
+  return status;
 }
 
 /** Stops the run cleanly once the budget is spent. @throws RunStopped */

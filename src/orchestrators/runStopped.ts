@@ -4,7 +4,8 @@
  */
 import { ZodError, type z } from 'zod';
 import { ExpressionEvaluationError, ExpressionSyntaxError, firstLine } from '../definitions/expressions.js';
-import type { RunError } from '../shared/runTypes.js';
+import { runFailureMessage } from '../shared/runFailure.js';
+import type { RunError, RunWorkflowOutput } from '../shared/runTypes.js';
 
 export type StopOutcome = 'failed' | 'budget_exceeded';
 
@@ -14,6 +15,18 @@ export class RunStopped extends Error {
     readonly error: RunError,
   ) {
     super(error.message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Thrown out of a top-level `runWorkflow` that stopped without completing its work, so the Durable runtime
+ * status is `Failed` with the outcome and error in its message (shared/runFailure.ts). `result` is what the
+ * run would have returned; its last custom status carries the same as `final`.
+ */
+export class RunFailed extends Error {
+  constructor(readonly result: RunWorkflowOutput & { outcome: StopOutcome; error: RunError }) {
+    super(runFailureMessage(result.outcome, result.error));
     this.name = new.target.name;
   }
 }

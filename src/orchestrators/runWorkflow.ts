@@ -7,9 +7,11 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { compileExpression, evaluate, type StepResult } from '../definitions/expressions.js';
 import { outputExpressionOf } from '../definitions/schema.js';
 import { RunWorkflowInput, type RunOutcome, type RunWorkflowOutput } from '../shared/runTypes.js';
-import { withCompletionCallback } from './completionCallback.js';
-import { createRunState, log, reportProgress, type RunState } from './runState.js';
-import { asRunStopped, parseOrchestrationInput } from './runStopped.js';
+import { Names } from '../shared/names.js';
+import type { StartCallbackInput } from '../shared/requestTypes.js';
+import { START_CALLBACK_RETRY } from './completionCallback.js';
+import { createRunState, log, reportFinal, reportProgress, type RunState } from './runState.js';
+import { asRunStopped, parseOrchestrationInput, RunFailed } from './runStopped.js';
 import { isEnabled } from './render.js';
 import { runStep } from './steps.js';
 import { endStep, skipStep, startStep } from './timeline.js';
@@ -24,6 +26,7 @@ export function* runWorkflowOrchestrator(
   const scope = { input: input.input, steps };
   let current: string | undefined;
 
+  yield* startCallback(context, input.callback?.url);
   try {
     for (const [stepIndex, step] of definition.steps.entries()) {
       current = step.id;
@@ -44,17 +47,48 @@ export function* runWorkflowOrchestrator(
     current = undefined;
     const output = evaluate(compileExpression(outputExpressionOf(definition)), scope);
     reportProgress(run, { step: undefined, stepIndex: definition.steps.length });
-    return yield* withCompletionCallback(context, input.callback?.url, finish(run, 'completed', output));
+    return finish(run, 'completed', output);
   } catch (error) {
     const stop = asRunStopped(error, current);
     log(run, `${stop.outcome}: ${stop.error.kind}: ${stop.message}`);
     endStep(run.timeline, 'failed', context.df.currentUtcDateTime, run.ledger, stop.message);
-    reportProgress(run, { map: undefined, waitingFor: undefined, batch: undefined });
-    return yield* withCompletionCallback(
-      context,
-      input.callback?.url,
-      finish(run, stop.outcome, null, stop.error),
-    );
+    const result = {
+      ...finish(run, stop.outcome, null, stop.error),
+      outcome: stop.outcome,
+      error: stop.error,
+    };
+    const cleared = { map: undefined, waitingFor: undefined, batch: undefined };
+    // A child run (a `workflow` step, a batch item) hands its outcome, ledger and artifacts to its parent,
+    // which decides; the run a caller started fails. Nothing is yielded from here to the throw, so the
+    // failed activity or child that stopped the run is in the failing episode and a rewind re-runs it.
+    if (context.df.parentInstanceId) {
+      reportProgress(run, cleared);
+      return result;
+    }
+    const { outcome, ledger, artifacts = [] } = result;
+    reportFinal(run, { outcome, error: result.error, ledger, artifacts }, cleared);
+    throw new RunFailed(result);
+  }
+}
+
+/**
+ * Starts the completion callback of a run started with one: a separate orchestration (`<id>:callback`,
+ * orchestrators/completionCallback.ts) waits for this run's final status and delivers it with its own
+ * retries, so an unreachable receiver never holds this run's status.
+ */
+function* startCallback(
+  context: OrchestrationContext,
+  url: string | undefined,
+): Generator<Task, void, unknown> {
+  if (url === undefined || context.df.parentInstanceId) return;
+  const input: StartCallbackInput = { runId: context.df.instanceId, url };
+  try {
+    yield context.df.callActivityWithRetry(Names.activities.startCallback, START_CALLBACK_RETRY, input);
+  } catch (error) {
+    if (!context.df.isReplaying) {
+      const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+      context.warn(`${context.df.instanceId}: completion callback could not be started: ${reason}`);
+    }
   }
 }
 

@@ -5,6 +5,7 @@ export const Names = {
     agentLoop: 'agentLoop',
     runBatch: 'runBatch',
     runBatchLane: 'runBatchLane',
+    runCallback: 'runCallback',
   },
   activities: {
     callModel: 'callModel',
@@ -14,6 +15,8 @@ export const Names = {
     cancelModelBatch: 'cancelModelBatch',
     saveArtifact: 'saveArtifact',
     sendCallback: 'sendCallback',
+    startCallback: 'startCallback',
+    readRunForCallback: 'readRunForCallback',
     countBatchItems: 'countBatchItems',
     readBatchItems: 'readBatchItems',
     writeBatchResults: 'writeBatchResults',
@@ -45,4 +48,9 @@ export const Names = {
 /** Each tool is one activity, named after the tool so any registered tool can join an allow-list. */
 export function toolActivityName(toolName: string): string {
   return `tool_${toolName}`;
+}
+
+/** The instance id of a run's completion callback orchestration. */
+export function callbackInstanceId(runId: string): string {
+  return `${runId}:callback`;
 }

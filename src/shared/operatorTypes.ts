@@ -1,6 +1,7 @@
 /** The operator API contract (`/api/operator/…`), shared by its handlers, the dashboard and the CLI. */
 import { z } from 'zod';
 import { ModelBatchProgress } from './modelBatchTypes.js';
+import type { CallbackOutcome } from './requestTypes.js';
 import { StepRecord } from './runTypes.js';
 
 /** Durable runtime statuses, as the Durable HTTP API spells them. */
@@ -162,6 +163,8 @@ export interface RunDetail extends RunSummary {
   readonly timeline: TimelineEntry[];
   readonly approvals: ApprovalRecord[];
   readonly actions: AuditRecord[];
+  /** The completion callback, for a run started with one (`CallbackOutcome` in shared/requestTypes.ts). */
+  readonly callback?: CallbackOutcome;
   /** Raw Durable history events, with `?history=true`. */
   readonly history?: unknown[];
   /** Everything the run did on one time axis (operator/waterfall.ts). */

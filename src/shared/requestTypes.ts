@@ -68,3 +68,43 @@ export const CallbackDelivery = z.strictObject({
   reason: z.string().optional(),
 });
 export type CallbackDelivery = z.infer<typeof CallbackDelivery>;
+
+/** Input of the `startCallback` activity: starts the `runCallback` orchestration of a run. */
+export const StartCallbackInput = z.strictObject({
+  runId: z.string().min(1),
+  url: z.string().min(1),
+});
+export type StartCallbackInput = z.infer<typeof StartCallbackInput>;
+
+/** Input of the `runCallback` orchestration (`<runId>:callback`); `polls` carries over `continueAsNew`. */
+export const RunCallbackInput = z.strictObject({
+  runId: z.string().min(1),
+  url: z.string().min(1),
+  polls: z.int().nonnegative().default(0),
+});
+export type RunCallbackInput = z.infer<typeof RunCallbackInput>;
+
+/** What `readRunForCallback` answers: whether the run has finished, and then the body to POST. */
+export const RunForCallback = z.union([
+  z.strictObject({ finished: z.literal(false), status: z.string() }),
+  z.strictObject({ finished: z.literal(true), status: z.string(), body: z.record(z.string(), z.unknown()) }),
+]);
+export type RunForCallback = z.infer<typeof RunForCallback>;
+
+/**
+ * Where a run's completion callback stands: `waiting` for the run to finish, `pending` between attempts,
+ * `delivered` (2xx), or `failed` (refused for good, or every attempt failed). The `runCallback`
+ * orchestration keeps it as its custom status while it runs and returns it as its output.
+ */
+export const CallbackOutcome = z.strictObject({
+  state: z.enum(['waiting', 'pending', 'delivered', 'failed']),
+  attempts: z.int().nonnegative(),
+  /** The receiver's HTTP status of the last attempt that got an answer. */
+  status: z.int().optional(),
+  lastError: z.string().optional(),
+  /** When the next attempt is due, while pending. */
+  nextAttemptAt: z.string().optional(),
+  /** When it was delivered or given up. */
+  finishedAt: z.string().optional(),
+});
+export type CallbackOutcome = z.infer<typeof CallbackOutcome>;

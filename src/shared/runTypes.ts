@@ -179,6 +179,22 @@ export const RunResultSummary = z.object({
 });
 export type RunResultSummary = z.infer<typeof RunResultSummary>;
 
+/**
+ * What a top-level run that did not complete its work leaves in its last custom status before it fails
+ * (runtime status `Failed` carries only a message): the outcome, the error, the ledger and the artifacts,
+ * so `GET /api/runs/{id}` and the operator views still show them. Rows or artifacts left out to keep the
+ * status within 16 KB are counted.
+ */
+export const RunFinal = z.strictObject({
+  outcome: RunOutcome,
+  error: RunError,
+  ledger: Ledger,
+  artifacts: z.array(ArtifactRef),
+  ledgerRowsOmitted: z.int().positive().optional(),
+  artifactsOmitted: z.int().positive().optional(),
+});
+export type RunFinal = z.infer<typeof RunFinal>;
+
 /** Custom status while a run is in flight: what operators and `GET /api/runs/{id}` show as progress. */
 export const RunProgress = z.strictObject({
   workflow: z.string(),
@@ -198,6 +214,8 @@ export const RunProgress = z.strictObject({
   timeline: z.array(StepRecord).optional(),
   /** How many of the oldest timeline records were left out to keep the status within 16 KB. */
   timelineOmitted: z.int().positive().optional(),
+  /** Set once, by a top-level run that stops without completing, just before it fails. */
+  final: RunFinal.optional(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 

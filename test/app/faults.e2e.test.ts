@@ -123,7 +123,7 @@ describe('model faults on the local host', () => {
     const run = await finished(id);
     model.assertDone();
     expect(run).toMatchObject({
-      status: 'Completed',
+      status: 'Failed',
       outcome: 'failed',
       error: { stepId: 'classify', kind: 'bad_request' },
     });

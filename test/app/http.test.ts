@@ -321,6 +321,7 @@ describe('GET /api/runs/{id}', () => {
       error: null,
       ledger: { totals: { usage, costUsd: 0.25, cacheHitRate: 0 } },
       artifacts: [],
+      callback: null,
       createdTime: '2026-01-01T00:00:00.000Z',
       lastUpdatedTime: '2026-01-01T00:00:05.000Z',
     });
@@ -413,11 +414,40 @@ describe('GET /api/runs/{id}', () => {
       output: null,
       error: { stepId: 'research', kind: 'budget_exceeded', message: 'Spent $5.01 of $5' },
     };
+    // As runs of earlier releases ended: Completed with the outcome in the output.
     expect(await view(status({ runtimeStatus: 'Completed', output: stopped }))).toMatchObject({
       outcome: 'budget_exceeded',
       output: null,
       error: { stepId: 'research', kind: 'budget_exceeded' },
       ledger,
+    });
+    // As runs end now: Failed, with the result in the last custom status.
+    const final = { outcome: 'budget_exceeded', error: stopped.error, ledger, artifacts: [] };
+    const progress = {
+      workflow: 'research-report',
+      version: '1.0.0',
+      stepIndex: 1,
+      stepCount: 3,
+      usage,
+      costUsd: 0.1,
+    };
+    expect(
+      await view(
+        status({
+          runtimeStatus: 'Failed',
+          customStatus: { ...progress, final },
+          output:
+            "Orchestrator function 'runWorkflow' failed: Run stopped [outcome=budget_exceeded kind=budget_exceeded step=research]: Spent $5.01 of $5",
+        }),
+      ),
+    ).toMatchObject({
+      status: 'Failed',
+      outcome: 'budget_exceeded',
+      output: null,
+      error: { stepId: 'research', kind: 'budget_exceeded', message: 'Spent $5.01 of $5' },
+      ledger,
+      progress,
+      callback: null,
     });
 
     expect(

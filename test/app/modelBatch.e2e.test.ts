@@ -280,7 +280,7 @@ describe('batch: true map steps on the local host', () => {
     const view = await run('classify-tickets', tickets);
     model.assertDone();
     expect(view).toMatchObject({
-      status: 'Completed',
+      status: 'Failed',
       outcome: 'failed',
       error: {
         stepId: 'classify:3',

@@ -88,18 +88,45 @@ async function startTriage(headers: Record<string, string>, body: unknown = tick
   return ((await response.json()) as { id: string }).id;
 }
 
-const finishedOutput = (id: string) =>
+const finishedOutput = (id: string, on: TestHost = host) =>
   waitFor(() => {
-    const status = host.host.backend.getStatus(id, {});
+    const status = on.host.backend.getStatus(id, {});
     return status?.runtimeStatus === 'Completed' ? (status.output as Record<string, unknown>) : undefined;
   });
+
+/** `GET /api/runs/{id}` as a business caller reads it. */
+async function getRun(id: string, on: TestHost = host): Promise<Record<string, unknown>> {
+  const response = await fetch(`${on.host.url}/api/runs/${id}`, {
+    headers: { 'x-functions-key': on.host.keys.functionKey },
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+/** The run's `callback` once it has reached `state`. */
+async function callbackOnce(id: string, state: string, on: TestHost = host, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const callback = (await getRun(id, on)).callback as Record<string, unknown> | null;
+    if (callback?.state === state) return callback;
+    if (Date.now() > deadline)
+      throw new Error(`callback of ${id} is ${JSON.stringify(callback)}, not ${state}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('completion callback on the local host', () => {
   it('POSTs the result signed with HMAC-SHA256, retried with backoff after a 500', async () => {
     answers = [500, 200];
     const id = await startTriage({ 'callback-url': receiverUrl() });
     const output = await finishedOutput(id);
-    expect(output.callback).toEqual({ delivered: true, status: 200 });
+    // The run's result no longer waits for, nor carries, its callback.
+    expect(output).not.toHaveProperty('callback');
+    expect(await callbackOnce(id, 'delivered')).toMatchObject({
+      state: 'delivered',
+      attempts: 2,
+      status: 200,
+    });
     expect(received).toHaveLength(2);
     for (const delivery of received) {
       expect(delivery.path).toBe('/hook?token=sekrit-token');
@@ -134,11 +161,47 @@ describe('completion callback on the local host', () => {
   it('takes the URL from the body too, and records a 4xx as not delivered without retrying', async () => {
     answers = [410];
     const id = await startTriage({}, { ...ticket, callbackUrl: receiverUrl('/gone') });
-    const output = await finishedOutput(id);
-    expect(output.callback).toMatchObject({ delivered: false, status: 410 });
-    expect(String((output.callback as { reason: string }).reason)).not.toContain('/gone');
+    await finishedOutput(id);
+    const callback = await callbackOnce(id, 'failed');
+    expect(callback).toMatchObject({ state: 'failed', attempts: 1, status: 410 });
+    expect(String(callback.lastError)).toContain('HTTP 410');
+    expect(String(callback.lastError)).not.toContain('/gone');
     expect(received).toHaveLength(1);
     expect(JSON.parse(received[0]?.body ?? '{}')).toMatchObject({ id, outcome: 'completed' });
+  });
+});
+
+describe('an unreachable callback URL', () => {
+  // Durable timers jump ahead when nothing else runs, so the 8 attempts (about 4 minutes of backoff) pass quickly.
+  let quick: TestHost;
+  beforeAll(async () => {
+    quick = await startTestHost({ appDir: path.resolve(__dirname, 'callback-app'), skipIdleTime: true });
+  });
+  afterAll(async () => {
+    await quick?.stop();
+  });
+
+  it('never holds the run: ?wait answers the finished run, and the callback later shows failed', async () => {
+    const response = await fetch(`${quick.host.url}/api/workflows/ticket-triage?wait=30`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-functions-key': quick.host.keys.functionKey,
+        'callback-url': 'http://127.0.0.1:1/hook?token=sekrit-token',
+      },
+      body: JSON.stringify(ticket),
+    });
+    const run = (await response.json()) as Record<string, unknown>;
+    expect(response.status, JSON.stringify(run)).toBe(200);
+    expect(run).toMatchObject({ status: 'Completed', outcome: 'completed' });
+    expect(['waiting', 'pending']).toContain((run.callback as { state: string }).state);
+    const callback = await callbackOnce(String(run.id), 'failed', quick);
+    expect(callback).toMatchObject({ state: 'failed', attempts: 8 });
+    expect(String(callback.lastError)).toMatch(
+      /^gave up after 8 attempts: callback to http:\/\/127\.0\.0\.1:1 failed: ECONNREFUSED/,
+    );
+    expect(String(callback.lastError)).not.toContain('sekrit');
+    expect(quick.host.backend.getStatus(`${String(run.id)}:callback`, {})?.runtimeStatus).toBe('Completed');
   });
 });
 

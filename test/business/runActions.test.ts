@@ -91,7 +91,11 @@ describe('POST /api/runs/{id}/approve|reject|cancel (function key)', () => {
     );
     expect(response.status, await response.clone().text()).toBe(202);
     const failed = await finished(rejected.id);
-    expect(failed).toMatchObject({ outcome: 'rejected', error: { kind: 'approval_rejected' } });
+    expect(failed).toMatchObject({
+      status: 'Failed',
+      outcome: 'rejected',
+      error: { kind: 'approval_rejected' },
+    });
     expect(failed.actions).toMatchObject([{ action: 'reject', by: 'erp@contoso.com', via: 'business' }]);
 
     const canceled = await startReview();

@@ -183,6 +183,24 @@ describe.each(['batched', 'eventByEvent'] as const)('durable engine (%s)', (repl
     expect(again.output).toEqual(['Hello first', 'ok after 2']);
   });
 
+  it('rewinds an instance its orchestrator failed: revived with a GenericEvent, replayed, failed again', async () => {
+    const s = await run('throwsItself', undefined, `rw-self-${replayMode}`);
+    expect(s.runtimeStatus).toBe('Failed');
+    expect(s.output).toBe(
+      "Orchestrator function 'throwsItself' failed: stopped by the orchestrator after Hello once",
+    );
+    expect(h.engine.rewind(s.instanceId, 'try again')).toBe('accepted');
+    expect(h.engine.getStatus(s.instanceId)?.runtimeStatus).toBe('Running');
+    const again = await h.engine.waitForCompletion(s.instanceId);
+    expect(again.runtimeStatus).toBe('Failed');
+    expect(again.output).toBe(s.output);
+    const history = h.engine.getStatus(s.instanceId, { showHistory: true })?.historyEvents ?? [];
+    const types = history.map((e) => (e as { EventType: string }).EventType);
+    expect(types.filter((t) => t === 'TaskScheduled')).toHaveLength(1);
+    expect(types).toContain('GenericEvent');
+    expect(types.filter((t) => t === 'ExecutionCompleted')).toHaveLength(1);
+  });
+
   it('prints orchestrator logs once, not on every replay', async () => {
     h.lines.length = 0;
     (await engineAppInvoker()).setHostLog((_level, message) => h.lines.push(message));

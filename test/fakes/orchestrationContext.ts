@@ -36,7 +36,13 @@ export class FakeOrchestrationContext {
   continuedAsNew: { input: unknown } | undefined;
   readonly df;
 
-  constructor(input: unknown, now = new Date('2026-01-01T00:00:00.000Z'), instanceId = 'fake-instance') {
+  constructor(
+    input: unknown,
+    now = new Date('2026-01-01T00:00:00.000Z'),
+    instanceId = 'fake-instance',
+    /** Set for a sub-orchestration, as the runtime sets it; undefined for an orchestration a client started. */
+    parentInstanceId?: string,
+  ) {
     const task = (
       fields: Omit<FakeTask, 'isCompleted' | 'isFaulted' | 'isCanceled' | 'cancel'>,
     ): FakeTask => {
@@ -62,6 +68,7 @@ export class FakeOrchestrationContext {
     };
     this.df = {
       instanceId,
+      parentInstanceId,
       isReplaying: false,
       currentUtcDateTime: now,
       getInput: () => input,

@@ -195,9 +195,13 @@ describe('operator API: actions', () => {
     expect(response.status).toBe(202);
     const run = await finished(id);
     expect(run).toMatchObject({
+      status: 'Failed',
       outcome: 'rejected',
       error: { kind: 'approval_rejected', stepId: 'review' },
     });
+    // The timeline and ledger so far stay readable from the run's last custom status.
+    expect(run.timeline.map((step) => [step.stepId, step.status])).toContainEqual(['review', 'failed']);
+    expect(run.ledger).toMatchObject({ totals: { costUsd: expect.any(Number) as unknown } });
     expect(run.error?.message).toContain('bo@contoso.com');
     expect(run.approvals).toMatchObject([
       { approved: false, by: 'bo@contoso.com', comment: 'sources too thin' },
@@ -263,6 +267,22 @@ describe('operator API: actions', () => {
     expect((await detail(original)).actions).toMatchObject([
       { action: 'restart', by: 'dee', reason: 'model updated', newRunId: accepted.newRunId },
     ]);
+  });
+
+  it('rewinds a failed run: the Durable rewind is accepted, and a rejection replays to the same failure', async () => {
+    const id = await startWorkflow(host, 'research-report', { ...TOPIC, requireApproval: true });
+    await waitingForApproval(id);
+    expect((await act(id, 'reject', { comment: 'no' })).status).toBe(202);
+    const failed = await finished(id);
+    expect(failed).toMatchObject({ status: 'Failed', outcome: 'failed' });
+    const response = await act(id, 'rewind', { reason: 'try again' });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const replayed = await eventually(async () => {
+      const run = await detail(id);
+      return run.status === 'Failed' && run.actions.some((a) => a.action === 'rewind') ? run : undefined;
+    }, `run ${id} to fail again after the rewind`);
+    expect(replayed).toMatchObject({ outcome: 'failed', error: failed.error });
+    expect(replayed.actions.map((a) => a.action)).toEqual(['reject', 'rewind']);
   });
 
   it('refuses to rewind a run whose orchestration did not fail', async () => {

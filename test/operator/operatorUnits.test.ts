@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
-import { duration, progressBar, progressFraction, runDetailText, table } from '../../src/cli/format.js';
+import {
+  callbackText,
+  duration,
+  progressBar,
+  progressFraction,
+  runDetailText,
+  table,
+} from '../../src/cli/format.js';
 import { parseAuditLines } from '../../src/operator/auditStore.js';
 import type { DurableInstance, DurableManagement } from '../../src/operator/durableManagement.js';
 import { instancesUrl } from '../../src/operator/durableManagement.js';
@@ -297,6 +304,48 @@ describe('audit lines and management URLs', () => {
 });
 
 describe('CLI rendering', () => {
+  it('shows a failed run with its outcome, and where its completion callback stands', () => {
+    const failed = callbackText({
+      state: 'failed',
+      attempts: 8,
+      lastError: 'gave up after 8 attempts: ECONNREFUSED',
+    });
+    expect(failed).toBe('failed (8 attempts): gave up after 8 attempts: ECONNREFUSED');
+    expect(callbackText({ state: 'delivered', attempts: 1, status: 204 })).toBe(
+      'delivered (HTTP 204, 1 attempt)',
+    );
+    expect(callbackText({ state: 'waiting', attempts: 0 })).toBe('waiting for the run to finish');
+    const text = runDetailText({
+      id: 'r1',
+      kind: 'run',
+      workflow: 'w',
+      version: 1,
+      status: 'Failed',
+      outcome: 'rejected',
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+      costUsd: 0.5,
+      input: {},
+      output: null,
+      error: { kind: 'approval_rejected', stepId: 'review', message: 'no' },
+      ledger: null,
+      timeline: [],
+      approvals: [],
+      actions: [],
+      waterfall: [],
+      children: [],
+      callback: {
+        state: 'pending',
+        attempts: 2,
+        lastError: 'HTTP 503',
+        nextAttemptAt: '2026-01-01T00:01:00Z',
+      },
+    });
+    expect(text).toContain('  status    Failed (rejected)');
+    expect(text).toContain('  error     approval_rejected at review: no');
+    expect(text).toContain('  callback  pending: attempt 2 failed: HTTP 503; next at 2026-01-01T00:01:00Z');
+  });
+
   it('aligns tables and renders durations and progress', () => {
     expect(table(['A', 'BB'], [['xxx', 'y']])).toBe('A    BB\nxxx  y');
     expect(duration('2026-01-01T00:00:00Z', '2026-01-01T00:00:01.500Z')).toBe('1.5s');

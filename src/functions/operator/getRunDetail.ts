@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { Names } from '../../shared/names.js';
+import { Names, callbackInstanceId } from '../../shared/names.js';
+import { callbackViewOf, hasCallback } from '../runView.js';
 import { detailOf, stepRecordsOf, viewOf } from '../../operator/runViews.js';
 import {
   descendantHistories,
@@ -36,12 +37,15 @@ export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
       if (!instance) return unknownRun(id);
       const history = instance.historyEvents ?? [];
       const isBatch = instance.name === Names.orchestrators.runBatch;
-      const [descendants, actions, failedItems] = await Promise.all([
+      const [descendants, actions, failedItems, callback] = await Promise.all([
         isBatch
           ? Promise.resolve(new Map<string, InstanceHistory>())
           : descendantHistories(management, instance),
         deps.audit.list(id),
         isBatch ? failedBatchItems(management, id) : Promise.resolve(undefined),
+        hasCallback(instance.input)
+          ? management.getInstance(callbackInstanceId(id), { history: false, input: false })
+          : undefined,
       ]);
       const records = stepRecordsOf(instance);
       // Retries count the run's direct children only, as before (grandchildren are in the waterfall).
@@ -63,6 +67,7 @@ export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
         waterfall,
         children: childTree(id, descendants, root),
         ...(failedItems ? { failedItems } : {}),
+        callback: hasCallback(instance.input) ? callbackViewOf(callback) : null,
       });
       return { status: 200, jsonBody: detail };
     });

@@ -6,6 +6,7 @@ const dist = (file) => require(`../../../dist/src/${file}`);
 const { createArtifactActivities } = dist('activities/artifacts.js');
 const { createDefaultCallModelActivity } = dist('activities/callModel.js');
 const { createCallbackActivity } = dist('activities/callback.js');
+const { createCallbackRunActivities } = dist('activities/callbackRun.js');
 const { getConfig } = dist('config.js');
 const { DEFAULT_KNOWN_TOOLS } = dist('definitions/schema.js');
 const { createGetRun } = dist('functions/getRun.js');
@@ -15,6 +16,7 @@ const { getModelConfig } = dist('models/config.js');
 const { Secret } = dist('models/secret.js');
 const { agentLoopOrchestrator } = dist('orchestrators/agentLoop.js');
 const { runWorkflowOrchestrator } = dist('orchestrators/runWorkflow.js');
+const { runCallbackOrchestrator } = dist('orchestrators/completionCallback.js');
 const { Names } = dist('shared/names.js');
 const { knownRoles, loadWorkflowCatalog, workflowsDirectory } = dist('startup.js');
 
@@ -44,6 +46,16 @@ df.app.activity(Names.activities.callModel, {
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
 df.app.activity(Names.activities.sendCallback, {
   handler: createCallbackActivity({ signingSecret: () => secret, allowLoopbackForTests: true }),
+});
+df.app.orchestration(Names.orchestrators.runCallback, runCallbackOrchestrator);
+const callbackRuns = createCallbackRunActivities({ getClient: df.getClient });
+df.app.activity(Names.activities.startCallback, {
+  handler: callbackRuns.startCallback,
+  extraInputs: [df.input.durableClient()],
+});
+df.app.activity(Names.activities.readRunForCallback, {
+  handler: callbackRuns.readRunForCallback,
+  extraInputs: [df.input.durableClient()],
 });
 app.http(Names.http.startWorkflow, {
   route: 'workflows/{name}',

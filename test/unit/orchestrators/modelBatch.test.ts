@@ -13,7 +13,7 @@ import { Names } from '../../../src/shared/names.js';
 import type { RunProgress, RunWorkflowOutput } from '../../../src/shared/runTypes.js';
 import { FakeOrchestrationContext, drive } from '../../fakes/orchestrationContext.js';
 import { NOW, answer, runtime, structured, usage, type Observed } from './scriptedRuntime.js';
-import { definition, runInput } from './workflowFixtures.js';
+import { definition, runInput, settleRun } from './workflowFixtures.js';
 
 /** A provider batch service: ends after `inProgressPolls` polls; `answer` decides each request's result. */
 interface FakeBatchOptions {
@@ -137,13 +137,17 @@ function runWithBatches(input: unknown, service: FakeBatchService): BatchRun {
   const observed: Observed = { rounds: [], races: [], models: [], saves: [] };
   const base = runtime({ activity: service.handler }, observed);
   const timers: number[] = [];
-  const output = drive(runWorkflowOrchestrator, context, (task) => {
-    if (task.kind === 'timer' && task.fireAt) {
-      context.df.currentUtcDateTime = new Date(task.fireAt);
-      timers.push(Date.parse(task.fireAt) - NOW.getTime());
-    }
-    return base(task);
-  });
+  const { output } = settleRun(
+    () =>
+      drive(runWorkflowOrchestrator, context, (task) => {
+        if (task.kind === 'timer' && task.fireAt) {
+          context.df.currentUtcDateTime = new Date(task.fireAt);
+          timers.push(Date.parse(task.fireAt) - NOW.getTime());
+        }
+        return base(task);
+      }),
+    true,
+  );
   return { output, context, observed, timers };
 }
 
