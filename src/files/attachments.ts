@@ -4,7 +4,7 @@
  * their share of the input for the ledger.
  */
 import type { ContentBlock, FileBlock, FileUsage, ModelMessage, ProviderKind } from '../shared/modelTypes.js';
-import { claudeFileTokens, limitProblem, limitsOf, type FileLimits } from './limits.js';
+import { claudeFileTokens, gptFileTokens, limitProblem, limitsOf, type FileLimits } from './limits.js';
 import { describeBytes } from './sniff.js';
 
 /** Reads `<container>/<path>` (allowed containers only), at most `maxBytes`. */
@@ -19,7 +19,9 @@ export class AttachmentError extends Error {
 
 const hasFiles = (messages: readonly ModelMessage[]) =>
   messages.some((message) =>
-    message.content.some((block) => block.type === 'file' || (block.type === 'tool_result' && block.files?.length)),
+    message.content.some(
+      (block) => block.type === 'file' || (block.type === 'tool_result' && block.files?.length),
+    ),
   );
 
 /**
@@ -35,7 +37,8 @@ export async function loadAttachments(
   const limits = limitsOf(provider);
   const loaded = new Map<string, Promise<FileBlock>>();
   const resolve = (block: FileBlock): Promise<FileBlock> => {
-    if (block.data !== undefined) return Promise.resolve(checked(block, Buffer.from(block.data, 'base64'), limits));
+    if (block.data !== undefined)
+      return Promise.resolve(checked(block, Buffer.from(block.data, 'base64'), limits));
     const ref = block.blobRef;
     if (ref === undefined) throw new AttachmentError('A file block has neither blobRef nor data');
     if (!read) throw new AttachmentError(`File ${ref} cannot be read: callModel has no file reader`);
@@ -58,7 +61,20 @@ export async function loadAttachments(
         message.content.map(async (block): Promise<ContentBlock> => {
           if (block.type === 'file') return resolve(block);
           if (block.type === 'tool_result' && block.files?.length) {
-            return { ...block, files: await Promise.all(block.files.map(resolve)) };
+            // A tool's image the provider would refuse stays out; the model reads why instead.
+            const files: FileBlock[] = [];
+            const notes: string[] = [];
+            for (const file of block.files) {
+              try {
+                files.push(await resolve(file));
+              } catch (error) {
+                if (!(error instanceof AttachmentError)) throw error;
+                notes.push(`[image not sent: ${error.message}]`);
+              }
+            }
+            const content = [block.content, ...notes].filter((text) => text.length > 0).join('\n');
+            const { files: _dropped, ...rest } = block;
+            return files.length > 0 ? { ...rest, content, files } : { ...rest, content };
           }
           return block;
         }),
@@ -73,7 +89,9 @@ function checked(block: FileBlock, body: Buffer, limits: FileLimits): FileBlock 
   if (!described.ok) throw new AttachmentError(`File ${name} ${described.problem}`);
   const facts = described.facts;
   if (facts.mediaType !== block.mediaType) {
-    throw new AttachmentError(`File ${name} is labelled ${block.mediaType} but its bytes are ${facts.mediaType}`);
+    throw new AttachmentError(
+      `File ${name} is labelled ${block.mediaType} but its bytes are ${facts.mediaType}`,
+    );
   }
   const problem = limitProblem(facts, limits);
   if (problem) throw new AttachmentError(`File ${name} ${problem}`);
@@ -85,24 +103,6 @@ function checked(block: FileBlock, body: Buffer, limits: FileLimits): FileBlock 
     ...(facts.height === undefined ? {} : { height: facts.height }),
     ...(facts.pages === undefined ? {} : { pages: facts.pages }),
   };
-}
-
-/**
- * GPT image tokens, high detail, as OpenAI documents for its tile-based models: scale to fit 2048x2048,
- * then the short side to 768, then 170 per 512-px tile plus 85
- * (https://platform.openai.com/docs/guides/images-vision, "Calculating costs"). A PDF page is counted as
- * a 768x994 page image (4 tiles, 765 tokens); its extracted text is not known here.
- */
-function gptImageTokens(width: number, height: number): number {
-  let w = width;
-  let h = height;
-  const fit = Math.min(1, 2048 / Math.max(w, h));
-  w *= fit;
-  h *= fit;
-  const shortSide = Math.min(1, 768 / Math.min(w, h));
-  w *= shortSide;
-  h *= shortSide;
-  return 85 + 170 * Math.ceil(w / 512) * Math.ceil(h / 512);
 }
 
 /** The files a call sends and their estimated input tokens and cost (`inputUsdPerMillion`: the input rate). */
@@ -120,9 +120,7 @@ export function fileUsage(
   const claude = provider === 'foundry' || provider === 'anthropic';
   let estimatedTokens = 0;
   for (const file of files) {
-    if (claude) estimatedTokens += claudeFileTokens(file);
-    else if (file.mediaType === 'application/pdf') estimatedTokens += (file.pages ?? 1) * 765;
-    else estimatedTokens += gptImageTokens(file.width ?? 512, file.height ?? 512);
+    estimatedTokens += claude ? claudeFileTokens(file) : gptFileTokens(file);
   }
   const documents = files.filter((file) => file.mediaType === 'application/pdf');
   return {

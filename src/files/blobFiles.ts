@@ -58,14 +58,18 @@ export function createBlobFiles(deps: BlobFilesDeps): BlobFiles {
       // Stored inputs and tool artifacts live in the artifacts container, always readable here.
       const allowed = [...new Set([deps.artifactsContainer(), ...deps.allowedContainers()])];
       if (slash < 1 || !allowed.includes(container)) {
-        throw new Error(`${ref} is not in an allowed container (${allowed.join(', ')}; FILE_BLOB_CONTAINERS)`);
+        throw new Error(
+          `${ref} is not in an allowed container (${allowed.join(', ')}; FILE_BLOB_CONTAINERS)`,
+        );
       }
       const body = await readBlob(container, ref.slice(slash + 1), maxBytes);
       if (!body) throw new Error(`No file ${ref}`);
       return body;
     },
     async save(name, body, mediaType) {
-      await (await artifactsContainer())
+      await (
+        await artifactsContainer()
+      )
         .getBlockBlobClient(name)
         .uploadData(body, { blobHTTPHeaders: { blobContentType: mediaType } });
       return `${deps.artifactsContainer()}/${name}`;
@@ -100,7 +104,11 @@ export function createBlobFileIntake(
       });
       switch (outcome.kind) {
         case 'ok':
-          return { ok: true, body: outcome.body, truncated: outcome.truncated || outcome.body.length > maxBytes };
+          return {
+            ok: true,
+            body: outcome.body,
+            truncated: outcome.truncated || outcome.body.length > maxBytes,
+          };
         case 'blocked':
           return { ok: false, reason: `blocked: ${outcome.reason}` };
         case 'http_error':

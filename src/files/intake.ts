@@ -6,12 +6,7 @@
  * instead of the bytes.
  */
 import { createHash } from 'node:crypto';
-import {
-  FileReference,
-  type CheckedFile,
-  type FileMediaType,
-  type StoredFile,
-} from '../shared/fileTypes.js';
+import { FileReference, type CheckedFile, type FileMediaType, type StoredFile } from '../shared/fileTypes.js';
 import { limitProblem, type FileLimits } from './limits.js';
 import { describeBytes } from './sniff.js';
 
@@ -68,7 +63,8 @@ export function createFileIntake(deps: FileIntakeDeps): FileIntake {
     if ('url' in reference) {
       const fetched = await deps.fetchUrl(reference.url, cap);
       if (!fetched.ok) return { ok: false, problem: `could not be fetched: ${fetched.reason}` };
-      if (fetched.truncated) return { ok: false, problem: `is larger than ${cap} bytes, the most any file may be` };
+      if (fetched.truncated)
+        return { ok: false, problem: `is larger than ${cap} bytes, the most any file may be` };
       return { ok: true, body: fetched.body };
     }
     if ('data' in reference) return { ok: true, body: Buffer.from(reference.data, 'base64') };
@@ -122,7 +118,8 @@ export function createFileIntake(deps: FileIntakeDeps): FileIntake {
       const sha256 = createHash('sha256').update(read.body).digest('hex');
       // Content-addressed, so a repeated start (or a retried one) stores the same blob once.
       const artifact =
-        read.storedAs ?? (await deps.save(`files/${sha256}.${EXTENSIONS[facts.mediaType]}`, read.body, facts.mediaType));
+        read.storedAs ??
+        (await deps.save(`files/${sha256}.${EXTENSIONS[facts.mediaType]}`, read.body, facts.mediaType));
       return {
         ok: true,
         file: {

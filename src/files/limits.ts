@@ -135,3 +135,32 @@ export function claudeFileTokens(
 
 export const CLAUDE_IMAGE_LONG_EDGE = 1568;
 export const CLAUDE_PDF_PAGE_TOKENS = 1500;
+
+/**
+ * GPT image tokens, high detail, as OpenAI documents for its tile-based models: scale to fit 2048x2048,
+ * then the short side to 768, then 170 per 512-px tile plus 85
+ * (https://platform.openai.com/docs/guides/images-vision, "Calculating costs"). A PDF page is counted as
+ * a 768x994 page image (4 tiles, 765 tokens); its extracted text is not known here.
+ */
+function gptImageTokens(width: number, height: number): number {
+  let w = width;
+  let h = height;
+  const fit = Math.min(1, 2048 / Math.max(w, h));
+  w *= fit;
+  h *= fit;
+  const shortSide = Math.min(1, 768 / Math.min(w, h));
+  w *= shortSide;
+  h *= shortSide;
+  return 85 + 170 * Math.ceil(w / 512) * Math.ceil(h / 512);
+}
+
+/** GPT input tokens of an image or PDF (the PDF's text tokens, when known, on top). */
+export function gptFileTokens(
+  facts: Pick<FileFacts, 'mediaType' | 'width' | 'height' | 'pages'>,
+  textTokens = 0,
+): number {
+  if (facts.mediaType === 'application/pdf') return (facts.pages ?? 1) * GPT_PDF_PAGE_TOKENS + textTokens;
+  return gptImageTokens(facts.width ?? 512, facts.height ?? 512);
+}
+
+export const GPT_PDF_PAGE_TOKENS = 765;

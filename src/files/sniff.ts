@@ -122,7 +122,9 @@ export function pdfFacts(bytes: Uint8Array): { pages?: number; encrypted: boolea
 }
 
 /** Everything the bytes say, or a problem naming why they are not an accepted file. */
-export function describeBytes(bytes: Uint8Array): { ok: true; facts: FileFacts } | { ok: false; problem: string } {
+export function describeBytes(
+  bytes: Uint8Array,
+): { ok: true; facts: FileFacts } | { ok: false; problem: string } {
   const mediaType = sniffMediaType(bytes);
   if (!mediaType) {
     return {
@@ -133,7 +135,10 @@ export function describeBytes(bytes: Uint8Array): { ok: true; facts: FileFacts }
   if (mediaType === 'application/pdf') {
     const pdf = pdfFacts(bytes);
     if (pdf.pages === undefined) return { ok: false, problem: 'is a PDF whose pages cannot be found' };
-    return { ok: true, facts: { mediaType, bytes: bytes.length, pages: pdf.pages, encrypted: pdf.encrypted } };
+    return {
+      ok: true,
+      facts: { mediaType, bytes: bytes.length, pages: pdf.pages, encrypted: pdf.encrypted },
+    };
   }
   const size = imageSize(bytes, mediaType);
   if (!size || size.width === 0 || size.height === 0) {

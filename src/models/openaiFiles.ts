@@ -21,12 +21,15 @@ const EXTENSION: Readonly<Record<FileBlock['mediaType'], string>> = {
 
 function dataUrl(block: FileBlock): string {
   if (block.data === undefined) {
-    throw new Error(`File ${block.blobRef ?? '(no reference)'} reached the OpenAI provider without its bytes`);
+    throw new Error(
+      `File ${block.blobRef ?? '(no reference)'} reached the OpenAI provider without its bytes`,
+    );
   }
   return `data:${block.mediaType};base64,${block.data}`;
 }
 
-const fileName = (block: FileBlock, index: number) => block.name ?? `file-${index + 1}.${EXTENSION[block.mediaType]}`;
+const fileName = (block: FileBlock, index: number) =>
+  block.name ?? `file-${index + 1}.${EXTENSION[block.mediaType]}`;
 
 export function chatFilePart(block: FileBlock, index: number): ChatCompletionContentPart {
   if (block.mediaType === 'application/pdf') {

@@ -12,7 +12,8 @@ import {
   strictSchemaProblem,
   type OpenAIRejection,
 } from './openaiRules.js';
-import { tokens } from './constants.js';
+import { CHARS_PER_TOKEN, tokens } from './constants.js';
+import { openAIFileCheck, openAIFileParts, withFiles } from './fileRules.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
 import type { RenderableReply, WireUsage } from './wire.js';
@@ -114,9 +115,9 @@ export function viewResponsesRequest(
     last?.type === 'function_call_output' ? contentText(last.output) : contentText(last?.content);
   const choice = request.tool_choice;
   const format = request.text?.format;
-  return {
-    ok: true,
-    view: {
+  const files = openAIFileCheck(openAIFileParts(items, 'input'));
+  if (!files.ok) return { ok: false, problem: files.problem };
+  const view: RequestView = {
       protocol: 'openai',
       model: request.model,
       system,
@@ -142,8 +143,8 @@ export function viewResponsesRequest(
         encryptedReasoning: (request.include ?? []).includes('reasoning.encrypted_content'),
         effort: request.reasoning?.effort ?? 'medium',
       },
-    },
   };
+  return { ok: true, view: withFiles(view, files.files, CHARS_PER_TOKEN) };
 }
 
 /**

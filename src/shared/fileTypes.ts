@@ -6,7 +6,13 @@
 import { z } from 'zod';
 
 /** The media types a model step accepts: Claude's image and PDF types, which GPT also takes. */
-export const FILE_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'] as const;
+export const FILE_MEDIA_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'application/pdf',
+] as const;
 export const FileMediaType = z.enum(FILE_MEDIA_TYPES, {
   error: `must be one of ${FILE_MEDIA_TYPES.join(', ')}`,
 });
@@ -36,7 +42,10 @@ export const StoredFile = z.strictObject({
   height: z.int().positive().optional(),
   pages: z.int().positive().optional(),
   /** sha256 of the bytes, hex. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type StoredFile = z.infer<typeof StoredFile>;
 
