@@ -11,7 +11,7 @@ import {
   OPENAI_FILE_LIMITS,
 } from '../files/limits.js';
 import { describeBytes, type FileFacts } from '../files/sniff.js';
-import { BASE64_PATTERN, type FileMediaType } from '../shared/fileTypes.js';
+import { isBase64, type FileMediaType } from '../shared/fileTypes.js';
 import { tokens } from './constants.js';
 import { documentText } from './documentText.js';
 
@@ -73,33 +73,41 @@ export function claudeFileCheck(messages: readonly unknown[]): FileCheck {
   let pages = 0;
   for (const { path, block } of found) {
     const source = isObject(block.source) ? block.source : undefined;
+    // The API names the block by its source kind in error paths: `…content.2.image.source…`, `…content.0.pdf.source…`.
     const kind = block.type === 'image' ? 'image' : 'pdf';
     if (!source) return { ok: false, problem: `${path}.source: Field required` };
     if (block.type === 'document' && source.type === 'text') continue;
     if (source.type !== 'base64') {
       return {
         ok: false,
-        problem: `${path}.source.type: the offline model reads base64 sources only (got ${String(source.type)})`,
+        problem: `${path}.${kind}.source.type: the offline model reads base64 sources only (got ${String(source.type)})`,
       };
     }
     const declared = String(source.media_type);
     if (block.type === 'image' && !IMAGE_TYPES.includes(declared)) {
       return {
         ok: false,
-        problem: `${path}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
+        problem: `${path}.${kind}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
       };
     }
     if (block.type === 'document' && declared !== 'application/pdf') {
-      return { ok: false, problem: `${path}.source.base64.media_type: Input should be 'application/pdf'` };
+      return {
+        ok: false,
+        problem: `${path}.${kind}.source.base64.media_type: Input should be 'application/pdf'`,
+      };
     }
     const data = typeof source.data === 'string' ? source.data : '';
-    if (data === '' || !BASE64_PATTERN.test(data)) {
-      return { ok: false, problem: `${path}.source.base64.data: The ${kind} data is not valid base64` };
-    }
+    // Size first, as the API reports it before reading the image.
     if (kind === 'image' && data.length > CLAUDE_FILE_LIMITS.imageMaxBytes) {
       return {
         ok: false,
-        problem: `${path}.source.base64: image exceeds 5 MB maximum: ${data.length} bytes > ${CLAUDE_FILE_LIMITS.imageMaxBytes} bytes`,
+        problem: `${path}.${kind}.source.base64: image exceeds 5 MB maximum: ${data.length} bytes > ${CLAUDE_FILE_LIMITS.imageMaxBytes} bytes`,
+      };
+    }
+    if (data === '' || !isBase64(data)) {
+      return {
+        ok: false,
+        problem: `${path}.${kind}.source.base64.data: The ${kind} data is not valid base64`,
       };
     }
     const bytes = Buffer.from(data, 'base64');
@@ -109,8 +117,8 @@ export function claudeFileCheck(messages: readonly unknown[]): FileCheck {
         ok: false,
         problem:
           kind === 'image'
-            ? `${path}.source.base64.data: Image does not match the provided media type ${declared}`
-            : `${path}.source.base64.data: The PDF specified was not valid.`,
+            ? `${path}.${kind}.source.base64.data: Image does not match the provided media type ${declared}`
+            : `${path}.${kind}.source.base64.data: The PDF specified was not valid.`,
       };
     }
     const facts = described.facts;
@@ -119,18 +127,18 @@ export function claudeFileCheck(messages: readonly unknown[]): FileCheck {
       if (Math.max(facts.width ?? 0, facts.height ?? 0) > maxSide) {
         return {
           ok: false,
-          problem: `${path}.source.base64.data: At least one of the image dimensions exceed max allowed size: ${maxSide} pixels`,
+          problem: `${path}.${kind}.source.base64.data: At least one of the image dimensions exceed max allowed size: ${maxSide} pixels`,
         };
       }
     } else {
       if (facts.encrypted)
-        return { ok: false, problem: `${path}.source.base64.data: The PDF specified was not valid.` };
+        return { ok: false, problem: `${path}.${kind}.source.base64.data: The PDF specified was not valid.` };
       pages += facts.pages ?? 0;
       // The page limit is per request ("Maximum pages per request", pdf-support).
       if (pages > CLAUDE_FILE_LIMITS.pdfMaxPages) {
         return {
           ok: false,
-          problem: `${path}.pdf.source.base64.data: A maximum of ${CLAUDE_FILE_LIMITS.pdfMaxPages} PDF pages may be provided.`,
+          problem: `${path}.${kind}.source.base64.data: A maximum of ${CLAUDE_FILE_LIMITS.pdfMaxPages} PDF pages may be provided.`,
         };
       }
     }
@@ -167,8 +175,7 @@ export function openAIFileCheck(
     if (!parsed) {
       return { ok: false, problem: `${part.path}: the offline model reads base64 data URLs only` };
     }
-    if (!BASE64_PATTERN.test(parsed.data))
-      return { ok: false, problem: `${part.path}: Invalid base64 data.` };
+    if (!isBase64(parsed.data)) return { ok: false, problem: `${part.path}: Invalid base64 data.` };
     const bytes = Buffer.from(parsed.data, 'base64');
     const described = describeBytes(bytes);
     const expectImage = part.url !== undefined;

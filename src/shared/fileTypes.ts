@@ -20,8 +20,14 @@ export type FileMediaType = z.infer<typeof FileMediaType>;
 
 export const isImageType = (mediaType: FileMediaType): boolean => mediaType !== 'application/pdf';
 
-/** Standard base64 with padding (what both providers take in `data` / data URLs). */
-export const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Standard base64 with padding (what both providers take in `data` / data URLs). A flat character class
+ * plus a length check rather than a grouped pattern: a repeated group overflows the regex engine's stack
+ * on multi-megabyte strings.
+ */
+export function isBase64(text: string): boolean {
+  return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
+}
 
 /** Blob container names: 3-63 lower-case letters, digits and single hyphens. */
 const CONTAINER = '(?=[a-z0-9-]{3,63}/)[a-z0-9]+(?:-[a-z0-9]+)*';
@@ -59,7 +65,7 @@ export const BlobFileReference = z.strictObject({
   blob: z.string().regex(BLOB_REF, { error: 'must be "<container>/<path>"' }),
 });
 export const DataFileReference = z.strictObject({
-  data: z.string().min(1).regex(BASE64_PATTERN, { error: 'must be standard base64' }),
+  data: z.string().min(1).refine(isBase64, { error: 'must be standard base64' }),
   mediaType: FileMediaType,
 });
 
