@@ -218,6 +218,7 @@ describe('GET /api/openapi.json', () => {
       '/runs/{id}/cancel',
       '/runs/{id}/reject',
       '/workflows/data-analysis',
+      '/workflows/document-intake',
       '/workflows/research-report',
       '/workflows/ticket-triage',
     ]);

@@ -39,7 +39,7 @@ function startInput(workflow: WorkflowDefinition, input: unknown): unknown {
 describe('shipped workflows', () => {
   it('all validate cleanly', () => {
     expect(formatDefinitionErrors(errors)).toBe('');
-    expect([...definitions.keys()].sort()).toEqual(['data-analysis', 'research-report', 'ticket-triage']);
+    expect([...definitions.keys()].sort()).toEqual(['data-analysis', 'document-intake', 'research-report', 'ticket-triage']);
   });
 
   it('travel as plain JSON', () => {
