@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { BlobServiceClient } from '@azure/storage-blob';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/functions/runView.js';
@@ -8,7 +9,7 @@ import {
   type RecordedModelRequest,
 } from '../../src/offline/offlineModelServer.js';
 import { startFakeTavily, type FakeSearchServer } from '../support/fakeSearchServers.js';
-import { invoiceLines, pdfBytes, SAMPLE_INVOICE } from '../support/files.js';
+import { invoiceLines, pdfBytes, pngBytes, SAMPLE_INVOICE } from '../support/files.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
 
 /**
@@ -186,6 +187,28 @@ describe('document-intake against the strict Claude endpoint (OFFLINE_MODEL=off)
       estimatedCostUsd: 0.0015,
     });
     expect(extract?.usage.inputTokens).toBeGreaterThan(1500);
+  });
+
+  it('takes a blob reference from an allowed container and refuses other containers', async () => {
+    const png = pngBytes({ width: 30, height: 20, text: { Description: JSON.stringify(SAMPLE_INVOICE) } });
+    const service = BlobServiceClient.fromConnectionString(process.env.AzureWebJobsStorage ?? '');
+    const container = service.getContainerClient('agent-artifacts');
+    await container.createIfNotExists();
+    await container.getBlockBlobClient('inbox/receipt.png').uploadData(png);
+    const response = await startIntake({ document: { blob: 'agent-artifacts/inbox/receipt.png' } });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const run = (await response.json()) as RunView;
+    expect((run.output as { fields: unknown }).fields).toEqual(SAMPLE_INVOICE);
+
+    const refused = await startIntake({ document: { blob: 'someone-elses/receipt.png' } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: unknown[] }).errors).toEqual([
+      {
+        pointer: '/document',
+        detail:
+          'names container "someone-elses", which file references may not use; allowed: agent-artifacts (FILE_BLOB_CONTAINERS)',
+      },
+    ]);
   });
 
   it('refuses a file the models cannot take with a 400 naming the problem, before anything starts', async () => {
