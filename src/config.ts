@@ -164,7 +164,12 @@ function readStorage(env: Env, problems: string[]): StorageConnection | undefine
 
 /** `QUEUE_BLOB_CONTAINERS`: comma-separated container names; default the artifacts container and `batches`. */
 function readQueueBlobContainers(env: Env, artifactsContainer: string, problems: string[]): string[] {
-  return readContainerList(env, 'QUEUE_BLOB_CONTAINERS', [artifactsContainer, DEFAULT_BATCH_CONTAINER], problems);
+  return readContainerList(
+    env,
+    'QUEUE_BLOB_CONTAINERS',
+    [artifactsContainer, DEFAULT_BATCH_CONTAINER],
+    problems,
+  );
 }
 
 /** A comma-separated list of container names from `setting`, or `fallback` when unset. */

@@ -160,7 +160,10 @@ class DefinitionChecker {
         if (step.outputSchema !== undefined) this.checkSchema(step.outputSchema, [...path, 'outputSchema']);
         if (step.kind === 'llm' && step.batch === true) this.checkBatchRoute(step, path);
         if (step.kind === 'llm' && step.batch === true && step.attach !== undefined) {
-          this.report([...path, 'attach'], 'attach cannot be used with batch: true (batch requests carry text only)');
+          this.report(
+            [...path, 'attach'],
+            'attach cannot be used with batch: true (batch requests carry text only)',
+          );
         }
         if (step.kind === 'agent') {
           this.checkAgent(step, path);

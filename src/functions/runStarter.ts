@@ -248,7 +248,11 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
     const limits = files.limits(rolesUsedBy(definitions));
     const results = await Promise.all(
       slots.map((slot) =>
-        files.intake.accept(slot.value, limits, slot.mediaTypes ? { mediaTypes: slot.mediaTypes } : undefined),
+        files.intake.accept(
+          slot.value,
+          limits,
+          slot.mediaTypes ? { mediaTypes: slot.mediaTypes } : undefined,
+        ),
       ),
     );
     const problems: InputProblem[] = [];

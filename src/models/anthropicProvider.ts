@@ -95,7 +95,9 @@ const STOP_REASONS: Readonly<Record<string, StopReason>> = {
  */
 export function claudeFileBlock(block: FileBlock): ImageBlockParam | DocumentBlockParam {
   if (block.data === undefined) {
-    throw new Error(`File ${block.blobRef ?? '(no reference)'} reached the Claude provider without its bytes`);
+    throw new Error(
+      `File ${block.blobRef ?? '(no reference)'} reached the Claude provider without its bytes`,
+    );
   }
   if (block.mediaType === 'application/pdf') {
     return {

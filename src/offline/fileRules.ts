@@ -16,6 +16,7 @@ import { tokens } from './constants.js';
 import { documentText } from './documentText.js';
 
 type Json = Record<string, unknown>;
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -222,11 +223,11 @@ export function openAIFileParts(
         if (!isObject(part)) return;
         const path = `${root}.${i}.${key}.${j}`;
         if (part.type === 'image_url' && isObject(part.image_url))
-          parts.push({ path, url: String(part.image_url.url) });
-        if (part.type === 'input_image') parts.push({ path, url: String(part.image_url ?? '') });
+          parts.push({ path, url: str(part.image_url.url) });
+        if (part.type === 'input_image') parts.push({ path, url: str(part.image_url) });
         if (part.type === 'file' && isObject(part.file))
-          parts.push({ path, fileData: String(part.file.file_data ?? '') });
-        if (part.type === 'input_file') parts.push({ path, fileData: String(part.file_data ?? '') });
+          parts.push({ path, fileData: str(part.file.file_data) });
+        if (part.type === 'input_file') parts.push({ path, fileData: str(part.file_data) });
       });
     }
   });

@@ -118,31 +118,29 @@ export function viewResponsesRequest(
   const files = openAIFileCheck(openAIFileParts(items, 'input'));
   if (!files.ok) return { ok: false, problem: files.problem };
   const view: RequestView = {
-      protocol: 'openai',
-      model: request.model,
-      system,
-      lastUserText,
-      hasToolResult: items.some((i) => i.type === 'function_call_output'),
-      tools: (request.tools ?? []).flatMap((tool) =>
-        tool.type === 'function' && tool.name
-          ? [{ name: tool.name, inputSchema: tool.parameters ?? {} }]
-          : [],
-      ),
-      toolChoice:
-        !choice || choice === 'auto'
-          ? 'auto'
-          : choice === 'required'
-            ? 'any'
-            : choice === 'none'
-              ? 'none'
-              : { name: choice.name ?? '' },
-      outputSchema: format?.type === 'json_schema' ? format.schema : undefined,
-      promptChars: system.length + JSON.stringify(items).length + JSON.stringify(request.tools ?? []).length,
-      responses: {
-        reasoning: reasons(request),
-        encryptedReasoning: (request.include ?? []).includes('reasoning.encrypted_content'),
-        effort: request.reasoning?.effort ?? 'medium',
-      },
+    protocol: 'openai',
+    model: request.model,
+    system,
+    lastUserText,
+    hasToolResult: items.some((i) => i.type === 'function_call_output'),
+    tools: (request.tools ?? []).flatMap((tool) =>
+      tool.type === 'function' && tool.name ? [{ name: tool.name, inputSchema: tool.parameters ?? {} }] : [],
+    ),
+    toolChoice:
+      !choice || choice === 'auto'
+        ? 'auto'
+        : choice === 'required'
+          ? 'any'
+          : choice === 'none'
+            ? 'none'
+            : { name: choice.name ?? '' },
+    outputSchema: format?.type === 'json_schema' ? format.schema : undefined,
+    promptChars: system.length + JSON.stringify(items).length + JSON.stringify(request.tools ?? []).length,
+    responses: {
+      reasoning: reasons(request),
+      encryptedReasoning: (request.include ?? []).includes('reasoning.encrypted_content'),
+      effort: request.reasoning?.effort ?? 'medium',
+    },
   };
   return { ok: true, view: withFiles(view, files.files, CHARS_PER_TOKEN) };
 }

@@ -2,7 +2,7 @@
  * A step's `attach`: the values its expressions yield, as file blocks of the first user message. Pure
  * (no I/O): the blocks carry blob references, and callModel loads and checks the bytes.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { compileExpression, evaluate, type ExpressionScope } from '../definitions/expressions.js';
 import { FileMediaType, StoredFile } from '../shared/fileTypes.js';
 import type { FileBlock, ModelMessage } from '../shared/modelTypes.js';

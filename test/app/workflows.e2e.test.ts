@@ -233,7 +233,11 @@ describe('data-analysis on the local host with the scripted model', () => {
     expect(results[0]?.content).toContainEqual(
       expect.objectContaining({
         type: 'image',
-        source: { type: 'base64', media_type: 'image/png', data: expect.stringMatching(/^iVBORw0KGgo/) },
+        source: {
+          type: 'base64',
+          media_type: 'image/png',
+          data: expect.stringMatching(/^iVBORw0KGgo/) as unknown,
+        },
       }),
     );
     expect(run.artifacts).toEqual([

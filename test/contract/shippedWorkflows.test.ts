@@ -118,7 +118,7 @@ describe('document-intake against the strict Claude endpoint (OFFLINE_MODEL=off)
     const images = calls.flatMap(claudeBlocks).filter((block) => block.type === 'image');
     expect(images).toHaveLength(1);
     expect(images[0]?.source).toMatchObject({ type: 'base64', media_type: 'image/png' });
-    const extract = run.ledger?.rows.find((row) => row.stepId === 'extract');
+    const extract = run.ledger?.rows?.find((row) => row.stepId === 'extract');
     // 64 x 48 px: ceil(3072 / 750) = 5 tokens, priced at the Haiku input rate ($1 per million).
     expect(extract?.files).toEqual({
       images: 1,
@@ -171,13 +171,16 @@ describe('document-intake against the strict Claude endpoint (OFFLINE_MODEL=off)
     };
     expect(output.fields.total).toBe(4500);
     // The approver is the caller the action was authorized as (here: the function key's scope).
-    expect(output.decision).toMatchObject({ route: 'approval', approvedBy: expect.stringMatching(/^key:/) });
+    expect(output.decision).toMatchObject({
+      route: 'approval',
+      approvedBy: expect.stringMatching(/^key:/) as unknown,
+    });
 
     const calls = modelCalls(endpoint.requests).slice(before);
     const documents = calls.flatMap(claudeBlocks).filter((block) => block.type === 'document');
     expect(documents).toHaveLength(1);
     expect(documents[0]?.source).toMatchObject({ type: 'base64', media_type: 'application/pdf' });
-    const extract = view?.ledger?.rows.find((row) => row.stepId === 'extract');
+    const extract = view?.ledger?.rows?.find((row) => row.stepId === 'extract');
     // One page: 1,500 tokens, priced at the Haiku input rate.
     expect(extract?.files).toEqual({
       images: 0,

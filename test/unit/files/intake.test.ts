@@ -14,11 +14,11 @@ const blobs = new Map<string, Buffer>([
 ]);
 const saved = new Map<string, Buffer>();
 const files: BlobFiles = {
-  readBlob: async (container, name) => blobs.get(`${container}/${name}`),
-  readRef: async () => Buffer.alloc(0),
-  save: async (name, body) => {
+  readBlob: (container, name) => Promise.resolve(blobs.get(`${container}/${name}`)),
+  readRef: () => Promise.resolve(Buffer.alloc(0)),
+  save: (name, body) => {
     saved.set(name, body);
-    return `agent-artifacts/${name}`;
+    return Promise.resolve(`agent-artifacts/${name}`);
   },
 };
 const places = {
@@ -26,7 +26,8 @@ const places = {
   allowedContainers: () => ['agent-artifacts', 'inbox'],
 };
 // Public-looking names resolve to loopback only for the test server (the guard still checks the address).
-const resolver = async (host: string) => (host === 'files.example.test' ? ['127.0.0.1'] : ['10.0.0.7']);
+const resolver = (host: string) =>
+  Promise.resolve(host === 'files.example.test' ? ['127.0.0.1'] : ['10.0.0.7']);
 
 let server: Server;
 let port: number;
@@ -82,7 +83,7 @@ describe('file intake', () => {
 
     expect(await intake().accept({ blob: 'private/secret.png' }, CLAUDE_FILE_LIMITS)).toMatchObject({
       ok: false,
-      problem: expect.stringContaining('"private", which file references may not use'),
+      problem: expect.stringContaining('"private", which file references may not use') as unknown,
     });
     expect(await intake().accept({ blob: 'inbox/missing.png' }, CLAUDE_FILE_LIMITS)).toMatchObject({
       ok: false,
@@ -99,19 +100,19 @@ describe('file intake', () => {
       ),
     ).toMatchObject({
       ok: false,
-      problem: expect.stringMatching(/^could not be fetched: blocked: .*/),
+      problem: expect.stringMatching(/^could not be fetched: blocked: .*/) as unknown,
     });
     expect(
       await intake().accept({ url: 'http://internal.example.test/x.png' }, CLAUDE_FILE_LIMITS),
     ).toMatchObject({
       ok: false,
-      problem: expect.stringContaining('blocked'),
+      problem: expect.stringContaining('blocked') as unknown,
     });
     expect(
       await intake().accept({ url: `http://files.example.test:${port}/page.html` }, CLAUDE_FILE_LIMITS),
     ).toMatchObject({
       ok: false,
-      problem: expect.stringContaining('is not a PNG, JPEG, GIF, WebP or PDF file'),
+      problem: expect.stringContaining('is not a PNG, JPEG, GIF, WebP or PDF file') as unknown,
     });
     expect(
       await intake().accept({ data: pdf.toString('base64'), mediaType: 'image/png' }, CLAUDE_FILE_LIMITS),
@@ -133,7 +134,7 @@ describe('file intake', () => {
       await intake().accept({ data: big.toString('base64'), mediaType: 'image/png' }, CLAUDE_FILE_LIMITS),
     ).toMatchObject({
       ok: false,
-      problem: expect.stringContaining('rejects images over 8000 px'),
+      problem: expect.stringContaining('rejects images over 8000 px') as unknown,
     });
     expect(
       (await intake().accept({ data: big.toString('base64'), mediaType: 'image/png' }, OPENAI_FILE_LIMITS))
@@ -143,7 +144,7 @@ describe('file intake', () => {
       await intake().accept({ data: 'not base64!', mediaType: 'image/png' }, CLAUDE_FILE_LIMITS),
     ).toMatchObject({
       ok: false,
-      problem: expect.stringContaining('must be a file reference'),
+      problem: expect.stringContaining('must be a file reference') as unknown,
     });
   });
 });

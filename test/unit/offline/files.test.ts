@@ -10,13 +10,21 @@ afterAll(async () => {
   await server.stop();
 });
 
+/** The parts of both providers' answers these tests read. */
+interface WireBody {
+  usage: { input_tokens: number };
+  content: { text: string }[];
+  choices: { message: { content: string } }[];
+  error: { type: string; message: string };
+}
+
 async function post(path: string, body: unknown) {
   const response = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as WireBody };
 }
 
 const b64 = (bytes: Buffer) => bytes.toString('base64');
@@ -65,14 +73,17 @@ describe('offline model: Claude image and document blocks', () => {
     const format = { output_config: { format: { type: 'json_schema', schema: SCHEMA } } };
     const fromPdf = await claude([document(b64(pdf)), { type: 'text', text: 'Extract.' }], format);
     expect(fromPdf.status).toBe(200);
-    expect(JSON.parse(fromPdf.body.content[0].text)).toEqual({ vendor: SAMPLE_INVOICE.vendor, total: 145 });
+    expect(JSON.parse(fromPdf.body.content[0]?.text ?? '')).toEqual({
+      vendor: SAMPLE_INVOICE.vendor,
+      total: 145,
+    });
     const png = pngBytes({
       width: 40,
       height: 30,
       text: { Comment: JSON.stringify({ vendor: 'Fabrikam', total: 9.5 }) },
     });
     const fromPng = await claude([image(b64(png)), { type: 'text', text: 'Extract.' }], format);
-    expect(JSON.parse(fromPng.body.content[0].text)).toEqual({ vendor: 'Fabrikam', total: 9.5 });
+    expect(JSON.parse(fromPng.body.content[0]?.text ?? '')).toEqual({ vendor: 'Fabrikam', total: 9.5 });
     // A one-page PDF: 1,500 tokens for the page plus its text.
     const textOnly = await claude([{ type: 'text', text: 'Extract.' }], format);
     expect(fromPdf.body.usage.input_tokens - textOnly.body.usage.input_tokens).toBeGreaterThan(1500);
@@ -159,7 +170,7 @@ describe('offline model: OpenAI image and file parts', () => {
       response_format: { type: 'json_schema', json_schema: { name: 'out', schema: SCHEMA, strict: true } },
     });
     expect(result.status, JSON.stringify(result.body)).toBe(200);
-    expect(JSON.parse(result.body.choices[0].message.content)).toEqual({
+    expect(JSON.parse(result.body.choices[0]?.message.content ?? '')).toEqual({
       vendor: SAMPLE_INVOICE.vendor,
       total: 145,
     });
