@@ -148,8 +148,11 @@ describe('document-intake against the strict Claude endpoint (OFFLINE_MODEL=off)
     const headers = { 'x-functions-key': host.host.keys.functionKey };
     let view: RunView | undefined;
     for (let attempt = 0; attempt < 200; attempt++) {
-      view = (await (await fetch(runUrl, { headers })).json()) as RunView;
-      if ((view.progress as { waitingFor?: unknown } | null)?.waitingFor || view.status !== 'Running') break;
+      const polled = await fetch(runUrl, { headers });
+      // 404 (not created yet), Pending and Running mean "not there yet"; stop at the approval wait or an end.
+      view = polled.ok ? ((await polled.json()) as RunView) : undefined;
+      const waiting = (view?.progress as { waitingFor?: unknown } | null | undefined)?.waitingFor;
+      if (view && (waiting || !['Pending', 'Running'].includes(view.status))) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(view?.status, JSON.stringify(view)).toBe('Running');
@@ -159,7 +162,7 @@ describe('document-intake against the strict Claude endpoint (OFFLINE_MODEL=off)
       body: JSON.stringify({ comment: 'checked against the purchase order' }),
     });
     expect(approved.status, await approved.clone().text()).toBeLessThan(300);
-    for (let attempt = 0; attempt < 200 && view?.status === 'Running'; attempt++) {
+    for (let attempt = 0; attempt < 200 && ['Pending', 'Running'].includes(view?.status ?? ''); attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       view = (await (await fetch(runUrl, { headers })).json()) as RunView;
     }
