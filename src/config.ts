@@ -73,6 +73,8 @@ export interface Config {
   readonly returnDurableManagementUrls: boolean;
   /** `QUEUE_BLOB_CONTAINERS`: the only containers queue messages may name for batch items and results. */
   readonly queueBlobContainers: readonly string[];
+  /** `FILE_BLOB_CONTAINERS`: the only containers `{ blob }` / `{ artifact }` file references may name. */
+  readonly fileBlobContainers: readonly string[];
 }
 
 /** The example container of batch items (`BlobRef` in src/shared/requestTypes.ts), allowed by default. */
@@ -162,13 +164,23 @@ function readStorage(env: Env, problems: string[]): StorageConnection | undefine
 
 /** `QUEUE_BLOB_CONTAINERS`: comma-separated container names; default the artifacts container and `batches`. */
 function readQueueBlobContainers(env: Env, artifactsContainer: string, problems: string[]): string[] {
-  const raw = blank(env.QUEUE_BLOB_CONTAINERS);
-  if (raw === undefined) return [artifactsContainer, DEFAULT_BATCH_CONTAINER];
+  return readContainerList(
+    env,
+    'QUEUE_BLOB_CONTAINERS',
+    [artifactsContainer, DEFAULT_BATCH_CONTAINER],
+    problems,
+  );
+}
+
+/** A comma-separated list of container names from `setting`, or `fallback` when unset. */
+function readContainerList(env: Env, setting: string, fallback: string[], problems: string[]): string[] {
+  const raw = blank(env[setting]);
+  if (raw === undefined) return fallback;
   const names = [...new Set(raw.split(',').map((name) => name.trim()))];
   const bad = names.filter((name) => !CONTAINER_NAME.test(name));
   if (bad.length > 0) {
     problems.push(
-      `QUEUE_BLOB_CONTAINERS must be comma-separated blob container names (3-63 lower-case letters, digits and single hyphens); not valid: ${bad.map((name) => JSON.stringify(name)).join(', ')}`,
+      `${setting} must be comma-separated blob container names (3-63 lower-case letters, digits and single hyphens); not valid: ${bad.map((name) => JSON.stringify(name)).join(', ')}`,
     );
   }
   return names.filter((name) => CONTAINER_NAME.test(name));
@@ -195,6 +207,13 @@ export function parseConfig(env: Env): Config {
   const storage = readStorage(env, problems);
   const artifactsContainer = parsed.success ? parsed.data.ARTIFACTS_CONTAINER : 'agent-artifacts';
   const queueBlobContainers = readQueueBlobContainers(env, artifactsContainer, problems);
+  // Read by its full name here, so the settings cross-check (test/infra/appSettings.test.ts) finds it.
+  const fileBlobContainers = readContainerList(
+    { FILE_BLOB_CONTAINERS: env.FILE_BLOB_CONTAINERS },
+    'FILE_BLOB_CONTAINERS',
+    [artifactsContainer],
+    problems,
+  );
   const callbackSecret = blank(env.CALLBACK_SIGNING_SECRET);
   if (callbackSecret !== undefined && callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH) {
     problems.push(
@@ -211,6 +230,7 @@ export function parseConfig(env: Env): Config {
     callbackSigningSecret: callbackSecret === undefined ? undefined : new Secret(callbackSecret),
     workflowRequestsQueue: parsed.data.WORKFLOW_REQUESTS_QUEUE,
     queueBlobContainers,
+    fileBlobContainers,
     returnDurableManagementUrls: parsed.data.RETURN_DURABLE_MANAGEMENT_URLS === 'true',
   };
 }

@@ -26,7 +26,8 @@ import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
 import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
-import { unpricedProblem } from './models/unpriced.js';
+import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
+import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import type { ModelMessage } from './shared/modelTypes.js';
@@ -56,8 +57,17 @@ const workflows = loadWorkflowCatalog({
   batchRouteProblem: batchRouteProblem(models),
 });
 
+// File references in run inputs: checked and stored before a run starts; callModel reads them back.
+const fileStore = {
+  connection: () => config.storage,
+  artifactsContainer: () => config.artifactsContainer,
+  allowedContainers: () => config.fileBlobContainers,
+};
+const blobFiles = createBlobFiles(fileStore);
+
 // The one path HTTP, queue and batch starts share.
 const starter = createRunStarter({
+  files: { intake: createBlobFileIntake(blobFiles, fileStore), limits: fileLimitsFor(models) },
   workflows,
   tools: () => tools.toolSpecs(),
   callbacksEnabled: () => config.callbackSigningSecret !== undefined,
@@ -77,7 +87,10 @@ if (startup.warning) console.warn(startup.warning);
 for (const [name, handler] of Object.entries(orchestratorRegistrations)) df.app.orchestration(name, handler);
 df.app.activity(Names.activities.callModel, {
   // callModel checks the transcript's shape itself.
-  handler: createDefaultCallModelActivity((ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>),
+  handler: createDefaultCallModelActivity(
+    (ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>,
+    (ref, maxBytes) => blobFiles.readRef(ref, maxBytes),
+  ),
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
 // Provider batches for `batch: true` llm steps: submit, poll, collect, cancel; the waits are durable timers.

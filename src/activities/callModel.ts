@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttachmentError, fileUsage, loadAttachments, type ReadFile } from '../files/attachments.js';
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
@@ -25,6 +26,8 @@ export interface CallModelActivityDeps {
   readonly providers: (config: ModelConfig) => ModelProviders;
   /** Loads a transcript stored as a blob reference (`messages: { blobRef }`). */
   readonly resolveBlob?: (ref: string) => Promise<ModelMessage[]>;
+  /** Reads the bytes of file blocks (`blobRef`), allowed containers only (src/files/blobFiles.ts). */
+  readonly readFile?: ReadFile;
   readonly now?: () => number;
 }
 
@@ -64,11 +67,12 @@ export function createCallModelActivity(
     const input = parseActivityInput(CallModelInput, raw, 'callModel');
     const config = deps.config();
     const { route, fallbackAvailable } = resolveRoute(config, input.role, input.attempt, input.route);
-    const messages = await transcript(input.messages);
+    const transcribed = await transcript(input.messages);
     const checkOutput = input.outputSchema ? compileOutputSchema(input.outputSchema) : undefined;
     const provider = await providersOf(config).get(route.provider);
+    // Recorded before attachments are loaded, so file bytes never go into a span.
     recordChatInput(
-      { ...(input.system === undefined ? {} : { system: input.system }), messages },
+      { ...(input.system === undefined ? {} : { system: input.system }), messages: transcribed },
       provider.secrets,
     );
     const failure = (
@@ -81,6 +85,15 @@ export function createCallModelActivity(
         deployment: route.deployment,
         fallbackAvailable,
       });
+
+    let messages: ModelMessage[];
+    try {
+      messages = await loadAttachments(transcribed, route.provider, deps.readFile);
+    } catch (error) {
+      // A file the provider would refuse (wrong type, too large): the same 400 the API would give.
+      if (!(error instanceof AttachmentError)) throw error;
+      return failure({ kind: 'bad_request', retryable: false, status: 400, message: error.message });
+    }
 
     const maxTokens = input.maxTokens ?? config.defaultMaxTokens;
     // The step's thinking and effort win; else the role's (MODEL_ROLE_<ROLE>_THINKING, …), else the model's default.
@@ -110,6 +123,7 @@ export function createCallModelActivity(
 
     const price = findPrice(config.prices, response.model, route.deployment);
     const known = findModelLimits(response.model, route.deployment);
+    const files = fileUsage(messages, route.provider, price?.input ?? 0);
     const answered = CallModelSuccess.parse({
       ok: true,
       message: response.message,
@@ -124,6 +138,7 @@ export function createCallModelActivity(
       latencyMs,
       limits: { maxTokens, ...known },
       fallbackAvailable,
+      ...(files ? { files } : {}),
     });
     if (!response.structured || !checkOutput) return answered;
     const checked = checkOutput(response.structured.value);
@@ -143,12 +158,14 @@ export function createCallModelActivity(
 /** The activity wired to the environment's configuration and real SDK clients (what src/index.ts registers). */
 export function createDefaultCallModelActivity(
   resolveBlob?: CallModelActivityDeps['resolveBlob'],
+  readFile?: ReadFile,
 ): (input: unknown) => Promise<CallModelResult> {
   return tracedCallModel(
     createCallModelActivity({
       config: getModelConfig,
       providers: sharedModelProviders,
       ...(resolveBlob ? { resolveBlob } : {}),
+      ...(readFile ? { readFile } : {}),
     }),
   );
 }

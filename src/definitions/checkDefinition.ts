@@ -152,8 +152,19 @@ class DefinitionChecker {
         this.checkRole(step.role, [...path, 'role']);
         this.checkExpression(step.system, [...path, 'system'], scope, compileTemplate);
         this.checkExpression(step.prompt, [...path, 'prompt'], scope, compileTemplate);
+        if (Array.isArray(step.attach)) {
+          step.attach.forEach((expression: unknown, index: number) =>
+            this.checkExpression(expression, [...path, 'attach', index], scope, compileExpression),
+          );
+        }
         if (step.outputSchema !== undefined) this.checkSchema(step.outputSchema, [...path, 'outputSchema']);
         if (step.kind === 'llm' && step.batch === true) this.checkBatchRoute(step, path);
+        if (step.kind === 'llm' && step.batch === true && step.attach !== undefined) {
+          this.report(
+            [...path, 'attach'],
+            'attach cannot be used with batch: true (batch requests carry text only)',
+          );
+        }
         if (step.kind === 'agent') {
           this.checkAgent(step, path);
           for (const [name, template] of Object.entries(step.files ?? {})) {

@@ -1,7 +1,46 @@
 /** JSON Schema (draft 2020-12) handling for workflow input and step output schemas, via ajv. */
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { FILE_MEDIA_TYPES, FileReference } from '../shared/fileTypes.js';
 import type { PathSegment } from './errors.js';
+
+/**
+ * `"x-file": true` (or `{ "mediaTypes": [...] }`) marks an input property as a file reference (one of
+ * `{ url }`, `{ blob }`, `{ data, mediaType }`, `{ artifact }`; src/shared/fileTypes.ts). The starter then
+ * fetches, checks and stores the file (src/files/intake.ts) before the run starts.
+ */
+export const FILE_KEYWORD = 'x-file';
+
+function addFileKeyword(ajv: Ajv2020): void {
+  const validate = (_schema: unknown, data: unknown): boolean => {
+    if (FileReference.safeParse(data).success) return true;
+    validate.errors = [
+      {
+        keyword: FILE_KEYWORD,
+        message:
+          'must be a file reference: { "url" }, { "blob": "<container>/<path>" }, { "data" (base64), "mediaType" } or { "artifact" }',
+        params: {},
+      },
+    ];
+    return false;
+  };
+  validate.errors = [] as { keyword: string; message: string; params: object }[];
+  ajv.addKeyword({
+    keyword: FILE_KEYWORD,
+    metaSchema: {
+      anyOf: [
+        { const: true },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { mediaTypes: { type: 'array', minItems: 1, items: { enum: [...FILE_MEDIA_TYPES] } } },
+        },
+      ],
+    },
+    validate,
+    errors: true,
+  });
+}
 
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({
@@ -16,6 +55,7 @@ export function createAjv(): Ajv2020 {
     logger: false,
   });
   addFormats(ajv);
+  addFileKeyword(ajv);
   return ajv;
 }
 

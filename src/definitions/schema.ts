@@ -88,12 +88,22 @@ const claudeThinking = {
   effort: EffortSetting.optional(),
 };
 
+/**
+ * Images and PDFs sent with the prompt: expressions each yielding a file the starter stored (an input
+ * declared with `"x-file"`), an artifact `{ artifact: "<container>/<path>" }`, a run_code artifact
+ * (`{ blobRef, contentType }`), or a list of them. See src/files/README.md.
+ */
+const Attach = z.array(Expression).min(1, { error: 'attach needs at least one expression' }).max(20, {
+  error: 'attach takes at most 20 expressions',
+});
+
 export const LlmStep = z.strictObject({
   ...stepBase,
   kind: z.literal('llm'),
   role: RoleName,
   system: Template.optional(),
   prompt: Template,
+  attach: Attach.optional(),
   /** JSON Schema (root type object) for structured output; the step output is the parsed object. */
   outputSchema: JsonSchema.optional(),
   maxTokens: positiveInt('maxTokens').optional(),
@@ -114,6 +124,7 @@ export const AgentStep = z.strictObject({
   role: RoleName,
   system: Template.optional(),
   prompt: Template,
+  attach: Attach.optional(),
   /** Allow-list: the only tools the model is offered in this step. */
   tools: z.array(z.string()),
   maxTurns: positiveInt('maxTurns').default(DEFAULT_MAX_TURNS),

@@ -7,6 +7,8 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import { RunList, SPAN_KINDS } from '../shared/operatorTypes.js';
+import { FILE_KEYWORD } from '../definitions/jsonSchema.js';
+import { FILE_REFERENCE_JSON_SCHEMA } from '../shared/fileTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
 import { MAX_BODY_BYTES } from './startWorkflow.js';
 
@@ -204,11 +206,23 @@ function startOperation(name: string, description: string, schemaRef: string, ma
 /** Input schemas as components: `$id` and `$schema` dropped, since the document sets the dialect. */
 function inputSchema(schema: Json): Json {
   const { $id: _id, $schema: _schema, ...rest } = schema;
-  return rest;
+  return withFileReferences(rest) as Json;
+}
+
+/** `"x-file"` properties as a `$ref` to the FileReference component, so generated clients know the shape. */
+function withFileReferences(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withFileReferences);
+  if (typeof node !== 'object' || node === null) return node;
+  const record = node as Json;
+  if (record[FILE_KEYWORD] !== undefined) {
+    const { [FILE_KEYWORD]: _marker, ...rest } = record;
+    return { ...rest, $ref: '#/components/schemas/FileReference' };
+  }
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, withFileReferences(value)]));
 }
 
 export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenApiOptions): Json {
-  const schemas: Json = { ...COMPONENT_SCHEMAS };
+  const schemas: Json = { ...COMPONENT_SCHEMAS, FileReference: FILE_REFERENCE_JSON_SCHEMA };
   const paths: Json = {};
   for (const name of workflows.names()) {
     const definition = workflows.get(name);

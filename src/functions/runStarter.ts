@@ -5,7 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
+import { declaresFiles, fileSlots } from '../definitions/fileInputs.js';
 import { validateWorkflowInput, type InputProblem } from '../definitions/inputValidation.js';
+import type { FileIntake } from '../files/intake.js';
+import type { FileLimits } from '../files/limits.js';
 import type { Step, WorkflowDefinition } from '../definitions/schema.js';
 import type { RunTemplate } from '../shared/batchTypes.js';
 import type { RoleUse } from '../models/unpriced.js';
@@ -34,6 +37,15 @@ export interface RunStarterDeps {
    * when all are priced. A run with a budget that could reach one is refused: its calls would cost $0.
    */
   readonly unpricedProblem?: (uses: readonly RoleUse[]) => string | undefined;
+  /**
+   * Checks and stores the files an input declares (`"x-file"`, src/files/README.md) before the run starts.
+   * Without it, an input with a file reference is refused.
+   */
+  readonly files?: {
+    readonly intake: FileIntake;
+    /** The limits of the models these role uses can reach (the strictest family). */
+    readonly limits: (uses: readonly RoleUse[]) => FileLimits;
+  };
 }
 
 /** Every role the model steps of these definitions call, with each workflow's own `roles` override applied. */
@@ -221,6 +233,39 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
     }
   }
 
+  /** Replaces each declared file in `input` by its checked, stored form; the problems, if any. */
+  async function intakeFiles(definition: WorkflowDefinition, input: unknown): Promise<InputProblem[]> {
+    if (!declaresFiles(definition.input)) return [];
+    const slots = fileSlots(definition.input, input);
+    if (slots.length === 0) return [];
+    const files = deps.files;
+    if (!files) {
+      return slots.map((slot) => ({
+        path: slot.pointer,
+        message: 'files cannot be accepted: this app has no blob storage for them',
+      }));
+    }
+    const definitions = [definition, ...Object.values(deps.workflows.referencedBy(definition.name))];
+    const limits = files.limits(rolesUsedBy(definitions));
+    const results = await Promise.all(
+      slots.map((slot) =>
+        files.intake.accept(
+          slot.value,
+          limits,
+          slot.mediaTypes ? { mediaTypes: slot.mediaTypes } : undefined,
+        ),
+      ),
+    );
+    const problems: InputProblem[] = [];
+    results.forEach((result, index) => {
+      const slot = slots[index];
+      if (!slot) return;
+      if (result.ok) slot.replace(result.file);
+      else problems.push({ path: slot.pointer, message: result.problem });
+    });
+    return problems;
+  }
+
   return {
     template,
     budgetProblem,
@@ -237,6 +282,8 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
       if (unpriced !== undefined) return { kind: 'unpriced_budget', message: unpriced };
       const checked = validateWorkflowInput(run.definition, request.input);
       if (!checked.ok) return { kind: 'invalid_input', problems: checked.problems };
+      const filed = await intakeFiles(run.definition, checked.value);
+      if (filed.length > 0) return { kind: 'invalid_input', problems: filed };
       if (request.callbackUrl !== undefined) {
         const refused = await checkCallbackUrl(request.callbackUrl);
         if (refused !== undefined) return { kind: 'invalid_callback', message: refused };

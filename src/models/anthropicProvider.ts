@@ -1,6 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
+  DocumentBlockParam,
+  ImageBlockParam,
   MessageCreateParamsNonStreaming,
   MessageParam,
   TextBlockParam,
@@ -10,6 +12,7 @@ import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
 import type {
   ContentBlock,
+  FileBlock,
   JsonSchema,
   ModelMessage,
   StopReason,
@@ -84,6 +87,28 @@ const STOP_REASONS: Readonly<Record<string, StopReason>> = {
   model_context_window_exceeded: 'context_window_exceeded',
 };
 
+/**
+ * An image or PDF as Claude's `image` / `document` block with a base64 source (Base64ImageSource,
+ * Base64PDFSource in the SDK types). Base64 is the one source every hosting takes: URL and Files API
+ * sources are the Claude API's only ("On Amazon Bedrock and Google Cloud, only base64-encoded sources":
+ * https://platform.claude.com/docs/en/build-with-claude/vision), and Foundry documents neither.
+ */
+export function claudeFileBlock(block: FileBlock): ImageBlockParam | DocumentBlockParam {
+  if (block.data === undefined) {
+    throw new Error(
+      `File ${block.blobRef ?? '(no reference)'} reached the Claude provider without its bytes`,
+    );
+  }
+  if (block.mediaType === 'application/pdf') {
+    return {
+      type: 'document',
+      source: { type: 'base64', media_type: 'application/pdf', data: block.data },
+      ...(block.name ? { title: block.name } : {}),
+    };
+  }
+  return { type: 'image', source: { type: 'base64', media_type: block.mediaType, data: block.data } };
+}
+
 function toWireMessage(message: ModelMessage): MessageParam {
   // The API rejects empty text blocks, which an empty assistant turn normalizes to.
   // OpenAI reasoning items (ReasoningBlock) mean nothing to Claude and are skipped.
@@ -100,11 +125,19 @@ function toWireMessage(message: ModelMessage): MessageParam {
             return { type: 'text', text: block.text };
           case 'tool_use':
             return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+          case 'file':
+            return claudeFileBlock(block);
           case 'tool_result':
             return {
               type: 'tool_result',
               tool_use_id: block.toolUseId,
-              content: block.content,
+              // Images go back inside the result (ToolResultBlockParam.content takes image blocks).
+              content: block.files?.length
+                ? [
+                    ...(block.content ? [{ type: 'text' as const, text: block.content }] : []),
+                    ...block.files.map(claudeFileBlock),
+                  ]
+                : block.content,
               is_error: block.isError,
             };
           // Returned exactly as received, in order (ThinkingBlockParam / RedactedThinkingBlockParam).

@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type {
+  ChatCompletionContentPart,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
@@ -10,6 +11,7 @@ import { openAIUsage } from './cost.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import type { ModelBatchLimits } from './modelBatch.js';
 import { createOpenAIBatchApi } from './openaiBatches.js';
+import { chatFilePart } from './openaiFiles.js';
 import {
   carriesAnswer,
   parseJsonText,
@@ -101,7 +103,16 @@ function toWireMessages(message: ModelMessage): ChatCompletionMessageParam[] {
         ]
       : [],
   );
-  return text ? [...toolResults, { role: 'user', content: text }] : toolResults;
+  // Files of the turn, then those tool results carried (a `tool` message takes text only).
+  const files = message.content.flatMap((block) =>
+    block.type === 'file' ? [block] : block.type === 'tool_result' ? (block.files ?? []) : [],
+  );
+  if (files.length === 0) return text ? [...toolResults, { role: 'user', content: text }] : toolResults;
+  const parts: ChatCompletionContentPart[] = [
+    ...files.map(chatFilePart),
+    ...(text ? [{ type: 'text' as const, text }] : []),
+  ];
+  return [...toolResults, { role: 'user', content: parts }];
 }
 
 function responseFormat(schema: JsonSchema): ChatCompletionCreateParamsNonStreaming['response_format'] {

@@ -7,6 +7,7 @@ import type {
 import { z } from 'zod';
 import type { ContentBlock, ModelMessage, StopReason } from '../shared/modelTypes.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
+import { responsesFilePart } from './openaiFiles.js';
 import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
 import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
 import {
@@ -51,6 +52,7 @@ function inputItems(message: ModelMessage): ResponseInputItem[] {
             },
           ];
         case 'tool_result':
+        case 'file':
         case 'thinking':
         case 'redacted_thinking':
         case 'provider':
@@ -60,19 +62,25 @@ function inputItems(message: ModelMessage): ResponseInputItem[] {
     });
   }
   // Function outputs answer the calls of the turn before, so they come before any new text.
-  const outputs: ResponseInputItem[] = message.content.flatMap((block) =>
-    block.type === 'tool_result'
-      ? [
-          {
-            type: 'function_call_output' as const,
-            call_id: block.toolUseId,
-            output: (block.isError ? TOOL_ERROR_PREFIX : '') + block.content,
-          },
-        ]
-      : [],
-  );
+  const outputs: ResponseInputItem[] = message.content.flatMap((block) => {
+    if (block.type !== 'tool_result') return [];
+    const text = (block.isError ? TOOL_ERROR_PREFIX : '') + block.content;
+    // A function call's output may carry images and files (ResponseFunctionCallOutputItemList).
+    const output = block.files?.length
+      ? [{ type: 'input_text' as const, text }, ...block.files.map(responsesFilePart)]
+      : text;
+    return [{ type: 'function_call_output' as const, call_id: block.toolUseId, output }];
+  });
   const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n');
-  return text ? [...outputs, { role: 'user', content: text }] : outputs;
+  const files = message.content.flatMap((block) => (block.type === 'file' ? [block] : []));
+  if (files.length === 0) return text ? [...outputs, { role: 'user', content: text }] : outputs;
+  return [
+    ...outputs,
+    {
+      role: 'user',
+      content: [...files.map(responsesFilePart), ...(text ? [{ type: 'input_text' as const, text }] : [])],
+    },
+  ];
 }
 
 /**

@@ -2,6 +2,7 @@
  * Deployments without a price. A call to one costs 0 in the ledger (`priced: false`), so a budget never
  * trips on it: the startup log names them, and runs with a budget that could reach one are refused.
  */
+import { limitsOf, strictestLimits } from '../files/limits.js';
 import type { ModelRouteSpec } from '../shared/modelTypes.js';
 import { ModelConfigError, type ModelConfig } from './config.js';
 import { findPrice } from './cost.js';
@@ -74,5 +75,25 @@ export function unpricedProblem(config: PricingConfig): (uses: readonly RoleUse[
       `${describeUnpriced(routes)} ${routes.length === 1 ? 'has' : 'have'} no price, so the budget could ` +
       `not count ${routes.length === 1 ? 'its' : 'their'} calls; ${UNPRICED_FIX}`
     );
+  };
+}
+
+/**
+ * The file limits (src/files/limits.ts) of every provider the uses can reach, fallbacks included, as one
+ * strictest set: a file the starter accepts fits whichever deployment answers.
+ */
+export function fileLimitsFor(
+  config: PricingConfig,
+): (uses: readonly RoleUse[]) => ReturnType<typeof strictestLimits> {
+  return (uses) => {
+    const kinds = new Set<ModelRouteSpec['provider']>();
+    for (const { role, route } of uses) {
+      try {
+        for (const step of workflowRouteChain(config, role, route)) kinds.add(step.provider);
+      } catch (error) {
+        if (!(error instanceof ModelConfigError)) throw error;
+      }
+    }
+    return strictestLimits([...kinds].map(limitsOf));
   };
 }

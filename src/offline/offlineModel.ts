@@ -1,4 +1,5 @@
 import { OFFLINE_PREFIX } from './constants.js';
+import { jsonObjectIn } from './documentText.js';
 import { seededRandom, seedFrom } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
 import { valueFromSchema } from './schemaValue.js';
@@ -25,15 +26,40 @@ function toolInput(schema: JsonObject, random: () => number): JsonObject {
  */
 export function offlineReply(view: RequestView, seed: string): RenderableReply {
   const random = seededRandom(seedFrom(seed));
-  if (view.outputSchema) return { kind: 'structured', value: valueFromSchema(view.outputSchema, random) };
+  if (view.outputSchema) {
+    const value = valueFromSchema(view.outputSchema, random);
+    return { kind: 'structured', value: fromAttachments(view, view.outputSchema, value) };
+  }
   const choice = view.toolChoice;
   if (typeof choice === 'object') {
     const forced = view.tools.find((tool) => tool.name === choice.name);
-    if (forced) return { kind: 'tool_use', name: forced.name, input: toolInput(forced.inputSchema, random) };
+    if (forced) {
+      // A forced tool is how structured output goes through tool mode (emit_output): it reads files too.
+      const input = fromAttachments(view, forced.inputSchema, toolInput(forced.inputSchema, random));
+      return { kind: 'tool_use', name: forced.name, input: input as JsonObject };
+    }
   }
   if (choice !== 'none' && view.tools.length > 0) {
     const tool = !view.hasToolResult ? view.tools[0] : choice === 'any' ? view.tools.at(-1) : undefined;
     if (tool) return { kind: 'tool_use', name: tool.name, input: toolInput(tool.inputSchema, random) };
   }
-  return { kind: 'text', text: summarize(view.lastUserText) };
+  const read = view.attachmentText ? `\n${view.attachmentText}` : '';
+  return { kind: 'text', text: summarize(`${view.lastUserText}${read}`) };
+}
+
+/**
+ * A structured answer that "reads" the attached files: the properties the schema declares take their
+ * values from the first JSON object in the files' text (documentText.ts), the rest stay schema-generated.
+ * So a document that shows `{"vendor": "Acme", "total": 12.5}` is extracted as such, deterministically.
+ */
+function fromAttachments(view: RequestView, schema: JsonObject, generated: unknown): unknown {
+  const found = view.attachmentText ? jsonObjectIn(view.attachmentText) : undefined;
+  const properties = schema.properties;
+  if (!found || typeof properties !== 'object' || properties === null) return generated;
+  if (typeof generated !== 'object' || generated === null || Array.isArray(generated)) return generated;
+  const declared = Object.keys(properties);
+  return {
+    ...(generated as JsonObject),
+    ...Object.fromEntries(Object.entries(found).filter(([key]) => declared.includes(key))),
+  };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { anthropicRequestProblem, claudeThinks } from './anthropicRules.js';
+import { CHARS_PER_TOKEN } from './constants.js';
+import { claudeFileCheck, openAIFileCheck, openAIFileParts, withFiles } from './fileRules.js';
 
 export type Protocol = 'anthropic' | 'openai';
 export type JsonObject = Record<string, unknown>;
@@ -15,8 +17,10 @@ export interface RequestView {
   readonly toolChoice: 'auto' | 'any' | 'none' | { readonly name: string };
   /** Native structured output: Anthropic `output_config.format`, OpenAI `response_format`. */
   readonly outputSchema: JsonObject | undefined;
-  /** Characters of prompt, for deterministic token counts. */
+  /** Characters of prompt, for deterministic token counts (files count as their tokens, fileRules.ts). */
   readonly promptChars: number;
+  /** Text read from attached images and PDFs (documentText.ts): what answers draw on. */
+  readonly attachmentText?: string;
   /** Claude: the request's `max_tokens`, and whether the model thinks (anthropicRules.ts). */
   readonly maxTokens?: number;
   readonly thinking?: boolean;
@@ -175,13 +179,16 @@ export function viewRequest(
   // The Messages API's rules beyond the request's shape (anthropicRules.ts, each with its source).
   const problem = protocol === 'anthropic' ? anthropicRequestProblem(parsed.data) : undefined;
   if (problem) return { ok: false, problem };
-  return {
-    ok: true,
-    view:
-      protocol === 'anthropic'
-        ? viewAnthropic(parsed.data as z.infer<typeof AnthropicRequest>)
-        : viewOpenAI(parsed.data as z.infer<typeof OpenAIRequest>),
-  };
+  const files =
+    protocol === 'anthropic'
+      ? claudeFileCheck(parsed.data.messages)
+      : openAIFileCheck(openAIFileParts(parsed.data.messages, 'messages'));
+  if (!files.ok) return { ok: false, problem: files.problem };
+  const view =
+    protocol === 'anthropic'
+      ? viewAnthropic(parsed.data as z.infer<typeof AnthropicRequest>)
+      : viewOpenAI(parsed.data as z.infer<typeof OpenAIRequest>);
+  return { ok: true, view: withFiles(view, files.files, CHARS_PER_TOKEN) };
 }
 
 /** The view of a request that is not a valid model request (scripted replies still need one to render). */

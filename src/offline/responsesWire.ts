@@ -12,7 +12,8 @@ import {
   strictSchemaProblem,
   type OpenAIRejection,
 } from './openaiRules.js';
-import { tokens } from './constants.js';
+import { CHARS_PER_TOKEN, tokens } from './constants.js';
+import { openAIFileCheck, openAIFileParts, withFiles } from './fileRules.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
 import type { RenderableReply, WireUsage } from './wire.js';
@@ -114,36 +115,34 @@ export function viewResponsesRequest(
     last?.type === 'function_call_output' ? contentText(last.output) : contentText(last?.content);
   const choice = request.tool_choice;
   const format = request.text?.format;
-  return {
-    ok: true,
-    view: {
-      protocol: 'openai',
-      model: request.model,
-      system,
-      lastUserText,
-      hasToolResult: items.some((i) => i.type === 'function_call_output'),
-      tools: (request.tools ?? []).flatMap((tool) =>
-        tool.type === 'function' && tool.name
-          ? [{ name: tool.name, inputSchema: tool.parameters ?? {} }]
-          : [],
-      ),
-      toolChoice:
-        !choice || choice === 'auto'
-          ? 'auto'
-          : choice === 'required'
-            ? 'any'
-            : choice === 'none'
-              ? 'none'
-              : { name: choice.name ?? '' },
-      outputSchema: format?.type === 'json_schema' ? format.schema : undefined,
-      promptChars: system.length + JSON.stringify(items).length + JSON.stringify(request.tools ?? []).length,
-      responses: {
-        reasoning: reasons(request),
-        encryptedReasoning: (request.include ?? []).includes('reasoning.encrypted_content'),
-        effort: request.reasoning?.effort ?? 'medium',
-      },
+  const files = openAIFileCheck(openAIFileParts(items, 'input'));
+  if (!files.ok) return { ok: false, problem: files.problem };
+  const view: RequestView = {
+    protocol: 'openai',
+    model: request.model,
+    system,
+    lastUserText,
+    hasToolResult: items.some((i) => i.type === 'function_call_output'),
+    tools: (request.tools ?? []).flatMap((tool) =>
+      tool.type === 'function' && tool.name ? [{ name: tool.name, inputSchema: tool.parameters ?? {} }] : [],
+    ),
+    toolChoice:
+      !choice || choice === 'auto'
+        ? 'auto'
+        : choice === 'required'
+          ? 'any'
+          : choice === 'none'
+            ? 'none'
+            : { name: choice.name ?? '' },
+    outputSchema: format?.type === 'json_schema' ? format.schema : undefined,
+    promptChars: system.length + JSON.stringify(items).length + JSON.stringify(request.tools ?? []).length,
+    responses: {
+      reasoning: reasons(request),
+      encryptedReasoning: (request.include ?? []).includes('reasoning.encrypted_content'),
+      effort: request.reasoning?.effort ?? 'medium',
     },
   };
+  return { ok: true, view: withFiles(view, files.files, CHARS_PER_TOKEN) };
 }
 
 /**

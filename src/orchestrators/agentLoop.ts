@@ -32,6 +32,7 @@ import {
   textOf,
   type RecordModelCall,
 } from './modelPolicy.js';
+import { imageArtifacts, promptMessage } from './attachments.js';
 import { asRunStopped, parseOrchestrationInput, stepFailed } from './runStopped.js';
 import { traceField } from './trace.js';
 import {
@@ -66,7 +67,7 @@ export function* agentLoopOrchestrator(
     generation: 0,
     turn: 0,
     toolCalls: 0,
-    messages: [userMessage(input.prompt)],
+    messages: [promptMessage(input.prompt, input.attachments)],
     lastText: '',
     ledger: emptyLedger(),
     artifacts: [],
@@ -296,11 +297,14 @@ function* runToolCalls(
     if (!parsed.success) return errorResult(call, `Tool "${call.name}" returned an unreadable result.`);
     produced.push(...parsed.data.artifacts);
     if (parsed.data.spend) spent.push(parsed.data);
+    // Images the tool wrote (a run_code chart) go back to the model with its result.
+    const images = parsed.data.isError ? [] : imageArtifacts(parsed.data.artifacts);
     return {
       type: 'tool_result',
       toolUseId: call.id,
       content: capText(parsed.data.content, maxChars),
       isError: parsed.data.isError,
+      ...(images.length > 0 ? { files: images } : {}),
     };
   });
   return { results, produced, spent };

@@ -2,7 +2,7 @@
  * The cost ledger and budget arithmetic. Pure: orchestrators keep a `Ledger` value and replace it
  * after every model call, so replay rebuilds exactly the same rows in the same order.
  */
-import type { CallModelSuccess, TokenUsage } from '../shared/modelTypes.js';
+import type { CallModelSuccess, FileUsage, TokenUsage } from '../shared/modelTypes.js';
 import type { ToolCallResult } from '../shared/toolTypes.js';
 import type { Ledger, LedgerRow, RunBudget } from '../shared/runTypes.js';
 import { formatUsd, roundUsd } from '../shared/money.js';
@@ -16,6 +16,17 @@ export const ZERO_USAGE: TokenUsage = {
 
 export function emptyLedger(): Ledger {
   return { rows: [], totals: { calls: 0, usage: ZERO_USAGE, costUsd: 0 } };
+}
+
+function addFiles(a: FileUsage | undefined, b: FileUsage | undefined): FileUsage | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    images: a.images + b.images,
+    documents: a.documents + b.documents,
+    pages: a.pages + b.pages,
+    estimatedTokens: a.estimatedTokens + b.estimatedTokens,
+    estimatedCostUsd: a.estimatedCostUsd + b.estimatedCostUsd,
+  };
 }
 
 function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
@@ -46,6 +57,7 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
   for (const row of rows) {
     const at = merged.findIndex((existing) => sameKey(existing, row));
     const existing = at === -1 ? undefined : merged[at];
+    const files = addFiles(existing?.files, row.files);
     const combined: LedgerRow = existing
       ? {
           ...existing,
@@ -53,6 +65,7 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
           usage: addUsage(existing.usage, row.usage),
           costUsd: roundUsd(existing.costUsd + row.costUsd),
           offline: existing.offline || row.offline,
+          ...(files ? { files } : {}),
         }
       : { ...row };
     if (at === -1) merged.push(combined);
@@ -83,6 +96,7 @@ export function addModelCall(
       costUsd: result.costUsd,
       offline: result.offline,
       ...(batch ? { batch: true } : {}),
+      ...(result.files ? { files: result.files } : {}),
     },
   ]);
 }

@@ -28,6 +28,7 @@ import {
   type RunWorkflowInput,
 } from '../shared/runTypes.js';
 import { awaitApproval } from './approval.js';
+import { attachmentsOf, promptMessage } from './attachments.js';
 import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
 import { prefixRows, remainingBudget } from './ledger.js';
 import { runLlmBatch } from './modelBatchStep.js';
@@ -45,7 +46,6 @@ import {
 import { budgetExceeded, stepFailed } from './runStopped.js';
 import { addToolCalls, childToolCalls, markWaiting } from './timeline.js';
 import { traceField } from './trace.js';
-import { userMessage } from './transcript.js';
 
 /** Most items a map runs at once, whatever its `concurrency` says. */
 export const MAX_MAP_CONCURRENCY = 50;
@@ -98,7 +98,7 @@ function* runLlmStep(
       role,
       ...(route === undefined ? {} : { route }),
       ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
-      messages: [userMessage(renderText(step.prompt, scope))],
+      messages: [promptMessage(renderText(step.prompt, scope), attachmentsOf(step.attach, scope, at.label))],
       ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),
       ...(step.maxTokens === undefined ? {} : { maxTokens: step.maxTokens }),
       ...(step.thinking === undefined ? {} : { thinking: step.thinking }),
@@ -212,6 +212,7 @@ function* runAgentStep(
     ...resolveRole(run.input.definition, step.role),
     ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
     prompt: renderText(step.prompt, scope),
+    ...(step.attach === undefined ? {} : { attachments: attachmentsOf(step.attach, scope, at.label) }),
     tools: allowedTools(run, step, at),
     maxTurns: step.maxTurns,
     ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),

@@ -132,6 +132,8 @@ export function renderTurns(messages: readonly ModelMessage[]): string {
             return `[result of ${block.toolUseId}${block.isError ? ', error' : ''}] ${clip(block.content)}`;
           case 'provider':
             return `[${message.role} ${block.provider} block] ${clip(JSON.stringify(block.block))}`;
+          case 'file':
+            return `[${message.role} attached ${block.mediaType} ${block.name ?? block.blobRef ?? ''}]`;
         }
       }),
     )

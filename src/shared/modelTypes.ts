@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FileMediaType } from './fileTypes.js';
 import { RunTrace } from './traceTypes.js';
 
 /** A JSON Schema document, kept as plain JSON so it crosses the activity boundary unchanged. */
@@ -16,11 +17,34 @@ export const ToolUseBlock = z.strictObject({
 });
 export type ToolUseBlock = z.infer<typeof ToolUseBlock>;
 
+/**
+ * An image or PDF for the model (src/files/README.md). History carries `blobRef` only; callModel loads the
+ * bytes into `data` (base64) just before the call, checks them, and the provider turns the block into
+ * Claude's `image` / `document` block or GPT's image / file part.
+ */
+export const FileBlock = z.strictObject({
+  type: z.literal('file'),
+  mediaType: FileMediaType,
+  /** `<container>/<path>` of the bytes. */
+  blobRef: z.string().min(1).optional(),
+  /** The bytes as base64, set by callModel for the provider; never kept in history. */
+  data: z.string().min(1).optional(),
+  bytes: z.int().nonnegative().optional(),
+  width: z.int().positive().optional(),
+  height: z.int().positive().optional(),
+  pages: z.int().positive().optional(),
+  /** A file name for providers that want one (GPT file parts). */
+  name: z.string().min(1).max(255).optional(),
+});
+export type FileBlock = z.infer<typeof FileBlock>;
+
 export const ToolResultBlock = z.strictObject({
   type: z.literal('tool_result'),
   toolUseId: z.string().min(1),
   content: z.string(),
   isError: z.boolean().default(false),
+  /** Images (e.g. a run_code chart) that go back to the model with the result, where the provider takes them. */
+  files: z.array(FileBlock).optional(),
 });
 export type ToolResultBlock = z.infer<typeof ToolResultBlock>;
 
@@ -72,6 +96,7 @@ export type ProviderBlock = z.infer<typeof ProviderBlock>;
 
 export const ContentBlock = z.discriminatedUnion('type', [
   TextBlock,
+  FileBlock,
   ToolUseBlock,
   ToolResultBlock,
   ThinkingBlock,
@@ -191,6 +216,19 @@ export const TokenUsage = z.strictObject({
 });
 export type TokenUsage = z.infer<typeof TokenUsage>;
 
+/**
+ * Images and PDFs sent in a call, and their estimated input tokens and cost by the provider's documented
+ * formula (included in `usage`, which is what the provider billed; this is the breakdown).
+ */
+export const FileUsage = z.strictObject({
+  images: z.int().nonnegative(),
+  documents: z.int().nonnegative(),
+  pages: z.int().nonnegative(),
+  estimatedTokens: z.int().nonnegative(),
+  estimatedCostUsd: z.number().nonnegative(),
+});
+export type FileUsage = z.infer<typeof FileUsage>;
+
 export const CallModelSuccess = z.strictObject({
   ok: z.literal(true),
   message: ModelMessage.extend({ role: z.literal('assistant') }),
@@ -217,6 +255,8 @@ export const CallModelSuccess = z.strictObject({
     .optional(),
   /** Whether the role's fallback chain has an entry after this `attempt` (for a refusal's fallback). */
   fallbackAvailable: z.boolean().optional(),
+  /** The image and PDF inputs of this call and their share of the input (src/files/README.md). */
+  files: FileUsage.optional(),
 });
 export type CallModelSuccess = z.infer<typeof CallModelSuccess>;
 

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ArtifactRef, ToolLimits } from './toolTypes.js';
 import { CarriedDefinition } from './carriedDefinition.js';
 import {
+  FileBlock,
+  FileUsage,
   JsonSchema,
   ModelMessage,
   ModelRouteSpec,
@@ -29,6 +31,8 @@ export const LedgerRow = z.strictObject({
   offline: z.boolean(),
   /** Calls made through the provider's batch API, billed at the batch rate; kept apart from direct calls. */
   batch: z.boolean().optional(),
+  /** The image and PDF inputs of these calls, with their estimated tokens and cost (part of `usage`). */
+  files: FileUsage.optional(),
 });
 export type LedgerRow = z.infer<typeof LedgerRow>;
 
@@ -253,6 +257,8 @@ export const AgentLoopInput = z.strictObject({
   route: ModelRouteSpec.optional(),
   system: z.string().optional(),
   prompt: z.string().min(1),
+  /** Images and PDFs sent with the prompt (the step's `attach`), as blob references. */
+  attachments: z.array(FileBlock).optional(),
   /** The allow-list: the only tools offered and the only ones ever called. */
   tools: z.array(ToolDefinition),
   maxTurns: z.int().positive(),

@@ -144,7 +144,7 @@ describe('POST /api/workflows/{name} and GET /api/runs/{id} on the local host', 
     const unknown = await post('nope', sample);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { detail: string }).detail).toContain(
-      'data-analysis, research-report, ticket-triage',
+      'data-analysis, document-intake, research-report, ticket-triage',
     );
 
     expect((await getRun(`${host.host.url}/api/runs/does-not-exist`)).status).toBe(404);

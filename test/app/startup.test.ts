@@ -47,7 +47,7 @@ describe('loading workflows at startup', () => {
       knownTools: TOOLS,
       knownRoles: ROLES,
     });
-    expect(catalog.names()).toEqual(['data-analysis', 'research-report', 'ticket-triage']);
+    expect(catalog.names()).toEqual(['data-analysis', 'document-intake', 'research-report', 'ticket-triage']);
   });
 
   it('refuses to start with one error listing every problem in every file as file:line path: reason', () => {

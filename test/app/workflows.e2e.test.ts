@@ -223,6 +223,23 @@ describe('data-analysis on the local host with the scripted model', () => {
     const afterPython = model.requests.filter((r) => analyst(r) && toolResults(r) === 2).at(-1);
     expect(bodyText(afterPython as RecordedModelRequest)).toContain('rows 2');
     expect(bodyText(afterPython as RecordedModelRequest)).toContain('chart.png');
+    // The chart itself went back to the model inside the tool result, as a Claude image block.
+    const results = ((afterPython?.body as { messages: { content: unknown }[] }).messages ?? [])
+      .flatMap((message) =>
+        Array.isArray(message.content) ? (message.content as Record<string, unknown>[]) : [],
+      )
+      .filter((block) => block.type === 'tool_result' && Array.isArray(block.content));
+    expect(results).toHaveLength(1);
+    expect(results[0]?.content).toContainEqual(
+      expect.objectContaining({
+        type: 'image',
+        source: {
+          type: 'base64',
+          media_type: 'image/png',
+          data: expect.stringMatching(/^iVBORw0KGgo/) as unknown,
+        },
+      }),
+    );
     expect(run.artifacts).toEqual([
       expect.objectContaining({ name: 'chart.png', contentType: 'image/png', bytes: 70 }),
     ]);
@@ -238,5 +255,10 @@ describe('data-analysis on the local host with the scripted model', () => {
       ['analyze', 3],
       ['summary', 1],
     ]);
+    // The 1x1 chart: one image of one token, booked with the call that carried it.
+    expect(run.ledger?.rows?.find((r) => r.stepId === 'analyze')?.files).toMatchObject({
+      images: 1,
+      estimatedTokens: 1,
+    });
   });
 });

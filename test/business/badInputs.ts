@@ -33,7 +33,8 @@ export const BAD_CASES: readonly BadCase[] = [
     call: { path: '/api/workflows/nope', body: json(ticket) },
     status: 404,
     type: 'unknown-workflow',
-    message: 'No workflow named "nope". Known: data-analysis, research-report, ticket-triage',
+    message:
+      'No workflow named "nope". Known: data-analysis, document-intake, research-report, ticket-triage',
   },
   {
     name: 'text/plain body',

@@ -222,6 +222,7 @@ describe('GET /api/openapi.json', () => {
       '/runs/{id}/cancel',
       '/runs/{id}/reject',
       '/workflows/data-analysis',
+      '/workflows/document-intake',
       '/workflows/research-report',
       '/workflows/ticket-triage',
     ]);

@@ -151,7 +151,7 @@ describe('broken definitions: structure', () => {
     `;
     expect(errorLines(text)).toEqual([
       'workflows/t.yaml:7:5 steps[0]: missing required key "prompt"',
-      'workflows/t.yaml:10:5 steps[0].promt: unknown key "promt" (allowed: id, when, kind, role, system, prompt, outputSchema, maxTokens, thinking, effort, reasoningEffort, batch)',
+      'workflows/t.yaml:10:5 steps[0].promt: unknown key "promt" (allowed: id, when, kind, role, system, prompt, attach, outputSchema, maxTokens, thinking, effort, reasoningEffort, batch)',
     ]);
   });
 

@@ -39,12 +39,53 @@ function startInput(workflow: WorkflowDefinition, input: unknown): unknown {
 describe('shipped workflows', () => {
   it('all validate cleanly', () => {
     expect(formatDefinitionErrors(errors)).toBe('');
-    expect([...definitions.keys()].sort()).toEqual(['data-analysis', 'research-report', 'ticket-triage']);
+    expect([...definitions.keys()].sort()).toEqual([
+      'data-analysis',
+      'document-intake',
+      'research-report',
+      'ticket-triage',
+    ]);
   });
 
   it('travel as plain JSON', () => {
     for (const workflow of definitions.values())
       expect(JSON.parse(JSON.stringify(workflow))).toEqual(workflow);
+  });
+
+  describe('document-intake', () => {
+    const workflow = definition('document-intake');
+
+    it('declares its document as a file and attaches it to the extraction', () => {
+      expect(workflow.steps.map((s) => `${s.id}:${s.kind}`)).toEqual([
+        'extract:llm',
+        'check:agent',
+        'approve:approval',
+      ]);
+      expect(step(workflow, 'extract', 'llm').attach).toEqual(['input.document']);
+      expect(step(workflow, 'check', 'agent').tools).toEqual(['run_code']);
+      expect(startInput(workflow, { document: { url: 'https://example.com/invoice.pdf' } })).toEqual({
+        document: { url: 'https://example.com/invoice.pdf' },
+        approvalThreshold: 1000,
+      });
+      expect(validateWorkflowInput(workflow, { document: { path: '/etc/passwd' } })).toMatchObject({
+        ok: false,
+        problems: [
+          { path: '/document', message: expect.stringContaining('must be a file reference') as unknown },
+        ],
+      });
+    });
+
+    it('routes to approval only above the threshold', () => {
+      const approve = step(workflow, 'approve', 'approval');
+      const scope = (total: number, threshold: number): ExpressionScope => ({
+        input: { approvalThreshold: threshold },
+        steps: { extract: { output: { total } } },
+      });
+      const when = compileExpression(approve.when ?? '');
+      expect(evaluateCondition(when, scope(1000.5, 1000))).toBe(true);
+      expect(evaluateCondition(when, scope(1000, 1000))).toBe(false);
+      expect(evaluateCondition(when, scope(12, 10))).toBe(true);
+    });
   });
 
   describe('research-report', () => {
