@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActionAccepted, RunDetail, RunList } from '../shared/operatorTypes.js';
 import { CliError, type ApiClient } from './apiClient.js';
 import { progressBar, progressFraction, runDetailText, runsTable, watchLine } from './format.js';
+import { workflowsNewCommand } from './scaffold.js';
 
 export interface Output {
   readonly json: boolean;
@@ -327,4 +328,5 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ],
   ['restart', actionCommand('restart', 'start a new run from the same input', 'reason')],
   ['purge', purgeCommand],
+  ['workflows new', workflowsNewCommand],
 ]);
