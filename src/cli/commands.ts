@@ -6,6 +6,7 @@ import { CliError, type ApiClient } from './apiClient.js';
 import { REPLAY_COMMANDS } from './replayCommands.js';
 import { progressBar, progressFraction, runsTable, watchLine } from './format.js';
 import { logLines, runShowText } from './waterfallText.js';
+import { workflowsNewCommand } from './scaffold.js';
 
 export interface Output {
   readonly json: boolean;
@@ -360,4 +361,5 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map([
   ['restart', actionCommand('restart', 'start a new run from the same input', 'reason')],
   ['purge', purgeCommand],
   ...REPLAY_COMMANDS,
+  ['workflows new', workflowsNewCommand],
 ]);
