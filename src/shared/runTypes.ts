@@ -109,6 +109,11 @@ export const RunWorkflowInput = z.strictObject({
   options: RunOptions.optional(),
   /** A top-level run started with a callback URL: the result is POSTed there when the run ends. */
   callback: CompletionCallback.optional(),
+  /**
+   * SHA-256 of the start request (workflow, input as sent, callback URL), so a repeat of its idempotency
+   * key can be told apart from the same key with another request. Read by the starters only.
+   */
+  requestHash: z.string().optional(),
 });
 export type RunWorkflowInput = z.infer<typeof RunWorkflowInput>;
 
