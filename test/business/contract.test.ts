@@ -85,6 +85,10 @@ describe('bad input: each with its status and message, starting nothing', () => 
       if (bad.pointer !== undefined) {
         expect(problem.errors?.map((e) => e.pointer)).toContain(bad.pointer);
       }
+    } else {
+      // The host's own answers (keys, methods) are problems too, of type about:blank.
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(JSON.parse(text)).toMatchObject({ type: 'about:blank', status: bad.status });
     }
     expect(countInstances()).toBe(before);
   });
