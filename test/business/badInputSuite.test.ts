@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseWorkflowSources } from '../../src/definitions/workflowSet.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
-import { BAD_CASES, type Call } from './badInputs.js';
+import { BAD_CASES, type Call, sendCall } from './badInputs.js';
 
 /**
  * The bad-input suite (issue 20): hostile input across HTTP, the queue and workflow files, through the real
@@ -60,21 +60,7 @@ afterAll(async () => {
   await poison?.deleteIfExists();
 });
 
-function send({ method = 'POST', path: route, body, headers = {}, key, admin }: Call): Promise<Response> {
-  const keyHeader: Record<string, string> =
-    key === null
-      ? {}
-      : { 'x-functions-key': key ?? (admin ? host.host.keys.masterKey : host.host.keys.functionKey) };
-  return fetch(`${host.host.url}${route}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...keyHeader,
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body }),
-  });
-}
+const send = (request: Call): Promise<Response> => sendCall(host.host.url, host.host.keys, request);
 
 async function healthy(): Promise<boolean> {
   const response = await send({ method: 'GET', path: '/api/openapi.json' });

@@ -13,6 +13,25 @@ export interface Call {
   readonly admin?: boolean;
 }
 
+/** Sends a `Call` to a host at `url` with its keys: JSON content type when there is a body. */
+export function sendCall(
+  url: string,
+  keys: { masterKey: string; functionKey: string },
+  { method = 'POST', path: route, body, headers = {}, key, admin }: Call,
+): Promise<Response> {
+  const keyHeader: Record<string, string> =
+    key === null ? {} : { 'x-functions-key': key ?? (admin ? keys.masterKey : keys.functionKey) };
+  return fetch(`${url}${route}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...keyHeader,
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body }),
+  });
+}
+
 export const json = (value: unknown) => JSON.stringify(value);
 export const triage = (body: unknown, extra: Partial<Call> = {}): Call => ({
   path: '/api/workflows/ticket-triage',

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/functions/runView.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
-import { BAD_CASES, json, ticket, triage, type Call } from './badInputs.js';
+import { BAD_CASES, json, ticket, triage, type Call, sendCall } from './badInputs.js';
 
 /**
  * The business HTTP API of the real app (dist/src, built by `npm test`) on the local host, over real HTTP:
@@ -25,21 +25,7 @@ afterAll(async () => {
   await host?.stop();
 });
 
-function call({ method = 'POST', path: route, body, headers = {}, key, admin }: Call): Promise<Response> {
-  const keyHeader: Record<string, string> =
-    key === null
-      ? {}
-      : { 'x-functions-key': key ?? (admin ? host.host.keys.masterKey : host.host.keys.functionKey) };
-  return fetch(`${host.host.url}${route}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...keyHeader,
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body }),
-  });
-}
+const call = (request: Call): Promise<Response> => sendCall(host.host.url, host.host.keys, request);
 
 function countInstances(): number {
   let total = 0;
