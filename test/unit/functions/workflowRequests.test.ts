@@ -99,7 +99,10 @@ describe('the guard in front of @azure/functions', () => {
     });
     model.getInvocationModel(context('WorkflowRequests'));
     model.getInvocationModel(context('other'));
-    expect(seen[0]).toEqual({ QueueTrigger: { bytes: new Uint8Array(Buffer.from(deep)) }, Id: { string: 'm-1' } });
+    expect(seen[0]).toEqual({
+      QueueTrigger: { bytes: new Uint8Array(Buffer.from(deep)) },
+      Id: { string: 'm-1' },
+    });
     expect(seen[1]).toEqual({ QueueTrigger: { string: deep }, Id: { string: 'm-1' } });
   });
 });

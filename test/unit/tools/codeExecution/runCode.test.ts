@@ -270,7 +270,13 @@ describe('createRunCodeTool with real sandboxes', () => {
     expect(Buffer.byteLength(result.content)).toBeLessThan(1_000 + 2_048 + 64);
   });
 
-  it.skipIf(!python.probeSync().ok)('saves a CSV and a PNG written by Python as artifacts', async () => {
+  const pythonProbe = python.probeSync();
+  if (!pythonProbe.ok) {
+    console.warn(
+      `Skipping the run_code Python artifact test: ${pythonProbe.reason} (npm run setup installs bubblewrap)`,
+    );
+  }
+  it.skipIf(!pythonProbe.ok)('saves a CSV and a PNG written by Python as artifacts', async () => {
     const { tool, saved } = harness({ python });
     const code = [
       'import struct, zlib',
