@@ -10,6 +10,7 @@ import { applyLocalSettings } from './functions/appSettings.js';
 import { WorkerInvoker } from './functions/workerInvoker.js';
 import type { LogLevel } from './functions/types.js';
 import { readHostConfig } from './hostConfig.js';
+import { lockStateDir } from './stateLock.js';
 import { loadOrCreateKeys } from './http/keys.js';
 import { listHttpRoutes, startHttpServer } from './http/server.js';
 import { consoleLog, type HostLog } from './log.js';
@@ -69,8 +70,9 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const appDir = path.resolve(options.appDir);
   const stateDir = path.resolve(options.stateDir ?? path.join(appDir, '.state'));
   mkdirSync(stateDir, { recursive: true });
+  const lock = lockStateDir(stateDir);
   const log = options.log ?? consoleLog();
-  const stoppers: (() => Promise<void>)[] = [];
+  const stoppers: (() => Promise<void>)[] = [() => Promise.resolve(lock.release())];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) {
       try {

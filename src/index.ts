@@ -1,4 +1,4 @@
-import { app } from '@azure/functions';
+import { app, trigger } from '@azure/functions';
 import * as df from 'durable-functions';
 import { clientFromConnection, createArtifactActivities } from './activities/artifacts.js';
 import { createBatchIo } from './activities/batchIo.js';
@@ -20,6 +20,7 @@ import { createPurgeRuns } from './functions/operator/purgeRuns.js';
 import { createRunAction } from './functions/operator/runActions.js';
 import { createOpenApi } from './functions/openapi.js';
 import { createPoisonQueue } from './functions/queue/poisonQueue.js';
+import { guardDeepQueueMessages } from './functions/queue/deepMessageGuard.js';
 import { createWorkflowRequestsHandler } from './functions/queue/workflowRequests.js';
 import { createRunStarter } from './functions/runStarter.js';
 import { createBusinessRunAction } from './functions/runActions.js';
@@ -246,9 +247,17 @@ app.http(Names.http.openApi, {
   handler: createOpenApi({ workflows, maxWaitSeconds: () => config.maxWaitSeconds }),
 });
 
-app.storageQueue(Names.queues.workflowRequests, {
+// Bytes, not text: the host would turn invalid UTF-8 into U+FFFD, which the handler could not tell apart
+// (the binding's `dataType`: https://learn.microsoft.com/azure/azure-functions/functions-triggers-bindings;
+// the queue extension binds byte[] as the decoded message body, StorageQueueMessageToByteArrayConverter).
+const workflowRequestsTrigger = {
   queueName: config.workflowRequestsQueue,
   connection: 'AzureWebJobsStorage',
+  dataType: 'binary',
+};
+app.storageQueue(Names.queues.workflowRequests, {
+  ...workflowRequestsTrigger,
+  trigger: trigger.storageQueue(workflowRequestsTrigger),
   extraInputs: [df.input.durableClient()],
   handler: withTriggerTrace(
     'queue',
@@ -266,3 +275,4 @@ app.storageQueue(Names.queues.workflowRequests, {
     }),
   ),
 });
+guardDeepQueueMessages([Names.queues.workflowRequests]);

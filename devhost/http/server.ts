@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { DurableBackend } from '../durable/backend.js';
 import {
@@ -89,19 +89,30 @@ function isLoopback(address: string | undefined): boolean {
   return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 }
 
-function sendJson(
+/**
+ * The host's own error answers (routing, keys, body limits, a failing function) as RFC 9457 problem details:
+ * `type` about:blank with the status phrase as `title` (https://www.rfc-editor.org/rfc/rfc9457#section-4.2.1)
+ * and what went wrong in `detail`. The Durable HTTP API's answers keep the extension's own shapes.
+ */
+export function problemBody(status: number, detail: string): string {
+  return JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail });
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+function sendProblem(
   res: ServerResponse,
   status: number,
-  value: unknown,
+  detail: string,
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = JSON.stringify(value);
+  const body = problemBody(status, detail);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': String(Buffer.byteLength(body)),
     ...headers,
   });
@@ -135,7 +146,7 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
       if (!(req.url ?? '/').startsWith('/')) throw new Error('absolute-form request target');
       segments = splitPath(url.pathname);
     } catch {
-      sendJson(res, 400, { message: 'Malformed request URL or percent-encoding.' });
+      sendProblem(res, 400, 'Malformed request URL or percent-encoding.');
       return undefined;
     }
     // Links handed back to the caller use the origin it addressed, as the real host does.
@@ -152,14 +163,15 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
     const isRpc = lower[0] === 'durabletask';
     if (isWebhook || isRpc) {
       if (isRpc && !isLoopback(req.socket.remoteAddress)) {
-        sendJson(res, 403, { message: 'The Durable RPC endpoint only answers loopback callers.' });
+        sendProblem(res, 403, 'The Durable RPC endpoint only answers loopback callers.');
         return undefined;
       }
       if (isWebhook && !isSystemKeyAuthorized(presentedKey(req.headers, url.searchParams), opts.keys)) {
-        sendJson(res, 401, {
-          message:
-            'The Durable webhook API needs the durabletask_extension system key (or the master key) in the code query parameter or x-functions-key header.',
-        });
+        sendProblem(
+          res,
+          401,
+          'The Durable webhook API needs the durabletask_extension system key (or the master key) in the code query parameter or x-functions-key header.',
+        );
         return undefined;
       }
       const body = await readBody(req, limit);
@@ -186,24 +198,23 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
       ? findRoute(routes, segments.slice(prefixSegments.length), method)
       : { kind: 'none' as const };
     if (lookup.kind === 'none') {
-      sendJson(res, 404, { message: `No function matches ${method} ${url.pathname}.` });
+      sendProblem(res, 404, `No function matches ${method} ${url.pathname}.`);
       return undefined;
     }
     if (lookup.kind === 'methodNotAllowed') {
-      sendJson(
-        res,
-        405,
-        { message: `${method} is not allowed here; use ${lookup.allow.join(', ')}.` },
-        { allow: lookup.allow.join(', ') },
-      );
+      sendProblem(res, 405, `${method} is not allowed here; use ${lookup.allow.join(', ')}.`, {
+        allow: lookup.allow.join(', '),
+      });
       return undefined;
     }
     const { route, params } = lookup;
     if (!isAuthorized(route.authLevel, presentedKey(req.headers, url.searchParams), opts.keys)) {
       const which = route.authLevel === 'admin' ? 'the master key' : 'a function key or the master key';
-      sendJson(res, 401, {
-        message: `Function '${route.functionName}' needs ${which} in the code query parameter or x-functions-key header.`,
-      });
+      sendProblem(
+        res,
+        401,
+        `Function '${route.functionName}' needs ${which} in the code query parameter or x-functions-key header.`,
+      );
       return route.functionName;
     }
     const body = await readBody(req, limit);
@@ -229,7 +240,7 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
       opts.log(`Function '${route.functionName}' failed: ${err.stack ?? err.message}`);
-      sendJson(res, 500, { message: `Function '${route.functionName}' failed.`, error: err.message });
+      sendProblem(res, 500, `Function '${route.functionName}' failed: ${err.message}`);
       return route.functionName;
     }
     try {
@@ -238,10 +249,11 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
       opts.log(
         `Function '${route.functionName}' returned an unusable HTTP response: ${(error as Error).message}`,
       );
-      sendJson(res, 500, {
-        message: `Function '${route.functionName}' returned an invalid HTTP response.`,
-        error: (error as Error).message,
-      });
+      sendProblem(
+        res,
+        500,
+        `Function '${route.functionName}' returned an invalid HTTP response: ${(error as Error).message}`,
+      );
     }
     return route.functionName;
   }
@@ -249,7 +261,7 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
   function respondToBodyProblem(res: ServerResponse, body: BodyResult): boolean {
     if (body.kind === 'ok') return true;
     if (body.kind === 'tooLarge') {
-      sendJson(res, 413, { message: `Request body larger than ${limit} bytes.` }, { connection: 'close' });
+      sendProblem(res, 413, `Request body larger than ${limit} bytes.`, { connection: 'close' });
       res.on('finish', () => res.req.destroy());
     }
     return false;
@@ -270,28 +282,43 @@ export async function startHttpServer(opts: DevHostServerOptions): Promise<DevHo
         opts.log(
           `Unhandled error for ${req.method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );
-        if (!res.headersSent)
-          sendJson(res, 500, { message: 'Something went wrong while processing your request.' });
+        if (!res.headersSent) sendProblem(res, 500, 'Something went wrong while processing your request.');
         else res.destroy();
       },
     );
   });
+  // A client that half-closes after sending its request (shutdown of its write side, as `nc -N` does) still
+  // gets its answer; HTTP/1.1 closes are per direction (RFC 9112 section 9.6). Node's default ends such a
+  // socket on the client's FIN, so the function ran (a run started) and its answer was lost.
+  // `httpAllowHalfOpen` is the switch node's http server reads on FIN (socketOnEnd in lib/_http_server.js);
+  // pinned by test/devhost/httpServer.test.ts.
+  (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const tooBig = error.code === 'HPE_HEADER_OVERFLOW';
     const status = tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    const body = JSON.stringify({
-      message: tooBig ? 'Request headers too large.' : 'Malformed HTTP request.',
-    });
+    const body = problemBody(
+      tooBig ? 431 : 400,
+      tooBig ? 'Request headers too large.' : 'Malformed HTTP request.',
+    );
     socket.end(
-      `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      reject(
+        new Error(
+          `Port ${opts.port} on ${host} is already in use (another devhost or func start?). ` +
+            `Stop it, or choose another port: --port <n> (npm start -- --port <n>; 'port' in the API; 0 picks a free one).`,
+          { cause: error },
+        ),
+      );
+    });
     server.listen(opts.port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

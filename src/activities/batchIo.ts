@@ -6,6 +6,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { ContainerClient } from '@azure/storage-blob';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { parseJsonText } from '../shared/jsonText.js';
 import { validateWorkflowInput } from '../definitions/inputValidation.js';
 import {
   CountBatchItemsInput,
@@ -75,16 +76,14 @@ export function parseItemLine(
       error: { kind: 'invalid_item', message: 'the line is empty; each line must be one JSON input' },
     };
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(trimmed);
-  } catch (error) {
+  const parsed = parseJsonText(trimmed);
+  if (!parsed.ok) {
     return {
       line,
-      error: { kind: 'invalid_json', message: `the line is not JSON: ${(error as Error).message}` },
+      error: { kind: 'invalid_json', message: `the line is not JSON: ${parsed.problem.reason}` },
     };
   }
-  const checked = validateWorkflowInput(definition, value);
+  const checked = validateWorkflowInput(definition, parsed.value);
   if (checked.ok) return { line, input: checked.value };
   const problems = checked.problems.map((p) => `${p.path || '(input)'} ${p.message}`).join('; ');
   return {

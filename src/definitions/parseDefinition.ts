@@ -174,7 +174,14 @@ export function parseWorkflowDefinition(
     return { file, errors, calls: [] };
   }
   const sourceMap = new SourceMap(text, document, lineCounter);
-  const raw: unknown = document.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml throws (ReferenceError "Excessive alias count") for an alias bomb instead of listing an error.
+    const message = (error as Error).message.split('\n')[0] ?? 'unreadable';
+    return { file, errors: [{ file, line: 1, column: 1, path: '', message: `YAML: ${message}` }], calls: [] };
+  }
   const translator = new IssueTranslator(file, raw, sourceMap);
   if (!isRecord(raw)) {
     translator.add({

@@ -192,13 +192,16 @@ function startOperation(name: string, description: string, schemaRef: string, ma
         content: { 'application/json': { schema: { $ref: '#/components/schemas/CheckStatus' } } },
       },
       '400': problemResponse(
-        'Malformed JSON, input not matching the schema (each problem with its JSON Pointer), bad wait, Idempotency-Key or callback URL.',
+        'Malformed JSON, text that is not UTF-8, nesting deeper than 32 levels, input not matching the schema (each problem with its JSON Pointer), bad wait, Idempotency-Key or callback URL.',
       ),
       '401': { description: 'Missing or wrong function key.' },
       '404': problemResponse('Unknown workflow.'),
       '409': problemResponse('The Idempotency-Key already started a run of another workflow.'),
       '413': problemResponse('Body over the limit; pass large documents by blob reference.'),
       '415': problemResponse('Body is not application/json.'),
+      '422': problemResponse(
+        'The Idempotency-Key already started a run with a different body; `runId` and `runUrl` name it.',
+      ),
     },
   };
 }

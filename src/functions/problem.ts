@@ -1,4 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
+import type { JsonTextProblem } from '../shared/jsonText.js';
 
 /** One thing wrong with a request: where (`pointer` into the JSON body, or a query `parameter`) and what. */
 export interface ProblemItem {
@@ -34,11 +35,15 @@ export function problem(
   };
 }
 
-export function problemResponse(details: ProblemDetails): HttpResponseInit {
+/** The problem as its response; `extensions` are extra members (RFC 9457 section 3.2), e.g. the run it names. */
+export function problemResponse(
+  details: ProblemDetails,
+  extensions?: Readonly<Record<string, unknown>>,
+): HttpResponseInit {
   return {
     status: details.status,
     headers: { 'content-type': 'application/problem+json' },
-    body: JSON.stringify(details),
+    body: JSON.stringify({ ...details, ...extensions }),
   };
 }
 
@@ -50,5 +55,18 @@ export function invalidInput(workflow: string, errors: readonly ProblemItem[]): 
     'Invalid workflow input',
     `The body does not match the input schema of "${workflow}" (${errors.length} problem${errors.length === 1 ? '' : 's'}).`,
     errors,
+  );
+}
+
+const JSON_TEXT_TITLES: Record<JsonTextProblem['kind'], string> = {
+  'invalid-utf8': 'Body is not UTF-8',
+  'too-deep': 'JSON nested too deeply',
+  'invalid-json': 'Malformed JSON',
+};
+
+/** 400 for a body that is not UTF-8, nests too deeply or is not JSON; the slug is the problem's kind. */
+export function jsonTextProblem(textProblem: JsonTextProblem): HttpResponseInit {
+  return problemResponse(
+    problem(textProblem.kind, 400, JSON_TEXT_TITLES[textProblem.kind], textProblem.reason),
   );
 }

@@ -105,6 +105,33 @@ export interface StartedRun {
   readonly instanceId: string;
   /** Set when a run with this id already existed (an idempotent repeat): its status now. */
   readonly existing?: DurableOrchestrationStatus;
+  /**
+   * Set with `existing` when that run was started by a different request (its `requestHash` differs):
+   * the key is being reused for something else, which callers refuse rather than replay.
+   */
+  readonly differentRequest?: true;
+}
+
+/**
+ * The hash stored with an idempotent run: SHA-256 of the request's JSON with object keys sorted, so the
+ * same parameters match however they were spelled and any other parameters do not. Stripe's rule: "compares
+ * incoming parameters to those of the original request and errors if they're not the same"
+ * (https://docs.stripe.com/api/idempotent_requests). Inputs were depth-checked at the entry point.
+ */
+export function requestHash(request: StartRequest): string {
+  const sorted = (_key: string, value: unknown): unknown =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, (value as Record<string, unknown>)[k]]),
+        )
+      : value;
+  const canonical = JSON.stringify(
+    { workflow: request.workflow, input: request.input ?? null, callbackUrl: request.callbackUrl ?? null },
+    sorted,
+  );
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /** Every tool the agent steps of these definitions may offer, so runs carry only the specs they can use. */
@@ -292,19 +319,27 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
         ...run,
         input: checked.value,
         ...(request.callbackUrl === undefined ? {} : { callback: { url: request.callbackUrl } }),
+        requestHash: requestHash(request),
       };
       return { kind: 'ready', definition: run.definition, input };
     },
     // The run's span: its trace context goes into the input, so the run's calls join its trace.
-    start: (client, input, instanceId) =>
-      traceRunStart(input.definition.name, (trace) =>
+    async start(client, input, instanceId) {
+      const started = await traceRunStart(input.definition.name, (trace) =>
         startOrchestration(
           client,
           Names.orchestrators.runWorkflow,
           trace === undefined ? input : { ...input, trace },
           instanceId,
         ),
-      ),
+      );
+      if (!started.existing || input.requestHash === undefined) return started;
+      const stored = await storedRequestHash(client, started.instanceId);
+      // Runs started before hashes were stored have none: those repeats replay as they always did.
+      return stored === undefined || stored === input.requestHash
+        ? started
+        : { ...started, differentRequest: true };
+    },
     startOrchestration,
   };
 }
@@ -319,4 +354,13 @@ async function statusOf(
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/** The `requestHash` the run with this id was started with, if it has one. */
+async function storedRequestHash(client: DurableClient, instanceId: string): Promise<string | undefined> {
+  const status = await client.getStatus(instanceId, { showInput: true });
+  const input: unknown = status.input;
+  if (typeof input !== 'object' || input === null) return undefined;
+  const hash = (input as { requestHash?: unknown }).requestHash;
+  return typeof hash === 'string' ? hash : undefined;
 }

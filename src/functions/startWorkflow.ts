@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { ToolDefinition } from '../shared/modelTypes.js';
 import { IdempotencyKey } from '../shared/requestTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
-import { invalidInput, problem, problemResponse, type ProblemDetails } from './problem.js';
+import { decodeUtf8, parseJsonText, type JsonTextProblem } from '../shared/jsonText.js';
+import { invalidInput, jsonTextProblem, problem, problemResponse, type ProblemDetails } from './problem.js';
 import { createRunStarter, idempotentInstanceId, type RunStarter } from './runStarter.js';
 import { readCallback } from './getRun.js';
 import { TERMINAL_STATUSES, toRunView } from './runView.js';
@@ -46,9 +47,15 @@ export function parseWait(raw: string | null, maxSeconds: number): number | stri
   return seconds;
 }
 
-type BodyRead = { ok: true; text: string } | { ok: false; tooLarge: true };
+type BodyRead =
+  | { ok: true; text: string }
+  | { ok: false; tooLarge: true }
+  | { ok: false; tooLarge: false; problem: JsonTextProblem };
 
-/** Reads the body, giving up as soon as it passes `maxBytes` (a declared Content-Length is checked first). */
+/**
+ * Reads the body as strict UTF-8 (see `decodeUtf8`), giving up as soon as it passes `maxBytes` (a declared
+ * Content-Length is checked first).
+ */
 export async function readBodyCapped(request: HttpRequest, maxBytes: number): Promise<BodyRead> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) return { ok: false, tooLarge: true };
@@ -66,15 +73,8 @@ export async function readBodyCapped(request: HttpRequest, maxBytes: number): Pr
     }
     chunks.push(value);
   }
-  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { ok: false, reason: text.trim() === '' ? 'The body is empty' : (error as Error).message };
-  }
+  const decoded = decodeUtf8(Buffer.concat(chunks));
+  return decoded.ok ? decoded : { ok: false, tooLarge: false, problem: decoded.problem };
 }
 
 /** `/api/runs/{id}` on the same host and route prefix as the request, without its query (and key). */
@@ -208,6 +208,7 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
       return badRequest('invalid-idempotency-key', 'Invalid Idempotency-Key header', detail);
     }
     const body = await readBodyCapped(request, maxBodyBytes);
+    if (!body.ok && !body.tooLarge) return jsonTextProblem(body.problem);
     if (!body.ok) {
       return problemResponse(
         problem(
@@ -218,8 +219,8 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
         ),
       );
     }
-    const json = parseJson(body.text);
-    if (!json.ok) return badRequest('invalid-json', 'Malformed JSON', json.reason);
+    const json = parseJsonText(body.text);
+    if (!json.ok) return jsonTextProblem(json.problem);
 
     const schemaProperties = definition.input.properties;
     const ownsCallbackUrl =
@@ -266,6 +267,18 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
             'Idempotency key already used',
             `This Idempotency-Key already started a run of "${existingWorkflow}" (${started.instanceId}); use a new key for "${name}".`,
           ),
+        );
+      }
+      if (started.differentRequest) {
+        return problemResponse(
+          problem(
+            'idempotency-key-reused',
+            422,
+            'Idempotency key reused with a different request',
+            `This Idempotency-Key already started run ${started.instanceId} with a different body; ` +
+              'send the same body to get that run again, or use a new key for a new run.',
+          ),
+          { runId: started.instanceId, runUrl: runUrlFor(request.url, started.instanceId) },
         );
       }
       context.log(`Idempotency-Key repeat: answering with existing run ${started.instanceId}`);

@@ -73,7 +73,8 @@ export function parseRunListQuery(params: URLSearchParams): Parsed {
   for (const name of new Set(params.keys())) {
     if (!(PARAMETERS as readonly string[]).includes(name)) {
       fail(name, `unknown parameter; use ${PARAMETERS.filter((p) => p !== 'code').join(', ')}`);
-    } else if (params.getAll(name).length > 1) {
+    } else if (params.getAll(name).length > 1 && name !== 'status') {
+      // `status` may repeat (`status=Failed&status=Terminated`), like an array in the purge body.
       fail(name, 'given more than once');
     }
   }
@@ -95,7 +96,8 @@ export function parseRunListQuery(params: URLSearchParams): Parsed {
   };
 
   let statuses: RuntimeStatus[] | undefined;
-  const statusText = text('status', 500);
+  const statusText =
+    params.getAll('status').length > 1 ? params.getAll('status').join(',') : text('status', 500);
   if (statusText !== undefined) {
     statuses = [];
     for (const item of statusText

@@ -37,10 +37,28 @@ export type ActionBody = z.infer<typeof ActionBody>;
 export const ApprovalBody = z.strictObject({ comment: z.string().max(2_000).optional() });
 export type ApprovalBody = z.infer<typeof ApprovalBody>;
 
+/**
+ * A status filter as the operator API takes it everywhere: `["Failed", "Terminated"]` or
+ * `"failed,terminated"`, names in any case (normalized to the runtime's spelling when known).
+ */
+function statusList(value: unknown): unknown {
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items)) return value;
+  return items
+    .map((item: unknown) => (typeof item === 'string' ? item.trim() : item))
+    .filter((item: unknown) => item !== '')
+    .map((item: unknown) =>
+      typeof item === 'string'
+        ? (PURGEABLE_STATUSES.find((s) => s.toLowerCase() === item.toLowerCase()) ?? item)
+        : item,
+    );
+}
+
 export const PurgeBody = z.strictObject({
   createdFrom: z.iso.datetime({ offset: true }).optional(),
   createdTo: z.iso.datetime({ offset: true }).optional(),
-  status: z.array(z.enum(PURGEABLE_STATUSES)).min(1).optional(),
+  /** An array or a comma-separated string, any case, as `status` of the run list takes them. */
+  status: z.preprocess(statusList, z.array(z.enum(PURGEABLE_STATUSES)).min(1)).optional(),
 });
 export type PurgeBody = z.infer<typeof PurgeBody>;
 

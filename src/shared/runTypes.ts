@@ -116,6 +116,11 @@ export const RunWorkflowInput = z.strictObject({
   callback: CompletionCallback.optional(),
   /** The run's trace context (src/telemetry/README.md); child runs inherit it. */
   trace: RunTrace.optional(),
+  /**
+   * SHA-256 of the start request (workflow, input as sent, callback URL), so a repeat of its idempotency
+   * key can be told apart from the same key with another request. Read by the starters only.
+   */
+  requestHash: z.string().optional(),
 });
 export type RunWorkflowInput = z.infer<typeof RunWorkflowInput>;
 

@@ -4,15 +4,38 @@ export const ticket = { subject: 'Refund', body: 'I was charged twice this month
 export interface Call {
   readonly method?: string;
   readonly path: string;
-  readonly body?: string;
+  /** Text is sent as UTF-8; bytes as they are (invalid UTF-8 cases). */
+  readonly body?: string | Uint8Array;
   readonly headers?: Record<string, string>;
+  /** The function key unless given; null sends none. */
   readonly key?: string | null;
+  /** Send the admin (master) key: the operator routes. */
+  readonly admin?: boolean;
+}
+
+/** Sends a `Call` to a host at `url` with its keys: JSON content type when there is a body. */
+export function sendCall(
+  url: string,
+  keys: { masterKey: string; functionKey: string },
+  { method = 'POST', path: route, body, headers = {}, key, admin }: Call,
+): Promise<Response> {
+  const keyHeader: Record<string, string> =
+    key === null ? {} : { 'x-functions-key': key ?? (admin ? keys.masterKey : keys.functionKey) };
+  return fetch(`${url}${route}`, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...keyHeader,
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body }),
+  });
 }
 
 export const json = (value: unknown) => JSON.stringify(value);
 export const triage = (body: unknown, extra: Partial<Call> = {}): Call => ({
   path: '/api/workflows/ticket-triage',
-  body: typeof body === 'string' ? body : json(body),
+  body: typeof body === 'string' || body instanceof Uint8Array ? body : json(body),
   ...extra,
 });
 
@@ -26,6 +49,9 @@ export interface BadCase {
   readonly message?: string | RegExp;
   readonly pointer?: string;
 }
+
+/** `levels` of nested arrays inside the ticket's `body`: the whole document nests `levels + 1` deep. */
+const deepTicket = (levels: number) => `{"subject":"s","body":${'['.repeat(levels)}${']'.repeat(levels)}}`;
 
 export const BAD_CASES: readonly BadCase[] = [
   {
@@ -283,4 +309,91 @@ export const BAD_CASES: readonly BadCase[] = [
     status: 401,
   },
   { name: 'GET on the starter', call: { method: 'GET', path: '/api/workflows/ticket-triage' }, status: 405 },
+  ...nestingCases(),
+  ...utf8Cases(),
 ];
+
+/** Bodies nesting deeper than the stated limit (32), on every route that takes JSON: 400, never a 500. */
+function nestingCases(): BadCase[] {
+  const tooDeep = { status: 400, type: 'too-deep', message: 'deeper than 32 levels' } as const;
+  const routes: [string, Call & { body?: never }][] = [
+    ['approve', { path: '/api/runs/any-run/approve' }],
+    ['reject', { path: '/api/runs/any-run/reject' }],
+    ['cancel', { path: '/api/runs/any-run/cancel' }],
+    ['operator approve', { path: '/api/operator/runs/any-run/approve', admin: true }],
+    ['operator terminate', { path: '/api/operator/runs/any-run/terminate', admin: true }],
+    ['operator purge', { path: '/api/operator/purge', admin: true }],
+  ];
+  return [
+    ...[32, 63, 100, 1_000, 20_000].map((levels) => ({
+      name: `start: ${levels + 1} levels of arrays`,
+      call: triage(deepTicket(levels)),
+      ...tooDeep,
+    })),
+    {
+      name: 'start: 20,000 levels of objects',
+      call: triage(`${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`),
+      ...tooDeep,
+    },
+    {
+      name: 'start: deep and malformed',
+      call: triage(`${'['.repeat(5_000)}`),
+      ...tooDeep,
+    },
+    {
+      name: 'start: 32 levels pass the limit and meet the schema',
+      call: triage(deepTicket(31)),
+      status: 400,
+      type: 'invalid-input',
+      pointer: '/body',
+    },
+    {
+      name: 'start: brackets inside strings do not count',
+      call: triage({ subject: '['.repeat(100), body: '{'.repeat(100), extra: 1 }),
+      status: 400,
+      type: 'invalid-input',
+      pointer: '/extra',
+    },
+    ...routes.map(([route, call]) => ({
+      name: `${route}: 20,000 levels`,
+      call: { ...call, body: `{"comment":${'['.repeat(20_000)}${']'.repeat(20_000)}}` },
+      ...tooDeep,
+    })),
+  ];
+}
+
+/** Bytes that are not UTF-8, on every route that takes JSON: 400 naming the byte, never U+FFFD. */
+function utf8Cases(): BadCase[] {
+  const inTicket = (...bytes: number[]) =>
+    Buffer.concat([Buffer.from('{"subject":"s","body":"'), Buffer.from(bytes), Buffer.from('"}')]);
+  const invalid = { status: 400, type: 'invalid-utf8', message: /not valid UTF-8 \(byte \d+ is 0x/ } as const;
+  const sequences: [string, number[]][] = [
+    ['a lone continuation byte', [0x80]],
+    ['0xFF', [0xff]],
+    ['0xFE', [0xfe]],
+    ['an overlong "/"', [0xc0, 0xaf]],
+    ['an overlong NUL', [0xc0, 0x80]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+    ['a code point above U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ['a truncated 3-byte sequence', [0xe2, 0x82]],
+    ['Latin-1 text', [0x47, 0x72, 0xfc, 0xdf, 0x65]],
+  ];
+  const routes: [string, Call & { body?: never }][] = [
+    ['approve', { path: '/api/runs/any-run/approve' }],
+    ['cancel', { path: '/api/runs/any-run/cancel' }],
+    ['operator terminate', { path: '/api/operator/runs/any-run/terminate', admin: true }],
+    ['operator purge', { path: '/api/operator/purge', admin: true }],
+  ];
+  return [
+    ...sequences.map(([what, bytes]) => ({
+      name: `start: ${what}`,
+      call: triage(inTicket(...bytes)),
+      ...invalid,
+    })),
+    ...routes.map(([route, call]) => ({
+      name: `${route}: Latin-1 comment`,
+      call: { ...call, body: Buffer.from([0x7b, 0x22, 0x63, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]) },
+      ...invalid,
+    })),
+  ];
+}

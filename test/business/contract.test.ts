@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/functions/runView.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
-import { BAD_CASES, json, ticket, triage, type Call } from './badInputs.js';
+import { BAD_CASES, json, ticket, triage, type Call, sendCall } from './badInputs.js';
 
 /**
  * The business HTTP API of the real app (dist/src, built by `npm test`) on the local host, over real HTTP:
@@ -25,19 +25,7 @@ afterAll(async () => {
   await host?.stop();
 });
 
-function call({ method = 'POST', path: route, body, headers = {}, key }: Call): Promise<Response> {
-  const keyHeader: Record<string, string> =
-    key === null ? {} : { 'x-functions-key': key ?? host.host.keys.functionKey };
-  return fetch(`${host.host.url}${route}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...keyHeader,
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body }),
-  });
-}
+const call = (request: Call): Promise<Response> => sendCall(host.host.url, host.host.keys, request);
 
 function countInstances(): number {
   let total = 0;
@@ -83,6 +71,10 @@ describe('bad input: each with its status and message, starting nothing', () => 
       if (bad.pointer !== undefined) {
         expect(problem.errors?.map((e) => e.pointer)).toContain(bad.pointer);
       }
+    } else {
+      // The host's own answers (keys, methods) are problems too, of type about:blank.
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(JSON.parse(text)).toMatchObject({ type: 'about:blank', status: bad.status });
     }
     expect(countInstances()).toBe(before);
   });
@@ -175,6 +167,43 @@ describe('POST /api/workflows/{name}', () => {
     );
   });
 
+  it('the same Idempotency-Key with a different body is a 422 naming the first run; the same body replays it', async () => {
+    const key = `reuse-${process.pid}-${Date.now()}`;
+    const first = await call(triage(ticket, { headers: { 'idempotency-key': key } }));
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    const before = countInstances();
+
+    // Stripe's rule (https://docs.stripe.com/api/idempotent_requests): other parameters are an error.
+    const other = await call(
+      triage({ ...ticket, body: 'A different complaint.' }, { headers: { 'idempotency-key': key } }),
+    );
+    expect(other.status).toBe(422);
+    expect(other.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await other.json()) as { type: string; detail: string; runId: string; runUrl: string };
+    expect(problem).toMatchObject({
+      type: 'urn:durable-agents:problem:idempotency-key-reused',
+      status: 422,
+      runId: id,
+      runUrl: `${host.host.url}/api/runs/${id}`,
+    });
+    expect(problem.detail).toContain(`already started run ${id} with a different body`);
+    const withCallback = await call(
+      triage(ticket, {
+        headers: { 'idempotency-key': key, 'callback-url': 'https://hooks.example.com/done' },
+      }),
+    );
+    expect(withCallback.status).toBe(422);
+
+    // The same parameters, spelled in another key order and spacing, are the same request: replayed.
+    const reordered = JSON.stringify({ body: ticket.body, subject: ticket.subject }, null, 2);
+    const again = await call(triage(reordered, { headers: { 'idempotency-key': key } }));
+    expect([200, 202]).toContain(again.status);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(id);
+    expect(countInstances()).toBe(before);
+  });
+
   it('keeps keys of different callers apart', async () => {
     const key = `shared-${process.pid}`;
     const a = (await (await call(triage(ticket, { headers: { 'idempotency-key': key } }))).json()) as {
@@ -232,7 +261,7 @@ describe('GET /api/openapi.json', () => {
     );
     expect(doc.components.schemas.TicketTriageInput?.required).toEqual(['subject', 'body']);
     expect(Object.keys(start?.responses ?? {})).toEqual(
-      expect.arrayContaining(['200', '202', '400', '404', '413', '415']),
+      expect.arrayContaining(['200', '202', '400', '404', '413', '415', '422']),
     );
     expect(start?.parameters?.map((p) => p.name)).toEqual(['wait', 'Idempotency-Key', 'Callback-Url']);
     expect(doc.components.securitySchemes.functionKeyHeader).toMatchObject({

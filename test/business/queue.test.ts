@@ -34,6 +34,8 @@ afterAll(async () => {
 
 interface PoisonEntry {
   originalBody: string;
+  originalBodyBase64?: string;
+  dequeueCount?: number;
   reason: string;
   queue: string;
   messageId?: string;
@@ -147,6 +149,45 @@ describe('queue workflow-requests', () => {
       ),
     ).toBe(true);
   }, 180_000);
+
+  it('deep nesting, invalid UTF-8 and a reused key go to poison on the first delivery, with the reason', async () => {
+    const deep = `{"workflow":"ticket-triage","input":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const latin1 = Buffer.concat([
+      Buffer.from('{"workflow":"ticket-triage","input":{"subject":"Gr'),
+      Buffer.from([0xfc, 0xdf]),
+      Buffer.from('e","body":"x"}}'),
+    ]);
+    const key = `reuse-${process.pid}`;
+    const first = JSON.stringify({ workflow: 'ticket-triage', input: ticket(1), idempotencyKey: key });
+    const reused = JSON.stringify({ workflow: 'ticket-triage', input: ticket(2), idempotencyKey: key });
+    await queue.sendMessage(encode(first));
+    const id = idempotentInstanceId('queue', key);
+    const deadline = Date.now() + 30_000;
+    while (host.host.backend.getStatus(id, {}) === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await queue.sendMessage(encode(deep));
+    await queue.sendMessage(latin1.toString('base64'));
+    await queue.sendMessage(encode(reused));
+
+    const entries = await drainPoison(3, 30_000);
+    expect(entries).toHaveLength(3);
+    // The first delivery moved each one: no retries, no waiting out maxDequeueCount.
+    expect(entries.map((e) => e.dequeueCount)).toEqual([1, 1, 1]);
+    const deepEntry = entries.find((e) => e.originalBody === deep);
+    expect(deepEntry?.reason).toMatch(
+      /^the message is refused: the JSON nests arrays and objects deeper than 32 levels \(at character 67\)/,
+    );
+    const latinEntry = entries.find((e) => e.originalBodyBase64 !== undefined);
+    expect(latinEntry?.reason).toMatch(
+      /^the message is refused: the text is not valid UTF-8 \(byte 50 is 0xfc\)/,
+    );
+    expect(Buffer.from(latinEntry?.originalBodyBase64 ?? '', 'base64').equals(latin1)).toBe(true);
+    expect(entries.find((e) => e.originalBody === reused)?.reason).toBe(
+      `idempotencyKey "${key}" already started run ${id} with a different request; use a new key for a new run`,
+    );
+    expect(host.host.backend.listInstances({ top: 10, instanceIdPrefix: id }).instances).toHaveLength(1);
+  }, 60_000);
 
   it('a redelivered message (same key) starts nothing new', async () => {
     const key = `dup-${process.pid}`;

@@ -18,24 +18,34 @@ describe('devhost bad input', () => {
 
   const webhook = (path: string) => `${base}/runtime/webhooks/durabletask/${path}?code=${systemKey}`;
 
-  const cases: { name: string; request: () => Promise<Response>; status: number; message: RegExp }[] = [
+  /** `own`: the host's own answer, an RFC 9457 problem; the others are the Durable API's, in its shapes. */
+  const cases: {
+    name: string;
+    request: () => Promise<Response>;
+    status: number;
+    message: RegExp;
+    own?: true;
+  }[] = [
     {
       name: 'unknown route',
       request: () => fetch(`${base}/api/no/such/route`),
       status: 404,
       message: /no function|not found/i,
+      own: true,
     },
     {
       name: 'wrong method on a function route',
       request: () => fetch(`${base}/api/orchestrators/sequence?code=${functionKey}`, { method: 'GET' }),
       status: 405,
       message: /GET is not allowed.*POST/,
+      own: true,
     },
     {
       name: 'missing function key',
       request: () => fetch(`${base}/api/orchestrators/sequence`, { method: 'POST', body: '"x"' }),
       status: 401,
       message: /key/i,
+      own: true,
     },
     {
       name: 'wrong function key',
@@ -47,12 +57,28 @@ describe('devhost bad input', () => {
         }),
       status: 401,
       message: /key/i,
+      own: true,
     },
     {
       name: 'webhook API without the system key',
       request: () => fetch(`${base}/runtime/webhooks/durabletask/instances/`),
       status: 401,
       message: /key/i,
+      own: true,
+    },
+    {
+      name: 'malformed percent-encoding',
+      request: () => fetch(`${base}/api/orchestrators/%E0%A4%A`),
+      status: 400,
+      message: /percent-encoding/,
+      own: true,
+    },
+    {
+      name: 'admin route with the function key',
+      request: () => fetch(`${base}/admin/host/status?code=${functionKey}`),
+      status: 404,
+      message: /No function matches/,
+      own: true,
     },
     {
       name: 'illegal instance id',
@@ -80,10 +106,19 @@ describe('devhost bad input', () => {
     },
   ];
 
-  it.each(cases)('$name → $status with a message', async ({ request, status, message }) => {
+  it.each(cases)('$name → $status with a message', async ({ request, status, message, own }) => {
     const response = await request();
     expect(response.status).toBe(status);
-    expect(await response.text()).toMatch(message);
+    const text = await response.text();
+    expect(text).toMatch(message);
+    if (own) {
+      expect(response.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+      expect(JSON.parse(text)).toMatchObject({
+        type: 'about:blank',
+        status,
+        detail: expect.any(String) as unknown,
+      });
+    }
   });
 
   it('stays up and keeps serving after every bad request', async () => {

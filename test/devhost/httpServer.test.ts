@@ -66,6 +66,15 @@ describe('devhost HTTP server', () => {
       },
     },
     { name: 'nothing', methods: ['GET'], handler: () => undefined },
+    {
+      name: 'slow',
+      methods: ['POST'],
+      handler: async (req) => {
+        const text = await req.text();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { body: `slow ${text}` };
+      },
+    },
     { name: 'badStatus', methods: ['GET'], handler: () => ({ status: 42 }) },
   ]);
 
@@ -138,10 +147,17 @@ describe('devhost HTTP server', () => {
     const wrong = await fetch(url('/api/echo'), { method: 'GET' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST, PUT');
-    expect(((await wrong.json()) as { message: string }).message).toMatch(/GET is not allowed/);
+    expect(wrong.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(((await wrong.json()) as { detail: string }).detail).toMatch(/GET is not allowed/);
     const missing = await fetch(url('/api/nope'));
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ message: 'No function matches GET /api/nope.' });
+    expect(missing.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await missing.json()).toEqual({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: 'No function matches GET /api/nope.',
+    });
     expect((await fetch(url('/echo'), { method: 'POST' })).status).toBe(404);
     expect((await fetch(url('/api/echo/notanint'), { method: 'POST' })).status).toBe(404);
   });
@@ -153,14 +169,24 @@ describe('devhost HTTP server', () => {
     expect((await fetch(url('/api/secret'), { headers: { 'x-functions-key': 'MASTER' } })).status).toBe(200);
     const denied = await fetch(url('/api/admin?code=FUNC'));
     expect(denied.status).toBe(401);
-    expect(((await denied.json()) as { message: string }).message).toMatch(/master key/);
+    expect(await denied.json()).toMatchObject({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      detail: expect.stringMatching(/master key/) as unknown,
+    });
     expect((await fetch(url('/api/admin?code=MASTER'))).status).toBe(200);
   });
 
-  it('turns handler errors into a 500 JSON and keeps serving', async () => {
+  it('turns handler errors into a 500 problem and keeps serving', async () => {
     const res = await fetch(url('/api/boom'));
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ message: "Function 'boom' failed.", error: 'kaput' });
+    expect(await res.json()).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: "Function 'boom' failed: kaput",
+    });
     expect(logs.some((l) => l.includes("Function 'boom' failed: Error: kaput"))).toBe(true);
     expect((await fetch(url('/api/nothing'))).status).toBe(204);
     expect((await fetch(url('/api/badStatus'))).status).toBe(500);
@@ -169,6 +195,41 @@ describe('devhost HTTP server', () => {
   it('rejects oversized bodies with 413', async () => {
     const res = await fetch(url('/api/binary'), { method: 'POST', body: 'x'.repeat(2048) });
     expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      title: 'Payload Too Large',
+      detail: expect.any(String) as unknown,
+    });
+  });
+
+  it('answers a client that half-closes after sending its request', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        // The client's FIN arrives while the function is still running.
+        socket.end('POST /api/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
+      });
+      let data = '';
+      socket.on('data', (d: Buffer) => (data += d.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', () => resolve(data));
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(answer).toMatch(/slow hello$/);
+  });
+
+  it('names the --port option when the port is taken', async () => {
+    await expect(
+      startHttpServer({
+        port: server.port,
+        routePrefix: 'api',
+        invoker,
+        backend: new FakeBackend([]),
+        keys,
+        log: () => {},
+        setWebsiteHostname: false,
+      }),
+    ).rejects.toThrow(
+      `Port ${server.port} on 127.0.0.1 is already in use (another devhost or func start?). Stop it, or choose another port: --port <n> (npm start -- --port <n>; 'port' in the API; 0 picks a free one).`,
+    );
   });
 
   it('survives chunked oversize bodies, aborted requests, bad encoding and huge headers', async () => {
@@ -195,7 +256,11 @@ describe('devhost HTTP server', () => {
     const huge = await fetch(url('/api/nothing'), { headers: { 'x-big': 'z'.repeat(64 * 1024) } }).catch(
       () => undefined,
     );
-    if (huge) expect(huge.status).toBe(431);
+    if (huge) {
+      expect(huge.status).toBe(431);
+      expect(huge.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+      expect(await huge.json()).toMatchObject({ status: 431, detail: 'Request headers too large.' });
+    }
 
     const garbage = await new Promise<string>((resolve) => {
       const socket = connect(server.port, '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
@@ -205,6 +270,7 @@ describe('devhost HTTP server', () => {
       socket.on('error', () => resolve(data));
     });
     expect(garbage).toMatch(/^HTTP\/1.1 400/);
+    expect(garbage).toContain('"title":"Bad Request","status":400,"detail":"Malformed HTTP request."');
 
     expect((await fetch(url('/api/runs/latest'))).status).toBe(200);
   });

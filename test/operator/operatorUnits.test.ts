@@ -12,6 +12,7 @@ import { parseAuditLines } from '../../src/operator/auditStore.js';
 import type { DurableInstance, DurableManagement } from '../../src/operator/durableManagement.js';
 import { instancesUrl } from '../../src/operator/durableManagement.js';
 import { decodePosition, encodePosition, listRuns, parseRunListQuery } from '../../src/operator/listQuery.js';
+import { PurgeBody } from '../../src/shared/operatorTypes.js';
 import { isSecretKey, redactSecrets } from '../../src/operator/redact.js';
 import { buildTimeline, countFailedAttempts, stepOfChild } from '../../src/operator/timeline.js';
 import type { RunDetail, RunSummary } from '../../src/shared/operatorTypes.js';
@@ -76,6 +77,26 @@ describe('list query', () => {
         all: true,
       },
     });
+  });
+
+  it('takes status as a comma-separated list, repeated, or both, in any case; purge takes the same forms', () => {
+    for (const query of [
+      'status=failed,Terminated',
+      'status=Failed&status=terminated',
+      'status=FAILED&status=, terminated',
+    ]) {
+      const parsed = parseRunListQuery(new URLSearchParams(query));
+      expect(parsed, query).toMatchObject({ ok: true, query: { statuses: ['Failed', 'Terminated'] } });
+    }
+    expect(parseRunListQuery(new URLSearchParams('workflow=a&workflow=b'))).toMatchObject({ ok: false });
+    for (const status of ['failed,Terminated', ['Failed', 'terminated'], ' FAILED , terminated ']) {
+      expect(PurgeBody.parse({ status }), JSON.stringify(status)).toEqual({
+        status: ['Failed', 'Terminated'],
+      });
+    }
+    expect(PurgeBody.safeParse({ status: 'Running' }).success).toBe(false);
+    expect(PurgeBody.safeParse({ status: '' }).success).toBe(false);
+    expect(PurgeBody.safeParse({ status: 7 }).success).toBe(false);
   });
 
   it('round-trips its continuation tokens and refuses foreign ones', () => {

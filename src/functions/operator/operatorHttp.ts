@@ -8,7 +8,8 @@ import {
   DurableManagementError,
   type DurableManagement,
 } from '../../operator/durableManagement.js';
-import { problem, problemResponse, type ProblemItem } from '../problem.js';
+import { parseJsonText } from '../../shared/jsonText.js';
+import { jsonTextProblem, problem, problemResponse, type ProblemItem } from '../problem.js';
 import { isJsonContentType, readBodyCapped } from '../startWorkflow.js';
 
 export interface OperatorDeps {
@@ -128,6 +129,7 @@ export async function readJsonBody<T>(
   schema: z.ZodType<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; response: HttpResponseInit }> {
   const body = await readBodyCapped(request, MAX_OPERATOR_BODY_BYTES);
+  if (!body.ok && !body.tooLarge) return { ok: false, response: jsonTextProblem(body.problem) };
   if (!body.ok) {
     return {
       ok: false,
@@ -157,14 +159,9 @@ export async function readJsonBody<T>(
         ),
       };
     }
-    try {
-      value = JSON.parse(body.text) as unknown;
-    } catch (error) {
-      return {
-        ok: false,
-        response: problemResponse(problem('invalid-json', 400, 'Malformed JSON', (error as Error).message)),
-      };
-    }
+    const parsed = parseJsonText(body.text);
+    if (!parsed.ok) return { ok: false, response: jsonTextProblem(parsed.problem) };
+    value = parsed.value;
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };

@@ -12,6 +12,8 @@ import type { StorageConnection } from '../../config.js';
 export interface PoisonEntry {
   /** The message text exactly as it was received. */
   readonly originalBody: string;
+  /** The message's exact bytes (base64) when they are not valid UTF-8, so `originalBody` is lossy. */
+  readonly originalBodyBase64?: string;
   readonly reason: string;
   readonly queue: string;
   readonly messageId?: string;

@@ -16,6 +16,7 @@ import { Names } from '../../shared/names.js';
 import { BatchRequestMessage, WorkflowRequestMessage } from '../../shared/requestTypes.js';
 import { traceRunStart } from '../../telemetry/spans.js';
 import { idempotentInstanceId, type RunStarter } from '../runStarter.js';
+import { decodeUtf8, parseJsonBytes, parseJsonText } from '../../shared/jsonText.js';
 import type { PoisonQueue } from './poisonQueue.js';
 
 export interface WorkflowRequestsDeps {
@@ -71,19 +72,38 @@ export function refusedContainer(
   return undefined;
 }
 
+/** The message text for the poison entry: the bound bytes (U+FFFD where they are not UTF-8), else the text. */
 function messageText(entry: unknown, context: InvocationContext): string {
+  if (entry instanceof Uint8Array) return Buffer.from(entry).toString('utf8');
   const raw = context.triggerMetadata?.queueTrigger ?? context.triggerMetadata?.QueueTrigger;
   if (typeof raw === 'string') return raw;
   return typeof entry === 'string' ? entry : JSON.stringify(entry);
 }
 
+/** The message's exact bytes, base64, when they are not UTF-8 (its text then has U+FFFD in their place). */
+function undecodableBytes(entry: unknown): { originalBodyBase64?: string } {
+  if (!(entry instanceof Uint8Array) || decodeUtf8(entry).ok) return {};
+  return { originalBodyBase64: Buffer.from(entry).toString('base64') };
+}
+
+/**
+ * The message as JSON. The trigger binds it as bytes (`dataType: 'binary'` in `src/index.ts`), so invalid
+ * UTF-8 is refused here instead of arriving as U+FFFD; a string or value (older hosts, tests) is taken as is.
+ */
 function parseMessage(entry: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
-  if (typeof entry !== 'string') return { ok: true, value: entry };
-  try {
-    return { ok: true, value: JSON.parse(entry) as unknown };
-  } catch (error) {
-    return { ok: false, reason: `the message is not JSON (${(error as Error).message})` };
-  }
+  const parsed =
+    entry instanceof Uint8Array
+      ? parseJsonBytes(entry)
+      : typeof entry === 'string'
+        ? parseJsonText(entry)
+        : ({ ok: true, value: entry } as const);
+  if (parsed.ok) return parsed;
+  const { kind, reason } = parsed.problem;
+  return {
+    ok: false,
+    reason:
+      kind === 'invalid-json' ? `the message is not JSON (${reason})` : `the message is refused: ${reason}`,
+  };
 }
 
 export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): StorageQueueHandler {
@@ -120,6 +140,14 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
     const instanceId =
       key === undefined ? undefined : idempotentInstanceId(idempotencyKey ? 'queue' : 'queue-message', key);
     const started = await deps.starter.start(deps.getClient(context), prepared.input, instanceId);
+    if (started.differentRequest) {
+      return {
+        kind: 'malformed',
+        reason:
+          `${idempotencyKey ? `idempotencyKey "${idempotencyKey}"` : 'this message id'} already started run ` +
+          `${started.instanceId} with a different request; use a new key for a new run`,
+      };
+    }
     return {
       kind: 'started',
       instanceId: started.instanceId,
@@ -204,6 +232,7 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
     }
     await deps.poison.send({
       originalBody: messageText(entry, context),
+      ...undecodableBytes(entry),
       reason: outcome.reason,
       queue: deps.queueName,
       ...(messageId === undefined ? {} : { messageId }),

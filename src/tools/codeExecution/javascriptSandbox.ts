@@ -6,6 +6,7 @@ import {
   SAFE_FILE_NAME,
   emptyOutcome,
   failure,
+  resultNestingProblem,
   type CodeSandbox,
   type SandboxOutcome,
   type SandboxRequest,
@@ -80,6 +81,14 @@ export class JavaScriptSandbox implements CodeSandbox {
         `Execution exceeded the ${request.limits.timeoutMs} ms time limit; the sandbox was terminated.`,
         { durationMs: elapsed() },
       );
+    }
+    const tooDeep = outcome.resultJson === undefined ? undefined : resultNestingProblem(outcome.resultJson);
+    if (tooDeep) {
+      return failure('output_too_large', tooDeep, {
+        stdout: outcome.stdout,
+        stderr: outcome.stderr,
+        durationMs: elapsed(),
+      });
     }
     let result: unknown;
     if (outcome.resultJson !== undefined) result = JSON.parse(outcome.resultJson);

@@ -201,11 +201,15 @@ export function sandboxWorkerMain(): void {
           errorHandle.dispose();
           const limit = stopped();
           if (limit) return limit;
-          if (/out of memory/i.test(text))
+          // QuickJS caps a string at 2^30 - 1 characters ("string too long", JS_STRING_LEN_MAX in quickjs.c)
+          // before the heap limit is reached: the same runaway growth as running out of memory.
+          if (/out of memory|string too long/i.test(text))
             return outcome({
               ok: false,
               errorKind: 'out_of_memory',
-              errorMessage: `Out of memory: the ${Math.round(L.memoryBytes / 2 ** 20)} MB limit was reached.`,
+              errorMessage: /string too long/i.test(text)
+                ? 'Out of memory: a string grew past the largest the sandbox allows (2^30 - 1 characters).'
+                : `Out of memory: the ${Math.round(L.memoryBytes / 2 ** 20)} MB limit was reached.`,
             });
           return outcome({ ok: false, errorKind: 'runtime_error', errorMessage: text });
         };
@@ -235,6 +239,9 @@ export function sandboxWorkerMain(): void {
           }
           if (executed === 0) {
             value.dispose();
+            // The time limit interrupts a job loop (`for (;;) await null`) and leaves the promise pending.
+            const limit = stopped();
+            if (limit) return limit;
             return outcome({
               ok: false,
               errorKind: 'runtime_error',

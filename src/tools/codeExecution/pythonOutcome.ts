@@ -1,6 +1,12 @@
 import type { ProcessResult } from './bubblewrapProcess.js';
 import { decodeFrames, type Frame } from './pythonFrames.js';
-import { emptyOutcome, failure, type EffectiveLimits, type SandboxOutcome } from './types.js';
+import {
+  emptyOutcome,
+  failure,
+  resultNestingProblem,
+  type EffectiveLimits,
+  type SandboxOutcome,
+} from './types.js';
 
 /** Turns what the bwrap process produced into the call's outcome, with a typed error kind. */
 export function pythonOutcome(
@@ -102,5 +108,7 @@ function classify(
       },
     );
   }
+  const tooDeep = resultNestingProblem(runner.result);
+  if (tooDeep) return failure('output_too_large', tooDeep, base);
   return emptyOutcome({ ...base, hasResult: true, result: JSON.parse(runner.result) as unknown });
 }

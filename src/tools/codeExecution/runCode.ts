@@ -126,6 +126,15 @@ export function sandboxFileName(name: string, taken: Set<string>): string {
   return candidate;
 }
 
+/** The result as JSON; the sandboxes refuse results nested too deeply, this only keeps the handler from throwing. */
+function resultText(result: unknown): string {
+  try {
+    return JSON.stringify(result);
+  } catch (error) {
+    return `[the result could not be serialized: ${(error as Error).message}]`;
+  }
+}
+
 function summarize(
   outcome: SandboxOutcome,
   artifacts: ArtifactRef[],
@@ -142,7 +151,7 @@ function summarize(
   if (!outcome.ok && outcome.errorMessage) parts.push(`error:\n${outcome.errorMessage}`);
   if (outcome.stdout) parts.push(`stdout:\n${outcome.stdout}`);
   if (outcome.stderr) parts.push(`stderr:\n${outcome.stderr}`);
-  if (outcome.hasResult) parts.push(`result (JSON):\n${JSON.stringify(outcome.result)}`);
+  if (outcome.hasResult) parts.push(`result (JSON):\n${resultText(outcome.result)}`);
   if (artifacts.length > 0) {
     parts.push(
       `files written:\n${artifacts.map((a) => `- ${a.name} (${a.contentType}, ${a.bytes} bytes)`).join('\n')}`,

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, nestingProblem } from '../../shared/jsonText.js';
 import type { ToolFailureKind } from '../../shared/toolTypes.js';
 
 /** Limits one sandbox call runs under, after clamping to the global maxima. */
@@ -69,6 +70,16 @@ export const SAFE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 export function emptyOutcome(partial: Partial<SandboxOutcome> & { durationMs: number }): SandboxOutcome {
   return { ok: true, stdout: '', stderr: '', hasResult: false, files: [], truncated: false, ...partial };
+}
+
+/**
+ * Why a result's JSON text cannot be handed on, or undefined when it can: nesting deeper than the app's
+ * `MAX_JSON_DEPTH` would overflow the stack of whatever serializes it next (the tool summary, history).
+ */
+export function resultNestingProblem(resultJson: string): string | undefined {
+  const deep = nestingProblem(resultJson);
+  if (!deep) return undefined;
+  return `The result value nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; return a flatter value (or write it to a file).`;
 }
 
 export function failure(

@@ -10,7 +10,13 @@ const limits: EffectiveLimits = {
   maxArtifacts: 4,
 };
 const sandbox = new PythonSandbox();
-const available = sandbox.probeSync().ok;
+const probe = sandbox.probeSync();
+const available = probe.ok;
+if (!probe.ok) {
+  console.warn(
+    `Skipping the PythonSandbox tests: ${probe.reason} (npm run setup installs bubblewrap and python3)`,
+  );
+}
 
 /** A 1x1 PNG written from bytes (no matplotlib here): signature, IHDR, IDAT, IEND with CRCs. */
 const PNG_SCRIPT = `

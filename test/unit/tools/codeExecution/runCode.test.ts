@@ -225,6 +225,39 @@ describe('createRunCodeTool with real sandboxes', () => {
     expect(result.content).toMatch(/time limit/);
   });
 
+  it('refuses a result nested deeper than 32 levels with a typed error instead of throwing', async () => {
+    const { tool } = harness({ javascript });
+    const code =
+      'let a = []; let v = a; for (let i = 0; i < 3000; i++) { const n = []; v.push(n); v = n; } a';
+    const result = await tool.handler(
+      call({ language: 'javascript', code }, { limits: { maxOutputBytes: 60_000 } }),
+    );
+    expect(result).toMatchObject({ isError: true, errorKind: 'output_too_large', retryable: false });
+    expect(result.content).toContain('nests arrays and objects deeper than 32 levels');
+  });
+
+  it('reports a string that doubles until it cannot as out_of_memory', async () => {
+    const { tool } = harness({ javascript });
+    const result = await tool.handler(
+      call({ language: 'javascript', code: 'let s = "x"; for (;;) s += s;' }),
+    );
+    expect(result).toMatchObject({ isError: true, errorKind: 'out_of_memory' });
+    expect(result.content).toContain('Out of memory');
+  });
+
+  it('reports an async loop that never settles as a timeout', async () => {
+    const { tool } = harness({ javascript });
+    for (let i = 0; i < 3; i++) {
+      const result = await tool.handler(
+        call(
+          { language: 'javascript', code: '(async () => { for (;;) { await null; } })()' },
+          { limits: { timeoutMs: 300 } },
+        ),
+      );
+      expect(result).toMatchObject({ isError: true, errorKind: 'timeout' });
+    }
+  });
+
   it('caps the content given to the model', async () => {
     const { tool } = harness({ javascript });
     const result = await tool.handler(
@@ -237,7 +270,13 @@ describe('createRunCodeTool with real sandboxes', () => {
     expect(Buffer.byteLength(result.content)).toBeLessThan(1_000 + 2_048 + 64);
   });
 
-  it.skipIf(!python.probeSync().ok)('saves a CSV and a PNG written by Python as artifacts', async () => {
+  const pythonProbe = python.probeSync();
+  if (!pythonProbe.ok) {
+    console.warn(
+      `Skipping the run_code Python artifact test: ${pythonProbe.reason} (npm run setup installs bubblewrap)`,
+    );
+  }
+  it.skipIf(!pythonProbe.ok)('saves a CSV and a PNG written by Python as artifacts', async () => {
     const { tool, saved } = harness({ python });
     const code = [
       'import struct, zlib',
