@@ -91,6 +91,7 @@ describe.skipIf(chromiumMissing !== undefined)('console v2 in headless Chromium'
     await eventually(() => workflow.locator('option').allTextContents()).toEqual([
       'All workflows',
       'data-analysis',
+      'document-intake',
       'research-report',
       'ticket-triage',
     ]);

@@ -194,7 +194,8 @@ describe('an unreachable callback URL', () => {
     const run = (await response.json()) as Record<string, unknown>;
     expect(response.status, JSON.stringify(run)).toBe(200);
     expect(run).toMatchObject({ status: 'Completed', outcome: 'completed' });
-    expect(['waiting', 'pending']).toContain((run.callback as { state: string }).state);
+    // With idle time skipped, the callback's backoff may already have run out by the time ?wait answers.
+    expect(['waiting', 'pending', 'failed']).toContain((run.callback as { state: string }).state);
     const callback = await callbackOnce(String(run.id), 'failed', quick);
     expect(callback).toMatchObject({ state: 'failed', attempts: 8 });
     expect(String(callback.lastError)).toMatch(

@@ -107,7 +107,12 @@ describe('console API', () => {
 
   it('lists the known workflows for the filter', async () => {
     const { workflows } = await api.json<WorkflowList>('workflows');
-    expect(workflows.map((w) => w.name)).toEqual(['data-analysis', 'research-report', 'ticket-triage']);
+    expect(workflows.map((w) => w.name)).toEqual([
+      'data-analysis',
+      'document-intake',
+      'research-report',
+      'ticket-triage',
+    ]);
     expect(workflows.every((w) => String(w.version).length > 0)).toBe(true);
     const filtered = await api.json<RunList>('runs?workflow=ticket-triage&pageSize=200');
     expect(filtered.runs.map((r) => r.id).sort()).toEqual([...triage].sort());

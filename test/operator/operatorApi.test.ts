@@ -274,14 +274,14 @@ describe('operator API: actions', () => {
     await waitingForApproval(id);
     expect((await act(id, 'reject', { comment: 'no' })).status).toBe(202);
     const failed = await finished(id);
-    expect(failed).toMatchObject({ status: 'Failed', outcome: 'failed' });
+    expect(failed).toMatchObject({ status: 'Failed', outcome: 'rejected' });
     const response = await act(id, 'rewind', { reason: 'try again' });
     expect(response.status, await response.clone().text()).toBe(202);
     const replayed = await eventually(async () => {
       const run = await detail(id);
       return run.status === 'Failed' && run.actions.some((a) => a.action === 'rewind') ? run : undefined;
     }, `run ${id} to fail again after the rewind`);
-    expect(replayed).toMatchObject({ outcome: 'failed', error: failed.error });
+    expect(replayed).toMatchObject({ outcome: 'rejected', error: failed.error });
     expect(replayed.actions.map((a) => a.action)).toEqual(['reject', 'rewind']);
   });
 

@@ -193,7 +193,8 @@ describe('the run views of a failed run', () => {
       createdTime: '2026-01-01T00:00:00Z',
       lastUpdatedTime: '2026-01-01T00:01:00Z',
     } as unknown as DurableInstance;
-    expect(summaryOf(instance)).toMatchObject({ status: 'Failed', outcome: 'failed' });
+    // An approval rejection reads as the `rejected` outcome in the operator's list (runViews.ts outcomeOf).
+    expect(summaryOf(instance)).toMatchObject({ status: 'Failed', outcome: 'rejected' });
   });
 
   it('fall back to the failure message when the status has no result', () => {
