@@ -6,6 +6,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { DevHost } from '../devhost/host.js';
+import { DEFAULT_BATCH_CONTAINER } from '../src/config.js';
 import { idempotentInstanceId } from '../src/functions/runStarter.js';
 import type { WireTotals } from '../devhost/durable/wireMeter.js';
 import { BATCH_CONCURRENCY, isDone, MODEL_LATENCY_MS, ticket, waitUntil } from './entrypointCommon.js';
@@ -66,14 +67,15 @@ async function runBatch(
   name: string,
   items: number,
 ): Promise<BatchRun> {
-  const container = BlobServiceClient.fromConnectionString(connection).getContainerClient('bench-batches');
+  const container =
+    BlobServiceClient.fromConnectionString(connection).getContainerClient(DEFAULT_BATCH_CONTAINER);
   await container.createIfNotExists();
   const lines = Array.from({ length: items }, (_, i) => JSON.stringify(ticket(i))).join('\n');
   await container.getBlockBlobClient(`${name}.jsonl`).upload(lines, Buffer.byteLength(lines));
   const queue = QueueServiceClient.fromConnectionString(connection).getQueueClient(queueName);
   const message = {
     workflow: 'ticket-triage',
-    itemsBlob: `bench-batches/${name}.jsonl`,
+    itemsBlob: `${DEFAULT_BATCH_CONTAINER}/${name}.jsonl`,
     concurrency: BATCH_CONCURRENCY,
     idempotencyKey: name,
   };

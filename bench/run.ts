@@ -198,17 +198,34 @@ async function main(): Promise<void> {
   const tables: Table[] = [
     { title: 'Durable engine (devhost, bench app)', rows: engineRows, footnote: ENGINE_FOOTNOTE },
   ];
-  process.stdout.write(`running sandbox benchmarks ×${REPETITIONS}…\n`);
-  tables.push(await runSandboxBenchmarks());
-  process.stdout.write(
-    `running agent workflow benchmarks ×${REPETITIONS} (own process: a process hosts one app)…\n`,
+  let failed = false;
+  // A group that fails is reported as a row, and the tables measured before and after it still print.
+  const group = async (title: string, run: () => Promise<Table | Table[]>): Promise<void> => {
+    process.stdout.write(`running ${title} ×${REPETITIONS}…\n`);
+    try {
+      const result = await run();
+      tables.push(...(Array.isArray(result) ? result : [result]));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`${title} failed: ${message}\n`);
+      failed = true;
+      tables.push({
+        title,
+        rows: [
+          { scenario: title, measured: `failed: ${message.split('\n')[0] ?? ''}`, target: '', ok: false },
+        ],
+        footnote: 'the group failed; its error is printed above',
+      });
+    }
+  };
+  await group('sandbox benchmarks', runSandboxBenchmarks);
+  await group('agent workflow benchmarks (own process: a process hosts one app)', () =>
+    Promise.resolve(agentWorkflowTables()),
   );
-  tables.push(...agentWorkflowTables());
-  process.stdout.write(`running prompt cache benchmarks ×${REPETITIONS}…\n`);
-  tables.push(await runPromptCacheBenchmarks());
-  process.stdout.write(`running entry-point benchmarks ×${REPETITIONS} (own process)…\n`);
-  tables.push(...(await runEntrypointBenchmarks()));
+  await group('prompt cache benchmarks', runPromptCacheBenchmarks);
+  await group('entry-point benchmarks (own process)', runEntrypointBenchmarks);
   printTables(tables, (text) => process.stdout.write(text));
+  if (failed) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
