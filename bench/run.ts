@@ -218,6 +218,11 @@ async function main(): Promise<void> {
       });
     }
   };
+  // `--only engine` prints the durable engine table alone.
+  if (process.argv.includes('--only')) {
+    printTables(tables, (text) => process.stdout.write(text));
+    return;
+  }
   await group('sandbox benchmarks', runSandboxBenchmarks);
   await group('agent workflow benchmarks (own process: a process hosts one app)', () =>
     Promise.resolve(agentWorkflowTables()),
