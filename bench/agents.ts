@@ -13,11 +13,21 @@ import { startOfflineModelServer, type RecordedModelRequest } from '../src/offli
 import type { ModelReply } from '../src/offline/wire.js';
 import type { RunView } from '../src/functions/runView.js';
 import { hitRateText } from '../src/shared/cacheHitRate.js';
-import type { Row } from './sandbox.js';
+import {
+  costSince,
+  printTables,
+  repeat,
+  REPETITIONS,
+  TABLES_PREFIX,
+  toRow,
+  type Row,
+  type Table,
+} from './measure.js';
 
 /**
  * Agent-workflow benchmarks, run in their own process (a process hosts one app): the real app on
- * devhost against a scripted model with fixed latency. Prints a JSON line `ROWS <json>` at the end.
+ * devhost against a scripted model with fixed latency. Prints a JSON line `TABLES <json>` at the end
+ * (`--print` also prints the table itself).
  */
 const repoRoot = path.resolve(__dirname, '../..');
 const MODEL_LATENCY_MS = 300;
@@ -117,79 +127,125 @@ async function researchReport(host: DevHost): Promise<Row[]> {
     host,
     await startRun(host, 'research-report', { topic: 'Warm-up', questions: 2, concurrency: 2 }),
   );
-  const started = performance.now();
-  const id = await startRun(host, 'research-report', {
-    topic: 'Durable agents',
-    questions: QUESTIONS,
-    concurrency: CONCURRENCY,
-  });
-  const run = await finished(host, id);
-  const wallMs = performance.now() - started;
-  if (run.outcome !== 'completed')
-    throw new Error(`research-report ended ${run.outcome}: ${JSON.stringify(run.error)}`);
   // plan, then ceil(16/8) rounds of agents (a search turn and an answer turn each), then the report.
   const idealMs = (1 + Math.ceil(QUESTIONS / CONCURRENCY) * 2 + 1) * MODEL_LATENCY_MS;
-  const ratio = wallMs / idealMs;
   const planner = findPrice(DEFAULT_PRICES, PLANNER_DEPLOYMENT);
   if (!planner) throw new Error(`no price for ${PLANNER_DEPLOYMENT}`);
-  const rows = run.ledger?.rows ?? [];
-  const routed = rows.reduce((sum, row) => sum + row.costUsd, 0);
-  const allPlanner = rows.reduce((sum, row) => sum + costUsd(row.usage, planner), 0);
-  const costRatio = routed / allPlanner;
-  const hitRate = run.ledger?.totals.cacheHitRate ?? null;
+  const [ratios = [], costRatios = []] = await repeat(async () => {
+    const cost = costSince(host);
+    const started = performance.now();
+    const id = await startRun(host, 'research-report', {
+      topic: 'Durable agents',
+      questions: QUESTIONS,
+      concurrency: CONCURRENCY,
+    });
+    const run = await finished(host, id);
+    const wallMs = performance.now() - started;
+    if (run.outcome !== 'completed')
+      throw new Error(`research-report ended ${run.outcome}: ${JSON.stringify(run.error)}`);
+    const rows = run.ledger?.rows ?? [];
+    const spent = { ...cost(), units: rows.reduce((sum, row) => sum + row.calls, 0) };
+    const routed = rows.reduce((sum, row) => sum + row.costUsd, 0);
+    const allPlanner = rows.reduce((sum, row) => sum + costUsd(row.usage, planner), 0);
+    const hitRate = run.ledger?.totals.cacheHitRate ?? null;
+    return [
+      { value: wallMs / idealMs, note: `${wallMs.toFixed(0)} ms ÷ ${idealMs} ms`, ...spent },
+      {
+        value: routed / allPlanner,
+        note: `$${routed.toFixed(4)} ÷ $${allPlanner.toFixed(4)}; cache hit ${hitRateText(hitRate)}`,
+        ...spent,
+      },
+    ];
+  });
   return [
-    {
-      scenario: `research-report, ${QUESTIONS} questions, concurrency ${CONCURRENCY}, ${MODEL_LATENCY_MS} ms/call: wall ÷ ideal`,
-      measured: `${ratio.toFixed(3)} (${wallMs.toFixed(0)} ms ÷ ${idealMs} ms)`,
-      target: '≤ 1.15',
-      ok: ratio <= 1.15,
-    },
-    {
-      scenario:
-        'research-report ledger, prompt caching on: routed roles ÷ every role at planner (Opus) prices',
-      measured: `${costRatio.toFixed(3)} ($${routed.toFixed(4)} ÷ $${allPlanner.toFixed(4)}; cache hit ${hitRateText(hitRate)})`,
-      target: '≤ 0.20',
-      ok: costRatio <= 0.2,
-    },
+    toRow(
+      {
+        scenario: `research-report, ${QUESTIONS} questions, concurrency ${CONCURRENCY}, ${MODEL_LATENCY_MS} ms/call: wall ÷ ideal`,
+        target: '≤ 1.15',
+        digits: 3,
+        ok: (m) => m <= 1.15,
+        cpuUnit: 'model call',
+      },
+      ratios,
+    ),
+    toRow(
+      {
+        scenario:
+          'research-report ledger, prompt caching on: routed roles ÷ every role at planner (Opus) prices',
+        target: '≤ 0.20',
+        digits: 3,
+        ok: (m) => m <= 0.2,
+        cpuUnit: 'model call',
+      },
+      costRatios,
+    ),
   ];
 }
 
 async function longAgentLoop(host: DevHost): Promise<Row[]> {
-  const id = await startRun(host, 'long-agent', {});
-  const loopId = encodeURIComponent(`${id}:search`);
-  const historyBytes = new Map<number, number>();
-  const sample = async () => {
-    const response = await fetch(`${host.url}/durabletask/instances/${loopId}?showHistory=true`);
-    if (!response.ok) return;
-    const status = (await response.json()) as {
-      customStatus?: { generation?: number };
-      historyEvents?: unknown[];
+  const [seconds = [], largest = []] = await repeat(async () => {
+    const cost = costSince(host);
+    const id = await startRun(host, 'long-agent', {});
+    const loopId = encodeURIComponent(`${id}:search`);
+    const historyBytes = new Map<number, number>();
+    const sample = async () => {
+      const response = await fetch(`${host.url}/durabletask/instances/${loopId}?showHistory=true`);
+      if (!response.ok) return;
+      const status = (await response.json()) as {
+        customStatus?: { generation?: number };
+        historyEvents?: unknown[];
+      };
+      const generation = status.customStatus?.generation ?? 0;
+      const bytes = JSON.stringify(status.historyEvents ?? []).length;
+      historyBytes.set(generation, Math.max(historyBytes.get(generation) ?? 0, bytes));
     };
-    const generation = status.customStatus?.generation ?? 0;
-    const bytes = JSON.stringify(status.historyEvents ?? []).length;
-    historyBytes.set(generation, Math.max(historyBytes.get(generation) ?? 0, bytes));
-  };
-  const started = performance.now();
-  const run = await finished(host, id, sample);
-  const wallMs = performance.now() - started;
-  const completed = run.outcome === 'completed';
-  const perGeneration = [...historyBytes.entries()].sort(([a], [b]) => a - b);
-  const largest = Math.max(...perGeneration.map(([, bytes]) => bytes));
+    const started = performance.now();
+    const run = await finished(host, id, sample);
+    const wallMs = performance.now() - started;
+    if (run.outcome !== 'completed') throw new Error(`the long agent loop ended ${run.outcome}`);
+    const spent = { ...cost(), units: LONG_LOOP_TURNS };
+    const perGeneration = [...historyBytes.entries()].sort(([a], [b]) => a - b);
+    return [
+      { value: wallMs / 1000, ...spent },
+      {
+        value: Math.max(...perGeneration.map(([, bytes]) => bytes)) / 1024,
+        note: perGeneration.map(([g, bytes]) => `g${g}:${(bytes / 1024).toFixed(0)}K`).join(' '),
+        ...spent,
+      },
+    ];
+  });
   return [
-    {
-      scenario: `${LONG_LOOP_TURNS}-turn agent loop (one web_search per turn)`,
-      measured: `${completed ? 'completed' : `ended ${run.outcome}`} in ${(wallMs / 1000).toFixed(1)} s`,
-      target: 'completes',
-      ok: completed,
-    },
-    {
-      scenario: 'agent loop history bytes per generation (largest seen while polling)',
-      measured: perGeneration.map(([g, bytes]) => `g${g}:${(bytes / 1024).toFixed(0)}K`).join(' '),
-      target: `bounded (max ${(largest / 1024).toFixed(0)} KB)`,
-      ok: perGeneration.length > 1,
-    },
+    toRow(
+      {
+        scenario: `${LONG_LOOP_TURNS}-turn agent loop (one web_search per turn): seconds to complete`,
+        target: 'completes',
+        digits: 1,
+        ok: () => true,
+        cpuUnit: 'turn',
+      },
+      seconds,
+    ),
+    toRow(
+      {
+        scenario:
+          'agent loop history per generation: largest KiB seen while polling (stored, inputs included)',
+        target: 'bounded',
+        digits: 0,
+        ok: () => true,
+        cpuUnit: 'turn',
+      },
+      largest,
+    ),
   ];
 }
+
+const AGENTS_FOOTNOTE =
+  `median of ${REPETITIONS} repetitions (min–max beside it) on one warmed-up host, the real app against a ` +
+  `scripted model answering in ${MODEL_LATENCY_MS} ms and a fake search API, both in another process. host CPU: ` +
+  'process.cpuUsage() of the host process (devhost, the app on its language worker thread, polling), not the ' +
+  'model/search process nor Azurite, per model call or agent turn; the long loop also polls its history over ' +
+  'HTTP. real worker bytes/episode: every orchestrator episode of the run and its sub-orchestrations, replay ' +
+  'payload in / answer out with every stored input the extension resends (devhost/durable/wireMeter.ts).';
 
 /** The model and search endpoints are remote in production: serve them from another process here too. */
 async function serveEndpoints(): Promise<void> {
@@ -243,7 +299,11 @@ async function main(): Promise<void> {
     await azurite.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-  process.stdout.write(`ROWS ${JSON.stringify(rows)}\n`);
+  const tables: Table[] = [
+    { title: 'Agent workflows (real app on devhost)', rows, footnote: AGENTS_FOOTNOTE },
+  ];
+  if (process.argv.includes('--print')) printTables(tables, (text) => process.stdout.write(text));
+  process.stdout.write(`${TABLES_PREFIX}${JSON.stringify(tables)}\n`);
 }
 
 (process.argv.includes('--serve-endpoints') ? serveEndpoints() : main()).catch((error: unknown) => {

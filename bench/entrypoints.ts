@@ -20,15 +20,18 @@ import { keepAliveAgents, requestWhole } from '../src/http/requestWhole.js';
 import { startOfflineModelServer } from '../src/offline/offlineModelServer.js';
 import { batch, batchCapacity, singleItemMs } from './batchScenarios.js';
 import { announceEndpoints, startEndpointsProcess } from './endpointsProcess.js';
+import { BATCH_CONCURRENCY, isDone, MODEL_LATENCY_MS, ticket, waitForEach } from './entrypointCommon.js';
 import {
-  BATCH_CONCURRENCY,
+  costSince,
   cpuMsSince,
-  isDone,
-  MODEL_LATENCY_MS,
-  ticket,
-  waitForEach,
-} from './entrypointCommon.js';
-import type { Row } from './sandbox.js';
+  printTables,
+  repeat,
+  REPETITIONS,
+  TABLES_PREFIX,
+  toRow,
+  type Row,
+  type Table,
+} from './measure.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 /**
@@ -134,53 +137,82 @@ function startsFromAnotherProcess(host: DevHost): Promise<StartsResult> {
 }
 
 async function httpStarts(host: DevHost): Promise<Row[]> {
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  const { ids, seconds, cpuMs: loadCpuMs } = await startsFromAnotherProcess(host);
-  const perSecond = HTTP_STARTS / seconds;
-  await waitForEach(ids, (id) => isDone(host, id), 'the HTTP-started runs');
-  const allDoneSeconds = (performance.now() - began) / 1000;
-  const cpuPerRun = cpuMsSince(cpu) / HTTP_STARTS;
+  const [reps = []] = await repeat(async () => {
+    const cost = costSince(host);
+    const began = performance.now();
+    const { ids, seconds, cpuMs: loadCpuMs } = await startsFromAnotherProcess(host);
+    await waitForEach(ids, (id) => isDone(host, id), 'the HTTP-started runs');
+    const allDoneSeconds = (performance.now() - began) / 1000;
+    return [
+      {
+        value: HTTP_STARTS / seconds,
+        note: `all ${HTTP_STARTS} runs done after ${allDoneSeconds.toFixed(1)} s; load process ${(loadCpuMs / HTTP_STARTS).toFixed(2)} ms CPU per POST`,
+        ...cost(),
+        units: HTTP_STARTS,
+      },
+    ];
+  });
   return [
-    {
-      scenario: `entry points: HTTP starts/s (${HTTP_STARTS} POST /api/workflows/ticket-triage, ${HTTP_IN_FLIGHT} in flight, shipped host.json)`,
-      measured: `${perSecond.toFixed(0)} (all ${HTTP_STARTS} runs done after ${allDoneSeconds.toFixed(1)} s; host CPU ${cpuPerRun.toFixed(1)} ms per start and its run; load process ${(loadCpuMs / HTTP_STARTS).toFixed(2)} ms per POST)`,
-      target: '≥ 500',
-      ok: perSecond >= 500,
-    },
+    toRow(
+      {
+        scenario: `entry points: HTTP starts/s (${HTTP_STARTS} POST /api/workflows/ticket-triage, ${HTTP_IN_FLIGHT} in flight, shipped host.json)`,
+        target: '≥ 500',
+        digits: 0,
+        ok: (m) => m >= 500,
+        cpuUnit: 'start and its run',
+      },
+      reps,
+    ),
   ];
 }
 
 async function queueStarts(host: DevHost, connection: string, queueName: string): Promise<Row[]> {
   const queue = QueueServiceClient.fromConnectionString(connection).getQueueClient(queueName);
   await queue.createIfNotExists();
-  const ids = Array.from({ length: QUEUE_MESSAGES }, (_, i) => idempotentInstanceId('queue', `bench-${i}`));
-  const began = performance.now();
-  for (let first = 0; first < QUEUE_MESSAGES; first += 50) {
-    await Promise.all(
-      Array.from({ length: Math.min(50, QUEUE_MESSAGES - first) }, (_, offset) => {
-        const i = first + offset;
-        const message = { workflow: 'ticket-triage', input: ticket(i), idempotencyKey: `bench-${i}` };
-        return queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
-      }),
+  const [reps = []] = await repeat(async (rep) => {
+    const key = (i: number) => `bench-${rep}-${i}`;
+    const ids = Array.from({ length: QUEUE_MESSAGES }, (_, i) => idempotentInstanceId('queue', key(i)));
+    const cost = costSince(host);
+    const began = performance.now();
+    for (let first = 0; first < QUEUE_MESSAGES; first += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, QUEUE_MESSAGES - first) }, (_, offset) => {
+          const i = first + offset;
+          const message = { workflow: 'ticket-triage', input: ticket(i), idempotencyKey: key(i) };
+          return queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+        }),
+      );
+    }
+    await waitForEach(
+      ids,
+      (id) => host.backend.getStatus(id, { showInput: false }) !== undefined,
+      'queue-started runs',
     );
-  }
-  await waitForEach(
-    ids,
-    (id) => host.backend.getStatus(id, { showInput: false }) !== undefined,
-    'queue-started runs',
-  );
-  const perSecond = QUEUE_MESSAGES / ((performance.now() - began) / 1000);
-  await waitForEach(ids, (id) => isDone(host, id), 'the queue-started runs');
+    const perSecond = QUEUE_MESSAGES / ((performance.now() - began) / 1000);
+    await waitForEach(ids, (id) => isDone(host, id), 'the queue-started runs');
+    return [{ value: perSecond, ...cost(), units: QUEUE_MESSAGES }];
+  });
   return [
-    {
-      scenario: `entry points: queue messages/s, enqueue to started run (${QUEUE_MESSAGES} messages)`,
-      measured: perSecond.toFixed(0),
-      target: 'shown',
-      ok: true,
-    },
+    toRow(
+      {
+        scenario: `entry points: queue messages/s, enqueue to started run (${QUEUE_MESSAGES} messages)`,
+        target: 'shown',
+        digits: 0,
+        ok: () => true,
+        cpuUnit: 'message and its run',
+      },
+      reps,
+    ),
   ];
 }
+
+export const ENTRYPOINTS_FOOTNOTE =
+  `median of ${REPETITIONS} repetitions on one host per group (min–max beside it); the batch ideal is the ` +
+  'median single item, timed once per host. host CPU: process.cpuUsage() of the host process (devhost, the ' +
+  'app on its language worker thread, the store polling) over each repetition until every run is done, per ' +
+  'unit; not the load process, the model process nor Azurite (remote on Azure). real worker bytes/episode: ' +
+  'every orchestrator episode of the repetition (runs, batch, lanes), replay payload in / answer out with ' +
+  'every stored input the extension resends (devhost/durable/wireMeter.ts).';
 
 /**
  * The scripted model, served from its own process (`--serve-model`) as a remote endpoint would be:
@@ -272,22 +304,20 @@ async function runInThisProcess(): Promise<Row[]> {
   }
 }
 
-const ROWS_PREFIX = 'ENTRYPOINT_ROWS ';
-
-/** Runs the entry-point scenarios in a child process and returns their rows. */
-export function runEntrypointBenchmarks(): Promise<Row[]> {
+/** Runs the entry-point scenarios in a child process and returns their table. */
+export function runEntrypointBenchmarks(): Promise<Table[]> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [__filename, '--child'],
       { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 },
       (error, stdout, stderr) => {
-        const line = stdout.split('\n').find((l) => l.startsWith(ROWS_PREFIX));
+        const line = stdout.split('\n').find((l) => l.startsWith(TABLES_PREFIX));
         if (error || line === undefined) {
           reject(new Error(`entry-point benchmarks failed: ${error?.message ?? ''}\n${stderr.slice(-2000)}`));
           return;
         }
-        resolve(JSON.parse(line.slice(ROWS_PREFIX.length)) as Row[]);
+        resolve(JSON.parse(line.slice(TABLES_PREFIX.length)) as Table[]);
       },
     );
   });
@@ -308,7 +338,11 @@ if (require.main === module && process.argv.includes('--post-starts')) {
 } else if (require.main === module && process.argv.includes('--child')) {
   runInThisProcess()
     .then((rows) => {
-      process.stdout.write(`${ROWS_PREFIX}${JSON.stringify(rows)}\n`);
+      const tables: Table[] = [
+        { title: 'Entry points (real app on devhost)', rows, footnote: ENTRYPOINTS_FOOTNOTE },
+      ];
+      if (process.argv.includes('--print')) printTables(tables, (text) => process.stdout.write(text));
+      process.stdout.write(`${TABLES_PREFIX}${JSON.stringify(tables)}\n`);
       process.exit(0);
     })
     .catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { buildDurableClientPayload } from './durable/bindingPayload.js';
 import type { DurableBackend } from './durable/backend.js';
 import { VirtualClock, SystemClock } from './durable/clock.js';
 import { DurableEngine } from './durable/engine.js';
+import type { WireTotals } from './durable/wireMeter.js';
 import { loadFunctionsApp } from './functions/appLoader.js';
 import { applyLocalSettings } from './functions/appSettings.js';
 import { WorkerInvoker } from './functions/workerInvoker.js';
@@ -60,6 +61,11 @@ export interface DevHost {
   port: number;
   keys: DevHostKeys;
   backend: DurableBackend;
+  /**
+   * Orchestrator channel totals since start: replay payloads and answers as devhost exchanged them and
+   * as the Durable extension would, with every stored input (durable/wireMeter.ts). For benchmarks.
+   */
+  wireTotals(): WireTotals;
   /** The routes and keys, printed the way `func start` prints its functions. */
   describe(): string;
   stop(): Promise<void>;
@@ -165,6 +171,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       port: server.port,
       keys: hostKeys,
       backend: engine,
+      wireTotals: () => engine.wireTotals(),
       describe: () => describeHost(server.url, routes, hostKeys),
       stop: stopAll,
     };

@@ -1,5 +1,6 @@
 import { forEachAction } from '../functions/orchestratorActions.js';
 import { EventType, type FailureDetailsDto, type HistoryEvent } from './history.js';
+import { droppedActionInputChars } from './wireMeter.js';
 import {
   scheduleAttempt,
   subOrchestrationId,
@@ -222,6 +223,10 @@ export function processActions(
         throw new Error(`Orchestrator '${functionName}' returned unknown action type ${a.actionType}.`);
     }
   }
+  let dropped = ledger.droppedInputChars ?? 0;
+  for (let pos = ledger.actionsSeen; pos < flat.length; pos++)
+    dropped += droppedActionInputChars(flat[pos] ?? {});
+  ledger.droppedInputChars = dropped;
   ledger.actionsSeen = flat.length;
   return result;
 }

@@ -14,6 +14,7 @@ import type {
 import { SystemClock, VirtualClock, type Clock } from './clock.js';
 import { Dispatcher } from './dispatcher.js';
 import { isTerminal, type EpisodeEnv } from './episode.js';
+import { WireMeter, type WireTotals } from './wireMeter.js';
 import { EpisodeRunner } from './episodeRunner.js';
 import { EventType, makeEvent } from './history.js';
 import { InstanceOps } from './instances.js';
@@ -51,6 +52,7 @@ export class DurableEngine implements DurableBackend {
   readonly #episodes: EpisodeRunner;
   readonly #activities: ActivityRunner;
   readonly #completionWaiters = new Map<string, (() => void)[]>();
+  readonly #wire = new WireMeter();
 
   private constructor(opts: DurableEngineOptions) {
     this.taskHubName = opts.taskHubName;
@@ -72,6 +74,7 @@ export class DurableEngine implements DurableBackend {
       now: () => this.clock.now(),
       log,
       userLog: (level: LogLevel, line: string) => log(level === 'information' ? line : `${level}: ${line}`),
+      wire: this.#wire,
     };
     this.store = new DurableStore(opts.stateDir, { log });
     const limits = {
@@ -121,6 +124,11 @@ export class DurableEngine implements DurableBackend {
   async stop(): Promise<void> {
     await this.#dispatcher.stop();
     await this.store.close();
+  }
+
+  /** Orchestrator channel totals since the engine opened, as sent and as the extension would send them (wireMeter.ts). */
+  wireTotals(): WireTotals {
+    return this.#wire.totals();
   }
 
   /** Resolves when nothing is running or runnable (future timers may remain, unless skipIdleTime). */

@@ -12,6 +12,7 @@ import {
   type TimingOptions,
 } from './ledger.js';
 import type { InstanceRow, MessageRow } from './store.js';
+import { inputFieldChars, type WireMeter } from './wireMeter.js';
 
 export interface EpisodePlan {
   /** Messages to delete in the commit. */
@@ -37,6 +38,8 @@ export interface EpisodeEnv {
   now: () => number;
   log: (line: string) => void;
   userLog: (level: LogLevel, line: string) => void;
+  /** Counts each episode's payload and answer, as sent and as the extension would send them. */
+  wire?: WireMeter;
 }
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
@@ -86,7 +89,7 @@ export async function planEpisode(
   env: EpisodeEnv,
   row: InstanceRow,
   messages: MessageRow[],
-  history: { joined: string; count: number },
+  history: { joined: string; count: number; leftOutChars: number },
 ): Promise<EpisodePlan | undefined> {
   const ledger = JSON.parse(row.ledger) as Ledger;
   const plan: EpisodePlan = { consumed: [], events: [], outgoing: [], row: { ...row }, ledger, more: false };
@@ -154,6 +157,7 @@ export async function planEpisode(
   const logs: [LogLevel, string][] = [];
   let state: OrchestratorStateDto | undefined;
   let crash: string | undefined;
+  let answerChars = 0;
   try {
     const out = await env.invoker.invoke(row.name, {
       trigger: { json: payload },
@@ -162,14 +166,27 @@ export async function planEpisode(
       knownOrchestratorActions: ledger.actionsSeen,
     });
     const rv = out.returnValue;
-    if (rv && 'json' in rv) state = JSON.parse(rv.json) as OrchestratorStateDto;
-    else
+    if (rv && 'json' in rv) {
+      answerChars = rv.json.length;
+      state = JSON.parse(rv.json) as OrchestratorStateDto;
+    } else
       crash = `Orchestrator function '${row.name}' returned no OrchestratorState; is it registered with df.app.orchestration?`;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const at = message.indexOf(OUT_OF_PROC_LABEL);
+    answerChars = message.length;
     if (at >= 0) state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as OrchestratorStateDto;
     else crash = message;
+  }
+  if (env.wire) {
+    let newLeftOut = 0;
+    for (const e of newEvents) if (replayView(e) !== e) newLeftOut += inputFieldChars(e.Input ?? '');
+    env.wire.record(
+      payload.length,
+      history.leftOutChars + newLeftOut,
+      answerChars,
+      ledger.droppedInputChars ?? 0,
+    );
   }
   for (const [level, line] of logs.slice(ledger.logsSeen)) env.userLog(level, `[${row.name}] ${line}`);
   ledger.logsSeen = Math.max(ledger.logsSeen, logs.length);

@@ -11,6 +11,8 @@ interface CachedHistory {
   joined: string;
   count: number;
   nextSeq: number;
+  /** What `replayText` left out of the stored events (their inputs), for the wire meter. */
+  leftOutChars: number;
 }
 
 /** Runs orchestrator episodes: reads an instance's messages, plans the episode, commits it. */
@@ -53,10 +55,12 @@ export class EpisodeRunner {
     let h = this.#cache.get(id);
     if (!h) {
       const rows = this.store.q.history.all(id);
+      const texts = rows.map((r) => replayText(r.event));
       h = {
-        joined: rows.map((r) => replayText(r.event)).join(','),
+        joined: texts.join(','),
         count: rows.length,
         nextSeq: (rows.at(-1)?.seq ?? -1) + 1,
+        leftOutChars: rows.reduce((sum, r, i) => sum + r.event.length - (texts[i]?.length ?? 0), 0),
       };
       this.#cache.set(id, h);
     }
@@ -67,18 +71,16 @@ export class EpisodeRunner {
     const row = plan.row;
     const id = row.instance_id;
     const ctx = { store: this.store, invoker: this.env.invoker, instances: this.instances };
-    const { replayTexts, work, notify, armTimer, childrenStarted, completedChildOf } = await commitEpisode(
-      ctx,
-      plan,
-      history.nextSeq,
-      this.clock.now(),
-    );
+    const { texts, replayTexts, work, notify, armTimer, childrenStarted, completedChildOf } =
+      await commitEpisode(ctx, plan, history.nextSeq, this.clock.now());
     if (plan.continueAsNew || isTerminal(row.status)) {
       this.#cache.delete(id);
       this.dispatcher.forgetOutstanding(id);
     } else {
       history.joined += (history.count > 0 ? ',' : '') + replayTexts.join(',');
       history.count += replayTexts.length;
+      for (const [i, text] of replayTexts.entries())
+        history.leftOutChars += (texts[i]?.length ?? 0) - text.length;
       history.nextSeq += replayTexts.length;
     }
     for (const w of work) this.dispatcher.enqueueWork(w);

@@ -48,10 +48,15 @@ export interface Ledger {
   logsSeen: number;
   /** Last OrchestratorStarted timestamp, to keep episode time monotonic. */
   lastTs: number;
+  /**
+   * What dropping the inputs of the `actionsSeen` actions removes from an answer (wireMeter.ts); absent in
+   * ledgers written before it was counted.
+   */
+  droppedInputChars?: number;
 }
 
 export function newLedger(): Ledger {
-  return { nextId: 0, actionsSeen: 0, timers: {}, tasks: {}, logsSeen: 0, lastTs: 0 };
+  return { nextId: 0, actionsSeen: 0, timers: {}, tasks: {}, logsSeen: 0, lastTs: 0, droppedInputChars: 0 };
 }
 
 /** Work the engine must commit and perform because of the ledger. */
