@@ -8,6 +8,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/function
 import { z } from 'zod';
 import { RunList, SPAN_KINDS } from '../shared/operatorTypes.js';
 import { FILE_KEYWORD } from '../definitions/jsonSchema.js';
+import { LIST_PARAMETERS } from '../operator/listQuery.js';
 import { FILE_REFERENCE_JSON_SCHEMA } from '../shared/fileTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
 import { MAX_BODY_BYTES } from './startWorkflow.js';
@@ -377,16 +378,12 @@ function addOperatorReads(paths: Json, schemas: Json): void {
       summary: 'Runs, newest first, with outcome, cost and batch counts; filtered and paged',
       tags: ['operator'],
       security: admin,
-      parameters: [
-        'status',
-        'workflow',
-        'createdFrom',
-        'createdTo',
-        'idPrefix',
-        'pageSize',
-        'continuationToken',
-        'all',
-      ].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      parameters: LIST_PARAMETERS.map((name) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema: { type: 'string' },
+      })),
       responses: {
         '200': {
           description: 'One page of runs.',

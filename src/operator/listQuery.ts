@@ -13,7 +13,8 @@ const SCAN_PAGE_SIZE = 200;
 /** Runs without a workflow name yet (still Pending) are looked up one by one, at most this many. */
 const MAX_IDENTITY_LOOKUPS = 20;
 
-const PARAMETERS = [
+/** The list's query parameters (the OpenAPI document lists the same names). */
+export const LIST_PARAMETERS = [
   'status',
   'workflow',
   'createdFrom',
@@ -22,8 +23,8 @@ const PARAMETERS = [
   'pageSize',
   'continuationToken',
   'all',
-  'code', // the function key, when sent in the query
 ] as const;
+const PARAMETERS = [...LIST_PARAMETERS, 'code'] as const; // `code`: the function key, when sent in the query
 
 export interface RunListQuery {
   readonly statuses?: RuntimeStatus[];
@@ -72,7 +73,7 @@ export function parseRunListQuery(params: URLSearchParams): Parsed {
   const fail = (parameter: string, detail: string) => errors.push({ parameter, detail });
   for (const name of new Set(params.keys())) {
     if (!(PARAMETERS as readonly string[]).includes(name)) {
-      fail(name, `unknown parameter; use ${PARAMETERS.filter((p) => p !== 'code').join(', ')}`);
+      fail(name, `unknown parameter; use ${LIST_PARAMETERS.join(', ')}`);
     } else if (params.getAll(name).length > 1 && name !== 'status') {
       // `status` may repeat (`status=Failed&status=Terminated`), like an array in the purge body.
       fail(name, 'given more than once');
