@@ -1,44 +1,20 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, RunList } from '../../src/shared/operatorTypes.js';
+import { runCli, type CliResult } from '../support/cli.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
 import { eventually, operatorApi } from './operatorClient.js';
 
 /** The compiled CLI (dist/src/cli/main.js, built by `npm test`) as a child process against an in-process host. */
 const appDir = path.resolve(__dirname, '../..');
-const cliPath = path.join(appDir, 'dist/src/cli/main.js');
 
 let host: TestHost;
 let inputFile: string;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Asynchronous on purpose: the host answering the CLI runs in this process. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DURABLE_AGENTS_URL: host.host.url,
-        DURABLE_AGENTS_KEY: host.host.keys.functionKey,
-        DURABLE_AGENTS_ADMIN_KEY: host.host.keys.masterKey,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { host, env });
 }
 
 beforeAll(async () => {

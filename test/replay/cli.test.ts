@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromApiHistory } from '../../src/replay/apiHistory.js';
 import { parseRunExport, type ApiHistoryEvent } from '../../src/replay/exportFile.js';
+import { runCli } from '../support/cli.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
 
 /**
@@ -12,34 +12,13 @@ import { startTestHost, type TestHost } from '../support/testHost.js';
  * as a child process, exporting from the app on an in-process devhost through the operator API.
  */
 const appDir = path.resolve(__dirname, '../..');
-const cliPath = path.join(appDir, 'dist/src/cli/main.js');
 const fixtures = path.join(appDir, 'test/fixtures/replay');
 
 let host: TestHost | undefined;
 let dir: string;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: appDir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...(host
-          ? {
-              DURABLE_AGENTS_URL: host.host.url,
-              DURABLE_AGENTS_KEY: host.host.keys.functionKey,
-              DURABLE_AGENTS_ADMIN_KEY: host.host.keys.masterKey,
-            }
-          : {}),
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]) {
+  return runCli(args, { host });
 }
 
 beforeAll(async () => {
