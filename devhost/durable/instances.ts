@@ -386,32 +386,99 @@ function decodeToken(token: string): { c: number; i: string } {
   throw new Error(`Invalid continuation token '${token}'.`);
 }
 
-/** History in the HTTP API's shape: EventType names, FunctionName on completions, Result when asked. */
+/**
+ * History in the shape the Durable extension's HTTP API answers `showHistory=true` with, trimmed exactly
+ * as the extension trims it (azure-functions-durable-extension,
+ * `src/WebJobs.Extensions.DurableTask/ContextImplementations/DurableClient.cs`,
+ * `GetDurableOrchestrationStatusAsync`), so the app can rely on nothing Azure does not show:
+ * - EventType as its name; `EventId` and `IsPlayed` removed from every event;
+ * - OrchestratorStarted / OrchestratorCompleted dropped;
+ * - a TaskScheduled (SubOrchestrationInstanceCreated) whose completion or failure is in the history is
+ *   dropped and folded into that event as `FunctionName` + `ScheduledTime`, and `TaskScheduledId` removed;
+ *   one still pending keeps `Name` (and a child its `InstanceId`) without `Input` or `Version`;
+ * - `Result` only with `showHistoryOutput` (parsed JSON), on completions and ExecutionCompleted;
+ * - `TimerId` removed from TimerFired; `Input` removed from EventRaised and ExecutionTerminated;
+ * - ExecutionStarted: `Name` renamed `FunctionName`; `Input`, `Version`, `OrchestrationInstance`,
+ *   `ParentInstance` and `Tags` removed.
+ */
 function historyForStatus(events: HistoryEvent[], showOutput: boolean): Record<string, unknown>[] {
-  const names = new Map<number, string>();
-  const out: Record<string, unknown>[] = [];
+  const scheduled = new Map<string, { index: number; name: string | undefined; timestamp: string }>();
+  const folded = new Set<number>();
+  const out: (Record<string, unknown> | undefined)[] = [];
   for (const ev of events) {
-    if (ev.EventType === EventType.OrchestratorStarted || ev.EventType === EventType.OrchestratorCompleted)
-      continue;
-    if (ev.EventId >= 0 && ev.Name !== undefined) names.set(ev.EventId, ev.Name);
-    const item: Record<string, unknown> = {
-      EventType: eventTypeName(ev.EventType),
-      EventId: ev.EventId,
-      Timestamp: ev.Timestamp,
-    };
-    const fn = ev.Name ?? (ev.TaskScheduledId !== undefined ? names.get(ev.TaskScheduledId) : undefined);
-    if (fn !== undefined) item.FunctionName = fn;
-    if (ev.TaskScheduledId !== undefined) item.TaskScheduledId = ev.TaskScheduledId;
-    if (ev.TimerId !== undefined) item.TimerId = ev.TimerId;
-    if (ev.FireAt !== undefined) item.FireAt = ev.FireAt;
-    if (ev.InstanceId !== undefined) item.InstanceId = ev.InstanceId;
-    if (ev.OrchestrationStatus !== undefined) item.OrchestrationStatus = ev.OrchestrationStatus;
-    if (ev.Reason !== undefined) item.Reason = ev.Reason;
-    if (ev.Details !== undefined) item.Details = ev.Details;
-    if (showOutput && ev.Result !== undefined) item.Result = JSON.parse(ev.Result) as unknown;
-    if (showOutput && ev.Input !== undefined && ev.EventType === EventType.ExecutionStarted)
-      item.Input = JSON.parse(ev.Input) as unknown;
+    const type = ev.EventType;
+    if (type === EventType.OrchestratorStarted || type === EventType.OrchestratorCompleted) continue;
+    const item: Record<string, unknown> = { EventType: eventTypeName(type), Timestamp: ev.Timestamp };
+    const index = out.length;
+    switch (type) {
+      case EventType.TaskScheduled:
+      case EventType.SubOrchestrationInstanceCreated:
+        scheduled.set(`${type}_${ev.EventId}`, { index, name: ev.Name, timestamp: ev.Timestamp });
+        if (ev.Name !== undefined) item.Name = ev.Name;
+        if (ev.InstanceId !== undefined) item.InstanceId = ev.InstanceId;
+        break;
+      case EventType.TaskCompleted:
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceCompleted:
+      case EventType.SubOrchestrationInstanceFailed: {
+        const by =
+          type === EventType.TaskCompleted || type === EventType.TaskFailed
+            ? EventType.TaskScheduled
+            : EventType.SubOrchestrationInstanceCreated;
+        const origin = scheduled.get(`${by}_${ev.TaskScheduledId}`);
+        if (origin) {
+          item.ScheduledTime = origin.timestamp;
+          if (origin.name !== undefined) item.FunctionName = origin.name;
+          folded.add(origin.index);
+        }
+        if (ev.Reason !== undefined) item.Reason = ev.Reason;
+        if (ev.Details !== undefined) item.Details = ev.Details;
+        if (ev.FailureDetails !== undefined) item.FailureDetails = ev.FailureDetails;
+        const completed =
+          type === EventType.TaskCompleted || type === EventType.SubOrchestrationInstanceCompleted;
+        if (showOutput && completed && ev.Result !== undefined) item.Result = parseOrText(ev.Result);
+        break;
+      }
+      case EventType.ExecutionStarted:
+        if (ev.Name !== undefined) item.FunctionName = ev.Name;
+        break;
+      case EventType.ExecutionCompleted:
+        if (ev.OrchestrationStatus !== undefined) item.OrchestrationStatus = ev.OrchestrationStatus;
+        if (ev.FailureDetails !== undefined) item.FailureDetails = ev.FailureDetails;
+        if (showOutput && ev.Result !== undefined) item.Result = parseOrText(ev.Result);
+        break;
+      case EventType.TimerCreated:
+      case EventType.TimerFired:
+        if (ev.FireAt !== undefined) item.FireAt = ev.FireAt;
+        break;
+      case EventType.EventRaised:
+      case EventType.EventSent:
+        if (ev.Name !== undefined) item.Name = ev.Name;
+        if (type === EventType.EventSent && ev.InstanceId !== undefined) item.InstanceId = ev.InstanceId;
+        if (type === EventType.EventSent && ev.Input !== undefined) item.Input = ev.Input;
+        break;
+      case EventType.ExecutionTerminated:
+        break;
+      default:
+        if (ev.Name !== undefined) item.Name = ev.Name;
+        if (ev.Reason !== undefined) item.Reason = ev.Reason;
+        if (ev.Data !== undefined) item.Data = ev.Data;
+        break;
+    }
     out.push(item);
   }
-  return out;
+  return out.filter(
+    (item, index): item is Record<string, unknown> => item !== undefined && !folded.has(index),
+  );
+}
+
+/** The extension's `ParseToJToken`: JSON when it parses, else the raw text (common for terminations). */
+function parseOrText(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return '';
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return trimmed;
+  }
 }

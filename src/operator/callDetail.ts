@@ -16,7 +16,7 @@ import { AgentLoopInput } from '../shared/runTypes.js';
 import { ToolCallResult } from '../shared/toolTypes.js';
 import { redactSecrets } from './redact.js';
 import { resultOf } from './timeline.js';
-import { instanceSpans, type HistoryEvent, type InstanceHistory } from './waterfall.js';
+import { callNumbers, instanceSpans, type HistoryEvent, type InstanceHistory } from './waterfall.js';
 
 /** An answer's parts for people: text, thinking summaries, tool calls (no signatures or encrypted reasoning). */
 export function responseOf(message: ModelMessage, stopReason?: string): NonNullable<CallDetail['response']> {
@@ -48,31 +48,27 @@ function readable(message: ModelMessage): unknown {
 }
 
 interface Completion {
-  readonly scheduled: HistoryEvent;
-  readonly completion?: HistoryEvent;
+  /** The activity's name: the completion's `FunctionName` (the API folds the scheduling event into it). */
+  readonly name: string | undefined;
+  readonly completion: HistoryEvent;
 }
 
-/** Scheduled activities in order, each with its completion when there is one. */
+/** Finished activity calls by call number (waterfall.ts `callNumbers`), in the order they finished. */
 function activities(history: readonly HistoryEvent[]): Map<number, Completion> {
   const found = new Map<number, Completion>();
-  for (const event of history) {
-    const eventId = event.EventId;
-    if (event.EventType === 'TaskScheduled' && typeof eventId === 'number') {
-      found.set(eventId, { scheduled: event });
-    } else if (
-      (event.EventType === 'TaskCompleted' || event.EventType === 'TaskFailed') &&
-      typeof event.TaskScheduledId === 'number'
-    ) {
-      const entry = found.get(event.TaskScheduledId);
-      if (entry) found.set(event.TaskScheduledId, { ...entry, completion: event });
-    }
+  for (const [index, number] of callNumbers(history)) {
+    const event = history[index] as HistoryEvent;
+    if (event.EventType !== 'TaskCompleted' && event.EventType !== 'TaskFailed') continue;
+    found.set(number, {
+      name: typeof event.FunctionName === 'string' ? event.FunctionName : undefined,
+      completion: event,
+    });
   }
   return found;
 }
 
-const isModel = (entry: Completion) => entry.scheduled.FunctionName === Names.activities.callModel;
-const isTool = (entry: Completion) =>
-  typeof entry.scheduled.FunctionName === 'string' && entry.scheduled.FunctionName.startsWith('tool_');
+const isModel = (entry: Completion) => entry.name === Names.activities.callModel;
+const isTool = (entry: Completion) => typeof entry.name === 'string' && entry.name.startsWith('tool_');
 
 /** The answer a completed model call carries (also the billed answer behind an `invalid_output` failure). */
 function answerOf(entry: Completion) {
@@ -115,26 +111,33 @@ export function callDetail(
       ]
     : [];
   const toolArguments = new Map<string, unknown>();
-  let results: ContentBlock[] = [];
+  let asked: string[] = [];
+  let results: Extract<ContentBlock, { type: 'tool_result' }>[] = [];
   const flushResults = () => {
-    if (results.length > 0) messages.push({ role: 'user', content: results });
+    // Tools finish in any order; agentLoop answers them in the order the model asked.
+    const order = (block: { toolUseId: string }) => asked.indexOf(block.toolUseId);
+    if (results.length > 0)
+      messages.push({ role: 'user', content: results.sort((a, b) => order(a) - order(b)) });
     results = [];
   };
-  for (const [id, entry] of [...calls].sort(([a], [b]) => a - b)) {
+  for (const [id, entry] of calls) {
     if (isModel(entry)) {
       flushResults();
       if (id === eventId) break;
       const answer = answerOf(entry);
       if (answer) {
         messages.push(answer.message);
+        asked = [];
         for (const block of answer.message.content) {
-          if (block.type === 'tool_use') toolArguments.set(block.id, block.input);
+          if (block.type !== 'tool_use') continue;
+          toolArguments.set(block.id, block.input);
+          asked.push(block.id);
         }
       }
     } else if (isTool(entry)) {
       if (id === eventId) break;
-      const result = entry.completion ? ToolCallResult.safeParse(resultOf(entry.completion)) : undefined;
-      if (result?.success) {
+      const result = ToolCallResult.safeParse(resultOf(entry.completion));
+      if (result.success) {
         results.push({
           type: 'tool_result',
           toolUseId: result.data.toolUseId,

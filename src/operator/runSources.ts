@@ -8,13 +8,12 @@ import type { AuditRecord, FailedItem, WaterfallSpan } from '../shared/operatorT
 import { MAX_FAILED_ITEMS } from '../shared/operatorTypes.js';
 import type { DurableInstance, DurableManagement } from './durableManagement.js';
 import { outcomeOf, viewOf } from './runViews.js';
-import { childStarts, type InstanceHistory } from './waterfall.js';
+import { parentOf, pendingChildIds, type InstanceHistory } from './waterfall.js';
 
 /** Histories read per detail request, all levels together, and how many at once. */
 export const MAX_CHILD_HISTORIES = 64;
 const CHILD_HISTORY_CONCURRENCY = 6;
-/** Agent runs of child workflows are grandchildren; deeper levels are rare and not read. */
-const MAX_CHILD_DEPTH = 3;
+const DESCENDANT_PAGES = 5;
 
 export function historyOf(instance: DurableInstance): InstanceHistory {
   return {
@@ -27,34 +26,66 @@ export function historyOf(instance: DurableInstance): InstanceHistory {
   };
 }
 
-/** The run's sub-orchestrations and theirs, level by level, at most {@link MAX_CHILD_HISTORIES}. */
+/**
+ * The ids of a run's agent and child runs at every level, shallowest first, at most `limit`. Found by id
+ * prefix (`<run id>:`, runState.ts `childInstanceId`) through the instance listing, not from the run's
+ * history: the Durable HTTP API drops a finished child's `SubOrchestrationInstanceCreated` event, and with
+ * it the child's id (DurableClient.cs `GetDurableOrchestrationStatusAsync`). The completion callback's
+ * orchestration (`<run id>:callback`) is not a child of the run's work and is left out.
+ */
+export async function descendantIds(
+  management: DurableManagement,
+  run: DurableInstance,
+  limit: number = MAX_CHILD_HISTORIES,
+): Promise<string[]> {
+  const found = new Map<string, string>();
+  for (const id of pendingChildIds(run.historyEvents ?? [])) found.set(id, '');
+  let token: string | undefined;
+  for (let page = 0; page < DESCENDANT_PAGES; page++) {
+    const listing = await management.listInstances({
+      instanceIdPrefix: `${run.instanceId}:`,
+      top: 200,
+      ...(token ? { continuationToken: token } : {}),
+    });
+    for (const instance of listing.instances) {
+      if (instance.name === Names.orchestrators.runCallback) {
+        found.delete(instance.instanceId);
+        continue;
+      }
+      found.set(instance.instanceId, instance.createdTime);
+    }
+    token = listing.continuationToken;
+    if (token === undefined) break;
+  }
+  const known = new Set(found.keys());
+  const depth = (id: string): number => {
+    const parent = parentOf(run.instanceId, id, known);
+    return parent === undefined || parent === run.instanceId ? 1 : 1 + depth(parent);
+  };
+  return [...found]
+    .map(([id, created]) => ({ id, created, depth: depth(id) }))
+    .sort((a, b) => a.depth - b.depth || a.created.localeCompare(b.created) || a.id.localeCompare(b.id))
+    .slice(0, limit)
+    .map(({ id }) => id);
+}
+
+/** The histories of the run's agent and child runs, every level, at most {@link MAX_CHILD_HISTORIES}. */
 export async function descendantHistories(
   management: DurableManagement,
   run: DurableInstance,
 ): Promise<Map<string, InstanceHistory>> {
-  const found = new Map<string, InstanceHistory>();
-  let level: readonly InstanceHistory[] = [historyOf(run)];
-  for (let depth = 0; depth < MAX_CHILD_DEPTH && level.length > 0; depth++) {
-    const ids = level
-      .flatMap((instance) => childStarts(instance.historyEvents).map((child) => child.id))
-      .filter((id) => !found.has(id) && id.startsWith(`${run.instanceId}:`))
-      .slice(0, MAX_CHILD_HISTORIES - found.size);
-    const next: InstanceHistory[] = [];
-    let cursor = 0;
-    const worker = async () => {
-      for (let index = cursor++; index < ids.length; index = cursor++) {
-        const child = await management.getInstance(ids[index] as string, { history: true, input: false });
-        if (child) {
-          const history = historyOf(child);
-          found.set(child.instanceId, history);
-          next.push(history);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CHILD_HISTORY_CONCURRENCY, ids.length) }, worker));
-    level = next;
-  }
-  return found;
+  const ids = await descendantIds(management, run);
+  const fetched = new Map<string, InstanceHistory>();
+  let cursor = 0;
+  const worker = async () => {
+    for (let index = cursor++; index < ids.length; index = cursor++) {
+      const child = await management.getInstance(ids[index] as string, { history: true, input: false });
+      if (child) fetched.set(child.instanceId, historyOf(child));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHILD_HISTORY_CONCURRENCY, ids.length) }, worker));
+  // In the order found (shallowest first), whatever order the reads finished in.
+  return new Map(ids.flatMap((id) => (fetched.has(id) ? [[id, fetched.get(id) as InstanceHistory]] : [])));
 }
 
 const ITEM_LINE = /:(\d+)$/;

@@ -49,16 +49,6 @@ export function stepOfChild(runId: string, childId: string): string | undefined 
   return childId.slice(runId.length + 1).split(/[:./]/)[0] || undefined;
 }
 
-/** Ids of the sub-orchestrations a history started. */
-export function childInstanceIds(history: readonly HistoryEvent[]): string[] {
-  const ids = history.flatMap((event) =>
-    event.EventType === 'SubOrchestrationInstanceCreated' && typeof event.InstanceId === 'string'
-      ? [event.InstanceId]
-      : [],
-  );
-  return [...new Set(ids)];
-}
-
 /** The step running at `timestamp`: the last one that started by then and had not ended before it. */
 function stepAt(records: readonly StepRecord[], timestamp: string): string | undefined {
   const at = Date.parse(timestamp);

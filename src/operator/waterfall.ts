@@ -1,12 +1,20 @@
 /**
  * A run's waterfall: its steps, and every model call, tool call, other activity, retry wait, timer,
  * approval and child run its Durable history shows, on one time axis. Read from the histories the Durable
- * HTTP API answers with `showHistory=true&showHistoryOutput=true`: `TaskScheduled` (EventId) pairs with
- * `TaskCompleted`/`TaskFailed` (TaskScheduledId), `TimerCreated` with `TimerFired` (TimerId),
- * `SubOrchestrationInstanceCreated` with `SubOrchestrationInstance{Completed,Failed}` (TaskScheduledId).
- * Where a completion carries `ScheduledTime` and no `TaskScheduledId` (the extension folds the scheduling
- * event into it), the span runs from that time. Earlier `continueAsNew` generations of an agent are gone
- * from the history, so only the current generation's calls show.
+ * HTTP API answers with `showHistory=true&showHistoryOutput=true`, in the trimmed form the extension gives
+ * them (DurableClient.cs `GetDurableOrchestrationStatusAsync`; devhost trims the same way): no `EventId`
+ * or `TaskScheduledId`; a finished task's scheduling event is folded into its completion as `FunctionName`
+ * + `ScheduledTime`; a finished child's `SubOrchestrationInstanceCreated` (and with it the child's id) is
+ * gone; `TimerFired` has no `TimerId`. So:
+ * - an activity's span runs from its completion's `ScheduledTime` to the completion; one still running is
+ *   its pending `TaskScheduled`;
+ * - a call is numbered by its completion's position among the history's completions (they are never
+ *   removed, so the number is stable): {@link callNumber}; the drill-down takes that number;
+ * - a timer's firing is matched to its creation by `FireAt`;
+ * - children come from the instances themselves, found by id prefix (runSources.ts), each drawn from its
+ *   creation to its last update.
+ * Earlier `continueAsNew` generations of an agent are gone from the history, so only the current
+ * generation's calls show.
  */
 import { cacheHitRate } from '../shared/cacheHitRate.js';
 import { CallModelResult, type CallModelSuccess } from '../shared/modelTypes.js';
@@ -33,7 +41,6 @@ const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 const MAX_ERROR_CHARS = 300;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
 function shortError(text: string | undefined): string | undefined {
   if (text === undefined || text.trim() === '') return undefined;
@@ -111,25 +118,75 @@ interface SpanContext {
   readonly stepFor: (timestamp: string) => string | undefined;
 }
 
-/** The spans of one instance's own history (not its children's). */
-export function instanceSpans(instance: InstanceHistory, context: SpanContext): WaterfallSpan[] {
+const COMPLETIONS = new Set([
+  'TaskCompleted',
+  'TaskFailed',
+  'SubOrchestrationInstanceCompleted',
+  'SubOrchestrationInstanceFailed',
+]);
+
+/**
+ * The numbers of a history's calls: the 1-based position of each completion among the completions, by
+ * index in `history`. Pending calls have none.
+ */
+export function callNumbers(history: readonly HistoryEvent[]): Map<number, number> {
+  const numbers = new Map<number, number>();
+  for (const [index, event] of history.entries()) {
+    if (COMPLETIONS.has(str(event.EventType) ?? '')) numbers.set(index, numbers.size + 1);
+  }
+  return numbers;
+}
+
+/** Ids for spans without a call number (pending calls, timers, events): unique, negative, by position. */
+const positionId = (index: number) => -(index + 1);
+
+/** The failure an instance's own history gives for it: its ExecutionCompleted's details. */
+function failureOf(instance: InstanceHistory): string | undefined {
+  const completed = [...instance.historyEvents]
+    .reverse()
+    .find((event) => event.EventType === 'ExecutionCompleted');
+  if (!completed) return undefined;
+  const details = completed.FailureDetails as { ErrorMessage?: unknown } | undefined;
+  return shortError(str(details?.ErrorMessage) ?? str(completed.Result) ?? str(completed.Details));
+}
+
+/**
+ * The spans of one instance's own history, and a span for each of its direct children (`children`, found
+ * by id): the child's own events are not expanded here.
+ */
+export function instanceSpans(
+  instance: InstanceHistory,
+  context: SpanContext,
+  children: readonly InstanceHistory[] = [],
+): WaterfallSpan[] {
   const spans: WaterfallSpan[] = [];
   const open = new Map<number, Open>();
   const timers = new Map<number, Open>();
+  const numbers = callNumbers(instance.historyEvents);
+  const known = new Set(children.map((child) => child.instanceId));
+  /** Finished children per orchestrator name the history shows; those beyond the ones found get a span. */
+  const unfound = new Map<string, number>();
+  for (const child of children) {
+    if (FINISHED.has(child.runtimeStatus)) unfound.set(child.name, (unfound.get(child.name) ?? 0) - 1);
+  }
   let lastWasFailure = false;
   const base = (item: Open) => ({
-    id: spanId(instance.instanceId, item.eventId),
+    id:
+      item.childId === undefined
+        ? spanId(instance.instanceId, item.eventId)
+        : `${instance.instanceId}>${item.childId}`,
     kind: item.kind,
     name: item.name,
     instanceId: instance.instanceId,
-    eventId: item.eventId,
+    ...(item.eventId > 0 ? { eventId: item.eventId } : {}),
     start: item.start,
     depth: context.depth,
     ...(item.childId ? { childId: item.childId } : {}),
     ...(context.stepFor(item.start) === undefined ? {} : { stepId: context.stepFor(item.start) as string }),
   });
   const push = (item: Open, rest: Partial<WaterfallSpan> & Pick<WaterfallSpan, 'status'>) => {
-    const detail = item.kind === 'model' || item.kind === 'tool';
+    // Only a finished call has a number to drill into.
+    const detail = (item.kind === 'model' || item.kind === 'tool') && item.eventId > 0;
     spans.push({
       ...base(item),
       ...(item.kind === 'tool' ? { tool: item.name } : {}),
@@ -137,82 +194,89 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
       ...rest,
     });
   };
+  const childLabel = (childId: string) =>
+    childId.startsWith(`${instance.instanceId}:`) ? childId.slice(instance.instanceId.length + 1) : undefined;
 
   for (const [index, event] of instance.historyEvents.entries()) {
     const type = str(event.EventType);
     const timestamp = str(event.Timestamp);
-    const eventId = num(event.EventId);
     if (type === undefined || timestamp === undefined) continue;
     switch (type) {
       case 'TaskScheduled': {
-        const name = str(event.FunctionName) ?? str(event.Name) ?? 'activity';
+        // Still pending: the API folds a finished one into its completion.
+        const name = str(event.Name) ?? str(event.FunctionName) ?? 'activity';
         const kind = activityKind(name);
-        if (eventId !== undefined)
-          open.set(eventId, {
-            eventId,
-            kind,
-            name: kind === 'tool' ? name.slice(TOOL_PREFIX.length) : name,
-            start: timestamp,
-          });
+        open.set(positionId(index), {
+          eventId: positionId(index),
+          kind,
+          name: kind === 'tool' ? name.slice(TOOL_PREFIX.length) : name,
+          start: timestamp,
+        });
         lastWasFailure = false;
         break;
       }
       case 'SubOrchestrationInstanceCreated': {
+        // Still running; a child found by id gets its span from the child itself.
         const childId = str(event.InstanceId);
-        const orchestrator = str(event.FunctionName) ?? str(event.Name) ?? 'child';
-        // "agentLoop research:0": the orchestrator and the child's label under this instance.
-        const label = childId?.startsWith(`${instance.instanceId}:`)
-          ? childId.slice(instance.instanceId.length + 1)
-          : undefined;
-        if (eventId !== undefined)
-          open.set(eventId, {
-            eventId,
-            kind: 'child',
-            name: label ? `${orchestrator} ${label}` : orchestrator,
-            start: timestamp,
-            ...(childId ? { childId } : {}),
-          });
+        if (childId !== undefined && known.has(childId)) break;
+        const orchestrator = str(event.Name) ?? str(event.FunctionName) ?? 'child';
+        const label = childId === undefined ? undefined : childLabel(childId);
+        open.set(positionId(index), {
+          eventId: positionId(index),
+          kind: 'child',
+          name: label ? `${orchestrator} ${label}` : orchestrator,
+          start: timestamp,
+          ...(childId ? { childId } : {}),
+        });
         lastWasFailure = false;
         break;
       }
-      case 'TaskCompleted':
-      case 'TaskFailed':
       case 'SubOrchestrationInstanceCompleted':
       case 'SubOrchestrationInstanceFailed': {
-        const scheduledId = num(event.TaskScheduledId);
-        let item = scheduledId === undefined ? undefined : open.get(scheduledId);
-        if (item === undefined && str(event.ScheduledTime) !== undefined && eventId !== undefined) {
-          const name = str(event.FunctionName) ?? 'activity';
-          const kind = type.startsWith('Sub') ? 'child' : activityKind(name);
-          item = {
-            eventId,
-            kind,
-            name: kind === 'tool' ? name.slice(TOOL_PREFIX.length) : name,
-            start: str(event.ScheduledTime) as string,
-          };
-        }
-        if (item === undefined) break;
-        open.delete(item.eventId);
-        const closing =
-          item.kind === 'child'
-            ? type === 'SubOrchestrationInstanceFailed'
-              ? {
-                  status: 'failed' as const,
-                  error: shortError(str(event.Reason) ?? str(event.Details)) ?? 'failed',
-                }
-              : { status: 'completed' as const }
-            : closeActivity(item, event);
+        const orchestrator = str(event.FunctionName) ?? 'child';
+        const seen = (unfound.get(orchestrator) ?? 0) + 1;
+        unfound.set(orchestrator, seen);
+        lastWasFailure = false;
+        if (seen <= 0) break; // drawn from the child instance found for it
+        const item: Open = {
+          eventId: numbers.get(index) ?? positionId(index),
+          kind: 'child',
+          name: orchestrator,
+          start: str(event.ScheduledTime) ?? timestamp,
+        };
+        push(
+          item,
+          type === 'SubOrchestrationInstanceFailed'
+            ? {
+                status: 'failed',
+                end: timestamp,
+                error: shortError(str(event.Reason) ?? str(event.Details)) ?? 'failed',
+              }
+            : { status: 'completed', end: timestamp },
+        );
+        break;
+      }
+      case 'TaskCompleted':
+      case 'TaskFailed': {
+        const name = str(event.FunctionName) ?? 'activity';
+        const kind = activityKind(name);
+        const item: Open = {
+          eventId: numbers.get(index) ?? positionId(index),
+          kind,
+          name: kind === 'tool' ? name.slice(TOOL_PREFIX.length) : name,
+          start: str(event.ScheduledTime) ?? timestamp,
+        };
+        const closing = closeActivity(item, event);
         push(item, { status: 'completed', ...closing, end: timestamp });
         // A timer right after a failed attempt is its retry's wait (callActivityWithRetry, or the model
         // policy waiting out retryAfterMs).
-        lastWasFailure = closing.status === 'failed' && item.kind !== 'child';
+        lastWasFailure = closing.status === 'failed';
         break;
       }
       case 'TimerCreated': {
-        if (eventId === undefined) break;
         const fireAt = str(event.FireAt);
-        timers.set(eventId, {
-          eventId,
+        timers.set(positionId(index), {
+          eventId: positionId(index),
           kind: lastWasFailure ? 'retry_wait' : 'timer',
           name: lastWasFailure ? 'retry wait' : 'timer',
           start: timestamp,
@@ -221,8 +285,9 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
         break;
       }
       case 'TimerFired': {
-        const timerId = num(event.TimerId);
-        const item = timerId === undefined ? undefined : timers.get(timerId);
+        // No TimerId in the API's history: the timer created for the same FireAt, earliest first.
+        const fireAt = str(event.FireAt);
+        const item = [...timers.values()].find((timer) => timer.fireAt === fireAt);
         if (item === undefined) break;
         timers.delete(item.eventId);
         push(item, { status: 'completed', end: timestamp });
@@ -234,9 +299,8 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
         const name = str(event.Name) ?? str(event.FunctionName) ?? 'event';
         const waiting = [...timers.values()].filter((timer) => timer.kind === 'timer').at(-1);
         if (waiting) timers.delete(waiting.eventId);
-        // Raised events carry EventId -1; the position keeps the span id unique.
         const item: Open = {
-          eventId: eventId !== undefined && eventId >= 0 ? eventId : -(index + 1),
+          eventId: positionId(index),
           kind: 'approval',
           name,
           start: waiting?.start ?? timestamp,
@@ -248,6 +312,25 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
       default:
         break;
     }
+  }
+
+  for (const child of children) {
+    const label = childLabel(child.instanceId);
+    const item: Open = {
+      eventId: 0,
+      kind: 'child',
+      name: label ? `${child.name} ${label}` : child.name,
+      start: child.createdTime,
+      childId: child.instanceId,
+    };
+    if (child.runtimeStatus === 'Completed') push(item, { status: 'completed', end: child.lastUpdatedTime });
+    else if (FINISHED.has(child.runtimeStatus))
+      push(item, {
+        status: 'failed',
+        end: child.lastUpdatedTime,
+        error: failureOf(child) ?? child.runtimeStatus,
+      });
+    else push(item, { status: 'running' });
   }
 
   // What never closed: still running, or stopped with the instance.
@@ -307,13 +390,17 @@ export function buildWaterfall(
           },
         ],
   );
+  const byParent = childrenByParent(run.instanceId, children);
   const seen = new Set<string>([run.instanceId]);
   const expand = (
     instance: InstanceHistory,
     depth: number,
     stepFor: SpanContext['stepFor'],
   ): WaterfallSpan[] => {
-    const own = instanceSpans(instance, { depth, stepFor }).sort((a, b) => a.start.localeCompare(b.start));
+    const direct = byParent.get(instance.instanceId) ?? [];
+    const own = instanceSpans(instance, { depth, stepFor }, direct).sort((a, b) =>
+      a.start.localeCompare(b.start),
+    );
     return own.flatMap((span) => {
       const child = span.childId === undefined ? undefined : children.get(span.childId);
       if (child === undefined || seen.has(child.instanceId)) return [span];
@@ -325,40 +412,65 @@ export function buildWaterfall(
   return [...stepSpans, ...expand(run, 0, (timestamp) => stepAt(steps, timestamp))];
 }
 
-/** The tree of agent and child runs under `rootId`, from the histories read. */
-export function childTree(
-  rootId: string,
-  histories: ReadonlyMap<string, InstanceHistory>,
-  root: InstanceHistory,
-): ChildRun[] {
-  const seen = new Set<string>([rootId]);
-  const childrenOf = (instance: InstanceHistory): ChildRun[] =>
-    childStarts(instance.historyEvents).flatMap(({ id, name }) => {
-      if (seen.has(id)) return [];
-      seen.add(id);
-      const known = histories.get(id);
-      const stepId = stepOfChild(rootId, id);
-      return [
-        {
-          id,
-          orchestrator: known?.name ?? name,
-          ...(stepId === undefined ? {} : { stepId }),
-          status: known?.runtimeStatus ?? 'Unknown',
-          ...(known ? { createdAt: known.createdTime, updatedAt: known.lastUpdatedTime } : {}),
-          children: known ? childrenOf(known) : [],
-        },
-      ];
-    });
-  return childrenOf(root);
+/**
+ * The instance a descendant of `rootId` belongs to: child ids are `<parent>:<label>` (labels may hold `:`,
+ * `step:3`), so the parent is the longest proper prefix ending before a `:` that is the root or another
+ * known descendant.
+ */
+export function parentOf(rootId: string, id: string, known: ReadonlySet<string>): string | undefined {
+  for (let at = id.lastIndexOf(':'); at > 0; at = id.lastIndexOf(':', at - 1)) {
+    const candidate = id.slice(0, at);
+    if (candidate === rootId || known.has(candidate)) return candidate;
+  }
+  return undefined;
 }
 
-/** The sub-orchestrations a history started, in order. */
-export function childStarts(history: readonly HistoryEvent[]): { id: string; name: string }[] {
-  const found = new Map<string, string>();
+/** Descendants grouped by the instance they belong to, each group in creation order. */
+export function childrenByParent(
+  rootId: string,
+  histories: ReadonlyMap<string, InstanceHistory>,
+): Map<string, InstanceHistory[]> {
+  const known = new Set(histories.keys());
+  const groups = new Map<string, InstanceHistory[]>();
+  for (const history of histories.values()) {
+    const parent = parentOf(rootId, history.instanceId, known);
+    if (parent === undefined) continue;
+    groups.set(parent, [...(groups.get(parent) ?? []), history]);
+  }
+  for (const group of groups.values()) {
+    group.sort(
+      (a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId),
+    );
+  }
+  return groups;
+}
+
+/** The tree of agent and child runs under `rootId`, from the descendants found. */
+export function childTree(rootId: string, histories: ReadonlyMap<string, InstanceHistory>): ChildRun[] {
+  const byParent = childrenByParent(rootId, histories);
+  const childrenOf = (parentId: string): ChildRun[] =>
+    (byParent.get(parentId) ?? []).map((child) => {
+      const stepId = stepOfChild(rootId, child.instanceId);
+      return {
+        id: child.instanceId,
+        orchestrator: child.name,
+        ...(stepId === undefined ? {} : { stepId }),
+        status: child.runtimeStatus,
+        createdAt: child.createdTime,
+        updatedAt: child.lastUpdatedTime,
+        children: childrenOf(child.instanceId),
+      };
+    });
+  return childrenOf(rootId);
+}
+
+/** The sub-orchestrations a history shows still running (a finished child's creation event is folded away). */
+export function pendingChildIds(history: readonly HistoryEvent[]): string[] {
+  const found = new Set<string>();
   for (const event of history) {
     if (event.EventType !== 'SubOrchestrationInstanceCreated') continue;
     const id = str(event.InstanceId);
-    if (id !== undefined && !found.has(id)) found.set(id, str(event.FunctionName) ?? str(event.Name) ?? '');
+    if (id !== undefined) found.add(id);
   }
-  return [...found].map(([id, name]) => ({ id, name }));
+  return [...found];
 }

@@ -95,6 +95,51 @@ describe.each(['batched', 'eventByEvent'] as const)('durable engine (%s)', (repl
     expect(out.failure).toMatch(/^Orchestrator function 'child' failed: child failed: always/);
   });
 
+  it("answers status history trimmed as the extension's HTTP API does (DurableClient.cs)", async () => {
+    const s = await run('parent', undefined, `trim-${replayMode}`);
+    expect(s.runtimeStatus).toBe('Completed');
+    const events = h.engine.getStatus(s.instanceId, { showHistory: true })?.historyEvents ?? [];
+    const types = events.map((e) => e.EventType);
+    // No sequence numbers, no episode markers, no finished task's or child's scheduling event.
+    for (const field of ['EventId', 'IsPlayed', 'TaskScheduledId', 'TimerId', 'Input', 'Version'])
+      expect(
+        events.filter((e) => field in e).map((e) => e.EventType),
+        field,
+      ).toEqual([]);
+    for (const gone of [
+      'OrchestratorStarted',
+      'OrchestratorCompleted',
+      'TaskScheduled',
+      'SubOrchestrationInstanceCreated',
+    ])
+      expect(types).not.toContain(gone);
+    expect(events[0]).toMatchObject({ EventType: 'ExecutionStarted', FunctionName: 'parent' });
+    // Each completion carries its scheduling event's name and time instead.
+    const completions = events.filter((e) => String(e.EventType).startsWith('SubOrchestrationInstance'));
+    expect(completions.length).toBeGreaterThanOrEqual(6);
+    for (const completion of completions) {
+      expect(completion.FunctionName).toBe('child');
+      expect(Date.parse(String(completion.ScheduledTime))).toBeLessThanOrEqual(
+        Date.parse(String(completion.Timestamp)),
+      );
+    }
+    // Result only with showHistoryOutput, parsed.
+    expect(events.some((e) => 'Result' in e)).toBe(false);
+    const withOutput = h.engine.getStatus(s.instanceId, { showHistory: true, showHistoryOutput: true });
+    const done = withOutput?.historyEvents?.find((e) => e.EventType === 'SubOrchestrationInstanceCompleted');
+    expect(done?.Result).toMatchObject({ greeting: 'Hello given' });
+
+    // A raised event keeps its name, not its payload.
+    const id = started(h.engine.start({ orchestratorName: 'approval', input: 86_400_000 }));
+    expect(h.engine.raiseEvent(id, 'approve', { by: 'alice' })).toBe('accepted');
+    await h.engine.waitForCompletion(id);
+    const approval = h.engine.getStatus(id, { showHistory: true })?.historyEvents ?? [];
+    const raised = approval.find((e) => e.EventType === 'EventRaised');
+    expect(Object.keys(raised ?? {}).sort()).toEqual(['EventType', 'Name', 'Timestamp']);
+    expect(raised?.Name).toBe('approve');
+    expect(approval.find((e) => e.EventType === 'TimerCreated')).toHaveProperty('FireAt');
+  });
+
   it('continues as new', async () => {
     const s = await run('counter', 0);
     expect(s.runtimeStatus).toBe('Completed');
@@ -196,7 +241,9 @@ describe.each(['batched', 'eventByEvent'] as const)('durable engine (%s)', (repl
     expect(again.output).toBe(s.output);
     const history = h.engine.getStatus(s.instanceId, { showHistory: true })?.historyEvents ?? [];
     const types = history.map((e) => (e as { EventType: string }).EventType);
-    expect(types.filter((t) => t === 'TaskScheduled')).toHaveLength(1);
+    // The HTTP API folds a completed task's TaskScheduled into its TaskCompleted (DurableClient.cs).
+    expect(types).not.toContain('TaskScheduled');
+    expect(types.filter((t) => t === 'TaskCompleted')).toHaveLength(1);
     expect(types).toContain('GenericEvent');
     expect(types.filter((t) => t === 'ExecutionCompleted')).toHaveLength(1);
   });

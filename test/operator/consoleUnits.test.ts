@@ -7,6 +7,7 @@ import {
   buildWaterfall,
   childTree,
   instanceSpans,
+  parentOf,
   type InstanceHistory,
 } from '../../src/operator/waterfall.js';
 import { formatUsd, roundUsd } from '../../src/shared/money.js';
@@ -234,53 +235,45 @@ const history = (
 });
 
 describe('waterfall', () => {
+  // The Durable HTTP API's shape (DurableClient.cs GetDurableOrchestrationStatusAsync): no EventId or
+  // TaskScheduledId; a finished call's scheduling event folded into its completion; a finished child's
+  // creation event (and its id) gone; TimerFired without TimerId.
   const events = [
-    { EventType: 'ExecutionStarted', EventId: -1, Timestamp: at(0) },
-    { EventType: 'TaskScheduled', EventId: 0, FunctionName: 'callModel', Timestamp: at(1) },
+    { EventType: 'ExecutionStarted', FunctionName: 'runWorkflow', Timestamp: at(0) },
     {
       EventType: 'TaskCompleted',
-      EventId: -1,
-      TaskScheduledId: 0,
+      FunctionName: 'callModel',
+      ScheduledTime: at(1),
       Timestamp: at(2),
       Result: modelResult(false),
     },
-    { EventType: 'TimerCreated', EventId: 1, FireAt: at(5), Timestamp: at(2) },
-    { EventType: 'TimerFired', EventId: -1, TimerId: 1, Timestamp: at(5) },
-    { EventType: 'TaskScheduled', EventId: 2, FunctionName: 'callModel', Timestamp: at(5) },
+    { EventType: 'TimerCreated', FireAt: at(5), Timestamp: at(2) },
+    { EventType: 'TimerFired', FireAt: at(5), Timestamp: at(5) },
     {
       EventType: 'TaskCompleted',
-      EventId: -1,
-      TaskScheduledId: 2,
+      FunctionName: 'callModel',
+      ScheduledTime: at(5),
       Timestamp: at(6),
       Result: JSON.stringify(modelResult(true)),
     },
-    { EventType: 'TaskScheduled', EventId: 3, FunctionName: 'tool_web_search', Timestamp: at(6) },
     {
       EventType: 'TaskFailed',
-      EventId: -1,
-      TaskScheduledId: 3,
+      FunctionName: 'tool_web_search',
+      ScheduledTime: at(6),
       Timestamp: at(7),
       Reason: 'Bearer abc.def broke\nstack',
     },
     {
-      EventType: 'SubOrchestrationInstanceCreated',
-      EventId: 4,
+      EventType: 'SubOrchestrationInstanceCompleted',
       FunctionName: 'agentLoop',
-      InstanceId: 'r:research:0',
-      Timestamp: at(7),
+      ScheduledTime: at(7),
+      Timestamp: at(20),
     },
-    { EventType: 'SubOrchestrationInstanceCompleted', EventId: -1, TaskScheduledId: 4, Timestamp: at(20) },
-    { EventType: 'TimerCreated', EventId: 5, FireAt: at(86_400), Timestamp: at(21) },
-    { EventType: 'EventRaised', EventId: -1, Name: 'review', Timestamp: at(30) },
-    // The extension's own shape: the completion carries the scheduling time and no TaskScheduledId.
-    {
-      EventType: 'TaskCompleted',
-      EventId: 7,
-      FunctionName: 'sendCallback',
-      ScheduledTime: at(31),
-      Timestamp: at(32),
-    },
-    { EventType: 'TaskScheduled', EventId: 8, FunctionName: 'saveArtifact', Timestamp: at(33) },
+    { EventType: 'TimerCreated', FireAt: at(86_400), Timestamp: at(21) },
+    { EventType: 'EventRaised', Name: 'review', Timestamp: at(30) },
+    { EventType: 'TaskCompleted', FunctionName: 'sendCallback', ScheduledTime: at(31), Timestamp: at(32) },
+    // Still pending: keeps its scheduling event, with Name.
+    { EventType: 'TaskScheduled', Name: 'saveArtifact', Timestamp: at(33) },
   ];
   const steps = [
     {
@@ -307,19 +300,21 @@ describe('waterfall', () => {
     },
   ];
 
-  it('pairs events into spans: model figures, retry waits, failures, child runs, approvals, both history shapes', () => {
+  it('pairs events into spans: model figures, retry waits, failures, child runs, approvals', () => {
     const spans = instanceSpans(history(events, { runtimeStatus: 'Terminated' }), {
       depth: 0,
       stepFor: () => undefined,
     });
     const byId = new Map(spans.map((s) => [s.id, s]));
-    expect(byId.get('r#0')).toMatchObject({
+    expect(byId.get('r#1')).toMatchObject({
       kind: 'model',
       status: 'failed',
       error: 'rate_limited: slow down',
+      start: at(1),
       end: at(2),
     });
-    expect(byId.get('r#1')).toMatchObject({ kind: 'retry_wait', start: at(2), end: at(5) });
+    // Calls are numbered by their completions; a timer by its position, its firing matched by FireAt.
+    expect(byId.get('r#-3')).toMatchObject({ kind: 'retry_wait', start: at(2), end: at(5) });
     expect(byId.get('r#2')?.model).toEqual({
       provider: 'anthropic',
       deployment: 'claude-haiku-4-5',
@@ -339,54 +334,63 @@ describe('waterfall', () => {
       status: 'failed',
       error: 'Bearer [redacted] broke',
       detail: true,
+      eventId: 3,
     });
-    expect(byId.get('r#4')).toMatchObject({
-      kind: 'child',
-      name: 'agentLoop research:0',
-      childId: 'r:research:0',
-      end: at(20),
-    });
+    // A finished child no instance was found for: drawn from its completion, without an id.
+    expect(byId.get('r#4')).toMatchObject({ kind: 'child', name: 'agentLoop', start: at(7), end: at(20) });
+    expect(byId.get('r#4')?.childId).toBeUndefined();
     // The approval wait runs from its deadline timer to the event; the cancelled timer is not shown.
     const approval = spans.find((s) => s.kind === 'approval');
     expect(approval).toMatchObject({ name: 'review', start: at(21), end: at(30), detail: false });
-    expect(byId.has('r#5')).toBe(false);
-    expect(byId.get('r#7')).toMatchObject({
+    expect(byId.has('r#-8')).toBe(false);
+    expect(byId.get('r#5')).toMatchObject({
       kind: 'activity',
       name: 'sendCallback',
       start: at(31),
       end: at(32),
     });
-    // Still open when the run was terminated: failed at the run's last update.
-    expect(byId.get('r#8')).toMatchObject({ status: 'failed', end: at(60), error: 'the run stopped' });
+    // Still open when the run was terminated: failed at the run's last update, nothing to drill into.
+    expect(byId.get('r#-11')).toMatchObject({ status: 'failed', end: at(60), error: 'the run stopped' });
+    expect(byId.get('r#-11')).toMatchObject({ detail: false });
+    expect(byId.get('r#-11')?.eventId).toBeUndefined();
   });
 
   it('places steps first, then events by start, each child run’s events after its bar, one level deeper', () => {
     const child = history(
       [
-        { EventType: 'TaskScheduled', EventId: 0, FunctionName: 'callModel', Timestamp: at(8) },
         {
           EventType: 'TaskCompleted',
-          EventId: -1,
-          TaskScheduledId: 0,
+          FunctionName: 'callModel',
+          ScheduledTime: at(8),
           Timestamp: at(9),
           Result: modelResult(true),
         },
       ],
-      { instanceId: 'r:research:0', name: 'agentLoop' },
+      { instanceId: 'r:research:0', name: 'agentLoop', createdTime: at(7), lastUpdatedTime: at(20) },
     );
     const spans = buildWaterfall(history(events), steps, new Map([[child.instanceId, child]]));
     expect(spans.slice(0, 2).map((s) => s.id)).toEqual(['step:plan', 'step:review']);
-    const childIndex = spans.findIndex((s) => s.id === 'r#4');
-    expect(spans[childIndex + 1]).toMatchObject({ id: 'r:research:0#0', depth: 1, stepId: 'research' });
+    // The child found by id prefix takes the place of its completion event, drawn from the instance itself.
+    expect(spans.some((s) => s.id === 'r#4')).toBe(false);
+    const childIndex = spans.findIndex((s) => s.id === 'r>r:research:0');
+    expect(spans[childIndex]).toMatchObject({
+      kind: 'child',
+      name: 'agentLoop research:0',
+      childId: 'r:research:0',
+      start: at(7),
+      end: at(20),
+      status: 'completed',
+    });
+    expect(spans[childIndex + 1]).toMatchObject({ id: 'r:research:0#1', depth: 1, stepId: 'research' });
     expect(spans.find((s) => s.id === 'r#2')?.stepId).toBe('plan');
-    expect(childTree('r', new Map([[child.instanceId, child]]), history(events))).toEqual([
+    expect(childTree('r', new Map([[child.instanceId, child]]))).toEqual([
       {
         id: 'r:research:0',
         orchestrator: 'agentLoop',
         stepId: 'research',
         status: 'Completed',
-        createdAt: at(0),
-        updatedAt: at(60),
+        createdAt: at(7),
+        updatedAt: at(20),
         children: [],
       },
     ]);
@@ -398,6 +402,28 @@ describe('waterfall', () => {
     expect(spanFigures(spans.find((s) => s.id === 'r#2') as WaterfallSpan)).toBe(
       'claude-haiku-4-5-20251001  400/10 tok  cache 75.0 %  $0.0048',
     );
+  });
+
+  it("finds each descendant's parent by id, labels with colons included", () => {
+    const known = new Set(['r:research:0', 'r:sub', 'r:sub:analyze', 'r:sub:analyze:1']);
+    expect(parentOf('r', 'r:research:0', known)).toBe('r');
+    expect(parentOf('r', 'r:sub:analyze', known)).toBe('r:sub');
+    expect(parentOf('r', 'r:sub:analyze:1', known)).toBe('r:sub:analyze');
+    expect(parentOf('r', 'q:1', known)).toBeUndefined();
+    const at7 = { createdTime: at(7), lastUpdatedTime: at(9) };
+    const tree = childTree(
+      'r',
+      new Map(
+        ['r:sub', 'r:sub:analyze', 'r:research:0'].map((instanceId) => [
+          instanceId,
+          history([], { instanceId, name: instanceId === 'r:sub' ? 'runWorkflow' : 'agentLoop', ...at7 }),
+        ]),
+      ),
+    );
+    expect(tree.map((child) => [child.id, child.children.map((grandchild) => grandchild.id)])).toEqual([
+      ['r:research:0', []],
+      ['r:sub', ['r:sub:analyze']],
+    ]);
   });
 
   it('audits approvals the history shows and no call recorded, without doubling recorded ones', () => {

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableInstance } from '../../operator/durableManagement.js';
-import { childInstanceIds } from '../../operator/timeline.js';
+import { descendantIds } from '../../operator/runSources.js';
+import { parentOf } from '../../operator/waterfall.js';
 import {
   ApiHistoryEvent,
   RUN_EXPORT_FORMAT,
@@ -71,17 +72,12 @@ export function createExportRun(deps: ExportRunDeps): HttpHandler {
       const root = await management.getInstance(id, { history: true, input: true });
       if (!root) return unknownRun(id);
       const instances = [exportedInstance(root, null)];
-      const queue = childInstanceIds(root.historyEvents ?? []).map((child) => ({ child, parent: id }));
-      const seen = new Set([id]);
-      while (queue.length > 0 && instances.length < MAX_EXPORTED_INSTANCES) {
-        const { child, parent } = queue.shift() as { child: string; parent: string };
-        if (seen.has(child)) continue;
-        seen.add(child);
+      // Found by id prefix: the history API drops a finished child's creation event (runSources.ts).
+      const ids = await descendantIds(management, root, MAX_EXPORTED_INSTANCES - 1);
+      const known = new Set(ids);
+      for (const child of ids) {
         const instance = await management.getInstance(child, { history: true, input: true });
-        if (!instance) continue;
-        instances.push(exportedInstance(instance, parent));
-        for (const grandchild of childInstanceIds(instance.historyEvents ?? []))
-          queue.push({ child: grandchild, parent: child });
+        if (instance) instances.push(exportedInstance(instance, parentOf(id, child, known) ?? id));
       }
       const definition = definitionOf(root.input);
       const body: RunExport = {

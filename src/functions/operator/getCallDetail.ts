@@ -16,9 +16,10 @@ export function createGetCallDetail(deps: Pick<OperatorDeps, 'getClient' | 'mana
     const eventText = request.params.eventId ?? '';
     const instanceId = request.query.get('instance') ?? id;
     if (!/^\d{1,9}$/.test(eventText)) {
-      return badRequest(`eventId must be a whole number, the call's Durable event id (got "${eventText}")`, [
-        { parameter: 'eventId', detail: 'must be a whole number' },
-      ]);
+      return badRequest(
+        `eventId must be a whole number, the call's number (a waterfall span's eventId) (got "${eventText}")`,
+        [{ parameter: 'eventId', detail: 'must be a whole number' }],
+      );
     }
     if (instanceId !== id && !instanceId.startsWith(`${id}:`)) {
       return badRequest(`instance must be the run "${id}" or one of its agent or child runs ("${id}:…")`, [
@@ -36,7 +37,7 @@ export function createGetCallDetail(deps: Pick<OperatorDeps, 'getClient' | 'mana
             'unknown-call',
             404,
             'Unknown call',
-            `Run ${instanceId} has no model or tool call scheduled as event ${eventText}.`,
+            `Run ${instanceId} has no finished model or tool call numbered ${eventText}.`,
           ),
         );
       }

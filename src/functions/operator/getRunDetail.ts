@@ -8,13 +8,13 @@ import {
   historyOf,
   withEventApprovals,
 } from '../../operator/runSources.js';
+import { buildTimeline, countFailedAttempts, stepOfChild } from '../../operator/timeline.js';
 import {
-  buildTimeline,
-  childInstanceIds,
-  countFailedAttempts,
-  stepOfChild,
-} from '../../operator/timeline.js';
-import { buildWaterfall, childTree, type InstanceHistory } from '../../operator/waterfall.js';
+  buildWaterfall,
+  childTree,
+  childrenByParent,
+  type InstanceHistory,
+} from '../../operator/waterfall.js';
 import { answerProblems, badRequest, managementFor, unknownRun, type OperatorDeps } from './operatorHttp.js';
 
 /**
@@ -49,11 +49,10 @@ export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
       ]);
       const records = stepRecordsOf(instance);
       // Retries count the run's direct children only, as before (grandchildren are in the waterfall).
-      const directIds = new Set(childInstanceIds(history));
       const direct = new Map(
-        [...descendants]
-          .filter(([childId]) => directIds.has(childId) && stepOfChild(id, childId) !== undefined)
-          .map(([childId, child]) => [childId, child.historyEvents]),
+        (childrenByParent(id, descendants).get(id) ?? [])
+          .filter((child) => stepOfChild(id, child.instanceId) !== undefined)
+          .map((child) => [child.instanceId, child.historyEvents]),
       );
       const failedAttempts = countFailedAttempts(id, records, history, direct);
       const steps = buildTimeline(records, instance, failedAttempts);
@@ -65,7 +64,7 @@ export function createGetRunDetail(deps: OperatorDeps): HttpHandler {
         failedAttempts,
         includeHistory: historyParam === 'true',
         waterfall,
-        children: childTree(id, descendants, root),
+        children: childTree(id, descendants),
         ...(failedItems ? { failedItems } : {}),
         callback: hasCallback(instance.input) ? callbackViewOf(callback) : null,
       });
