@@ -5,12 +5,24 @@
  * API), and writes each run's histories with its definition as a run export (src/replay/exportFile.ts).
  * test/replay/fixtures.test.ts replays them against the current build in `npm test`.
  *
- *   npm run build && node dist/scripts/recordReplayFixtures.js [--out <dir>]
+ *   npm run build && node dist/scripts/recordReplayFixtures.js [--out <dir>] [--only <workflow>,…]
  *
- * Re-record only when a change to the orchestrators is meant to break runs in flight (and say so in the
- * release notes): a fixture recorded by the new code proves nothing about the old runs.
+ * A run at an orchestration version (host.json `defaultVersion`, src/orchestrators/version.ts) is
+ * written as `<workflow>@<version>.json`, an unversioned one as `<workflow>.json`; an existing fixture is
+ * never overwritten (the script stops, naming it). So recording after a version bump adds fixtures next
+ * to the old ones, which keep proving that runs started by the older release still replay. Delete a
+ * fixture only when no run of its version can be in flight (docs/operations.md, "Orchestration versioning").
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,14 +90,18 @@ async function runWorkflow(host: DevHost, name: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { out: { type: 'string' }, only: { type: 'string' } } });
+  const only = values.only?.split(',').map((name) => name.trim());
   const out = resolve(values.out ?? join(root, 'test/fixtures/replay'));
   mkdirSync(out, { recursive: true });
   process.env.OFFLINE_MODEL = 'on';
   const workflowsDir = join(root, 'workflows');
   const files = readdirSync(workflowsDir)
     .filter((file) => /\.ya?ml$/.test(file))
+    .filter((file) => only === undefined || only.includes(file.replace(/\.ya?ml$/, '')))
     .sort();
+  if (only !== undefined && files.length !== only.length)
+    throw new Error(`--only names a workflow that is not in workflows/: ${only.join(', ')}`);
   const stateDir = mkdtempSync(join(tmpdir(), 'replay-fixtures-'));
   const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
@@ -128,7 +144,13 @@ async function main(): Promise<void> {
         workflowFile: join(workflowsDir, run.file),
         workflowVersion: run.version,
       });
-      const target = join(out, `${run.file.replace(/\.ya?ml$/, '')}.json`);
+      const version = orchestrationVersion(exported.instances[0]?.history.events ?? []);
+      const base = run.file.replace(/\.ya?ml$/, '');
+      const target = join(out, version === '' ? `${base}.json` : `${base}@${version}.json`);
+      if (existsSync(target))
+        throw new Error(
+          `${target} exists; fixtures are never re-recorded (delete it only when no such run is in flight)`,
+        );
       writeFileSync(target, `${JSON.stringify(exported, null, 1)}\n`);
       const bytes = statSync(target).size;
       const events = exported.instances.reduce((sum, instance) => sum + instance.history.events.length, 0);
@@ -142,6 +164,13 @@ async function main(): Promise<void> {
     await azurite.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/** The orchestration version the run was started at (its ExecutionStarted event), '' when none. */
+function orchestrationVersion(events: readonly unknown[]): string {
+  const started = events.find((e) => (e as { EventType?: unknown }).EventType === 0) as
+    { Version?: unknown } | undefined;
+  return typeof started?.Version === 'string' ? started.Version.trim() : '';
 }
 
 main().catch((error: unknown) => {
