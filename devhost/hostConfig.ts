@@ -71,8 +71,8 @@ const HostJson = z.looseObject({
             .optional(),
           maxConcurrentActivityFunctions: z.number().int().min(1).optional(),
           maxConcurrentOrchestratorFunctions: z.number().int().min(1).optional(),
-          /** Orchestration versioning (durable/versioning.ts); `null` is the same as leaving it out. */
-          defaultVersion: z.string().min(1, 'defaultVersion must not be empty').nullable().optional(),
+          /** Orchestration versioning (durable/versioning.ts); `null` or blank is the same as leaving it out. */
+          defaultVersion: z.string().nullable().optional(),
           versionMatchStrategy: dotNetEnum('versionMatchStrategy', ['None', 'Strict', 'CurrentOrOlder']),
           versionFailureStrategy: dotNetEnum('versionFailureStrategy', ['Reject', 'Fail']),
         })
@@ -202,7 +202,9 @@ export function readHostConfig(appDir: string, cores: number, env: Env = process
  * comment says the default strategy is a no-op), and an app that versions nothing never notices.
  */
 function versioningOf(durable: NonNullable<HostJson['extensions']>['durableTask']): VersioningOptions {
-  const defaultVersion = durable?.defaultVersion ?? undefined;
+  // "A null (or empty) version is valid as it signifies non-versioned case" (DurableTaskExtension.cs), so
+  // an app setting override of "" turns versioning off for one environment.
+  const defaultVersion = durable?.defaultVersion?.trim() ? durable.defaultVersion : undefined;
   const implied = defaultVersion === undefined ? 'None' : 'CurrentOrOlder';
   return {
     ...(defaultVersion !== undefined ? { defaultVersion } : {}),

@@ -105,9 +105,13 @@ describe('host.json versioning options', () => {
     expect(() => readHostConfig(appWith({ versionMatchStrategy: 'Newest' }), 2, {})).toThrow(
       /extensions\.durableTask\.versionMatchStrategy: versionMatchStrategy must be one of None, Strict, CurrentOrOlder; got "Newest"/,
     );
-    expect(() => readHostConfig(appWith({ defaultVersion: '' }), 2, {})).toThrow(
-      /defaultVersion must not be empty/,
-    );
+  });
+
+  it('treats an empty defaultVersion, as from an app setting override, as not set', () => {
+    const config = readHostConfig(appWith({ defaultVersion: '2.0' }), 2, {
+      AzureFunctionsJobHost__extensions__durableTask__defaultVersion: '',
+    });
+    expect(config.versioning).toEqual({ matchStrategy: 'None', failureStrategy: 'Reject' });
   });
 });
 

@@ -14,12 +14,16 @@ const dir = path.resolve(__dirname, '../fixtures/replay');
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 const workflows = readdirSync(path.resolve(__dirname, '../../workflows')).filter((f) => f.endsWith('.yaml'));
 
-/** `<workflow>.json`: a run started before versioning; `<workflow>@<version>.json`: a run at that version. */
-const FIXTURE_NAME = /^(?<workflow>[a-z0-9-]+)(?:@(?<version>[0-9][0-9.]*))?\.json$/;
+/**
+ * `<workflow>.json`: a run started before versioning; `<workflow>@<version>.json`: a run at that version;
+ * `<workflow>+<label>…`: a run that takes a path the sample run does not (e.g. `+callback`).
+ */
+const FIXTURE_NAME =
+  /^(?<workflow>[a-z0-9-]+)(?:\+(?<label>[a-z0-9-]+))?(?:@(?<version>[0-9][0-9.]*))?\.json$/;
 
 describe('replay fixtures of the shipped workflows', () => {
   it('has one unversioned fixture per shipped workflow, and versioned ones only of shipped workflows', () => {
-    const unversioned = files.filter((file) => !file.includes('@'));
+    const unversioned = files.filter((file) => !/[@+]/.test(file));
     expect(unversioned.sort()).toEqual(workflows.map((file) => file.replace(/\.yaml$/, '.json')).sort());
     for (const file of files) {
       const name = FIXTURE_NAME.exec(file)?.groups;
