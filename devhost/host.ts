@@ -130,6 +130,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       clock,
       replayMode: options.replayMode ?? 'batched',
       schemaVersion: options.schemaVersion ?? 3,
+      versioning: config.versioning,
       log: (line: string) => log('information', line),
     });
     stoppers.push(() => engine.stop());

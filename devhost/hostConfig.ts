@@ -1,10 +1,32 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { VersioningOptions } from './durable/versioning.js';
 
 const TimeSpan = z
   .string()
   .regex(/^(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d+)?$/, 'expected a TimeSpan like "00:05:00" or "1.00:00:00"');
+
+/**
+ * An enum option bound by .NET configuration, which matches names ignoring case; returns the
+ * canonical name.
+ */
+function dotNetEnum<const T extends string>(option: string, names: readonly T[]) {
+  return z
+    .string()
+    .transform((value, ctx) => {
+      const name = names.find((n) => n.toLowerCase() === value.trim().toLowerCase());
+      if (name === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${option} must be one of ${names.join(', ')}; got "${value}"`,
+        });
+        return z.NEVER;
+      }
+      return name;
+    })
+    .optional();
+}
 
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9]{2,49}$/;
 const HUB_NAME_RULE = '3-50 letters or digits, starting with a letter';
@@ -49,6 +71,10 @@ const HostJson = z.looseObject({
             .optional(),
           maxConcurrentActivityFunctions: z.number().int().min(1).optional(),
           maxConcurrentOrchestratorFunctions: z.number().int().min(1).optional(),
+          /** Orchestration versioning (durable/versioning.ts); `null` or blank is the same as leaving it out. */
+          defaultVersion: z.string().nullable().optional(),
+          versionMatchStrategy: dotNetEnum('versionMatchStrategy', ['None', 'Strict', 'CurrentOrOlder']),
+          versionFailureStrategy: dotNetEnum('versionFailureStrategy', ['Reject', 'Fail']),
         })
         .optional(),
     })
@@ -63,6 +89,8 @@ export interface HostConfig {
   maxConcurrentActivityFunctions: number;
   maxConcurrentOrchestratorFunctions: number;
   queues: NonNullable<NonNullable<HostJson['extensions']>['queues']>;
+  /** Orchestration versioning from `extensions.durableTask` (durable/versioning.ts). */
+  versioning: VersioningOptions;
   raw: HostJson;
 }
 
@@ -161,6 +189,26 @@ export function readHostConfig(appDir: string, cores: number, env: Env = process
     maxConcurrentActivityFunctions: durable?.maxConcurrentActivityFunctions ?? 10 * cores,
     maxConcurrentOrchestratorFunctions: durable?.maxConcurrentOrchestratorFunctions ?? 10 * cores,
     queues: hostJson.extensions?.queues ?? {},
+    versioning: versioningOf(durable),
     raw: hostJson,
+  };
+}
+
+/**
+ * The versioning options: `CurrentOrOlder` and `Reject` by default once a `defaultVersion` is set
+ * (https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-orchestration-versioning).
+ * Without a `defaultVersion` and no strategy named, devhost checks nothing: whether the extension then
+ * refuses instances started with an explicit version is unverified (its `InitializeTaskHubWorker`
+ * comment says the default strategy is a no-op), and an app that versions nothing never notices.
+ */
+function versioningOf(durable: NonNullable<HostJson['extensions']>['durableTask']): VersioningOptions {
+  // "A null (or empty) version is valid as it signifies non-versioned case" (DurableTaskExtension.cs), so
+  // an app setting override of "" turns versioning off for one environment.
+  const defaultVersion = durable?.defaultVersion?.trim() ? durable.defaultVersion : undefined;
+  const implied = defaultVersion === undefined ? 'None' : 'CurrentOrOlder';
+  return {
+    ...(defaultVersion !== undefined ? { defaultVersion } : {}),
+    matchStrategy: durable?.versionMatchStrategy ?? implied,
+    failureStrategy: durable?.versionFailureStrategy ?? 'Reject',
   };
 }

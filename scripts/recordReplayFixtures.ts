@@ -5,12 +5,31 @@
  * API), and writes each run's histories with its definition as a run export (src/replay/exportFile.ts).
  * test/replay/fixtures.test.ts replays them against the current build in `npm test`.
  *
- *   npm run build && node dist/scripts/recordReplayFixtures.js [--out <dir>]
+ *   npm run build && node dist/scripts/recordReplayFixtures.js [--out <dir>] [--only <workflow>,…]
  *
- * Re-record only when a change to the orchestrators is meant to break runs in flight (and say so in the
- * release notes): a fixture recorded by the new code proves nothing about the old runs.
+ * `--app <dir>` runs another app folder (test/business/callback-app lets callbacks reach loopback),
+ * `--callback` starts each run with a completion callback to a loopback receiver, `--unversioned` starts
+ * runs without a version (as releases before versioning did: host.json's defaultVersion overridden by an
+ * empty app setting), and `--label <text>` names the fixture `<workflow>+<text>…`.
+ *
+ * A run at an orchestration version (host.json `defaultVersion`, src/orchestrators/version.ts) is
+ * written as `<workflow>@<version>.json`, an unversioned one as `<workflow>.json`; an existing fixture is
+ * never overwritten (the script stops, naming it). So recording after a version bump adds fixtures next
+ * to the old ones, which keep proving that runs started by the older release still replay. Delete a
+ * fixture only when no run of its version can be in flight (docs/operations.md, "Orchestration versioning").
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,10 +57,18 @@ interface RunView {
   progress: { waitingFor?: { event: string } } | null;
 }
 
-async function call<T>(host: DevHost, method: string, path: string, key: string, body?: unknown): Promise<T> {
+async function call<T>(
+  host: DevHost,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const response = await fetch(`${host.url}/api/${path}`, {
     method,
     headers: {
+      ...headers,
       'x-functions-key': key,
       'x-operator-id': 'recordReplayFixtures',
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -53,10 +80,18 @@ async function call<T>(host: DevHost, method: string, path: string, key: string,
   return JSON.parse(text) as T;
 }
 
-async function runWorkflow(host: DevHost, name: string): Promise<string> {
+async function runWorkflow(host: DevHost, name: string, callbackUrl: string | undefined): Promise<string> {
   const sample = JSON.parse(readFileSync(join(root, `scripts/samples/${name}.json`), 'utf8')) as object;
   const input = { ...sample, ...EXTRA_INPUT[name] };
-  const { id } = await call<{ id: string }>(host, 'POST', `workflows/${name}`, host.keys.functionKey, input);
+  const headers: Record<string, string> = callbackUrl === undefined ? {} : { 'callback-url': callbackUrl };
+  const { id } = await call<{ id: string }>(
+    host,
+    'POST',
+    `workflows/${name}`,
+    host.keys.functionKey,
+    input,
+    headers,
+  );
   const deadline = Date.now() + DEADLINE_MS;
   let approved = false;
   for (;;) {
@@ -78,14 +113,34 @@ async function runWorkflow(host: DevHost, name: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      only: { type: 'string' },
+      app: { type: 'string' },
+      label: { type: 'string' },
+      callback: { type: 'boolean' },
+      unversioned: { type: 'boolean' },
+    },
+  });
+  const only = values.only?.split(',').map((name) => name.trim());
+  if (values.label !== undefined && !/^[a-z0-9-]+$/.test(values.label))
+    throw new Error(`--label must be lower-case letters, digits and hyphens: "${values.label}"`);
+  // As the extension reads it, an empty defaultVersion means none: runs start unversioned, as the
+  // releases before versioning started them (devhost/durable/README.md, "Orchestration versioning").
+  if (values.unversioned === true)
+    process.env.AzureFunctionsJobHost__extensions__durableTask__defaultVersion = '';
+  const receiver = values.callback === true ? await startCallbackReceiver() : undefined;
   const out = resolve(values.out ?? join(root, 'test/fixtures/replay'));
   mkdirSync(out, { recursive: true });
   process.env.OFFLINE_MODEL = 'on';
   const workflowsDir = join(root, 'workflows');
   const files = readdirSync(workflowsDir)
     .filter((file) => /\.ya?ml$/.test(file))
+    .filter((file) => only === undefined || only.includes(file.replace(/\.ya?ml$/, '')))
     .sort();
+  if (only !== undefined && files.length !== only.length)
+    throw new Error(`--only names a workflow that is not in workflows/: ${only.join(', ')}`);
   const stateDir = mkdtempSync(join(tmpdir(), 'replay-fixtures-'));
   const [blobPort = 0, queuePort = 0, tablePort = 0] = await freeLoopbackPorts(3);
   const azurite = await startAzurite({ blobPort, queuePort, tablePort, inMemory: true });
@@ -93,7 +148,7 @@ async function main(): Promise<void> {
   const runs: { file: string; id: string; version: string | null }[] = [];
   try {
     const host = await startDevHost({
-      appDir: root,
+      appDir: values.app === undefined ? root : resolve(values.app),
       port: 0,
       stateDir,
       azurite: 'off',
@@ -107,7 +162,7 @@ async function main(): Promise<void> {
           name: string;
           version?: unknown;
         };
-        const id = await runWorkflow(host, definition.name);
+        const id = await runWorkflow(host, definition.name, receiver?.url);
         runs.push({
           file,
           id,
@@ -128,7 +183,14 @@ async function main(): Promise<void> {
         workflowFile: join(workflowsDir, run.file),
         workflowVersion: run.version,
       });
-      const target = join(out, `${run.file.replace(/\.ya?ml$/, '')}.json`);
+      const version = orchestrationVersion(exported.instances[0]?.history.events ?? []);
+      const base = run.file.replace(/\.ya?ml$/, '');
+      const labelled = values.label === undefined ? base : `${base}+${values.label}`;
+      const target = join(out, version === '' ? `${labelled}.json` : `${labelled}@${version}.json`);
+      if (existsSync(target))
+        throw new Error(
+          `${target} exists; fixtures are never re-recorded (delete it only when no such run is in flight)`,
+        );
       writeFileSync(target, `${JSON.stringify(exported, null, 1)}\n`);
       const bytes = statSync(target).size;
       const events = exported.instances.reduce((sum, instance) => sum + instance.history.events.length, 0);
@@ -139,9 +201,35 @@ async function main(): Promise<void> {
         throw new Error(`${target} is ${bytes} bytes, over ${MAX_FIXTURE_BYTES}`);
     }
   } finally {
+    await receiver?.stop();
     await azurite.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--callback`: a loopback receiver that answers every completion callback 200, for an app that lets
+ * callbacks reach loopback (test/business/callback-app, `--app`); the main app's SSRF guard refuses it.
+ */
+async function startCallbackReceiver(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200).end());
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  process.env.CALLBACK_TEST_SECRET ??= 'replay-fixture-signing-key';
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    stop: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** The orchestration version the run was started at (its ExecutionStarted event), '' when none. */
+function orchestrationVersion(events: readonly unknown[]): string {
+  const started = events.find((e) => (e as { EventType?: unknown }).EventType === 0) as
+    { Version?: unknown } | undefined;
+  return typeof started?.Version === 'string' ? started.Version.trim() : '';
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,8 @@ import { createRunOutputReader } from './activities/runOutputs.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
 import { createCallbackRunActivities } from './activities/callbackRun.js';
+import { createPayloadStore } from './activities/payloadStore.js';
+import { createTranscriptActivities } from './activities/transcripts.js';
 import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
 import { getConfig } from './config.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
@@ -31,7 +33,6 @@ import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
-import type { ModelMessage } from './shared/modelTypes.js';
 import { Names } from './shared/names.js';
 import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
 import { startTelemetry } from './telemetry/setup.js';
@@ -86,14 +87,24 @@ if (startup.warning) console.warn(startup.warning);
 
 // runWorkflow, agentLoop, runBatch and runBatchLane (the replayer in src/replay/ drives the same list).
 for (const [name, handler] of Object.entries(orchestratorRegistrations)) df.app.orchestration(name, handler);
+// Claim check: transcripts too large for history live in the artifacts container, by reference.
+const payloads = createPayloadStore({
+  connection: () => config.storage,
+  containerName: config.artifactsContainer,
+});
+const transcripts = createTranscriptActivities(payloads);
 df.app.activity(Names.activities.callModel, {
-  // callModel checks the transcript's shape itself.
-  handler: createDefaultCallModelActivity(
-    (ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>,
-    (ref, maxBytes) => blobFiles.readRef(ref, maxBytes),
-  ),
+  // callModel checks the transcript's shape itself; `{ blobRef }` comes from runs older than the claim check.
+  handler: createDefaultCallModelActivity({
+    resolvePayload: (ref) => payloads.load(ref),
+    resolveBlob: (ref) => artifacts.loadJson(ref),
+    readFile: (ref, maxBytes) => blobFiles.readRef(ref, maxBytes),
+  }),
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
+df.app.activity(Names.activities.appendTranscript, { handler: transcripts.appendTranscript });
+df.app.activity(Names.activities.prepareCompaction, { handler: transcripts.prepareCompaction });
+df.app.activity(Names.activities.finishCompaction, { handler: transcripts.finishCompaction });
 // Provider batches for `batch: true` llm steps: submit, poll, collect, cancel; the waits are durable timers.
 const modelBatches = createDefaultModelBatchActivities();
 df.app.activity(Names.activities.submitModelBatch, { handler: modelBatches.submitModelBatch });

@@ -19,6 +19,7 @@ import { EpisodeRunner } from './episodeRunner.js';
 import { EventType, makeEvent } from './history.js';
 import { InstanceOps } from './instances.js';
 import { DurableStore } from './store.js';
+import { NO_VERSIONING, type VersioningOptions } from './versioning.js';
 
 export interface DurableEngineOptions {
   stateDir: string;
@@ -38,6 +39,8 @@ export interface DurableEngineOptions {
   /** 'whenProvided' (default): FailureDetails only from an exception properties provider; 'always'. */
   activityFailureDetails?: 'whenProvided' | 'always';
   log?: (line: string) => void;
+  /** host.json orchestration versioning (durable/versioning.ts); none by default. */
+  versioning?: VersioningOptions;
 }
 
 const DAY = 86_400_000;
@@ -75,6 +78,7 @@ export class DurableEngine implements DurableBackend {
       log,
       userLog: (level: LogLevel, line: string) => log(level === 'information' ? line : `${level}: ${line}`),
       wire: this.#wire,
+      versioning: opts.versioning ?? NO_VERSIONING,
     };
     this.store = new DurableStore(opts.stateDir, { log });
     const limits = {
@@ -87,12 +91,18 @@ export class DurableEngine implements DurableBackend {
       log,
     });
     this.#dispatcher = dispatcher;
-    this.#ops = new InstanceOps(this.store, this.clock, opts.invoker, {
-      notify: (id) => dispatcher.notify(id),
-      enqueueWork: (row) => dispatcher.enqueueWork(row),
-      invalidate: (id) => this.#episodes.invalidate(id),
-      armTimer: () => dispatcher.armTimer(),
-    });
+    this.#ops = new InstanceOps(
+      this.store,
+      this.clock,
+      opts.invoker,
+      {
+        notify: (id) => dispatcher.notify(id),
+        enqueueWork: (row) => dispatcher.enqueueWork(row),
+        invalidate: (id) => this.#episodes.invalidate(id),
+        armTimer: () => dispatcher.armTimer(),
+      },
+      opts.versioning?.defaultVersion,
+    );
     this.#episodes = new EpisodeRunner(this.store, this.clock, env, this.#ops, dispatcher, (id) =>
       this.#wakeCompletionWaiters(id),
     );

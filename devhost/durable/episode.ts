@@ -13,6 +13,7 @@ import {
 } from './ledger.js';
 import type { InstanceRow, MessageRow } from './store.js';
 import { inputFieldChars, type WireMeter } from './wireMeter.js';
+import { VERSION_MISMATCH_DETAILS, versionVerdict, type VersioningOptions } from './versioning.js';
 
 export interface EpisodePlan {
   /** Messages to delete in the commit. */
@@ -40,6 +41,8 @@ export interface EpisodeEnv {
   userLog: (level: LogLevel, line: string) => void;
   /** Counts each episode's payload and answer, as sent and as the extension would send them. */
   wire?: WireMeter;
+  /** host.json orchestration versioning; checked before every episode (durable/versioning.ts). */
+  versioning?: VersioningOptions;
 }
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
@@ -94,6 +97,19 @@ export async function planEpisode(
   const ledger = JSON.parse(row.ledger) as Ledger;
   const plan: EpisodePlan = { consumed: [], events: [], outgoing: [], row: { ...row }, ledger, more: false };
   const now = Math.max(env.now(), ledger.lastTs);
+  if (env.versioning) {
+    const verdict = versionVerdict(row.version, env.versioning);
+    if (verdict === 'reject') {
+      // Reject abandons the work item: nothing is consumed or changed, the messages wait for a worker
+      // whose defaultVersion matches (here: the next host started with one).
+      env.log(
+        `${row.name} (${row.instance_id}) left waiting: its version '${row.version ?? ''}' does not match ` +
+          `this worker's defaultVersion '${env.versioning.defaultVersion ?? ''}' (${env.versioning.matchStrategy}).`,
+      );
+      return undefined;
+    }
+    if (verdict === 'fail') return versionFailure(plan, messages, now);
+  }
   let status = row.status;
   const batch: HistoryEvent[] = [];
   let cut = false;
@@ -264,6 +280,36 @@ export async function planEpisode(
     plan.ledger = { ...newLedger(), lastTs: now };
   }
   plan.more ||= cut;
+  return plan;
+}
+
+/**
+ * versionFailureStrategy `Fail`: the orchestrator does not run; the instance completes as Failed with
+ * the dispatcher's VersionMismatch failure details (durable/versioning.ts), and a parent hears of it.
+ * The status output the extension shows then is unverified; devhost shows the failure's message.
+ */
+function versionFailure(plan: EpisodePlan, messages: MessageRow[], now: number): EpisodePlan {
+  const row = plan.row;
+  plan.consumed = messages.map((m) => m.id);
+  const delivered = startFirst(messages)
+    .map((m) => JSON.parse(m.event) as HistoryEvent)
+    .filter((ev) => ev.EventType !== EventType.ExecutionTerminated);
+  const message = VERSION_MISMATCH_DETAILS.ErrorMessage;
+  plan.events = [
+    makeEvent(EventType.OrchestratorStarted, now),
+    ...delivered,
+    makeEvent(EventType.ExecutionCompleted, now, {
+      OrchestrationStatus: 'Failed',
+      Result: JSON.stringify(message),
+      FailureDetails: { ...VERSION_MISMATCH_DETAILS },
+    }),
+    makeEvent(EventType.OrchestratorCompleted, now),
+  ];
+  row.status = 'Failed';
+  row.output = JSON.stringify(message);
+  row.failure_details = JSON.stringify(VERSION_MISMATCH_DETAILS);
+  const notify = parentFailure(row, message, row.failure_details);
+  if (notify) plan.notifyParent = { ...notify, Timestamp: new Date(now).toISOString() };
   return plan;
 }
 

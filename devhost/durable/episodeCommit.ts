@@ -82,6 +82,9 @@ export async function commitEpisode(
         makeEvent(EventType.ExecutionStarted, now, {
           Name: row.name,
           Input: plan.continueAsNew.input,
+          // The new execution keeps the instance's version (DurableTask.Core TaskOrchestrationDispatcher:
+          // `Version = completeOrchestratorAction.NewVersion ?? runtimeState.Version`).
+          Version: row.version ?? '',
           OrchestrationInstance: { InstanceId: id, ExecutionId: row.execution_id },
         }),
       );

@@ -37,6 +37,8 @@ export class InstanceOps {
     private readonly clock: Clock,
     private readonly invoker: FunctionInvoker,
     private readonly hooks: EngineHooks,
+    /** host.json `defaultVersion`: the version of new instances and sub-orchestrations that name none. */
+    private readonly defaultVersion?: string,
   ) {}
 
   #isOrchestrator(name: string): boolean {
@@ -97,7 +99,14 @@ export class InstanceOps {
       const existing = this.store.q.getInstance.get(id);
       if (existing && !isTerminal(existing.status))
         return { kind: 'conflict', instanceId: id, status: existing.status };
-      this.#create(request.orchestratorName, id, inputJson, request.version, undefined, this.clock.now());
+      this.#create(
+        request.orchestratorName,
+        id,
+        inputJson,
+        request.version ?? this.defaultVersion,
+        undefined,
+        this.clock.now(),
+      );
       return { kind: 'started', instanceId: id };
     });
     if (outcome.kind === 'started') this.hooks.notify(id);
@@ -118,7 +127,7 @@ export class InstanceOps {
       return `An orchestration with instance ID '${o.instanceId}' already exists and is ${existing.status}.`;
     }
     const ref = { id: parent.instance_id, executionId: parent.execution_id, taskId: o.taskId };
-    this.#create(o.name, o.instanceId, o.input, o.version, ref, now);
+    this.#create(o.name, o.instanceId, o.input, o.version ?? this.defaultVersion, ref, now);
     return undefined;
   }
 
@@ -330,7 +339,8 @@ export class InstanceOps {
         if (child?.status === 'Failed') this.#rewindTx(ev.InstanceId, reason, touched);
         else if (!child || isTerminal(child.status)) {
           const ref = { id, executionId: row.execution_id, taskId: ev.EventId };
-          this.#create(ev.Name ?? '', ev.InstanceId, ev.Input ?? null, undefined, ref, now);
+          const version = ev.Version === undefined || ev.Version === '' ? this.defaultVersion : ev.Version;
+          this.#create(ev.Name ?? '', ev.InstanceId, ev.Input ?? null, version, ref, now);
           touched.push(ev.InstanceId);
         }
       }

@@ -84,13 +84,18 @@ function describeIssues(error: { issues: readonly { path: PropertyKey[]; message
     .join('; ');
 }
 
-export function createArtifactActivities(deps: ArtifactStoreDeps): ArtifactActivities {
+/**
+ * The deps' container, created once per process on first use (a failure is retried on the next call),
+ * and its name.
+ */
+export function lazyContainer(deps: ArtifactStoreDeps): {
+  containerName: () => string;
+  container: () => Promise<ContainerClient>;
+} {
   const containerName = () =>
     typeof deps.containerName === 'function' ? deps.containerName() : deps.containerName;
   const serviceClient = lazyBlobService(deps);
   let ready: Promise<ContainerClient> | undefined;
-
-  /** Creates the container once per process; a failure is retried on the next call. */
   const container = (): Promise<ContainerClient> => {
     ready ??= (async () => {
       const client = serviceClient().getContainerClient(containerName());
@@ -102,6 +107,11 @@ export function createArtifactActivities(deps: ArtifactStoreDeps): ArtifactActiv
     });
     return ready;
   };
+  return { containerName, container };
+}
+
+export function createArtifactActivities(deps: ArtifactStoreDeps): ArtifactActivities {
+  const { containerName, container } = lazyContainer(deps);
 
   const blobNameOf = (blobRef: string): string => {
     const prefix = `${containerName()}/`;

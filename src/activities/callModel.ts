@@ -16,6 +16,7 @@ import {
   type CallModelFailure,
   type ProviderKind,
 } from '../shared/modelTypes.js';
+import type { PayloadRef } from '../shared/payloadRef.js';
 import { recordChatInput, tracedCallModel } from '../telemetry/spans.js';
 import { describeIssues, parseActivityInput } from './activityInput.js';
 
@@ -24,8 +25,13 @@ export interface CallModelActivityDeps {
   readonly config: () => ModelConfig;
   /** Builds the providers for a configuration, once (e.g. `(config) => createModelProviders(config)`). */
   readonly providers: (config: ModelConfig) => ModelProviders;
-  /** Loads a transcript stored as a blob reference (`messages: { blobRef }`). */
-  readonly resolveBlob?: (ref: string) => Promise<ModelMessage[]>;
+  /** Loads a transcript stored by reference (`messages: { ref }`, src/activities/payloadStore.ts `load`). */
+  readonly resolvePayload?: (ref: PayloadRef) => Promise<unknown>;
+  /**
+   * Loads a transcript saved by `saveArtifact` (`messages: { blobRef }`), which instances older than the
+   * transcript claim check still send (src/orchestrators/transcriptLegacy.ts).
+   */
+  readonly resolveBlob?: (ref: string) => Promise<unknown>;
   /** Reads the bytes of file blocks (`blobRef`), allowed containers only (src/files/blobFiles.ts). */
   readonly readFile?: ReadFile;
   readonly now?: () => number;
@@ -48,18 +54,24 @@ export function createCallModelActivity(
 
   async function transcript(messages: CallModelInput['messages']): Promise<ModelMessage[]> {
     if (Array.isArray(messages)) return messages;
-    if (!deps.resolveBlob)
-      throw new Error('callModel got messages as a blob reference but has no resolveBlob');
-    const resolved = z
-      .array(ModelMessage)
-      .min(1)
-      .safeParse(await deps.resolveBlob(messages.blobRef));
-    if (!resolved.success) {
-      throw new Error(
-        `Transcript ${messages.blobRef} is not a list of messages: ${describeIssues(resolved.error)}`,
-      );
+    let where: string;
+    let stored: unknown;
+    if ('ref' in messages) {
+      if (!deps.resolvePayload)
+        throw new Error('callModel got messages by reference ({ ref }) but has no resolvePayload');
+      where = `${messages.ref.container}/${messages.ref.path}`;
+      stored = await deps.resolvePayload(messages.ref);
+    } else {
+      if (!deps.resolveBlob)
+        throw new Error('callModel got messages as a blob reference ({ blobRef }) but has no resolveBlob');
+      where = messages.blobRef;
+      stored = await deps.resolveBlob(messages.blobRef);
     }
-    // The agent loop saves a snapshot rarely and sends the turns after it inline as `tail`.
+    const resolved = z.array(ModelMessage).min(1).safeParse(stored);
+    if (!resolved.success) {
+      throw new Error(`Transcript ${where} is not a list of messages: ${describeIssues(resolved.error)}`);
+    }
+    // The agent loop stores a snapshot rarely and sends the turns after it inline as `tail`.
     return [...resolved.data, ...(messages.tail ?? [])];
   }
 
@@ -157,15 +169,9 @@ export function createCallModelActivity(
 
 /** The activity wired to the environment's configuration and real SDK clients (what src/index.ts registers). */
 export function createDefaultCallModelActivity(
-  resolveBlob?: CallModelActivityDeps['resolveBlob'],
-  readFile?: ReadFile,
+  resolvers: Pick<CallModelActivityDeps, 'resolvePayload' | 'resolveBlob' | 'readFile'> = {},
 ): (input: unknown) => Promise<CallModelResult> {
   return tracedCallModel(
-    createCallModelActivity({
-      config: getModelConfig,
-      providers: sharedModelProviders,
-      ...(resolveBlob ? { resolveBlob } : {}),
-      ...(readFile ? { readFile } : {}),
-    }),
+    createCallModelActivity({ config: getModelConfig, providers: sharedModelProviders, ...resolvers }),
   );
 }

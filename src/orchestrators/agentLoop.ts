@@ -36,15 +36,45 @@ import { imageArtifacts, promptMessage } from './attachments.js';
 import { asRunStopped, parseOrchestrationInput, stepFailed } from './runStopped.js';
 import { traceField } from './trace.js';
 import {
-  appendMessage,
   COMPACTION_SYSTEM,
   compactedMessages,
   compactionPrompt,
+  jsonChars,
   planCompaction,
-  transcriptForModel,
+  PrepareCompactionOutput,
+  TranscriptSnapshot,
   userMessage,
-  type Transcript,
-} from './transcript.js';
+  type FinishCompactionInput,
+  type LegacyTranscriptSnapshot,
+  type PrepareCompactionInput,
+} from '../shared/transcripts.js';
+import { flushTranscript, transcriptForModel, type Transcript, type TranscriptOwner } from './transcript.js';
+import { legacyTranscriptForModel, type LegacyTranscript } from './transcriptLegacy.js';
+import { atLeast, ORCHESTRATION_VERSIONS } from './version.js';
+
+/** The loop's transcript: by claim check (Transcript) or, for older instances, LegacyTranscript. */
+interface AnyTranscript {
+  readonly messages: readonly ModelMessage[];
+  readonly snapshot?: TranscriptSnapshot | LegacyTranscriptSnapshot;
+}
+
+function append(transcript: AnyTranscript, message: ModelMessage): AnyTranscript {
+  return { ...transcript, messages: [...transcript.messages, message] };
+}
+
+function current(transcript: AnyTranscript): Transcript {
+  const { snapshot } = transcript;
+  if (snapshot !== undefined && 'blobRef' in snapshot)
+    throw new Error('agentLoop: a transcript snapshot by blobRef in an instance that uses the claim check');
+  return { messages: transcript.messages, ...(snapshot ? { snapshot } : {}) };
+}
+
+function legacy(transcript: AnyTranscript): LegacyTranscript {
+  const { snapshot } = transcript;
+  if (snapshot !== undefined && 'ref' in snapshot)
+    throw new Error('agentLoop: a claim-check transcript snapshot in an instance older than the claim check');
+  return { messages: transcript.messages, ...(snapshot ? { snapshot } : {}) };
+}
 
 export const DEFAULT_AGENT_OPTIONS: Required<AgentLoopOptions> = {
   turnsPerGeneration: 20,
@@ -74,11 +104,18 @@ export function* agentLoopOrchestrator(
   };
   let { turn, toolCalls, ledger, lastText } = state;
   const artifacts = [...state.artifacts];
-  let transcript: Transcript = {
+  // Instances created before the transcript claim check keep the saveArtifact path (transcriptLegacy.ts).
+  const claimCheck = atLeast(context, ORCHESTRATION_VERSIONS.transcriptClaimCheck);
+  let transcript: AnyTranscript = {
     messages: state.messages,
     ...(state.snapshot ? { snapshot: state.snapshot } : {}),
   };
   const allowed = new Map(input.tools.map((tool) => [tool.name, tool]));
+  const owner = (atTurn: number): TranscriptOwner => ({
+    runId: input.runId,
+    label: input.stepId,
+    turn: atTurn,
+  });
 
   const report = () =>
     context.df.setCustomStatus({
@@ -108,6 +145,10 @@ export function* agentLoopOrchestrator(
     for (let turnsThisGeneration = 0; ; turnsThisGeneration++) {
       if (turn >= input.maxTurns) return finish('max_turns', null);
       if (turnsThisGeneration >= options.turnsPerGeneration) {
+        // The carry holds the snapshot's reference and at most offloadChars of messages, never the transcript.
+        if (claimCheck && jsonChars(transcript.messages) > options.transcriptOffloadChars) {
+          transcript = yield* flushTranscript(context, current(transcript), owner(turn));
+        }
         const next: AgentLoopState = {
           generation: state.generation + 1,
           turn,
@@ -122,12 +163,14 @@ export function* agentLoopOrchestrator(
         return undefined;
       }
 
-      const prepared = yield* transcriptForModel(
-        context,
-        transcript,
-        { runId: input.runId, label: input.stepId },
-        options.transcriptOffloadChars,
-      );
+      const prepared = claimCheck
+        ? yield* transcriptForModel(context, current(transcript), owner(turn), options.transcriptOffloadChars)
+        : yield* legacyTranscriptForModel(
+            context,
+            legacy(transcript),
+            { runId: input.runId, label: input.stepId },
+            options.transcriptOffloadChars,
+          );
       transcript = prepared.transcript;
       const result = yield* callModelWithPolicy(
         context,
@@ -156,7 +199,7 @@ export function* agentLoopOrchestrator(
       // back with the assistant turn as returned and no user turn after it. One that came back with
       // nothing we keep is not appended: an empty assistant turn would go out as a prefill.
       const paused = result.stopReason === 'pause_turn';
-      if (!paused || !isEmptyTurn(result.message)) transcript = appendMessage(transcript, result.message);
+      if (!paused || !isEmptyTurn(result.message)) transcript = append(transcript, result.message);
       lastText = textOf(result.message) || lastText;
       report();
 
@@ -188,10 +231,21 @@ export function* agentLoopOrchestrator(
       toolCalls += calls.length;
       artifacts.push(...produced);
       ledger = addToolSpend(ledger, input.stepId, spent);
-      transcript = appendMessage(transcript, { role: 'user', content: results });
-      transcript = yield* compactIfDue(context, input, options, transcript, result, (summary) => {
+      transcript = append(transcript, { role: 'user', content: results });
+      const recordSummary: RecordModelCall = (summary) => {
         ledger = addModelCall(ledger, input.stepId, COMPACTION_ROLE, summary);
-      });
+      };
+      transcript = claimCheck
+        ? yield* compactIfDue(
+            context,
+            input,
+            options,
+            current(transcript),
+            owner(turn),
+            result,
+            recordSummary,
+          )
+        : yield* legacyCompactIfDue(context, input, options, legacy(transcript), result, recordSummary);
       report();
     }
   } catch (error) {
@@ -204,17 +258,77 @@ export function* agentLoopOrchestrator(
  * Compacts the transcript before the next turn when this turn's input (cache reads and writes
  * included) passed `compactAt` of the deployment's context window (known from callModel's
  * `limits`): the first message and the last `compactKeepTurns` turns stay, the turns between are
- * summarized by the worker role (one callModel through the policy) into one message. Decided only
- * from activity results, so replay takes the same path.
+ * summarized by the worker role (one callModel through the policy) into one message. The activities
+ * read the transcript and plan the cut (`prepareCompaction`, `finishCompaction`, the same plan from
+ * the same snapshot); the orchestrator only sees references and the summary. Decided only from
+ * activity results, so replay takes the same path.
  */
 function* compactIfDue(
   context: OrchestrationContext,
   input: AgentLoopInput,
   options: Required<AgentLoopOptions>,
   transcript: Transcript,
+  owner: TranscriptOwner,
   last: CallModelSuccess,
   record: RecordModelCall,
 ): Generator<Task, Transcript, unknown> {
+  const window = last.limits?.contextWindow;
+  if (window === undefined) return transcript;
+  const { inputTokens, cacheReadTokens, cacheWriteTokens } = last.usage;
+  const promptTokens = inputTokens + cacheReadTokens + cacheWriteTokens;
+  if (promptTokens <= options.compactAt * window) return transcript;
+  const whole = yield* flushTranscript(context, transcript, owner);
+  if (whole.snapshot === undefined) return transcript;
+  const place = { runId: input.runId, label: input.stepId, keepTurns: options.compactKeepTurns };
+  const prepared = PrepareCompactionOutput.parse(
+    yield context.df.callActivityWithRetry(Names.activities.prepareCompaction, INFRASTRUCTURE_RETRY, {
+      ...place,
+      name: `t${owner.turn}-compaction.json`,
+      transcript: whole.snapshot,
+    } satisfies PrepareCompactionInput),
+  );
+  if (!prepared.due) return whole;
+  if (!context.df.isReplaying) {
+    context.log(
+      `${input.stepId}: ${promptTokens} input tokens of a ${window} window; compacting ${prepared.older} messages`,
+    );
+  }
+  const summary = yield* callModelWithPolicy(
+    context,
+    {
+      role: COMPACTION_ROLE,
+      system: COMPACTION_SYSTEM,
+      messages: { ref: prepared.prompt },
+      runId: input.runId,
+      stepId: input.stepId,
+      ...traceField(input.trace),
+    },
+    modelRetryPolicy(input.options?.modelRetry),
+    record,
+  );
+  const compacted = TranscriptSnapshot.parse(
+    yield context.df.callActivityWithRetry(Names.activities.finishCompaction, INFRASTRUCTURE_RETRY, {
+      ...place,
+      name: `t${owner.turn}-compacted.json`,
+      transcript: whole.snapshot,
+      summary: textOf(summary.message),
+    } satisfies FinishCompactionInput),
+  );
+  return { messages: [], snapshot: compacted };
+}
+
+/**
+ * compactIfDue for instances older than the transcript claim check, as they ran: the orchestrator plans
+ * the cut from the whole transcript it holds and the summary replaces the older turns inline.
+ */
+function* legacyCompactIfDue(
+  context: OrchestrationContext,
+  input: AgentLoopInput,
+  options: Required<AgentLoopOptions>,
+  transcript: LegacyTranscript,
+  last: CallModelSuccess,
+  record: RecordModelCall,
+): Generator<Task, LegacyTranscript, unknown> {
   const window = last.limits?.contextWindow;
   if (window === undefined) return transcript;
   const { inputTokens, cacheReadTokens, cacheWriteTokens } = last.usage;
@@ -227,7 +341,7 @@ function* compactIfDue(
       `${input.stepId}: ${promptTokens} input tokens of a ${window} window; compacting ${plan.older.length} messages`,
     );
   }
-  const request = yield* transcriptForModel(
+  const request = yield* legacyTranscriptForModel(
     context,
     { messages: [userMessage(compactionPrompt(plan))] },
     { runId: input.runId, label: `${input.stepId}-compaction` },

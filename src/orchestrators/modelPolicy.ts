@@ -125,7 +125,9 @@ function withRepair(
     { role: 'user', content: [{ type: 'text', text: repairPrompt(problem) }] },
   ];
   if (Array.isArray(messages)) return [...messages, ...turns];
-  return { blobRef: messages.blobRef, tail: [...(messages.tail ?? []), ...turns] };
+  const tail = [...(messages.tail ?? []), ...turns];
+  // `{ blobRef }`: an instance older than the transcript claim check (transcriptLegacy.ts).
+  return 'ref' in messages ? { ref: messages.ref, tail } : { blobRef: messages.blobRef, tail };
 }
 
 /**

@@ -10,11 +10,13 @@ import { RunWorkflowInput, type RunOutcome, type RunWorkflowOutput } from '../sh
 import { Names } from '../shared/names.js';
 import type { StartCallbackInput } from '../shared/requestTypes.js';
 import { START_CALLBACK_RETRY } from './completionCallback.js';
+import { legacyCompletionCallback } from './completionCallbackLegacy.js';
 import { createRunState, log, reportFinal, reportProgress, type RunState } from './runState.js';
 import { asRunStopped, parseOrchestrationInput, RunFailed } from './runStopped.js';
 import { isEnabled } from './render.js';
 import { runStep } from './steps.js';
 import { endStep, skipStep, startStep } from './timeline.js';
+import { atLeast, ORCHESTRATION_VERSIONS } from './version.js';
 
 export function* runWorkflowOrchestrator(
   context: OrchestrationContext,
@@ -26,7 +28,11 @@ export function* runWorkflowOrchestrator(
   const scope = { input: input.input, steps };
   let current: string | undefined;
 
-  yield* startCallback(context, input.callback?.url);
+  // Runs started before the callback orchestration deliver their callback at the end (completionCallbackLegacy.ts).
+  const legacyCallbackUrl = atLeast(context, ORCHESTRATION_VERSIONS.callbackFirst)
+    ? undefined
+    : input.callback?.url;
+  if (legacyCallbackUrl === undefined) yield* startCallback(context, input.callback?.url);
   try {
     for (const [stepIndex, step] of definition.steps.entries()) {
       current = step.id;
@@ -47,7 +53,10 @@ export function* runWorkflowOrchestrator(
     current = undefined;
     const output = evaluate(compileExpression(outputExpressionOf(definition)), scope);
     reportProgress(run, { step: undefined, stepIndex: definition.steps.length });
-    return finish(run, 'completed', output);
+    const result = finish(run, 'completed', output);
+    if (legacyCallbackUrl !== undefined)
+      return yield* legacyCompletionCallback(context, legacyCallbackUrl, result);
+    return result;
   } catch (error) {
     const stop = asRunStopped(error, current);
     log(run, `${stop.outcome}: ${stop.error.kind}: ${stop.message}`);
@@ -58,6 +67,15 @@ export function* runWorkflowOrchestrator(
       error: stop.error,
     };
     const cleared = { map: undefined, waitingFor: undefined, batch: undefined };
+    if (legacyCallbackUrl !== undefined) {
+      // As those runs ended: Completed with the outcome in the output, after the callback.
+      reportProgress(run, cleared);
+      return yield* legacyCompletionCallback(
+        context,
+        legacyCallbackUrl,
+        finish(run, stop.outcome, null, stop.error),
+      );
+    }
     // A child run (a `workflow` step, a batch item) hands its outcome, ledger and artifacts to its parent,
     // which decides; the run a caller started fails. Nothing is yielded from here to the throw, so the
     // failed activity or child that stopped the run is in the failing episode and a rewind re-runs it.

@@ -1,55 +1,74 @@
 /**
- * Keeps the agent's transcript out of activity history once it grows: a snapshot goes to blob
- * storage (`saveArtifact`) and callModel gets `{ blobRef, tail }`, the tail being the messages added
- * since. A new snapshot is written only when the tail outgrows max(threshold, snapshot / 4), so each
- * callModel input stays small and the snapshots written grow geometrically (their total stays a
- * small multiple of the transcript) instead of re-saving everything every turn.
+ * Keeps the agent's transcript out of history (claim check): the loop holds only the messages since its
+ * last snapshot. While those are small they go to callModel inline (with the snapshot's reference, once
+ * there is one); past `offloadChars` the `appendTranscript` activity adds them to the snapshot in Blob
+ * storage and returns the new snapshot's reference. So every callModel and appendTranscript input, and
+ * the continueAsNew carry, holds at most about `offloadChars` of transcript, however long the loop runs;
+ * the activities, not the orchestrator, read the whole transcript.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { SavedArtifact, type SaveArtifactInput } from '../shared/artifactTypes.js';
 import type { ModelMessage, TranscriptRef } from '../shared/modelTypes.js';
 import { Names } from '../shared/names.js';
-import type { TranscriptSnapshot } from '../shared/runTypes.js';
+import { jsonChars, TranscriptSnapshot, type AppendTranscriptInput } from '../shared/transcripts.js';
 import { INFRASTRUCTURE_RETRY } from './modelPolicy.js';
 
+export {
+  COMPACTION_SYSTEM,
+  compactedMessages,
+  compactionPrompt,
+  jsonChars,
+  planCompaction,
+  renderTurns,
+  userMessage,
+  type CompactionPlan,
+} from '../shared/transcripts.js';
+
 export interface Transcript {
+  /** The messages after the snapshot (all of them while there is none). */
   readonly messages: readonly ModelMessage[];
   readonly snapshot?: TranscriptSnapshot;
-}
-
-export function userMessage(text: string): ModelMessage {
-  return { role: 'user', content: [{ type: 'text', text }] };
 }
 
 export function appendMessage(transcript: Transcript, message: ModelMessage): Transcript {
   return { ...transcript, messages: [...transcript.messages, message] };
 }
 
-export function jsonChars(value: unknown): number {
-  return JSON.stringify(value).length;
-}
-
-/** Blob names allow one path segment per part; instance ids may hold anything. */
-function pathSegment(text: string): string {
-  return text.replace(/[^A-Za-z0-9._:[\]-]/g, '_').replace(/^\.+$/, '_');
-}
-
+/** Where the loop's snapshots go, and the turn that makes each blob name unique. */
 export interface TranscriptOwner {
   readonly runId: string;
   readonly label: string;
+  readonly turn: number;
 }
 
-function snapshotDue(
-  snapshot: TranscriptSnapshot,
-  tail: readonly ModelMessage[],
-  offloadChars: number,
-): boolean {
-  return jsonChars(tail) > Math.max(offloadChars, snapshot.chars / 4);
+/** The transcript's message count, snapshot included. */
+export function messageCount(transcript: Transcript): number {
+  return (transcript.snapshot?.messageCount ?? 0) + transcript.messages.length;
+}
+
+/** Adds the messages since the snapshot to it (a new snapshot); a transcript with none is returned as is. */
+export function* flushTranscript(
+  context: OrchestrationContext,
+  transcript: Transcript,
+  owner: TranscriptOwner,
+): Generator<Task, Transcript, unknown> {
+  if (transcript.messages.length === 0) return transcript;
+  const request: AppendTranscriptInput = {
+    runId: owner.runId,
+    label: owner.label,
+    name: `t${owner.turn}-${messageCount(transcript)}.json`,
+    ...(transcript.snapshot ? { base: transcript.snapshot } : {}),
+    messages: [...transcript.messages],
+  };
+  const snapshot = TranscriptSnapshot.parse(
+    yield context.df.callActivityWithRetry(Names.activities.appendTranscript, INFRASTRUCTURE_RETRY, request),
+  );
+  return { messages: [], snapshot };
 }
 
 /**
- * The transcript as callModel should receive it (inline while small, else a reference), writing a
- * new snapshot first when one is due.
+ * The transcript as callModel should receive it: inline while small and never stored, else the
+ * snapshot's reference with the messages since as `tail`, flushing those first once they pass
+ * `offloadChars`.
  */
 export function* transcriptForModel(
   context: OrchestrationContext,
@@ -58,103 +77,15 @@ export function* transcriptForModel(
   offloadChars: number,
 ): Generator<Task, { messages: ModelMessage[] | TranscriptRef; transcript: Transcript }, unknown> {
   const { messages, snapshot } = transcript;
-  if (snapshot === undefined && jsonChars(messages) <= offloadChars) {
-    return { messages: [...messages], transcript };
+  if (jsonChars(messages) <= offloadChars) {
+    if (snapshot === undefined) return { messages: [...messages], transcript };
+    return {
+      messages: { ref: snapshot.ref, ...(messages.length > 0 ? { tail: [...messages] } : {}) },
+      transcript,
+    };
   }
-  const tail = messages.slice(snapshot?.messageCount ?? 0);
-  if (snapshot !== undefined && !snapshotDue(snapshot, tail, offloadChars)) {
-    return { messages: { blobRef: snapshot.blobRef, ...(tail.length > 0 ? { tail } : {}) }, transcript };
-  }
-  const content = JSON.stringify(messages);
-  const request: SaveArtifactInput = {
-    runId: pathSegment(owner.runId),
-    name: `transcripts/${pathSegment(owner.label)}/${messages.length}.json`,
-    contentType: 'application/json',
-    content,
-  };
-  const saved = SavedArtifact.parse(
-    yield context.df.callActivityWithRetry(Names.activities.saveArtifact, INFRASTRUCTURE_RETRY, request),
-  );
-  const next: TranscriptSnapshot = {
-    blobRef: saved.blobRef,
-    messageCount: messages.length,
-    chars: content.length,
-  };
-  return { messages: { blobRef: saved.blobRef }, transcript: { messages, snapshot: next } };
-}
-
-/** How the agent loop compacts: which messages stay and which are summarized. */
-export interface CompactionPlan {
-  /** The first user message (the task), kept as is. */
-  readonly first: ModelMessage;
-  /** The older turns to summarize. */
-  readonly older: readonly ModelMessage[];
-  /** The last turns, kept as is; starts at an assistant turn, so no tool_result loses its tool_use. */
-  readonly recent: readonly ModelMessage[];
-}
-
-/**
- * Splits a transcript for compaction, keeping the first message and the last `keepTurns` turns (an
- * assistant turn with the tool results after it). Undefined when there is too little to summarize.
- */
-export function planCompaction(
-  messages: readonly ModelMessage[],
-  keepTurns: number,
-): CompactionPlan | undefined {
-  const [first] = messages;
-  if (first === undefined) return undefined;
-  const assistantTurns = messages.flatMap((message, index) =>
-    index > 0 && message.role === 'assistant' ? [index] : [],
-  );
-  const recentStart = assistantTurns.at(-keepTurns);
-  if (recentStart === undefined || recentStart < 3) return undefined;
-  return { first, older: messages.slice(1, recentStart), recent: messages.slice(recentStart) };
-}
-
-const SUMMARY_BLOCK_CHARS = 2_000;
-
-const clip = (text: string) =>
-  text.length <= SUMMARY_BLOCK_CHARS
-    ? text
-    : `${text.slice(0, SUMMARY_BLOCK_CHARS)}…[${text.length - SUMMARY_BLOCK_CHARS} more characters]`;
-
-/** The older turns as plain text for the summarizer (tool calls and results included, each block clipped). */
-export function renderTurns(messages: readonly ModelMessage[]): string {
-  return messages
-    .flatMap((message) =>
-      message.content.map((block) => {
-        switch (block.type) {
-          case 'text':
-            return `[${message.role}] ${clip(block.text)}`;
-          case 'tool_use':
-            return `[${message.role} called ${block.name} (${block.id})] ${clip(JSON.stringify(block.input))}`;
-          case 'tool_result':
-            return `[result of ${block.toolUseId}${block.isError ? ', error' : ''}] ${clip(block.content)}`;
-          case 'provider':
-            return `[${message.role} ${block.provider} block] ${clip(JSON.stringify(block.block))}`;
-          case 'file':
-            return `[${message.role} attached ${block.mediaType} ${block.name ?? block.blobRef ?? ''}]`;
-        }
-      }),
-    )
-    .join('\n');
-}
-
-export const COMPACTION_SYSTEM =
-  "You compress an AI agent's earlier work so it can continue without it. Write a concise summary " +
-  'of what was asked, what was done, every fact, number and source found, what failed, and what is ' +
-  'still open. Do not address the user and do not continue the task.';
-
-/** The summarizer's prompt. */
-export function compactionPrompt(plan: CompactionPlan): string {
-  return `Summarize these earlier turns of the agent:\n\n${renderTurns(plan.older)}`;
-}
-
-/** The transcript after compaction: the task, one summary message, then the recent turns. */
-export function compactedMessages(plan: CompactionPlan, summary: string): ModelMessage[] {
-  return [
-    plan.first,
-    userMessage(`Summary of the earlier turns, compacted to stay within the context window:\n\n${summary}`),
-    ...plan.recent,
-  ];
+  const flushed = yield* flushTranscript(context, transcript, owner);
+  const ref = flushed.snapshot?.ref;
+  if (ref === undefined) throw new Error('appendTranscript returned no snapshot');
+  return { messages: { ref }, transcript: flushed };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FileMediaType } from './fileTypes.js';
+import { PayloadRef } from './payloadRef.js';
 import { RunTrace } from './traceTypes.js';
 
 /** A JSON Schema document, kept as plain JSON so it crosses the activity boundary unchanged. */
@@ -123,14 +124,25 @@ export const ToolDefinition = z.strictObject({
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 
 /**
- * A transcript too large for activity history, stored elsewhere (Blob storage) and resolved by the activity:
- * the blob's messages, then `tail` (messages added since the blob was saved, so it is not saved every turn).
+ * A transcript too large for activity history, stored in Blob storage (claim check) and resolved by the
+ * activity: the stored messages, then `tail` (messages added since it was stored, so it is not stored
+ * every turn).
  */
 export const TranscriptRef = z.strictObject({
-  blobRef: z.string().min(1),
+  ref: PayloadRef,
   tail: z.array(ModelMessage).optional(),
 });
 export type TranscriptRef = z.infer<typeof TranscriptRef>;
+
+/**
+ * The transcript reference of instances older than the transcript claim check
+ * (src/orchestrators/transcriptLegacy.ts): a `saveArtifact` blob's `blobRef`, then `tail`.
+ */
+export const LegacyTranscriptRef = z.strictObject({
+  blobRef: z.string().min(1),
+  tail: z.array(ModelMessage).optional(),
+});
+export type LegacyTranscriptRef = z.infer<typeof LegacyTranscriptRef>;
 
 export const RoleName = z
   .string()
@@ -169,7 +181,7 @@ export const CallModelInput = z.strictObject({
   /** `planner`, `worker`, `writer` or a custom role from configuration; never a model name. */
   role: RoleName,
   system: z.string().optional(),
-  messages: z.union([z.array(ModelMessage).min(1), TranscriptRef]),
+  messages: z.union([z.array(ModelMessage).min(1), TranscriptRef, LegacyTranscriptRef]),
   tools: z.array(ToolDefinition).optional(),
   /** When set, the answer must be JSON matching this schema; it comes back parsed in `structured`. */
   outputSchema: JsonSchema.optional(),

@@ -18,6 +18,7 @@ import {
 import { ModelBatchOptions, ModelBatchProgress } from './modelBatchTypes.js';
 import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
 import { RunTrace } from './traceTypes.js';
+import { LegacyTranscriptSnapshot, TranscriptSnapshot } from './transcripts.js';
 
 /** One row of a run's cost ledger: everything spent by one step on one role and deployment. */
 export const LedgerRow = z.strictObject({
@@ -228,27 +229,30 @@ export const RunProgress = z.strictObject({
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 
-/** A transcript saved to blob storage, covering the first `messageCount` messages. */
-export const TranscriptSnapshot = z.strictObject({
-  blobRef: z.string().min(1),
-  messageCount: z.int().positive(),
-  chars: z.int().nonnegative(),
-});
-export type TranscriptSnapshot = z.infer<typeof TranscriptSnapshot>;
-
-/** What an agent loop carries into its next generation (`continueAsNew`). */
-export const AgentLoopState = z.strictObject({
-  generation: z.int().nonnegative(),
-  turn: z.int().nonnegative(),
-  toolCalls: z.int().nonnegative(),
-  /** The whole transcript: later snapshots need its content, and `saveArtifact` cannot append. */
-  messages: z.array(ModelMessage).min(1),
-  snapshot: TranscriptSnapshot.optional(),
-  lastText: z.string(),
-  ledger: Ledger,
-  /** Files the tools produced (charts, CSVs), in blob storage. */
-  artifacts: z.array(ArtifactRef).default([]),
-});
+/**
+ * What an agent loop carries into its next generation (`continueAsNew`): the transcript as its snapshot
+ * in Blob storage and the few messages added since, never the whole transcript (claim check).
+ */
+export const AgentLoopState = z
+  .strictObject({
+    generation: z.int().nonnegative(),
+    turn: z.int().nonnegative(),
+    toolCalls: z.int().nonnegative(),
+    /**
+     * The messages after the snapshot (all of them while there is none). Instances older than the
+     * transcript claim check carry the whole transcript here and a LegacyTranscriptSnapshot
+     * (src/orchestrators/transcriptLegacy.ts).
+     */
+    messages: z.array(ModelMessage),
+    snapshot: z.union([TranscriptSnapshot, LegacyTranscriptSnapshot]).optional(),
+    lastText: z.string(),
+    ledger: Ledger,
+    /** Files the tools produced (charts, CSVs), in blob storage. */
+    artifacts: z.array(ArtifactRef).default([]),
+  })
+  .refine((state) => state.messages.length > 0 || state.snapshot !== undefined, {
+    error: 'an agent loop state needs a transcript: messages, a snapshot, or both',
+  });
 export type AgentLoopState = z.infer<typeof AgentLoopState>;
 
 /** Orchestration input of `agentLoop`, one agent step (or one map item of an agent step). */

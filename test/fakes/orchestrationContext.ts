@@ -1,4 +1,11 @@
 import type { OrchestrationContext, RetryOptions, Task } from 'durable-functions';
+import { compareVersions, ORCHESTRATION_VERSIONS } from '../../src/orchestrators/version.js';
+
+/** The newest gated version: what host.json's defaultVersion stamps on new instances (version.test.ts). */
+const NEWEST_VERSION = Object.values(ORCHESTRATION_VERSIONS).reduce<string>(
+  (a, b) => (compareVersions(a, b) >= 0 ? a : b),
+  '',
+);
 
 /** A task the fake context hands to the orchestrator; the test decides how and when it completes. */
 export interface FakeTask extends Task {
@@ -42,6 +49,11 @@ export class FakeOrchestrationContext {
     instanceId = 'fake-instance',
     /** Set for a sub-orchestration, as the runtime sets it; undefined for an orchestration a client started. */
     parentInstanceId?: string,
+    /**
+     * The instance's version (`context.df.version`): by default host.json's defaultVersion, as the
+     * runtime stamps a new instance; undefined for an instance started before versioning.
+     */
+    version: string | undefined = NEWEST_VERSION,
   ) {
     const task = (
       fields: Omit<FakeTask, 'isCompleted' | 'isFaulted' | 'isCanceled' | 'cancel'>,
@@ -69,6 +81,7 @@ export class FakeOrchestrationContext {
     this.df = {
       instanceId,
       parentInstanceId,
+      version,
       isReplaying: false,
       currentUtcDateTime: now,
       getInput: () => input,

@@ -14,9 +14,30 @@ const dir = path.resolve(__dirname, '../fixtures/replay');
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 const workflows = readdirSync(path.resolve(__dirname, '../../workflows')).filter((f) => f.endsWith('.yaml'));
 
+/**
+ * `<workflow>.json`: a run started before versioning; `<workflow>@<version>.json`: a run at that version;
+ * `<workflow>+<label>…`: a run that takes a path the sample run does not (e.g. `+callback`).
+ */
+const FIXTURE_NAME =
+  /^(?<workflow>[a-z0-9-]+)(?:\+(?<label>[a-z0-9-]+))?(?:@(?<version>[0-9][0-9.]*))?\.json$/;
+
 describe('replay fixtures of the shipped workflows', () => {
-  it('has one fixture per shipped workflow', () => {
-    expect(files.sort()).toEqual(workflows.map((file) => file.replace(/\.yaml$/, '.json')).sort());
+  it('has one unversioned fixture per shipped workflow, and versioned ones only of shipped workflows', () => {
+    const unversioned = files.filter((file) => !/[@+]/.test(file));
+    expect(unversioned.sort()).toEqual(workflows.map((file) => file.replace(/\.yaml$/, '.json')).sort());
+    for (const file of files) {
+      const name = FIXTURE_NAME.exec(file)?.groups;
+      expect(name, file).toBeDefined();
+      expect(workflows).toContain(`${name?.workflow}.yaml`);
+    }
+  });
+
+  it.each(files)('%s was recorded at the orchestration version its name says', (file) => {
+    const exported = parseRunExport(readFileSync(path.join(dir, file), 'utf8'), file);
+    const started = exported.instances[0]?.history.events.find(
+      (event) => (event as { EventType: unknown }).EventType === EventType.ExecutionStarted,
+    ) as { Version?: string } | undefined;
+    expect(started?.Version ?? '').toBe(FIXTURE_NAME.exec(file)?.groups?.version ?? '');
   });
 
   it.each(files)('%s replays against this build without divergence', async (file) => {

@@ -41,7 +41,7 @@ const starter = createRunStarter({
 df.app.orchestration(Names.orchestrators.runWorkflow, runWorkflowOrchestrator);
 df.app.orchestration(Names.orchestrators.agentLoop, agentLoopOrchestrator);
 df.app.activity(Names.activities.callModel, {
-  handler: createDefaultCallModelActivity((ref) => artifacts.loadJson(ref)),
+  handler: createDefaultCallModelActivity({ resolveBlob: (ref) => artifacts.loadJson(ref) }),
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
 df.app.activity(Names.activities.sendCallback, {

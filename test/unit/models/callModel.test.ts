@@ -3,6 +3,7 @@ import { createCallModelActivity } from '../../../src/activities/callModel.js';
 import { ModelConfigError, parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import type { CallModelInputArgs, CallModelResult, ModelMessage } from '../../../src/shared/modelTypes.js';
+import type { PayloadRef } from '../../../src/shared/payloadRef.js';
 import {
   delayed,
   errorResponse,
@@ -288,17 +289,47 @@ describe('callModel activity', () => {
     expect(body(2)).not.toHaveProperty('thinking');
   });
 
+  const planRef: PayloadRef = {
+    container: 'agent-artifacts',
+    path: 'run-1/transcripts/plan/t1-3.json',
+    size: 120,
+    sha256: 'a'.repeat(64),
+  };
+
   it('resolves transcripts passed as blob references', async () => {
     model.expect({
       match: { lastUserText: 'Plan a report on durable agents.' },
       respond: textResponse('ok'),
     });
-    const refs: string[] = [];
-    const activity = activityFor({}, { resolveBlob: (ref) => (refs.push(ref), Promise.resolve(hello)) });
+    const refs: PayloadRef[] = [];
+    const activity = activityFor({}, { resolvePayload: (ref) => (refs.push(ref), Promise.resolve(hello)) });
+    expect(await call(activity, { ...base, role: 'worker', messages: { ref: planRef } })).toMatchObject({
+      ok: true,
+    });
+    expect(refs).toEqual([planRef]);
+  });
+
+  it('resolves the { blobRef } transcripts of runs older than the claim check', async () => {
+    model.expect({
+      match: { lastUserText: 'And now the newest turn.' },
+      respond: textResponse('ok'),
+    });
+    const blobRefs: string[] = [];
+    const activity = activityFor({}, { resolveBlob: (ref) => (blobRefs.push(ref), Promise.resolve(hello)) });
+    const tail: ModelMessage[] = [
+      { role: 'user', content: [{ type: 'text', text: 'And now the newest turn.' }] },
+    ];
     expect(
-      await call(activity, { ...base, role: 'worker', messages: { blobRef: 'transcripts/run-1/plan.json' } }),
+      await call(activity, {
+        ...base,
+        role: 'worker',
+        messages: { blobRef: 'artifacts/run-1/transcripts/plan/3.json', tail },
+      }),
     ).toMatchObject({ ok: true });
-    expect(refs).toEqual(['transcripts/run-1/plan.json']);
+    expect(blobRefs).toEqual(['artifacts/run-1/transcripts/plan/3.json']);
+    const sent = JSON.stringify(model.requests.at(-1));
+    expect(sent).toContain('Plan a report on durable agents.');
+    expect(sent).toContain('And now the newest turn.');
   });
 
   it('appends the inline tail after a transcript snapshot', async () => {
@@ -306,7 +337,7 @@ describe('callModel activity', () => {
       match: { lastUserText: 'And now the newest turn.' },
       respond: textResponse('ok'),
     });
-    const activity = activityFor({}, { resolveBlob: () => Promise.resolve(hello) });
+    const activity = activityFor({}, { resolvePayload: () => Promise.resolve(hello) });
     const tail: ModelMessage[] = [
       { role: 'assistant', content: [{ type: 'text', text: 'Noted.' }] },
       { role: 'user', content: [{ type: 'text', text: 'And now the newest turn.' }] },
@@ -315,7 +346,7 @@ describe('callModel activity', () => {
       await call(activity, {
         ...base,
         role: 'worker',
-        messages: { blobRef: 'transcripts/run-1/plan.json', tail },
+        messages: { ref: planRef, tail },
       }),
     ).toMatchObject({ ok: true });
     const sent = JSON.stringify(model.requests.at(-1));
@@ -331,9 +362,12 @@ describe('callModel activity', () => {
     await expect(call(activity, { ...base, role: 'critic', messages: hello })).rejects.toThrow(
       ModelConfigError,
     );
-    await expect(call(activity, { ...base, role: 'worker', messages: { blobRef: 'x' } })).rejects.toThrow(
-      'has no resolveBlob',
+    await expect(call(activity, { ...base, role: 'worker', messages: { ref: planRef } })).rejects.toThrow(
+      'has no resolvePayload',
     );
+    await expect(
+      call(activity, { ...base, role: 'worker', messages: { blobRef: 'artifacts/run-1/t.json' } }),
+    ).rejects.toThrow('has no resolveBlob');
     expect(model.requests).toHaveLength(0);
   });
 

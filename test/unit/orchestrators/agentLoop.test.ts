@@ -8,11 +8,14 @@ import {
 import type {
   CallModelInput,
   CallModelResult,
+  LegacyTranscriptRef,
   ModelMessage,
   TranscriptRef,
 } from '../../../src/shared/modelTypes.js';
+import { emptyLedger } from '../../../src/orchestrators/ledger.js';
 import { AgentLoopInput, type AgentProgress } from '../../../src/shared/runTypes.js';
 import type { ToolCallInput } from '../../../src/shared/toolTypes.js';
+import { jsonChars } from '../../../src/shared/transcripts.js';
 import { FakeOrchestrationContext, drive } from '../../fakes/orchestrationContext.js';
 import {
   NOW,
@@ -23,6 +26,7 @@ import {
   structured,
   toolResult,
   toolUse,
+  transcriptOf,
   usage,
 } from './scriptedRuntime.js';
 import { TOOLS, runAgent } from './workflowFixtures.js';
@@ -41,9 +45,10 @@ const baseInput = (extra: Partial<AgentLoopInput> = {}): AgentLoopInput => ({
 const echoTool = (input: ToolCallInput) =>
   toolResult(input, `${input.name}(${JSON.stringify(input.arguments)})`, input.name === 'run_code');
 
+/** The transcript a callModel input carries, inline or resolved from its snapshot, as callModel reads it. */
 const inline = (input: CallModelInput | undefined): ModelMessage[] => {
-  if (!input || !Array.isArray(input.messages)) throw new Error('expected inline messages');
-  return input.messages;
+  if (!input) throw new Error('expected a model call');
+  return transcriptOf(input.messages);
 };
 
 describe('agentLoop', () => {
@@ -309,21 +314,112 @@ describe('agentLoop', () => {
     expect(output?.outcome).toBe('completed');
     const sent = observed.models.map((m) => m.messages);
     expect(sent.slice(0, 2).map((m) => Array.isArray(m) && m.length)).toEqual([1, 3]);
-    // Once past 1000 characters: a snapshot, then only the messages added since, until they outgrow the threshold.
+    // Past 1000 characters: a reference to the snapshot, with the messages added since inline.
     const refs = sent.slice(2) as TranscriptRef[];
-    expect(refs.map((r) => [r.blobRef, r.tail?.length ?? 0])).toEqual([
-      ['artifacts/run-1/transcripts/research/5.json', 0],
-      ['artifacts/run-1/transcripts/research/5.json', 2],
-      ['artifacts/run-1/transcripts/research/9.json', 0],
-      ['artifacts/run-1/transcripts/research/9.json', 2],
-    ]);
-    expect(observed.saves.map((s) => [s.runId, s.name, s.contentType])).toEqual([
-      ['run-1', 'transcripts/research/5.json', 'application/json'],
-      ['run-1', 'transcripts/research/9.json', 'application/json'],
-    ]);
-    const saved = JSON.parse(observed.saves[1]?.content ?? '[]') as ModelMessage[];
-    expect(saved).toHaveLength(9);
-    expect(saved[0]).toEqual({ role: 'user', content: [{ type: 'text', text: 'Find the tide tables.' }] });
+    expect(refs.every((r) => !Array.isArray(r) && r.ref.container === 'agent-artifacts')).toBe(true);
+    expect(refs.every((r) => jsonChars(r.tail ?? []) <= 1_000)).toBe(true);
+    // Each call still sees the whole transcript, in order: the task, then two messages per turn.
+    observed.models.forEach((model, k) => {
+      const transcript = inline(model);
+      expect(transcript).toHaveLength(2 * k + 1);
+      expect(transcript[0]).toEqual({
+        role: 'user',
+        content: [{ type: 'text', text: 'Find the tide tables.' }],
+      });
+    });
+    // The snapshots were appended to, each message sent once, never the whole transcript again.
+    const appends = observed.appends ?? [];
+    expect(appends.length).toBeGreaterThan(1);
+    for (const append of appends) {
+      expect(jsonChars(append.messages)).toBeLessThanOrEqual(1_000 + 2 * 450);
+      expect(append.name).toMatch(/^t\d+-\d+\.json$/);
+    }
+    const last = appends.at(-1);
+    const appended = appends.reduce((sum, a) => sum + a.messages.length, 0);
+    expect(appended).toBe((last?.base?.messageCount ?? 0) + (last?.messages.length ?? 0));
+    appends.slice(1).forEach((append, i) => {
+      const before = appends[i];
+      expect(append.base?.messageCount).toBe(
+        (before?.base?.messageCount ?? 0) + (before?.messages.length ?? 0),
+      );
+    });
+  });
+
+  describe('instances older than the transcript claim check (unversioned) keep the saveArtifact path', () => {
+    it('snapshots the whole transcript with saveArtifact and sends { blobRef, tail }', () => {
+      let n = 0;
+      const { output, observed } = runAgent(
+        baseInput({ options: { agent: { transcriptOffloadChars: 1_000 } } }),
+        {
+          model: () => (n++ < 5 ? toolUse([{ id: `tu${n}`, name: 'web_search' }]) : answer('done')),
+          tool: (input) => toolResult(input, 'r'.repeat(400)),
+        },
+        'run-1:agent',
+        '',
+      );
+      expect(output?.outcome).toBe('completed');
+      expect(observed.appends).toEqual([]);
+      const sent = observed.models.map((m) => m.messages);
+      expect(sent.slice(0, 2).map((m) => Array.isArray(m) && m.length)).toEqual([1, 3]);
+      // Once past 1000 characters: a snapshot, then only the messages added since, until they outgrow it.
+      const refs = sent.slice(2) as LegacyTranscriptRef[];
+      expect(refs.map((r) => [r.blobRef, r.tail?.length ?? 0])).toEqual([
+        ['artifacts/run-1/transcripts/research/5.json', 0],
+        ['artifacts/run-1/transcripts/research/5.json', 2],
+        ['artifacts/run-1/transcripts/research/9.json', 0],
+        ['artifacts/run-1/transcripts/research/9.json', 2],
+      ]);
+      expect(observed.saves.map((s) => [s.runId, s.name, s.contentType])).toEqual([
+        ['run-1', 'transcripts/research/5.json', 'application/json'],
+        ['run-1', 'transcripts/research/9.json', 'application/json'],
+      ]);
+      observed.models.forEach((model, k) => expect(inline(model)).toHaveLength(2 * k + 1));
+    });
+
+    it('carries the whole transcript and its blobRef snapshot into the next generation', () => {
+      let n = 0;
+      const script = {
+        model: () =>
+          n++ < 4 ? toolUse([{ id: `tu${n}`, name: 'web_search' }], `turn ${n}`) : answer('final'),
+        tool: (input: ToolCallInput) => toolResult(input, 'r'.repeat(400)),
+      };
+      const options = { agent: { turnsPerGeneration: 3, transcriptOffloadChars: 1_000 } };
+      const first = runAgent(baseInput({ options }), script, 'run-1:agent', '');
+      const next = AgentLoopInput.parse(first.context.continuedAsNew?.input);
+      expect(next.state?.messages).toHaveLength(7);
+      expect(next.state?.snapshot).toEqual({
+        blobRef: 'artifacts/run-1/transcripts/research/5.json',
+        messageCount: 5,
+        chars: expect.any(Number) as number,
+      });
+      expect(first.observed.appends).toEqual([]);
+      const second = runAgent(next, script, 'run-1:agent', '');
+      expect(second.output).toMatchObject({ outcome: 'completed', output: 'final', turns: 5 });
+      expect(second.observed.appends).toEqual([]);
+      expect(inline(second.observed.models[0])).toEqual(next.state?.messages);
+    });
+
+    it('refuses a claim-check snapshot in an unversioned instance instead of mixing the paths', () => {
+      const state = {
+        generation: 1,
+        turn: 1,
+        toolCalls: 0,
+        messages: [],
+        snapshot: {
+          ref: { container: 'agent-artifacts', path: 'run-1/t.json', size: 2, sha256: 'a'.repeat(64) },
+          messageCount: 1,
+          chars: 2,
+        },
+        lastText: '',
+        ledger: emptyLedger(),
+        artifacts: [],
+      };
+      const { output } = runAgent(baseInput({ state }), { model: () => answer('x') }, 'run-1:agent', '');
+      expect(output?.outcome).toBe('failed');
+      expect(output?.error?.message).toContain(
+        'a claim-check transcript snapshot in an instance older than the claim check',
+      );
+    });
   });
 
   describe('compaction', () => {
@@ -385,7 +481,7 @@ describe('agentLoop', () => {
       expect(summaries.length).toBeGreaterThan(0);
       expect(summaries.every((m) => m.role === 'worker' && m.stepId === 'research')).toBe(true);
       // The summarizer saw the older tool calls and results as text.
-      const asked = JSON.stringify(summaries[0]?.messages);
+      const asked = JSON.stringify(inline(summaries[0]));
       expect(asked).toContain('[assistant called web_search (tu1)]');
       expect(asked).toContain('[result of tu1]');
       // The next turn: the task, one summary message, then the last turn with its tool result.
@@ -399,6 +495,26 @@ describe('agentLoop', () => {
       ]);
       expect(observed.models.every((m) => tokensOf(m) <= WINDOW)).toBe(true);
       expect(output?.ledger.rows.map((r) => r.role).sort()).toEqual(['planner', 'worker']);
+    });
+
+    it('compacts an unversioned instance in the orchestrator, as it ran before the claim check', () => {
+      const { output, observed } = runAgent(
+        baseInput({ role: 'planner', maxTurns: 10, options: { agent: { compactKeepTurns: 1 } } }),
+        { model: smallWindowModel, tool: bulkyTool },
+        'run-1:agent',
+        '',
+      );
+      expect(output).toMatchObject({ outcome: 'completed', output: 'High tide at 6.' });
+      expect(observed.appends).toEqual([]);
+      const summaries = observed.models.filter((m) => m.system === COMPACTION_SYSTEM);
+      expect(summaries.length).toBeGreaterThan(0);
+      // The summarizer's prompt went inline, planned by the orchestrator from the transcript it holds.
+      expect(Array.isArray(summaries[0]?.messages)).toBe(true);
+      expect(JSON.stringify(summaries[0]?.messages)).toContain('[assistant called web_search (tu1)]');
+      const index = observed.models.indexOf(summaries[0] as CallModelInput);
+      const after = inline(observed.models[index + 1]);
+      expect(JSON.stringify(after[1])).toContain('Searched tides six ways');
+      expect(observed.models.every((m) => tokensOf(m) <= WINDOW)).toBe(true);
     });
 
     it('never splits a tool_use from its tool_result and keeps the first message', () => {

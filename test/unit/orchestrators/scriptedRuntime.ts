@@ -3,16 +3,28 @@
  * model answers, tool results, sub-orchestration results and approval events. Activity inputs are
  * parsed with the shared contracts, so a test also fails when an orchestrator sends a bad DTO.
  */
+import { createHash } from 'node:crypto';
 import { SaveArtifactInput } from '../../../src/shared/artifactTypes.js';
 import {
   CallModelInput,
+  type ModelMessage,
   type CallModelFailure,
   type CallModelResult,
   type CallModelSuccess,
   type TokenUsage,
 } from '../../../src/shared/modelTypes.js';
 import { Names } from '../../../src/shared/names.js';
+import type { PayloadRef } from '../../../src/shared/payloadRef.js';
 import { ToolCallInput, type ToolCallResult } from '../../../src/shared/toolTypes.js';
+import {
+  AppendTranscriptInput,
+  compactedMessages,
+  compactionPrompt,
+  FinishCompactionInput,
+  planCompaction,
+  PrepareCompactionInput,
+  userMessage,
+} from '../../../src/shared/transcripts.js';
 import { complete, type FakeTask, type Resolution } from '../../fakes/orchestrationContext.js';
 
 export const NOW = new Date('2026-01-01T00:00:00.000Z');
@@ -130,7 +142,83 @@ export interface Observed {
   readonly races: FakeTask[][];
   readonly models: CallModelInput[];
   readonly saves: SaveArtifactInput[];
+  /** appendTranscript inputs (the messages the loop sent to its snapshot), when the test asks for them. */
+  readonly appends?: AppendTranscriptInput[];
 }
+
+/**
+ * The transcript activities over an in-memory store, as src/activities/transcripts.ts does them over
+ * Blob storage (same shared plan and compaction helpers, same references with size and SHA-256).
+ */
+const storedTranscripts = new Map<string, unknown>();
+
+function storeTranscript(input: { runId: string; label: string; name: string }, value: unknown): PayloadRef {
+  const segment = (text: string) => text.replace(/[^A-Za-z0-9._:[\]-]/g, '_');
+  const path = `${segment(input.runId)}/transcripts/${segment(input.label)}/${input.name}`;
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  storedTranscripts.set(path, JSON.parse(body.toString('utf8')));
+  return {
+    container: 'agent-artifacts',
+    path,
+    size: body.length,
+    sha256: createHash('sha256').update(body).digest('hex'),
+  };
+}
+
+function loadTranscript(ref: PayloadRef): ModelMessage[] {
+  const messages = storedTranscripts.get(ref.path);
+  if (!Array.isArray(messages)) throw new Error(`no stored transcript ${ref.path}`);
+  return messages as ModelMessage[];
+}
+
+/** What saveArtifact stored, by blobRef (transcripts of instances older than the claim check). */
+const savedBlobs = new Map<string, string>();
+
+/** A callModel input's transcript, resolved as callModel resolves it. */
+export function transcriptOf(messages: CallModelInput['messages']): ModelMessage[] {
+  if (Array.isArray(messages)) return messages;
+  if ('ref' in messages) return [...loadTranscript(messages.ref), ...(messages.tail ?? [])];
+  const saved = savedBlobs.get(messages.blobRef);
+  if (saved === undefined) throw new Error(`no saved transcript ${messages.blobRef}`);
+  return [...(JSON.parse(saved) as ModelMessage[]), ...(messages.tail ?? [])];
+}
+
+function snapshotOf(input: { runId: string; label: string; name: string }, messages: ModelMessage[]) {
+  return {
+    ref: storeTranscript(input, messages),
+    messageCount: messages.length,
+    chars: JSON.stringify(messages).length,
+  };
+}
+
+function transcriptActivity(name: string, raw: unknown, observed: Observed): unknown {
+  if (name === Names.activities.appendTranscript) {
+    const input = AppendTranscriptInput.parse(raw);
+    observed.appends?.push(input);
+    const before = input.base ? loadTranscript(input.base.ref) : [];
+    return snapshotOf(input, [...before, ...input.messages]);
+  }
+  if (name === Names.activities.prepareCompaction) {
+    const input = PrepareCompactionInput.parse(raw);
+    const plan = planCompaction(loadTranscript(input.transcript.ref), input.keepTurns);
+    if (plan === undefined) return { due: false };
+    return {
+      due: true,
+      prompt: storeTranscript(input, [userMessage(compactionPrompt(plan))]),
+      older: plan.older.length,
+    };
+  }
+  const input = FinishCompactionInput.parse(raw);
+  const plan = planCompaction(loadTranscript(input.transcript.ref), input.keepTurns);
+  if (plan === undefined) throw new Error('nothing to compact');
+  return snapshotOf(input, compactedMessages(plan, input.summary));
+}
+
+const TRANSCRIPT_ACTIVITIES: ReadonlySet<string> = new Set([
+  Names.activities.appendTranscript,
+  Names.activities.prepareCompaction,
+  Names.activities.finishCompaction,
+]);
 
 export function runtime(
   script: Script,
@@ -151,10 +239,15 @@ export function runtime(
       if (!script.model) throw new Error('unexpected model call');
       return script.model(input);
     }
+    if (task.name !== undefined && TRANSCRIPT_ACTIVITIES.has(task.name)) {
+      return transcriptActivity(task.name, task.input, observed);
+    }
     if (task.name === Names.activities.saveArtifact) {
       const input = SaveArtifactInput.parse(task.input);
       observed.saves.push(input);
-      return { blobRef: `artifacts/${input.runId}/${input.name}`, bytes: input.content?.length ?? 0 };
+      const blobRef = `artifacts/${input.runId}/${input.name}`;
+      if (input.content !== undefined) savedBlobs.set(blobRef, input.content);
+      return { blobRef, bytes: input.content?.length ?? 0 };
     }
     if (task.name?.startsWith('tool_')) {
       if (!script.tool) throw new Error(`unexpected tool ${task.name}`);

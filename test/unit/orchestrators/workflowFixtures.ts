@@ -89,9 +89,15 @@ export interface AgentRun {
   readonly observed: Observed;
 }
 
-export function runAgent(input: unknown, script: Script, instanceId = 'run-1:agent'): AgentRun {
-  const context = new FakeOrchestrationContext(input, NOW, instanceId);
-  const observed: Observed = { rounds: [], races: [], models: [], saves: [] };
+/** `version`: the instance's orchestration version; '' for one started before versioning (default: the newest). */
+export function runAgent(
+  input: unknown,
+  script: Script,
+  instanceId = 'run-1:agent',
+  version?: string,
+): AgentRun {
+  const context = new FakeOrchestrationContext(input, NOW, instanceId, undefined, version);
+  const observed: Observed = { rounds: [], races: [], models: [], saves: [], appends: [] };
   const output = drive(agentLoopOrchestrator, context, runtime(script, observed));
   return { output, context, observed };
 }
