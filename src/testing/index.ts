@@ -11,7 +11,13 @@ export {
   type WorkflowHarnessOptions,
   type WorkflowRun,
 } from './harness.js';
-export type { ModelCall, ModelFaultScript, ModelStepScript } from './modelScript.js';
+export {
+  afterToolResults,
+  toolResultCount,
+  type ModelCall,
+  type ModelFaultScript,
+  type ModelStepScript,
+} from './modelScript.js';
 export {
   delayed,
   errorResponse,

@@ -123,3 +123,29 @@ function describeFilter(filter: CallFilter, index: number): string {
   ].filter((part) => part !== undefined);
   return `#${index + 1}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
 }
+
+/**
+ * How many tool results a request carries back to the model: Anthropic `tool_result` blocks, Chat
+ * Completions `tool` messages, Responses `function_call_output` items. In an agent step that is the turn:
+ * 0 for the first call, n after n tool calls.
+ */
+export function toolResultCount(request: RecordedModelRequest): number {
+  const body = request.body as { messages?: unknown; input?: unknown } | undefined;
+  let count = 0;
+  for (const message of Array.isArray(body?.messages) ? (body.messages as unknown[]) : []) {
+    const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
+    if (role === 'tool') count += 1;
+    if (Array.isArray(content))
+      count += content.filter((block) => (block as { type?: unknown } | null)?.type === 'tool_result').length;
+  }
+  for (const item of Array.isArray(body?.input) ? (body.input as unknown[]) : []) {
+    if ((item as { type?: unknown } | null)?.type === 'function_call_output') count += 1;
+  }
+  return count;
+}
+
+/** Matches the agent turn after exactly `toolResults` tool results (see {@link toolResultCount}). */
+export const afterToolResults =
+  (toolResults: number): RequestMatcher =>
+  (request) =>
+    toolResultCount(request) === toolResults;
