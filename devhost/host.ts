@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildDurableClientPayload } from './durable/bindingPayload.js';
 import type { DurableBackend } from './durable/backend.js';
-import { VirtualClock, SystemClock } from './durable/clock.js';
+import { VirtualClock, SystemClock, type Clock } from './durable/clock.js';
 import { DurableEngine } from './durable/engine.js';
 import type { WireTotals } from './durable/wireMeter.js';
 import { loadFunctionsApp } from './functions/appLoader.js';
 import { applyLocalSettings } from './functions/appSettings.js';
 import { WorkerInvoker } from './functions/workerInvoker.js';
-import type { LogLevel } from './functions/types.js';
+import type { FunctionInvoker, InvocationInput, InvocationOutput, LogLevel } from './functions/types.js';
 import { readHostConfig } from './hostConfig.js';
 import { lockStateDir } from './stateLock.js';
 import { loadOrCreateKeys } from './http/keys.js';
@@ -42,7 +42,30 @@ export interface DevHostOptions {
   languageWorker?: 'thread' | 'inline';
   /** 'auto' starts Azurite when AzureWebJobsStorage is UseDevelopmentStorage=true. Default 'auto'. */
   azurite?: 'auto' | 'off';
+  /** The durable engine's time source; replaces `timeScale`/`skipIdleTime` (a test clock that fast-forwards). */
+  clock?: Clock;
+  /**
+   * Sees every invocation the durable engine makes (orchestrator episodes and activities) and may answer
+   * it instead of the app (`next` runs the app's function): test doubles for activities, as Temporal's
+   * test environment offers. HTTP, queue and timer triggers are not affected.
+   */
+  interceptDurableInvocation?: DurableInvocationInterceptor;
   log?: HostLog;
+}
+
+export type DurableInvocationInterceptor = (
+  functionName: string,
+  input: InvocationInput,
+  next: (input: InvocationInput) => Promise<InvocationOutput>,
+) => Promise<InvocationOutput>;
+
+/** The invoker the durable engine uses: the app's, or the app's behind `intercept`. */
+function durableInvoker(invoker: FunctionInvoker, intercept?: DurableInvocationInterceptor): FunctionInvoker {
+  if (!intercept) return invoker;
+  return {
+    registrations: invoker.registrations,
+    invoke: (name, input) => intercept(name, input, (next) => invoker.invoke(name, next)),
+  };
 }
 
 export interface DevHostKeys {
@@ -114,16 +137,17 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     invoker.functionTimeoutMs = config.functionTimeoutMs;
     const keys = await loadOrCreateKeys(stateDir);
     const clock =
-      (options.timeScale ?? 1) === 1 && !options.skipIdleTime
+      options.clock ??
+      ((options.timeScale ?? 1) === 1 && !options.skipIdleTime
         ? new SystemClock()
         : new VirtualClock({
             timeScale: options.timeScale ?? 1,
             skipIdleTime: options.skipIdleTime ?? false,
-          });
+          }));
 
     const engine = DurableEngine.open({
       stateDir,
-      invoker,
+      invoker: durableInvoker(invoker, options.interceptDurableInvocation),
       taskHubName: config.taskHubName,
       maxConcurrentActivityFunctions: config.maxConcurrentActivityFunctions,
       maxConcurrentOrchestratorFunctions: config.maxConcurrentOrchestratorFunctions,
@@ -208,4 +232,4 @@ function describeHost(
   return lines.join('\n');
 }
 
-export type { LogLevel };
+export type { Clock, LogLevel };

@@ -74,7 +74,20 @@ const STORE_FORMAT = '3';
 const SELECT_INSTANCES = 'SELECT * FROM instances LEFT JOIN instance_inputs USING (instance_id)';
 const SELECT_HEADS = 'SELECT *, NULL AS input FROM instances';
 
-function prepareAll(db: Database.Database) {
+/**
+ * The part of a better-sqlite3 statement the engine uses, declared here: the package's own `Statement`
+ * lives in a namespace declaration files cannot name (TS4058), and devhost ships declarations for the
+ * testing harness (durable-agents/testing).
+ */
+export interface PreparedStatement<P extends unknown[], R = unknown> {
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+  run(...params: P): Database.RunResult;
+}
+
+function prepareAll(db: {
+  prepare<P extends unknown[], R = unknown>(source: string): PreparedStatement<P, R>;
+}) {
   return {
     getInstance: db.prepare<[string], InstanceRow>(`${SELECT_INSTANCES} WHERE instance_id = ?`),
     /** The row without its input, for status reads that do not show it (`input` is null). */

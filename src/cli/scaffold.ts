@@ -1,7 +1,7 @@
 /**
  * `durable-agents workflows new <name>`: writes a minimal valid workflow (one llm step, with the
- * editor's schema line) and a vitest file that loads it and checks its input schema. Local files
- * only: unlike the other commands it never calls the app.
+ * editor's schema line) and a vitest file that runs it on the testing harness (durable-agents/testing)
+ * with a scripted model. Local files only: unlike the other commands it never calls the app.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -21,7 +21,7 @@ export interface ScaffoldOptions {
   readonly workflowsDir?: string;
   readonly testDir?: string;
   readonly cwd?: string;
-  /** The durable-agents package root (holds schemas/ and src/); found from this file by default. */
+  /** The durable-agents package root (holds schemas/); found from this file by default. */
   readonly packageRoot?: string;
 }
 
@@ -91,30 +91,36 @@ output: answer
 `;
 }
 
-export function workflowTestTemplate(name: string, workflowsDir: string, srcDir: string): string {
+/** A test on the testing harness (docs/testing.md): the real app on the local host, a scripted model. */
+export function workflowTestTemplate(name: string, workflowsDir: string): string {
   return `import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { formatDefinitionErrors } from '${srcDir}/definitions/errors.js';
-import { validateWorkflowInput } from '${srcDir}/definitions/inputValidation.js';
-import { loadWorkflowDirectory } from '${srcDir}/definitions/loadWorkflows.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkflowHarness, textResponse, type WorkflowHarness } from 'durable-agents/testing';
 
 const NAME = '${name}';
-const { definitions, errors } = loadWorkflowDirectory(join(__dirname, '${workflowsDir}'));
+let harness: WorkflowHarness;
 
-function workflow() {
-  const found = definitions.get(NAME);
-  if (!found) throw new Error(formatDefinitionErrors(errors.filter((e) => e.file.includes(NAME))));
-  return found;
-}
+beforeAll(async () => {
+  harness = await startWorkflowHarness({ workflows: join(__dirname, '${workflowsDir}', \`\${NAME}.yaml\`) });
+}, 120_000); // starting the local host (and Azurite) takes a few seconds
+afterAll(async () => harness?.stop(), 30_000);
 
 describe('${name} workflow', () => {
-  it('loads without errors', () => {
-    expect(workflow().steps.map((step) => step.kind)).toEqual(['llm']);
-  });
+  it('runs the answer step with the writer and returns its text', async () => {
+    // TODO: script what the model answers in each step (docs/testing.md), and assert on it below.
+    harness.expectModel({ step: 'answer', role: 'writer', respond: textResponse('Hello back') });
+    const run = await harness.start(NAME, { text: 'Hello' });
+    const result = await run.result();
+    harness.model.assertDone();
 
-  it('accepts a valid input and rejects a bad one', () => {
-    expect(validateWorkflowInput(workflow(), { text: 'Hello' }).ok).toBe(true);
-    expect(validateWorkflowInput(workflow(), {}).ok).toBe(false);
+    expect(result.outcome).toBe('completed');
+    expect(result.output).toBe('Hello back');
+    expect(result.ledger.map((row) => [row.stepId, row.role, row.calls])).toEqual([['answer', 'writer', 1]]);
+    await run.assertReplays();
+  }, 60_000);
+
+  it('rejects an input without text', async () => {
+    await expect(harness.start(NAME, {})).rejects.toThrow(/400/);
   });
 });
 `;
@@ -140,12 +146,11 @@ export function scaffoldWorkflow(options: ScaffoldOptions): ScaffoldResult {
     );
   }
   const schemaPath = relativePath(workflowsDir, join(root, 'schemas', 'workflow.schema.json'));
-  const srcDir = relativePath(testDir, join(root, 'src'));
   mkdirSync(workflowsDir, { recursive: true });
   mkdirSync(testDir, { recursive: true });
   // 'wx' fails if the file appeared since the check above.
   writeFileSync(workflowFile, workflowTemplate(name, schemaPath), { flag: 'wx' });
-  writeFileSync(testFile, workflowTestTemplate(name, relativePath(testDir, workflowsDir), srcDir), {
+  writeFileSync(testFile, workflowTestTemplate(name, relativePath(testDir, workflowsDir)), {
     flag: 'wx',
   });
   return { workflowFile, testFile };

@@ -76,9 +76,12 @@ describe('durable-agents workflows new', () => {
       { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1', NO_COLOR: '1' } },
     );
     expect(output).toMatch(/summarize-ticket\.test\.ts/);
+    // Both tests ran, the first on the local host with a scripted model (an in-memory Azurite of its own).
     expect(output).toMatch(/Tests\s+2 passed/);
-    expect(readFileSync(testFile, 'utf8')).toContain("const NAME = 'summarize-ticket';");
-  });
+    const scaffoldedTest = readFileSync(testFile, 'utf8');
+    expect(scaffoldedTest).toContain("const NAME = 'summarize-ticket';");
+    expect(scaffoldedTest).toContain("from 'durable-agents/testing'");
+  }, 180_000);
 
   it('writes files that pass the repository prettier check, even for the longest name', async () => {
     const name = `a${'-b'.repeat(31)}c`;
@@ -86,7 +89,7 @@ describe('durable-agents workflows new', () => {
     const options = { ...(await resolveConfig(join(root, 'x.ts'))) };
     const scaffolded = [
       ['w.yaml', workflowTemplate(name, '../schemas/workflow.schema.json')],
-      ['w.test.ts', workflowTestTemplate(name, '../../workflows', '../../src')],
+      ['w.test.ts', workflowTestTemplate(name, '../../workflows')],
     ] as const;
     for (const [filepath, text] of scaffolded) {
       expect(await check(text, { ...options, filepath }), filepath).toBe(true);
