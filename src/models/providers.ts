@@ -7,6 +7,7 @@ import { sharedCredentials } from '../azure/storageClients.js';
 import { startOfflineModelServer } from '../offline/offlineModelServer.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { createAnthropicProvider } from './anthropicProvider.js';
+import { serverToolOffer } from './serverTools.js';
 import { ModelConfigError, type ModelConfig, type ProviderAuth, type ProviderSettings } from './config.js';
 import { CredentialError } from './errors.js';
 import { createNodeHttpFetch } from './nodeHttpFetch.js';
@@ -68,7 +69,14 @@ export function createModelProviders(
     ((scope: string) => getBearerTokenProvider(credentials(config.entraCredential), scope));
   let offlineServer: Promise<OfflineEndpoints> | undefined;
   const offlineEndpoints = () =>
-    (offlineServer ??= options.offlineEndpoints?.() ?? startOfflineModelServer({ unref: true }));
+    (offlineServer ??=
+      options.offlineEndpoints?.() ??
+      startOfflineModelServer({
+        unref: true,
+        // The offline model refuses server tools a deployment is not configured for, as its hosting would.
+        serverTools: (provider, deployment) =>
+          Object.values(serverToolOffer(config.serverTools ?? {}, provider, deployment)),
+      }));
   const common = {
     timeout: config.timeoutMs,
     maxRetries: config.maxRetries,
@@ -107,6 +115,7 @@ export function createModelProviders(
           offline: true,
           secrets: [],
           promptCache: config.promptCache,
+          serverTools: (deployment) => serverToolOffer(config.serverTools ?? {}, kind, deployment),
         });
       }
       case 'azure-openai':
@@ -152,6 +161,7 @@ export function createModelProviders(
           offline: false,
           secrets,
           promptCache: config.promptCache,
+          serverTools: (deployment) => serverToolOffer(config.serverTools ?? {}, 'foundry', deployment),
         });
       }
       case 'anthropic': {
@@ -168,6 +178,7 @@ export function createModelProviders(
           offline: false,
           secrets: [settings.apiKey],
           promptCache: config.promptCache,
+          serverTools: (deployment) => serverToolOffer(config.serverTools ?? {}, 'anthropic', deployment),
         });
       }
       case 'azure-openai': {

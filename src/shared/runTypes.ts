@@ -4,6 +4,7 @@ import { CarriedDefinition } from './carriedDefinition.js';
 import {
   FileBlock,
   FileUsage,
+  ServerToolUse,
   JsonSchema,
   ModelMessage,
   ModelRouteSpec,
@@ -33,6 +34,8 @@ export const LedgerRow = z.strictObject({
   batch: z.boolean().optional(),
   /** The image and PDF inputs of these calls, with their estimated tokens and cost (part of `usage`). */
   files: FileUsage.optional(),
+  /** Claude server tools these calls used and their fees (part of `costUsd`). */
+  serverTools: ServerToolUse.optional(),
 });
 export type LedgerRow = z.infer<typeof LedgerRow>;
 
