@@ -5,6 +5,7 @@
  */
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../models/cost.js';
+import { roundUsd } from '../shared/money.js';
 import { classifyModelError } from '../models/errors.js';
 import {
   BatchLimitError,
@@ -193,7 +194,11 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
           stopReason: response.stopReason,
           ...(structured === undefined ? {} : { structured }),
           usage: response.usage,
-          costUsd: price ? costUsd(response.usage, price, BATCH_DISCOUNT_FACTOR) : 0,
+          // Server-tool fees are per use, not token rates: the batch discount is not applied to them.
+          costUsd: roundUsd(
+            (price ? costUsd(response.usage, price, BATCH_DISCOUNT_FACTOR) : 0) +
+              (response.serverTools?.feeUsd ?? 0),
+          ),
           priced: price !== undefined,
           provider: handle.provider,
           deployment: handle.deployment,
@@ -201,6 +206,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
           offline: response.offline,
           // A batch answers in hours, not per request; there is no per-call latency to report.
           latencyMs: 0,
+          ...(response.serverTools ? { serverTools: response.serverTools } : {}),
         },
       };
     });
