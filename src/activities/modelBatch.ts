@@ -93,6 +93,11 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
     if (input.outputSchema) compileOutputSchema(input.outputSchema);
     const { provider, api } = await batchApiOf(route.provider);
     const maxTokens = input.maxTokens ?? config.defaultMaxTokens;
+    // As in callModel: the step's thinking and effort win, else the role's, else the model's default.
+    const roleConfig = config.roles[input.role];
+    const thinking = input.thinking ?? roleConfig?.thinking;
+    const effort = input.effort ?? roleConfig?.effort;
+    const reasoningEffort = input.reasoningEffort ?? roleConfig?.reasoningEffort;
     const submitted = await classified(route, provider.secrets, () =>
       api.submit(
         input.requests.map((request) => ({
@@ -103,6 +108,9 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
             messages: request.messages,
             ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
             maxTokens,
+            ...(thinking === undefined ? {} : { thinking }),
+            ...(effort === undefined ? {} : { effort }),
+            ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
           },
         })),
       ),
