@@ -190,7 +190,7 @@ export function* agentLoopOrchestrator(
       ledger = addToolSpend(ledger, input.stepId, spent);
       transcript = appendMessage(transcript, { role: 'user', content: results });
       transcript = yield* compactIfDue(context, input, options, transcript, result, (summary) => {
-        ledger = addModelCall(ledger, input.stepId, COMPACTION_ROLE, summary);
+        ledger = addModelCall(ledger, input.stepId, input.compaction?.role ?? COMPACTION_ROLE, summary);
       });
       report();
     }
@@ -236,7 +236,8 @@ function* compactIfDue(
   const summary = yield* callModelWithPolicy(
     context,
     {
-      role: COMPACTION_ROLE,
+      // The workflow's worker when its `roles` re-points it (steps.ts), else the configured one.
+      ...(input.compaction ?? { role: COMPACTION_ROLE }),
       system: COMPACTION_SYSTEM,
       messages: request.messages,
       runId: input.runId,

@@ -263,6 +263,11 @@ export const AgentLoopInput = z.strictObject({
   role: RoleName,
   /** The workflow's own deployment for the role, when its `roles` names one. */
   route: ModelRouteSpec.optional(),
+  /**
+   * Who summarizes older turns when the loop compacts: the `worker` role as the workflow's `roles`
+   * resolves it. Absent = the configured `worker` (also for histories from before this field).
+   */
+  compaction: z.strictObject({ role: RoleName, route: ModelRouteSpec.optional() }).optional(),
   system: z.string().optional(),
   prompt: z.string().min(1),
   /** Images and PDFs sent with the prompt (the step's `attach`), as blob references. */
