@@ -8,7 +8,13 @@ import { startOfflineModelServer } from '../offline/offlineModelServer.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { createAnthropicProvider } from './anthropicProvider.js';
 import { serverToolOffer } from './serverTools.js';
-import { ModelConfigError, type ModelConfig, type ProviderAuth, type ProviderSettings } from './config.js';
+import {
+  ModelConfigError,
+  OPENAI_DEFAULT_BASE_URL,
+  type ModelConfig,
+  type ProviderAuth,
+  type ProviderSettings,
+} from './config.js';
 import { CredentialError } from './errors.js';
 import { createNodeHttpFetch } from './nodeHttpFetch.js';
 import { createOpenAIProvider } from './openaiProvider.js';
@@ -135,6 +141,7 @@ export function createModelProviders(
           api: 'responses',
           offline: true,
           secrets: [],
+          chatPromptCacheKey: true,
           ...reasoning,
         });
       }
@@ -196,6 +203,7 @@ export function createModelProviders(
           api: settings.api,
           offline: false,
           secrets,
+          chatPromptCacheKey: true,
           ...reasoning,
         });
       }
@@ -215,6 +223,8 @@ export function createModelProviders(
           api: settings.api,
           offline: false,
           secrets: settings.apiKey ? [settings.apiKey] : [],
+          // Only OpenAI itself documents prompt_cache_key; compatible servers (vLLM, Ollama) may refuse it.
+          chatPromptCacheKey: settings.baseURL.startsWith(OPENAI_DEFAULT_BASE_URL),
           ...reasoning,
         });
       }
