@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AttachmentError, fileUsage, loadAttachments, type ReadFile } from '../files/attachments.js';
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { costUsd, findPrice } from '../models/cost.js';
+import { roundUsd } from '../shared/money.js';
 import { classifyModelError } from '../models/errors.js';
 import { findModelLimits } from '../models/modelLimits.js';
 import { sharedModelProviders, type ModelProviders } from '../models/providers.js';
@@ -141,7 +142,8 @@ export function createCallModelActivity(
       message: response.message,
       stopReason: response.stopReason,
       usage: response.usage,
-      costUsd: price ? costUsd(response.usage, price) : 0,
+      // Server-tool fees (per search, container time) are billed whether or not the model is priced.
+      costUsd: roundUsd((price ? costUsd(response.usage, price) : 0) + (response.serverTools?.feeUsd ?? 0)),
       priced: price !== undefined,
       provider: route.provider,
       deployment: route.deployment,
@@ -151,6 +153,7 @@ export function createCallModelActivity(
       limits: { maxTokens, ...known },
       fallbackAvailable,
       ...(files ? { files } : {}),
+      ...(response.serverTools ? { serverTools: response.serverTools } : {}),
     });
     if (!response.structured || !checkOutput) return answered;
     const checked = checkOutput(response.structured.value);

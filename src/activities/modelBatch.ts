@@ -5,6 +5,7 @@
  */
 import { getModelConfig, type ModelConfig } from '../models/config.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../models/cost.js';
+import { roundUsd } from '../shared/money.js';
 import { classifyModelError } from '../models/errors.js';
 import {
   BatchLimitError,
@@ -92,6 +93,11 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
     if (input.outputSchema) compileOutputSchema(input.outputSchema);
     const { provider, api } = await batchApiOf(route.provider);
     const maxTokens = input.maxTokens ?? config.defaultMaxTokens;
+    // As in callModel: the step's thinking and effort win, else the role's, else the model's default.
+    const roleConfig = config.roles[input.role];
+    const thinking = input.thinking ?? roleConfig?.thinking;
+    const effort = input.effort ?? roleConfig?.effort;
+    const reasoningEffort = input.reasoningEffort ?? roleConfig?.reasoningEffort;
     const submitted = await classified(route, provider.secrets, () =>
       api.submit(
         input.requests.map((request) => ({
@@ -102,6 +108,9 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
             messages: request.messages,
             ...(input.outputSchema === undefined ? {} : { outputSchema: input.outputSchema }),
             maxTokens,
+            ...(thinking === undefined ? {} : { thinking }),
+            ...(effort === undefined ? {} : { effort }),
+            ...(reasoningEffort === undefined ? {} : { reasoningEffort }),
           },
         })),
       ),
@@ -193,7 +202,11 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
           stopReason: response.stopReason,
           ...(structured === undefined ? {} : { structured }),
           usage: response.usage,
-          costUsd: price ? costUsd(response.usage, price, BATCH_DISCOUNT_FACTOR) : 0,
+          // Server-tool fees are per use, not token rates: the batch discount is not applied to them.
+          costUsd: roundUsd(
+            (price ? costUsd(response.usage, price, BATCH_DISCOUNT_FACTOR) : 0) +
+              (response.serverTools?.feeUsd ?? 0),
+          ),
           priced: price !== undefined,
           provider: handle.provider,
           deployment: handle.deployment,
@@ -201,6 +214,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
           offline: response.offline,
           // A batch answers in hours, not per request; there is no per-call latency to report.
           latencyMs: 0,
+          ...(response.serverTools ? { serverTools: response.serverTools } : {}),
         },
       };
     });

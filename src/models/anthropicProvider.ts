@@ -7,6 +7,7 @@ import type {
   MessageParam,
   TextBlockParam,
   Tool,
+  ToolUnion,
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import { OFFLINE_HEADER } from '../offline/constants.js';
@@ -18,6 +19,12 @@ import type {
   StopReason,
   ThinkingSetting,
 } from '../shared/modelTypes.js';
+import {
+  SERVER_TOOL_FOR_WORKFLOW_TOOL,
+  serverToolParam,
+  serverToolUse,
+  type ServerToolOffer,
+} from './serverTools.js';
 import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicBatches.js';
 import { claudeOutputSchema } from './claudeSchema.js';
 import type { StructuredOutputMode } from './config.js';
@@ -37,6 +44,7 @@ import type { Secret } from './secret.js';
 
 const WireMessage = z.object({
   id: z.string(),
+  container: z.unknown().optional(),
   model: z.string(),
   role: z.literal('assistant'),
   content: z.array(z.looseObject({ type: z.string() })),
@@ -46,6 +54,7 @@ const WireMessage = z.object({
     output_tokens: z.number().int().nonnegative(),
     cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
     cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+    server_tool_use: z.unknown().optional(),
   }),
 });
 const WireText = z.object({ type: z.literal('text'), text: z.string() });
@@ -185,6 +194,26 @@ export interface AnthropicProviderOptions {
   readonly secrets: readonly Secret[];
   /** Mark cache breakpoints (promptCache.ts); false with MODEL_PROMPT_CACHE=off. Default true. */
   readonly promptCache?: boolean;
+  /** The Claude server tools a deployment offers (CLAUDE_SERVER_TOOLS_JSON, serverTools.ts); default none. */
+  readonly serverTools?: (deployment: string) => ServerToolOffer;
+}
+
+/**
+ * The request's tools with each workflow tool the deployment offers as a server tool (`web_search`,
+ * `fetch_url`, `run_code`) replaced in place by Claude's server tool: Claude then runs it and answers with
+ * `server_tool_use` and result blocks instead of a `tool_use` for the agent loop.
+ */
+function toolsFor(request: ProviderRequest, offer: ServerToolOffer): ToolUnion[] {
+  return (request.tools ?? []).map((tool): ToolUnion => {
+    const kind = SERVER_TOOL_FOR_WORKFLOW_TOOL[tool.name];
+    const type = kind ? offer[kind] : undefined;
+    if (type) return serverToolParam(type);
+    return {
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.inputSchema as Tool.InputSchema,
+    };
+  });
 }
 
 /**
@@ -201,11 +230,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     if (useTool && request.tools?.some((tool) => tool.name === STRUCTURED_OUTPUT_TOOL)) {
       throw new Error(`Tool name "${STRUCTURED_OUTPUT_TOOL}" is reserved for structured output`);
     }
-    const tools: Tool[] = (request.tools ?? []).map((tool) => ({
-      name: tool.name,
-      description: tool.description,
-      input_schema: tool.inputSchema as Tool.InputSchema,
-    }));
+    const tools = toolsFor(request, options.serverTools?.(request.deployment) ?? {});
     // What Claude accepts of the step's schema; the answer is checked against the original in callModel.
     const outputSchema = request.outputSchema ? claudeOutputSchema(request.outputSchema) : undefined;
     if (useTool && outputSchema) {
@@ -258,6 +283,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     outputSchema: JsonSchema | undefined,
     offline: boolean,
     toolMode?: boolean,
+    requestToolTypes: readonly string[] = [],
   ): ProviderResponse {
     const parsed = WireMessage.safeParse(raw);
     if (!parsed.success) {
@@ -311,10 +337,12 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
         `The model did not call ${STRUCTURED_OUTPUT_TOOL} (stop reason ${stopReason})`,
       );
     }
+    const serverTools = serverToolUse(wire, requestToolTypes);
     return {
       message: { role: 'assistant', content: content.length > 0 ? content : [{ type: 'text', text: '' }] },
       stopReason,
       ...(structured ? { structured } : {}),
+      ...(serverTools ? { serverTools } : {}),
       usage: {
         inputTokens: wire.usage.input_tokens,
         outputTokens: wire.usage.output_tokens,
@@ -330,12 +358,14 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
     kind,
     secrets: options.secrets,
     async call(request) {
-      const { data, response } = await client.messages.create(buildParams(request)).withResponse();
+      const params = buildParams(request);
+      const { data, response } = await client.messages.create(params).withResponse();
       return normalize(
         data,
         request.outputSchema,
         options.offline || response.headers.get(OFFLINE_HEADER) === 'true',
         usesTool(request.deployment, request.thinking),
+        (params.tools ?? []).flatMap((tool) => ('type' in tool && tool.type ? [tool.type] : [])),
       );
     },
     ...(options.batchClient

@@ -5,6 +5,7 @@ import { parsePriceOverrides, type PriceTable } from './prices.js';
 import { readOpenAIReasoning, type OpenAIReasoningSettings } from './openaiReasoning.js';
 import { parseRoles, type RoleConfig } from './roles.js';
 import { EnvReader, type Env } from './envReader.js';
+import { parseServerToolSettings, type ServerToolSettings } from './serverTools.js';
 import type { Secret } from './secret.js';
 
 export const FOUNDRY_ENTRA_SCOPE = 'https://ai.azure.com/.default';
@@ -73,6 +74,8 @@ export interface ModelConfig {
   readonly openaiReasoning?: OpenAIReasoningSettings;
   /** Claude cache breakpoints on (default) or off (`MODEL_PROMPT_CACHE=off`, for cost comparisons). */
   readonly promptCache: boolean;
+  /** Which Claude server tools each deployment offers (CLAUDE_SERVER_TOOLS_JSON, serverTools.ts); absent = none. */
+  readonly serverTools?: ServerToolSettings;
 }
 
 export class ModelConfigError extends Error {
@@ -252,6 +255,8 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
   const batchPollMaxSeconds = env.integer('MODEL_BATCH_POLL_MAX_SECONDS', 1, 86_400, 600);
   const batchMaxWaitHours = env.integer('MODEL_BATCH_MAX_WAIT_HOURS', 1, 168, 24);
   const openaiReasoning = readOpenAIReasoning(env);
+  const serverTools = parseServerToolSettings(env.text('CLAUDE_SERVER_TOOLS_JSON'));
+  env.problems.push(...serverTools.problems);
   if (batchPollMaxSeconds < batchPollSeconds) {
     env.problems.push(
       `MODEL_BATCH_POLL_MAX_SECONDS (${batchPollMaxSeconds}) must be at least MODEL_BATCH_POLL_SECONDS (${batchPollSeconds})`,
@@ -278,6 +283,7 @@ export function parseModelConfig(rawEnv: Env): ModelConfig {
     entraCredential: appCredentialSpec(rawEnv),
     openaiReasoning,
     promptCache,
+    serverTools: serverTools.settings,
   };
 }
 

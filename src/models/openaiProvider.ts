@@ -21,7 +21,7 @@ import {
   type ProviderResponse,
 } from './provider.js';
 import { isReasoningDeployment, type OpenAIReasoningSettings } from './openaiReasoning.js';
-import { buildResponsesParams, normalizeResponse } from './openaiResponses.js';
+import { buildResponsesParams, normalizeResponse, promptCacheKey } from './openaiResponses.js';
 import { restoreOptionalProperties, toOpenAIStrictSchema } from './openaiSchema.js';
 import type { Secret } from './secret.js';
 
@@ -133,6 +133,11 @@ export interface OpenAIProviderOptions {
   readonly api?: OpenAIApiStyle;
   /** Which deployments are reasoning models (no `temperature`), beyond the name guess; see openaiReasoning.ts. */
   readonly reasoning?: OpenAIReasoningSettings;
+  /**
+   * Send `prompt_cache_key` on Chat Completions (and its batch lines) too: on Azure OpenAI and OpenAI,
+   * not on other OpenAI-compatible servers, which do not document it. Responses requests always carry it.
+   */
+  readonly chatPromptCacheKey?: boolean;
 }
 
 /**
@@ -162,6 +167,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
           }
         : {}),
       ...(request.outputSchema ? { response_format: responseFormat(request.outputSchema) } : {}),
+      // Same key as on Responses: calls sharing deployment, system prompt and tools hit one cache
+      // (ChatCompletionCreateParams.prompt_cache_key; https://platform.openai.com/docs/guides/prompt-caching).
+      ...(options.chatPromptCacheKey ? { prompt_cache_key: promptCacheKey(request) } : {}),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { JsonSchema } from '../shared/modelTypes.js';
 import {
+  STRICT_LIMITS,
   STRICT_ROOT_KEYWORDS,
   STRICT_SCHEMA_KEYWORDS,
   STRICT_STRING_FORMATS,
@@ -127,7 +128,9 @@ export function toOpenAIStrictSchema(schema: JsonSchema): OpenAISchema {
     return { schema, strict: false };
   }
   try {
-    return { schema: strictNode(schema, true), strict: true };
+    const strict = strictNode(schema, true);
+    // Past the size limits strict mode is a 400; sent non-strict, the local check still holds the schema.
+    return strictSizeProblem(strict) ? { schema, strict: false } : { schema: strict, strict: true };
   } catch (error) {
     if (error instanceof NotRepresentable) return { schema, strict: false };
     throw error;
@@ -171,4 +174,52 @@ export function restoreOptionalProperties(original: JsonSchema, value: unknown):
     return result;
   };
   return walk(original, value);
+}
+
+/**
+ * Why a strict schema is past OpenAI's size limits (STRICT_LIMITS: object nesting, property count, enum
+ * values, characters of names and enum strings), or undefined. Depth counts objects, the root being 1;
+ * `items`, `anyOf` and definitions sit at their parent's depth.
+ */
+export function strictSizeProblem(schema: JsonSchema): string | undefined {
+  const totals = { properties: 0, enumValues: 0, chars: 0, depth: 0 };
+  const walk = (node: unknown, depth: number): void => {
+    if (!isRecord(node)) return;
+    if (Array.isArray(node.enum)) {
+      totals.enumValues += node.enum.length;
+      for (const value of node.enum) if (typeof value === 'string') totals.chars += value.length;
+    }
+    if (isRecord(node.properties)) {
+      totals.depth = Math.max(totals.depth, depth);
+      for (const [name, child] of Object.entries(node.properties)) {
+        totals.properties += 1;
+        totals.chars += name.length;
+        walk(child, depth + 1);
+      }
+    }
+    walk(node.items, depth);
+    if (Array.isArray(node.anyOf)) for (const option of node.anyOf) walk(option, depth);
+    for (const key of ['$defs', 'definitions'] as const) {
+      const defs = node[key];
+      if (!isRecord(defs)) continue;
+      for (const [name, child] of Object.entries(defs)) {
+        totals.chars += name.length;
+        walk(child, depth);
+      }
+    }
+  };
+  walk(schema, 1);
+  if (totals.depth > STRICT_LIMITS.maxNesting) {
+    return `object nesting is ${totals.depth} levels deep (at most ${STRICT_LIMITS.maxNesting})`;
+  }
+  if (totals.properties > STRICT_LIMITS.maxProperties) {
+    return `${totals.properties} object properties (at most ${STRICT_LIMITS.maxProperties})`;
+  }
+  if (totals.enumValues > STRICT_LIMITS.maxEnumValues) {
+    return `${totals.enumValues} enum values (at most ${STRICT_LIMITS.maxEnumValues})`;
+  }
+  if (totals.chars > STRICT_LIMITS.maxStringChars) {
+    return `${totals.chars} characters of property names and enum values (at most ${STRICT_LIMITS.maxStringChars})`;
+  }
+  return undefined;
 }

@@ -40,6 +40,15 @@ export const PRICES_CHECKED = '2026-12-07';
  */
 export const CLAUDE_WEB_SEARCH_USD_PER_SEARCH = 10 / 1000;
 
+/**
+ * Claude's server-side code execution: $0.05 per container-hour with a 5-minute minimum, after 1,550 free
+ * hours per organization per month; free when the request also carries web_search/web_fetch 20260209 or
+ * later (platform.claude.com/docs/en/about-claude/pricing, "Code execution tool"; research notes §3.2).
+ * Web fetch has no fee beyond tokens (same page, "Web fetch tool").
+ */
+export const CLAUDE_CODE_EXECUTION_USD_PER_HOUR = 0.05;
+export const CLAUDE_CODE_EXECUTION_MIN_HOURS = 5 / 60;
+
 /** Claude: 5-minute cache writes are 1.25× input; reads are 0.1× unless the pricing page says otherwise. */
 const claude = (input: number, output: number, cacheRead = input * 0.1): Rates => ({
   input,

@@ -1,4 +1,4 @@
-import type { MessageParam, TextBlockParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageParam, TextBlockParam, ToolUnion } from '@anthropic-ai/sdk/resources/messages';
 
 /**
  * Claude prompt caching: where the cache breakpoints (`cache_control`) of a Messages API request go.
@@ -92,7 +92,7 @@ function lastMarkableBlock(message: MessageParam): Markable | undefined {
 export function placeCacheBreakpoints(
   request: {
     readonly model: string;
-    readonly tools: readonly Tool[];
+    readonly tools: readonly ToolUnion[];
     readonly system: readonly TextBlockParam[];
     readonly messages: readonly MessageParam[];
   },

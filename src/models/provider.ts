@@ -3,6 +3,7 @@ import type {
   ModelMessage,
   ProviderKind,
   ReasoningEffort,
+  ServerToolUse,
   StopReason,
   TokenUsage,
   ToolDefinition,
@@ -36,6 +37,8 @@ export interface ProviderResponse {
   readonly usage: TokenUsage;
   readonly model: string;
   readonly offline: boolean;
+  /** Claude server tools the answer used, with their fees (serverTools.ts). */
+  readonly serverTools?: ServerToolUse;
 }
 
 /** A configured endpoint speaking one wire protocol. Throws SDK errors; callers classify them. */

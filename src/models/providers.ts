@@ -7,7 +7,14 @@ import { sharedCredentials } from '../azure/storageClients.js';
 import { startOfflineModelServer } from '../offline/offlineModelServer.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { createAnthropicProvider } from './anthropicProvider.js';
-import { ModelConfigError, type ModelConfig, type ProviderAuth, type ProviderSettings } from './config.js';
+import { serverToolOffer } from './serverTools.js';
+import {
+  ModelConfigError,
+  OPENAI_DEFAULT_BASE_URL,
+  type ModelConfig,
+  type ProviderAuth,
+  type ProviderSettings,
+} from './config.js';
 import { CredentialError } from './errors.js';
 import { createNodeHttpFetch } from './nodeHttpFetch.js';
 import { createOpenAIProvider } from './openaiProvider.js';
@@ -68,7 +75,14 @@ export function createModelProviders(
     ((scope: string) => getBearerTokenProvider(credentials(config.entraCredential), scope));
   let offlineServer: Promise<OfflineEndpoints> | undefined;
   const offlineEndpoints = () =>
-    (offlineServer ??= options.offlineEndpoints?.() ?? startOfflineModelServer({ unref: true }));
+    (offlineServer ??=
+      options.offlineEndpoints?.() ??
+      startOfflineModelServer({
+        unref: true,
+        // The offline model refuses server tools a deployment is not configured for, as its hosting would.
+        serverTools: (provider, deployment) =>
+          Object.values(serverToolOffer(config.serverTools ?? {}, provider, deployment)),
+      }));
   const common = {
     timeout: config.timeoutMs,
     maxRetries: config.maxRetries,
@@ -107,6 +121,7 @@ export function createModelProviders(
           offline: true,
           secrets: [],
           promptCache: config.promptCache,
+          serverTools: (deployment) => serverToolOffer(config.serverTools ?? {}, kind, deployment),
         });
       }
       case 'azure-openai':
@@ -126,6 +141,7 @@ export function createModelProviders(
           api: 'responses',
           offline: true,
           secrets: [],
+          chatPromptCacheKey: true,
           ...reasoning,
         });
       }
@@ -152,6 +168,7 @@ export function createModelProviders(
           offline: false,
           secrets,
           promptCache: config.promptCache,
+          serverTools: (deployment) => serverToolOffer(config.serverTools ?? {}, 'foundry', deployment),
         });
       }
       case 'anthropic': {
@@ -168,6 +185,7 @@ export function createModelProviders(
           offline: false,
           secrets: [settings.apiKey],
           promptCache: config.promptCache,
+          serverTools: (deployment) => serverToolOffer(config.serverTools ?? {}, 'anthropic', deployment),
         });
       }
       case 'azure-openai': {
@@ -185,6 +203,7 @@ export function createModelProviders(
           api: settings.api,
           offline: false,
           secrets,
+          chatPromptCacheKey: true,
           ...reasoning,
         });
       }
@@ -204,6 +223,8 @@ export function createModelProviders(
           api: settings.api,
           offline: false,
           secrets: settings.apiKey ? [settings.apiKey] : [],
+          // Only OpenAI itself documents prompt_cache_key; compatible servers (vLLM, Ollama) may refuse it.
+          chatPromptCacheKey: settings.baseURL.startsWith(OPENAI_DEFAULT_BASE_URL),
           ...reasoning,
         });
       }

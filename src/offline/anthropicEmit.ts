@@ -7,12 +7,15 @@ import { CHARS_PER_TOKEN } from './constants.js';
 import { thinkingSignature } from './anthropicRules.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, RequestView } from './requestView.js';
+import { serverToolBlocks, type ServerToolOffered } from './serverTools.js';
 
 export interface ClaudeExtras {
   /** The text of the thinking block to emit (default: a marked line when the request thinks). */
   readonly thinking?: string;
   /** Emit a `redacted_thinking` block too (what Claude sends when part of its thinking was redacted). */
   readonly redactedThinking?: boolean;
+  /** A server tool Claude runs before the answer: its `server_tool_use` and result blocks come first (serverTools.ts). */
+  readonly serverTool?: ServerToolOffered;
 }
 
 /**
@@ -92,6 +95,13 @@ export function claudeContent(
   extras: ClaudeExtras,
   seed: string,
 ): { content: JsonObject[]; stopReason: string } {
-  const body = stopReason === 'pause_turn' ? pauseTurn(content, view, seed) : content;
+  const server = extras.serverTool ? serverToolBlocks(extras.serverTool, view, seed) : [];
+  // Paused after a server tool: the content is that tool's blocks; the answer comes in the continuation.
+  const body =
+    stopReason === 'pause_turn'
+      ? server.length > 0
+        ? server
+        : pauseTurn(content, view, seed)
+      : [...server, ...content];
   return truncate([...thinkingBlocks(view, extras, seed), ...body], stopReason, view.maxTokens);
 }

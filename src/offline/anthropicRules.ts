@@ -4,6 +4,7 @@
  * ("Claude Messages API rules") lists them all. The request body has already passed the shape check in
  * requestView.ts; these are the rules that need more than a shape.
  */
+import { unknownToolTypeProblem } from './serverTools.js';
 import { createHash } from 'node:crypto';
 import { findModelLimits } from '../models/modelLimits.js';
 import { claudeSchemaProblem } from './claudeSchemaRules.js';
@@ -356,6 +357,7 @@ export function anthropicRequestProblem(body: Json): string | undefined {
   const thinking = thinkingState(body, model, rules);
   return (
     removedParameter(body) ??
+    unknownToolTypeProblem(body.tools) ??
     maxTokensProblem(body, model) ??
     thinking.problem ??
     effortProblem(body, model, rules) ??

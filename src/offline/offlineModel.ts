@@ -31,6 +31,14 @@ export function offlineReply(view: RequestView, seed: string): RenderableReply {
     return { kind: 'structured', value: fromAttachments(view, view.outputSchema, value) };
   }
   const choice = view.toolChoice;
+  const server = choice === 'none' ? undefined : nextServerTool(view);
+  if (server) {
+    // One server tool per answer; with another still to run, the turn pauses (pause_turn) after it.
+    const answer = offlineReply({ ...view, serverTools: [], hasToolResult: view.hasToolResult }, seed);
+    return server.pause
+      ? { kind: 'text', text: '', stopReason: 'pause_turn', serverTool: server.tool }
+      : { ...(answer as Extract<RenderableReply, { kind: 'text' | 'tool_use' }>), serverTool: server.tool };
+  }
   if (typeof choice === 'object') {
     const forced = view.tools.find((tool) => tool.name === choice.name);
     if (forced) {
@@ -45,6 +53,21 @@ export function offlineReply(view: RequestView, seed: string): RenderableReply {
   }
   const read = view.attachmentText ? `\n${view.attachmentText}` : '';
   return { kind: 'text', text: summarize(`${view.lastUserText}${read}`) };
+}
+
+/**
+ * The offline model's server-side loop runs one server tool per answer, in the order offered, each once a
+ * turn (`serverToolsRun`: those already run since the last user message, i.e. before a `pause_turn`). When
+ * another offered server tool is still to run after this one, the answer pauses, as Claude does when its
+ * server-side loop stops before the turn is done
+ * (https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons#pause-turn).
+ */
+function nextServerTool(
+  view: RequestView,
+): { tool: NonNullable<RequestView['serverTools']>[number]; pause: boolean } | undefined {
+  const pending = (view.serverTools ?? []).filter((tool) => !(view.serverToolsRun ?? []).includes(tool.name));
+  const [tool, ...rest] = pending;
+  return tool ? { tool, pause: rest.length > 0 } : undefined;
 }
 
 /**

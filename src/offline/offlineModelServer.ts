@@ -14,6 +14,7 @@ import {
   viewResponsesRequest,
 } from './responsesWire.js';
 import { shortHash } from './prng.js';
+import { unofferedServerToolProblem } from './serverTools.js';
 import { OfflinePromptCache } from './promptCache.js';
 import { emptyView, viewRequest, type Protocol, type RequestView } from './requestView.js';
 import { errorBody, renderReply, type ModelReply, type WireResponse } from './wire.js';
@@ -77,6 +78,12 @@ export interface OfflineModelServerOptions {
   readonly unref?: boolean;
   /** The server's clock, for the prompt cache's TTLs (default Date.now). */
   readonly now?: () => number;
+  /**
+   * The Claude server tool types a deployment offers, like its hosting (`foundry` for requests on the
+   * `/anthropic/v1/` path): a request with any other server tool gets the 400 that hosting sends
+   * (serverTools.ts). Undefined for a deployment (or no option) = every known type is accepted.
+   */
+  readonly serverTools?: (provider: 'foundry' | 'anthropic', model: string) => readonly string[] | undefined;
 }
 
 export interface OfflineModelServer {
@@ -237,6 +244,16 @@ export async function startOfflineModelServer(
       });
     });
 
+  const serverToolRejection = (path: string, view: RequestView): string | undefined => {
+    const offered = options.serverTools?.(
+      path.startsWith('/anthropic/') ? 'foundry' : 'anthropic',
+      view.model,
+    );
+    return offered && view.serverTools?.length
+      ? unofferedServerToolProblem(view.serverTools, offered, view.model)
+      : undefined;
+  };
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const [path = '/', query = ''] = (request.url ?? '/').split('?', 2);
     const batchRoute = matchBatchRoute(request.method ?? 'GET', path.replace(/\/+$/, ''));
@@ -285,6 +302,12 @@ export async function startOfflineModelServer(
     }
     if (protocol === 'anthropic' && !batchRoute && request.method === 'POST' && parsed && !parsed.ok) {
       fail(400, parsed.problem);
+      return;
+    }
+    const unoffered =
+      protocol === 'anthropic' && parsed?.ok ? serverToolRejection(path, parsed.view) : undefined;
+    if (unoffered) {
+      fail(400, unoffered);
       return;
     }
     // The OpenAI APIs' request rules, before any script decides: a test cannot pass with a request they reject.

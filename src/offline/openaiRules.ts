@@ -7,6 +7,7 @@
  */
 import {
   isReasoningModelName,
+  STRICT_LIMITS,
   STRICT_ROOT_KEYWORDS as ROOT_KEYWORDS,
   STRICT_SCHEMA_KEYWORDS as STRICT_KEYWORDS,
   STRICT_STRING_FORMATS,
@@ -33,14 +34,6 @@ export function openAIRejectionBody(rejection: OpenAIRejection): string {
 type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** "Objects have limitations on nesting depth and size", same guide. */
-export const STRICT_LIMITS = {
-  maxProperties: 5000,
-  maxNesting: 10,
-  maxEnumValues: 1000,
-  maxStringChars: 120_000,
-} as const;
 
 /** Why a strict Structured Outputs / strict function schema is rejected, or undefined when it is accepted. */
 export function strictSchemaProblem(schema: unknown): string | undefined {

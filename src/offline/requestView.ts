@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { anthropicRequestProblem, claudeThinks } from './anthropicRules.js';
 import { CHARS_PER_TOKEN } from './constants.js';
 import { claudeFileCheck, openAIFileCheck, openAIFileParts, withFiles } from './fileRules.js';
+import { serverToolsOf, serverToolsRunThisTurn, type ServerToolOffered } from './serverTools.js';
 
 export type Protocol = 'anthropic' | 'openai';
 export type JsonObject = Record<string, unknown>;
@@ -13,7 +14,11 @@ export interface RequestView {
   readonly system: string;
   readonly lastUserText: string;
   readonly hasToolResult: boolean;
+  /** Custom (client) tools; Claude's server tools are in `serverTools`. */
   readonly tools: readonly { readonly name: string; readonly inputSchema: JsonObject }[];
+  /** Claude: the server tools offered (serverTools.ts), and the names of those already run this turn. */
+  readonly serverTools?: readonly ServerToolOffered[];
+  readonly serverToolsRun?: readonly string[];
   readonly toolChoice: 'auto' | 'any' | 'none' | { readonly name: string };
   /** Native structured output: Anthropic `output_config.format`, OpenAI `response_format`. */
   readonly outputSchema: JsonObject | undefined;
@@ -121,7 +126,11 @@ function viewAnthropic(body: z.infer<typeof AnthropicRequest>): RequestView {
     system,
     lastUserText,
     hasToolResult,
-    tools: (body.tools ?? []).map((t) => ({ name: t.name, inputSchema: t.input_schema ?? {} })),
+    tools: (body.tools ?? [])
+      .filter((t) => t.type === undefined || t.type === null || t.type === 'custom')
+      .map((t) => ({ name: t.name, inputSchema: t.input_schema ?? {} })),
+    serverTools: serverToolsOf(body.tools ?? []),
+    serverToolsRun: serverToolsRunThisTurn(body.messages),
     toolChoice: !choice ? 'auto' : choice.type === 'tool' ? { name: choice.name ?? '' } : choice.type,
     outputSchema: body.output_config?.format?.schema,
     promptChars:

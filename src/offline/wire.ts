@@ -4,6 +4,7 @@ import { tokens } from './constants.js';
 import { shortHash } from './prng.js';
 import type { JsonObject, Protocol, RequestView } from './requestView.js';
 import { responsesBody, type IssuedReasoning } from './responsesWire.js';
+import { serverToolAccounting } from './serverTools.js';
 
 export interface WireUsage {
   readonly inputTokens: number;
@@ -160,6 +161,7 @@ function anthropicBody(
   const cutAt =
     stopReason === 'max_tokens' && reply.usage?.outputTokens === undefined ? view.maxTokens : undefined;
   const usage = cutAt === undefined ? counted : { ...counted, outputTokens: cutAt };
+  const { serverToolUse, container } = serverToolAccounting(content, seed);
   return {
     id: `msg_offline_${id}`,
     type: 'message',
@@ -169,7 +171,7 @@ function anthropicBody(
     stop_reason: stopReason,
     stop_sequence: null,
     stop_details: null,
-    container: null,
+    container,
     diagnostics: null,
     usage: {
       input_tokens: usage.inputTokens,
@@ -184,7 +186,7 @@ function anthropicBody(
         : null,
       inference_geo: null,
       output_tokens_details: null,
-      server_tool_use: null,
+      server_tool_use: serverToolUse,
       service_tier: 'standard',
       speed: null,
     },

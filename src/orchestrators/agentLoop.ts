@@ -233,7 +233,7 @@ export function* agentLoopOrchestrator(
       ledger = addToolSpend(ledger, input.stepId, spent);
       transcript = append(transcript, { role: 'user', content: results });
       const recordSummary: RecordModelCall = (summary) => {
-        ledger = addModelCall(ledger, input.stepId, COMPACTION_ROLE, summary);
+        ledger = addModelCall(ledger, input.stepId, input.compaction?.role ?? COMPACTION_ROLE, summary);
       };
       transcript = claimCheck
         ? yield* compactIfDue(
@@ -350,7 +350,8 @@ function* legacyCompactIfDue(
   const summary = yield* callModelWithPolicy(
     context,
     {
-      role: COMPACTION_ROLE,
+      // The workflow's worker when its `roles` re-points it (steps.ts), else the configured one.
+      ...(input.compaction ?? { role: COMPACTION_ROLE }),
       system: COMPACTION_SYSTEM,
       messages: request.messages,
       runId: input.runId,

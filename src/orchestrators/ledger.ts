@@ -2,7 +2,7 @@
  * The cost ledger and budget arithmetic. Pure: orchestrators keep a `Ledger` value and replace it
  * after every model call, so replay rebuilds exactly the same rows in the same order.
  */
-import type { CallModelSuccess, FileUsage, TokenUsage } from '../shared/modelTypes.js';
+import type { CallModelSuccess, FileUsage, ServerToolUse, TokenUsage } from '../shared/modelTypes.js';
 import type { ToolCallResult } from '../shared/toolTypes.js';
 import type { Ledger, LedgerRow, RunBudget } from '../shared/runTypes.js';
 import { formatUsd, roundUsd } from '../shared/money.js';
@@ -26,6 +26,20 @@ function addFiles(a: FileUsage | undefined, b: FileUsage | undefined): FileUsage
     pages: a.pages + b.pages,
     estimatedTokens: a.estimatedTokens + b.estimatedTokens,
     estimatedCostUsd: a.estimatedCostUsd + b.estimatedCostUsd,
+  };
+}
+
+function addServerTools(
+  a: ServerToolUse | undefined,
+  b: ServerToolUse | undefined,
+): ServerToolUse | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    webSearches: a.webSearches + b.webSearches,
+    webFetches: a.webFetches + b.webFetches,
+    codeExecutions: a.codeExecutions + b.codeExecutions,
+    containerHours: a.containerHours + b.containerHours,
+    feeUsd: roundUsd(a.feeUsd + b.feeUsd),
   };
 }
 
@@ -58,6 +72,7 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
     const at = merged.findIndex((existing) => sameKey(existing, row));
     const existing = at === -1 ? undefined : merged[at];
     const files = addFiles(existing?.files, row.files);
+    const serverTools = addServerTools(existing?.serverTools, row.serverTools);
     const combined: LedgerRow = existing
       ? {
           ...existing,
@@ -66,6 +81,7 @@ export function addRows(ledger: Ledger, rows: readonly LedgerRow[]): Ledger {
           costUsd: roundUsd(existing.costUsd + row.costUsd),
           offline: existing.offline || row.offline,
           ...(files ? { files } : {}),
+          ...(serverTools ? { serverTools } : {}),
         }
       : { ...row };
     if (at === -1) merged.push(combined);
@@ -97,6 +113,7 @@ export function addModelCall(
       offline: result.offline,
       ...(batch ? { batch: true } : {}),
       ...(result.files ? { files: result.files } : {}),
+      ...(result.serverTools ? { serverTools: result.serverTools } : {}),
     },
   ]);
 }

@@ -94,6 +94,9 @@ export function* runLlmBatch(
         stepId: at.label,
         ...(step.outputSchema === undefined ? {} : { outputSchema: step.outputSchema }),
         ...(step.maxTokens === undefined ? {} : { maxTokens: step.maxTokens }),
+        ...(step.thinking === undefined ? {} : { thinking: step.thinking }),
+        ...(step.effort === undefined ? {} : { effort: step.effort }),
+        ...(step.reasoningEffort === undefined ? {} : { reasoningEffort: step.reasoningEffort }),
         requests: pending,
       },
     );

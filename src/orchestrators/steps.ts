@@ -27,6 +27,7 @@ import {
   type AgentLoopInput,
   type RunWorkflowInput,
 } from '../shared/runTypes.js';
+import { COMPACTION_ROLE } from './agentLoop.js';
 import { awaitApproval } from './approval.js';
 import { attachmentsOf, promptMessage } from './attachments.js';
 import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
@@ -198,6 +199,15 @@ function allowedTools(run: RunState, step: AgentStep, at: StepAt): ToolDefinitio
   });
 }
 
+/**
+ * The workflow's `worker` for compaction, when its `roles` re-points it; nothing otherwise, so an
+ * agent's input (and the histories recorded before this field) stays as it was.
+ */
+function compactionField(run: RunState): Pick<AgentLoopInput, 'compaction'> {
+  const compaction = resolveRole(run.input.definition, COMPACTION_ROLE);
+  return compaction.role === COMPACTION_ROLE && compaction.route === undefined ? {} : { compaction };
+}
+
 function* runAgentStep(
   run: RunState,
   step: AgentStep,
@@ -210,6 +220,7 @@ function* runAgentStep(
     runId: run.runId,
     stepId: at.label,
     ...resolveRole(run.input.definition, step.role),
+    ...compactionField(run),
     ...(step.system === undefined ? {} : { system: renderText(step.system, scope) }),
     prompt: renderText(step.prompt, scope),
     ...(step.attach === undefined ? {} : { attachments: attachmentsOf(step.attach, scope, at.label) }),

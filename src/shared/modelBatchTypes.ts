@@ -2,12 +2,15 @@
 import { z } from 'zod';
 import {
   CallModelSuccess,
+  EffortSetting,
   FailureKind,
   JsonSchema,
   ModelMessage,
   ModelRouteSpec,
   ProviderKind,
+  ReasoningEffort,
   RoleName,
+  ThinkingSetting,
 } from './modelTypes.js';
 
 /** What the Message Batches API accepts as `custom_id`; OpenAI takes any string, so the stricter rule wins. */
@@ -33,6 +36,10 @@ export const SubmitModelBatchInput = z
     stepId: z.string().min(1),
     outputSchema: JsonSchema.optional(),
     maxTokens: z.int().positive().max(64_000).optional(),
+    /** The step's Claude thinking / effort and OpenAI reasoning effort; the role's settings fill in the rest. */
+    thinking: ThinkingSetting.optional(),
+    effort: EffortSetting.optional(),
+    reasoningEffort: ReasoningEffort.optional(),
     requests: z.array(ModelBatchRequest).min(1),
   })
   .refine((input) => new Set(input.requests.map((r) => r.customId)).size === input.requests.length, {

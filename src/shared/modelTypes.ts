@@ -241,6 +241,20 @@ export const FileUsage = z.strictObject({
 });
 export type FileUsage = z.infer<typeof FileUsage>;
 
+/**
+ * Claude server tools a call used (src/models/serverTools.ts) and their fees beyond tokens, included in
+ * `costUsd`: web searches ($10 per 1,000), web fetches (no fee), code execution (an estimated
+ * `containerHours` at $0.05 an hour).
+ */
+export const ServerToolUse = z.strictObject({
+  webSearches: z.int().nonnegative(),
+  webFetches: z.int().nonnegative(),
+  codeExecutions: z.int().nonnegative(),
+  containerHours: z.number().nonnegative(),
+  feeUsd: z.number().nonnegative(),
+});
+export type ServerToolUse = z.infer<typeof ServerToolUse>;
+
 export const CallModelSuccess = z.strictObject({
   ok: z.literal(true),
   message: ModelMessage.extend({ role: z.literal('assistant') }),
@@ -269,6 +283,8 @@ export const CallModelSuccess = z.strictObject({
   fallbackAvailable: z.boolean().optional(),
   /** The image and PDF inputs of this call and their share of the input (src/files/README.md). */
   files: FileUsage.optional(),
+  /** Claude server tools the call used and their fees (part of `costUsd`). */
+  serverTools: ServerToolUse.optional(),
 });
 export type CallModelSuccess = z.infer<typeof CallModelSuccess>;
 

@@ -56,3 +56,16 @@ export const STRICT_STRING_FORMATS: ReadonlySet<string> = new Set([
   'ipv6',
   'uuid',
 ]);
+
+/**
+ * "Objects have limitations on nesting depth and size" (same guide, #objects-have-limitations-on-nesting-depth-and-size):
+ * up to 5,000 object properties, 10 levels of object nesting, 1,000 enum values, and 120,000 characters of
+ * property names, definition names and enum string values in all. The app checks them before sending
+ * (src/models/openaiSchema.ts), the offline model rejects past them (src/offline/openaiRules.ts).
+ */
+export const STRICT_LIMITS = {
+  maxProperties: 5000,
+  maxNesting: 10,
+  maxEnumValues: 1000,
+  maxStringChars: 120_000,
+} as const;

@@ -4,6 +4,7 @@ import { CarriedDefinition } from './carriedDefinition.js';
 import {
   FileBlock,
   FileUsage,
+  ServerToolUse,
   JsonSchema,
   ModelMessage,
   ModelRouteSpec,
@@ -34,6 +35,8 @@ export const LedgerRow = z.strictObject({
   batch: z.boolean().optional(),
   /** The image and PDF inputs of these calls, with their estimated tokens and cost (part of `usage`). */
   files: FileUsage.optional(),
+  /** Claude server tools these calls used and their fees (part of `costUsd`). */
+  serverTools: ServerToolUse.optional(),
 });
 export type LedgerRow = z.infer<typeof LedgerRow>;
 
@@ -264,6 +267,11 @@ export const AgentLoopInput = z.strictObject({
   role: RoleName,
   /** The workflow's own deployment for the role, when its `roles` names one. */
   route: ModelRouteSpec.optional(),
+  /**
+   * Who summarizes older turns when the loop compacts: the `worker` role as the workflow's `roles`
+   * resolves it. Absent = the configured `worker` (also for histories from before this field).
+   */
+  compaction: z.strictObject({ role: RoleName, route: ModelRouteSpec.optional() }).optional(),
   system: z.string().optional(),
   prompt: z.string().min(1),
   /** Images and PDFs sent with the prompt (the step's `attach`), as blob references. */

@@ -131,6 +131,31 @@ describe('provider batches on the Claude API (Message Batches)', () => {
     model.assertDone();
   });
 
+  it("sends the step's thinking and the role's effort with each request, as a direct call would", async () => {
+    const { batch } = setup({
+      ...anthropicEnv(),
+      MODEL_ROLE_WORKER: 'anthropic:claude-opus-4-8',
+      MODEL_ROLE_WORKER_THINKING: 'off',
+      MODEL_ROLE_WORKER_EFFORT: 'medium',
+    });
+    model.expect(
+      { match: { path: '/v1/messages/batches' }, respond: batchResponse(0) },
+      { match: { inBatch: true }, respond: structuredResponse({ label: 'spam' }) },
+      { match: { inBatch: true }, respond: structuredResponse({ label: 'ham' }) },
+    );
+    // The step's `thinking` wins over the role's `off`; the role's effort fills in what the step leaves unset.
+    const submitted = await batch.submitModelBatch(submitInput({ thinking: 'adaptive' }));
+    expect(submitted.ok).toBe(true);
+    const create = model.requests.find((r) => r.path === '/v1/messages/batches');
+    const entries = (create?.body as { requests: { params: Record<string, unknown> }[] }).requests;
+    expect(entries).toHaveLength(2);
+    for (const { params } of entries) {
+      expect(params.thinking).toEqual({ type: 'adaptive' });
+      expect(params.output_config).toMatchObject({ effort: 'medium', format: { type: 'json_schema' } });
+    }
+    model.assertDone();
+  });
+
   it('polls until the batch ends and maps every result type, priced at half the standard rate', async () => {
     const { batch, config, callModel } = setup(anthropicEnv());
     const usage = { inputTokens: 1200, outputTokens: 80 };

@@ -1,3 +1,4 @@
+import { promptCacheKey } from '../../../src/models/openaiResponses.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../src/models/config.js';
 import { isReasoningDeployment } from '../../../src/models/openaiReasoning.js';
@@ -309,5 +310,35 @@ describe('OpenAI provider (plain OpenAI client) on Chat Completions', () => {
     ).call({ deployment: 'llama3.3', messages: [question], maxTokens: 5 });
     expect(result.message.content).toEqual([{ type: 'text', text: 'hi' }]);
     expect(model.requests[0]?.path).toBe('/v1/chat/completions');
+    // Not documented by compatible servers, so not sent to them.
+    expect(model.requests[0]?.body).not.toHaveProperty('prompt_cache_key');
+  });
+
+  it('sends a stable prompt_cache_key on Azure OpenAI Chat Completions, the same the Responses API gets', async () => {
+    model.expect(
+      { respond: textResponse('a') },
+      { respond: textResponse('b') },
+      { respond: textResponse('c') },
+    );
+    const provider = await azureWithKey('chat');
+    const ask = (system: string, text: string) =>
+      provider.call({
+        deployment: 'gpt-5.4',
+        system,
+        messages: [{ role: 'user', content: [{ type: 'text', text }] }],
+        tools,
+        maxTokens: 50,
+      });
+    await ask('Be exact.', 'first question');
+    await ask('Be exact.', 'a different question');
+    await ask('Be brief.', 'first question');
+    const keys = model.requests.map((r) => (r.body as { prompt_cache_key?: string }).prompt_cache_key);
+    // Same deployment, system prompt and tools: one key; another system prompt: another key.
+    expect(keys[0]).toMatch(/^da-[0-9a-f]{32}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+    expect(keys[0]).toBe(
+      promptCacheKey({ deployment: 'gpt-5.4', system: 'Be exact.', messages: [], tools, maxTokens: 1 }),
+    );
   });
 });

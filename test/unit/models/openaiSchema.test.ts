@@ -1,7 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { restoreOptionalProperties, toOpenAIStrictSchema } from '../../../src/models/openaiSchema.js';
+import {
+  restoreOptionalProperties,
+  strictSizeProblem,
+  toOpenAIStrictSchema,
+} from '../../../src/models/openaiSchema.js';
 import { compileOutputSchema } from '../../../src/models/structuredOutput.js';
 import { strictSchemaProblem } from '../../../src/offline/openaiRules.js';
 import { seededRandom } from '../../../src/offline/prng.js';
@@ -78,6 +82,55 @@ describe('toOpenAIStrictSchema', () => {
       expect(strictSchemaProblem(sent.schema)).toBeUndefined();
     }
   });
+});
+
+describe("OpenAI strict mode's size limits, checked before sending", () => {
+  const nested = (levels: number): Record<string, unknown> => {
+    let node: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < levels; i++) {
+      node = { type: 'object', additionalProperties: false, required: ['next'], properties: { next: node } };
+    }
+    return node;
+  };
+  const wide = (count: number) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: Array.from({ length: count }, (_, i) => `p${i}`),
+    properties: Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${i}`, { type: 'integer' }])),
+  });
+  const enumOf = (count: number, width = 1) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['pick'],
+    properties: {
+      pick: { type: 'string', enum: Array.from({ length: count }, (_, i) => String(i).padStart(width, 'x')) },
+    },
+  });
+
+  it.each([
+    ['10 levels of nesting', nested(10), nested(11), /nesting is 11 levels deep/],
+    ['5,000 properties', wide(5000), wide(5001), /5001 object properties/],
+    ['1,000 enum values', enumOf(1000), enumOf(1001), /1001 enum values/],
+    [
+      '120,000 characters',
+      enumOf(1000, 119),
+      enumOf(1000, 121),
+      /characters of property names and enum values/,
+    ],
+  ])(
+    'sends strict up to %s and non-strict past it, which the offline model agrees with',
+    (_, at, past, why) => {
+      const ok = toOpenAIStrictSchema(at);
+      expect(ok.strict).toBe(true);
+      expect(strictSchemaProblem(ok.schema)).toBeUndefined();
+
+      const over = toOpenAIStrictSchema(past);
+      expect(over).toEqual({ schema: past, strict: false });
+      // Sent strict, the endpoint (here the offline model's rule) would refuse it.
+      expect(strictSizeProblem(past)).toMatch(why);
+      expect(strictSchemaProblem(past)).toBeDefined();
+    },
+  );
 });
 
 describe('restoreOptionalProperties', () => {

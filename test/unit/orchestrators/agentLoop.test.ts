@@ -471,6 +471,36 @@ describe('agentLoop', () => {
       expect(output).toMatchObject({ outcome: 'failed', error: { kind: 'context_window_exceeded' } });
     });
 
+    it("summarizes with the workflow's worker when its roles re-point it, and books it under that role", () => {
+      const compaction = { role: 'worker', route: { provider: 'openai' as const, deployment: 'gpt-5-mini' } };
+      const { output, observed } = runAgent(
+        baseInput({ role: 'planner', maxTurns: 10, compaction, options: { agent: { compactKeepTurns: 1 } } }),
+        { model: smallWindowModel, tool: bulkyTool },
+      );
+      expect(output).toMatchObject({ outcome: 'completed' });
+      const summaries = observed.models.filter((m) => m.system === COMPACTION_SYSTEM);
+      expect(summaries.length).toBeGreaterThan(0);
+      expect(summaries.every((m) => m.role === 'worker' && m.route?.deployment === 'gpt-5-mini')).toBe(true);
+      // The agent's own turns keep their role and no route.
+      expect(
+        observed.models.filter((m) => m.system !== COMPACTION_SYSTEM).every((m) => m.route === undefined),
+      ).toBe(true);
+
+      const bulk = runAgent(
+        baseInput({
+          role: 'planner',
+          maxTurns: 10,
+          compaction: { role: 'bulk' },
+          options: { agent: { compactKeepTurns: 1 } },
+        }),
+        { model: smallWindowModel, tool: bulkyTool },
+      );
+      const bulkSummaries = bulk.observed.models.filter((m) => m.system === COMPACTION_SYSTEM);
+      expect(bulkSummaries.length).toBeGreaterThan(0);
+      expect(bulkSummaries.every((m) => m.role === 'bulk' && m.route === undefined)).toBe(true);
+      expect(bulk.output?.ledger.rows.map((row) => row.role)).toContain('bulk');
+    });
+
     it('summarizes older turns with the worker role before the window is reached, and completes', () => {
       const { output, observed } = runAgent(
         baseInput({ role: 'planner', maxTurns: 10, options: { agent: { compactKeepTurns: 1 } } }),

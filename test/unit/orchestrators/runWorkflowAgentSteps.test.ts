@@ -43,6 +43,24 @@ describe('runWorkflow: agent steps', () => {
     ...fields,
   });
 
+  it("hands the loop the workflow's worker for compaction only when its roles re-point it", () => {
+    const agentOn = (roles?: Record<string, string>) => {
+      const def = definition(
+        [{ id: 'plan', kind: 'agent', role: 'planner', prompt: 'Plan', tools: ['web_search'], maxTurns: 3 }],
+        roles ? { roles } : {},
+      );
+      const { context } = runWorkflow(runInput(def, {}), { child: () => agentResult() });
+      return context.calls.find((c) => c.kind === 'subOrchestration')?.input as AgentLoopInput;
+    };
+    expect(agentOn()).not.toHaveProperty('compaction');
+    expect(agentOn({ planner: 'writer' })).not.toHaveProperty('compaction');
+    expect(agentOn({ worker: 'openai:gpt-5-mini' }).compaction).toEqual({
+      role: 'worker',
+      route: { provider: 'openai', deployment: 'gpt-5-mini' },
+    });
+    expect(agentOn({ worker: 'writer' }).compaction).toEqual({ role: 'writer' });
+  });
+
   it("saves an agent step's input files once and hands the loop their references and the step's tool limits", () => {
     const withFiles = definition([
       {
