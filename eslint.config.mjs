@@ -16,7 +16,7 @@ const orchestratorImportBans = [
   '**/tools/**',
   '**/functions/**',
   '**/config',
-  '**/config.js',
+  '**/config/**',
 ];
 
 export default tseslint.config(

@@ -7,7 +7,7 @@ import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
 import { createCallbackRunActivities } from './activities/callbackRun.js';
 import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
-import { getConfig } from './config.js';
+import { getConfig } from './config/app.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
 import { sharedDurableClients } from './functions/durableClients.js';
 import { createGetRun } from './functions/getRun.js';
@@ -25,7 +25,7 @@ import { createWorkflowRequestsHandler } from './functions/queue/workflowRequest
 import { createRunStarter } from './functions/runStarter.js';
 import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
-import { getModelConfig } from './models/config.js';
+import { getModelConfig } from './config/models.js';
 import { batchRouteProblem } from './models/modelBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';

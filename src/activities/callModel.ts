@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AttachmentError, fileUsage, loadAttachments, type ReadFile } from '../files/attachments.js';
-import { getModelConfig, type ModelConfig } from '../models/config.js';
+import { getModelConfig, type ModelConfig } from '../config/models.js';
 import { costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
 import { findModelLimits } from '../models/modelLimits.js';

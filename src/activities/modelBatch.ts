@@ -3,7 +3,7 @@
  * batch, collect its results, cancel it. Each is one short I/O call; the waiting in between is durable
  * timers in the orchestrator. Failures are returned classified, as callModel's are.
  */
-import { getModelConfig, type ModelConfig } from '../models/config.js';
+import { getModelConfig, type ModelConfig } from '../config/models.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
 import {

@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import type { Config } from '../config/app.js';
 import { createHash } from 'node:crypto';
 import type { ToolDefinition } from '../shared/modelTypes.js';
 import { IdempotencyKey } from '../shared/requestTypes.js';

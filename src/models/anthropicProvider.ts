@@ -20,7 +20,7 @@ import type {
 } from '../shared/modelTypes.js';
 import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicBatches.js';
 import { claudeOutputSchema } from './claudeSchema.js';
-import type { StructuredOutputMode } from './config.js';
+import type { StructuredOutputMode } from '../config/models.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import { placeCacheBreakpoints } from './promptCache.js';
 import type { ModelBatchLimits } from './modelBatch.js';

@@ -5,7 +5,7 @@
  */
 import type { ModelBatchCounts, ModelBatchFailureKind } from '../shared/modelBatchTypes.js';
 import { ProviderKind, splitRoleTarget } from '../shared/modelTypes.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import type { ProviderRequest, ProviderResponse } from './provider.js';
 import type { ModelRoute } from './roles.js';
 import { workflowRouteChain } from './routing.js';

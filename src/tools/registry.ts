@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ArtifactActivities } from '../activities/artifacts.js';
 import { appCredentialSpec, type CredentialFactory } from '../azure/credentials.js';
 import { sharedCredentials } from '../azure/storageClients.js';
-import type { ModelConfig } from '../models/config.js';
+import type { ModelConfig } from '../config/models.js';
 import { ToolDefinition } from '../shared/modelTypes.js';
 import { toolActivityName } from '../shared/names.js';
 import type { ArtifactRef, ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
@@ -18,7 +18,7 @@ import {
   runCodeLimits,
 } from './codeExecution/runCode.js';
 import type { MessagesCreate } from './web/claudeServerSearch.js';
-import { getWebToolsConfig } from './web/config.js';
+import { getWebToolsConfig } from '../config/web.js';
 import { createFetchUrlTool } from './web/fetchUrlTool.js';
 import { createWebSearchTool, type SearchProviderDeps } from './web/webSearchTool.js';
 

@@ -3,7 +3,7 @@ import type { ArtifactActivities } from '../../src/activities/artifacts.js';
 import { SaveArtifactInput } from '../../src/shared/artifactTypes.js';
 import { toolActivityName } from '../../src/shared/names.js';
 import type { ToolCallResult } from '../../src/shared/toolTypes.js';
-import { parseModelConfig } from '../../src/models/config.js';
+import { parseModelConfig } from '../../src/config/models.js';
 import { startOfflineModelServer } from '../../src/offline/offlineModelServer.js';
 import { claudeMessagesCreate, createToolRegistry, toolRegistryOf } from '../../src/tools/registry.js';
 

@@ -7,7 +7,7 @@ import { createModelBatchActivities } from '../../src/activities/modelBatch.js';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { AgentStep, LlmStep, Step } from '../../src/definitions/schema.js';
 import { claudeOutputSchema } from '../../src/models/claudeSchema.js';
-import { parseModelConfig, type ModelConfig } from '../../src/models/config.js';
+import { parseModelConfig, type ModelConfig } from '../../src/config/models.js';
 import { toOpenAIStrictSchema } from '../../src/models/openaiSchema.js';
 import { minCacheableTokens } from '../../src/models/promptCache.js';
 import { createModelProviders, type ModelProviders } from '../../src/models/providers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { ConfigError, parseConfig } from '../../src/config/app.js';
 import { refusedContainer } from '../../src/functions/queue/workflowRequests.js';
 
 describe('QUEUE_BLOB_CONTAINERS', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LlmStep, WorkflowDefinition } from '../../../src/definitions/schema.js';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import { batchRouteProblem } from '../../../src/models/modelBatch.js';
 import { usesModelBatches } from '../../../src/functions/runStarter.js';
 import { errorLines } from './errorLines.js';

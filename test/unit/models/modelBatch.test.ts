@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCallModelActivity } from '../../../src/activities/callModel.js';
 import { createModelBatchActivities } from '../../../src/activities/modelBatch.js';
 import { createAnthropicProvider } from '../../../src/models/anthropicProvider.js';
-import { parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig, type ModelConfig } from '../../../src/config/models.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../../../src/models/cost.js';
 import { chunkForLimits } from '../../../src/models/modelBatch.js';
 import { createOpenAIBatchApi } from '../../../src/models/openaiBatches.js';

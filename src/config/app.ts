@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { connectionCredentialSpec, type CredentialSpec } from './azure/credentials.js';
-import { Secret } from './models/secret.js';
+import { connectionCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
+import { Secret } from '../models/secret.js';
 
 /** A whole-number app setting within bounds, with messages that name the setting. */
 export const intSetting = (name: string, min: number, max: number, fallback: number) =>

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { ConfigError, parseConfig } from '../../../src/config/app.js';
 
 describe('parseConfig', () => {
   it('has working defaults with nothing set', () => {

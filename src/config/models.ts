@@ -1,11 +1,11 @@
 import { appCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
 import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
-import { parsePriceOverrides, type PriceTable } from './prices.js';
-import { readOpenAIReasoning, type OpenAIReasoningSettings } from './openaiReasoning.js';
-import { parseRoles, type RoleConfig } from './roles.js';
+import { parsePriceOverrides, type PriceTable } from '../models/prices.js';
+import { readOpenAIReasoning, type OpenAIReasoningSettings } from '../models/openaiReasoning.js';
+import { parseRoles, type RoleConfig } from '../models/roles.js';
 import { EnvReader, type Env } from './envReader.js';
-import type { Secret } from './secret.js';
+import type { Secret } from '../models/secret.js';
 
 export const FOUNDRY_ENTRA_SCOPE = 'https://ai.azure.com/.default';
 export const AZURE_OPENAI_ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';

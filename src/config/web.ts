@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigError, intSetting } from '../../config.js';
-import { Secret } from '../../models/secret.js';
+import { ConfigError, intSetting } from './app.js';
+import { Secret } from '../models/secret.js';
 
 export const SEARCH_PROVIDERS = ['tavily', 'brave', 'claude', 'none'] as const;
 export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];

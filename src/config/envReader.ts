@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Secret } from './secret.js';
+import { Secret } from '../models/secret.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
