@@ -47,6 +47,24 @@ export default tseslint.config(
     },
   },
   {
+    // One settings loader (src/config/): handlers get plain values from their factories. Entry points that
+    // own a process (src/index.ts, the CLI) hand the environment to the loader or to child processes.
+    // Before the orchestrator block, whose own no-restricted-properties replaces this one there (and bans
+    // `process` outright).
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', 'src/index.ts', 'src/cli/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read settings in src/config/ (loadSettings) and pass the value to the factory.',
+        },
+      ],
+    },
+  },
+  {
     files: ['src/orchestrators/**/*.ts'],
     rules: {
       'no-restricted-imports': [

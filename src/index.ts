@@ -7,7 +7,7 @@ import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
 import { createCallbackRunActivities } from './activities/callbackRun.js';
 import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
-import { getConfig } from './config/app.js';
+import { loadSettings } from './config/index.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
 import { sharedDurableClients } from './functions/durableClients.js';
 import { createGetRun } from './functions/getRun.js';
@@ -25,7 +25,6 @@ import { createWorkflowRequestsHandler } from './functions/queue/workflowRequest
 import { createRunStarter } from './functions/runStarter.js';
 import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
-import { getModelConfig } from './config/models.js';
 import { batchRouteProblem } from './models/modelBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
@@ -39,16 +38,17 @@ import { tracedToolCall, withTriggerTrace } from './telemetry/spans.js';
 import { createToolRegistry } from './tools/registry.js';
 
 // Runs when the Functions host indexes the app: a bad setting or workflow stops it here, all listed at once.
+// Every setting is read here, once (src/config/); the factories below get plain values.
+const settings = loadSettings(process.env);
+const { app: config, models } = settings;
 // Tracing first (OTEL_* / APPLICATIONINSIGHTS_CONNECTION_STRING, src/telemetry/README.md); flushed on exit.
-const telemetry = startTelemetry();
+const telemetry = startTelemetry(settings.telemetry);
 app.hook.appTerminate(() => telemetry.shutdown());
-const config = getConfig();
-const models = getModelConfig();
 const artifacts = createArtifactActivities({
   connection: () => config.storage,
   containerName: config.artifactsContainer,
 });
-const tools = createToolRegistry({ artifacts, models: () => models });
+const tools = createToolRegistry({ artifacts, models, web: settings.web, runCode: settings.runCode });
 const directory = workflowsDirectory(config.workflowsDir);
 const workflows = loadWorkflowCatalog({
   directory,
@@ -89,13 +89,14 @@ for (const [name, handler] of Object.entries(orchestratorRegistrations)) df.app.
 df.app.activity(Names.activities.callModel, {
   // callModel checks the transcript's shape itself.
   handler: createDefaultCallModelActivity(
+    models,
     (ref) => artifacts.loadJson(ref) as Promise<ModelMessage[]>,
     (ref, maxBytes) => blobFiles.readRef(ref, maxBytes),
   ),
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
 // Provider batches for `batch: true` llm steps: submit, poll, collect, cancel; the waits are durable timers.
-const modelBatches = createDefaultModelBatchActivities();
+const modelBatches = createDefaultModelBatchActivities(models);
 df.app.activity(Names.activities.submitModelBatch, { handler: modelBatches.submitModelBatch });
 df.app.activity(Names.activities.pollModelBatch, { handler: modelBatches.pollModelBatch });
 df.app.activity(Names.activities.collectModelBatchResults, {
@@ -118,7 +119,7 @@ app.http(Names.http.startWorkflow, {
       tools: () => tools.toolSpecs(),
       starter,
       getClient,
-      config: getConfig,
+      config: () => config,
     }),
   ),
 });

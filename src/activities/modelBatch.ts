@@ -3,7 +3,7 @@
  * batch, collect its results, cancel it. Each is one short I/O call; the waiting in between is durable
  * timers in the orchestrator. Failures are returned classified, as callModel's are.
  */
-import { getModelConfig, type ModelConfig } from '../config/models.js';
+import type { ModelConfig } from '../config/models.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../models/cost.js';
 import { classifyModelError } from '../models/errors.js';
 import {
@@ -219,7 +219,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
   return { submitModelBatch, pollModelBatch, collectModelBatchResults, cancelModelBatch };
 }
 
-/** The activities wired to the environment's configuration and the process's shared SDK clients. */
-export function createDefaultModelBatchActivities(): ModelBatchActivities {
-  return createModelBatchActivities({ config: getModelConfig, providers: sharedModelProviders });
+/** The activities wired to the app's model settings and the process's shared SDK clients. */
+export function createDefaultModelBatchActivities(config: ModelConfig): ModelBatchActivities {
+  return createModelBatchActivities({ config: () => config, providers: sharedModelProviders });
 }

@@ -4,7 +4,8 @@ import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from '../models/prices.js';
 import { readOpenAIReasoning, type OpenAIReasoningSettings } from '../models/openaiReasoning.js';
 import { parseRoles, type RoleConfig } from '../models/roles.js';
-import { EnvReader, type Env } from './envReader.js';
+import { EnvReader } from './envReader.js';
+import { ConfigError, type Env } from './section.js';
 import type { Secret } from '../models/secret.js';
 
 export const FOUNDRY_ENTRA_SCOPE = 'https://ai.azure.com/.default';
@@ -75,13 +76,14 @@ export interface ModelConfig {
   readonly promptCache: boolean;
 }
 
-export class ModelConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+/** A model settings problem; also thrown at call time for a role whose provider is not configured. */
+export class ModelConfigError extends ConfigError {
+  constructor(problems: readonly string[]) {
     super(
-      `Invalid model configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
-        'See src/models/README.md; set app settings in local.settings.json "Values" or the environment.',
+      problems,
+      'Invalid model configuration',
+      'See src/models/README.md; set app settings in local.settings.json "Values" or the environment.',
     );
-    this.name = new.target.name;
   }
 }
 
@@ -296,12 +298,4 @@ export function describeModelConfig(config: ModelConfig): string {
     ? `MODELS ARE OFFLINE: ${config.offlineReason ?? ''}. Answers come from the deterministic stand-in and are marked [offline].`
     : 'Model roles:';
   return [head, ...routes, ...unavailable].join('\n');
-}
-
-let cached: ModelConfig | undefined;
-
-/** Reads the environment once, on first use rather than at import, so a bad setting fails the call that needs it. */
-export function getModelConfig(): ModelConfig {
-  cached ??= parseModelConfig(process.env);
-  return cached;
 }

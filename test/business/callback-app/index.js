@@ -7,12 +7,11 @@ const { createArtifactActivities } = dist('activities/artifacts.js');
 const { createDefaultCallModelActivity } = dist('activities/callModel.js');
 const { createCallbackActivity } = dist('activities/callback.js');
 const { createCallbackRunActivities } = dist('activities/callbackRun.js');
-const { getConfig } = dist('config/app.js');
+const { loadSettings } = dist('config/index.js');
 const { DEFAULT_KNOWN_TOOLS } = dist('definitions/schema.js');
 const { createGetRun } = dist('functions/getRun.js');
 const { createRunStarter } = dist('functions/runStarter.js');
 const { createStartWorkflow } = dist('functions/startWorkflow.js');
-const { getModelConfig } = dist('config/models.js');
 const { Secret } = dist('models/secret.js');
 const { agentLoopOrchestrator } = dist('orchestrators/agentLoop.js');
 const { runWorkflowOrchestrator } = dist('orchestrators/runWorkflow.js');
@@ -20,7 +19,7 @@ const { runCallbackOrchestrator } = dist('orchestrators/completionCallback.js');
 const { Names } = dist('shared/names.js');
 const { knownRoles, loadWorkflowCatalog, workflowsDirectory } = dist('startup.js');
 
-const config = getConfig();
+const { app: config, models } = loadSettings(process.env);
 const secret = new Secret(process.env.CALLBACK_TEST_SECRET);
 const artifacts = createArtifactActivities({
   connection: () => config.storage,
@@ -29,7 +28,7 @@ const artifacts = createArtifactActivities({
 const workflows = loadWorkflowCatalog({
   directory: workflowsDirectory(undefined),
   knownTools: [...DEFAULT_KNOWN_TOOLS],
-  knownRoles: knownRoles(getModelConfig()),
+  knownRoles: knownRoles(models),
 });
 const starter = createRunStarter({
   workflows,
@@ -41,7 +40,7 @@ const starter = createRunStarter({
 df.app.orchestration(Names.orchestrators.runWorkflow, runWorkflowOrchestrator);
 df.app.orchestration(Names.orchestrators.agentLoop, agentLoopOrchestrator);
 df.app.activity(Names.activities.callModel, {
-  handler: createDefaultCallModelActivity((ref) => artifacts.loadJson(ref)),
+  handler: createDefaultCallModelActivity(models, (ref) => artifacts.loadJson(ref)),
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
 df.app.activity(Names.activities.sendCallback, {
@@ -67,7 +66,7 @@ app.http(Names.http.startWorkflow, {
     tools: () => ({}),
     starter,
     getClient: df.getClient,
-    config: getConfig,
+    config: () => config,
   }),
 });
 app.http(Names.http.getRun, {

@@ -16,7 +16,7 @@ import {
   type CredentialSpec,
 } from '../../../src/azure/credentials.js';
 import { blobServiceFor, queueServiceFor } from '../../../src/azure/storageClients.js';
-import type { ConfigError } from '../../../src/config/app.js';
+import type { ConfigError } from '../../../src/config/section.js';
 import { parseConfig, type StorageConnection } from '../../../src/config/app.js';
 import { createPoisonQueue } from '../../../src/functions/queue/poisonQueue.js';
 

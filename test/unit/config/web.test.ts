@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/config/app.js';
+import { ConfigError } from '../../../src/config/section.js';
 import { parseWebToolsConfig } from '../../../src/config/web.js';
 
 function problems(env: Record<string, string>): string {
