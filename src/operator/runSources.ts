@@ -5,7 +5,7 @@
  */
 import { Names } from '../shared/names.js';
 import type { AuditRecord, FailedItem, WaterfallSpan } from '../shared/operatorTypes.js';
-import { MAX_FAILED_ITEMS } from '../shared/operatorTypes.js';
+import { FINISHED_STATUSES, MAX_FAILED_ITEMS } from '../shared/operatorTypes.js';
 import type { DurableInstance, DurableManagement } from './durableManagement.js';
 import { outcomeOf, viewOf } from './runViews.js';
 import { childStarts, type InstanceHistory } from './waterfall.js';
@@ -73,7 +73,7 @@ export async function failedBatchItems(
   for (let page = 0; page < FAILED_ITEM_PAGES; page++) {
     const listing = await management.listInstances({
       instanceIdPrefix: `${batchId}:`,
-      runtimeStatus: ['Completed', 'Failed', 'Terminated', 'Canceled'],
+      runtimeStatus: [...FINISHED_STATUSES],
       top: 200,
       ...(token ? { continuationToken: token } : {}),
     });

@@ -12,7 +12,13 @@ import { cacheHitRate } from '../shared/cacheHitRate.js';
 import { CallModelResult, type CallModelSuccess } from '../shared/modelTypes.js';
 import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
-import type { ChildRun, SpanKind, TimelineEntry, WaterfallSpan } from '../shared/operatorTypes.js';
+import {
+  isFinished,
+  type ChildRun,
+  type SpanKind,
+  type TimelineEntry,
+  type WaterfallSpan,
+} from '../shared/operatorTypes.js';
 import { redactText } from './redact.js';
 import { resultOf, stepOfChild } from './timeline.js';
 
@@ -29,7 +35,6 @@ export interface InstanceHistory {
 }
 
 const TOOL_PREFIX = 'tool_';
-const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 const MAX_ERROR_CHARS = 300;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -251,7 +256,7 @@ export function instanceSpans(instance: InstanceHistory, context: SpanContext): 
   }
 
   // What never closed: still running, or stopped with the instance.
-  const finished = FINISHED.has(instance.runtimeStatus);
+  const finished = isFinished(instance.runtimeStatus);
   for (const item of open.values()) {
     push(
       item,

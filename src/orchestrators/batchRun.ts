@@ -31,6 +31,7 @@ import {
 } from '../shared/batchTypes.js';
 import { Names } from '../shared/names.js';
 import { roundUsd } from '../shared/money.js';
+import type { RunErrorOf } from '../shared/runTypes.js';
 import { settleAll } from './settleAll.js';
 import { dealToLanes } from './batchLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
@@ -275,7 +276,7 @@ function* runPage(
         line: item.line,
         runId,
         status: 'failed',
-        error: { kind: 'lane_crashed', message },
+        error: { kind: 'lane_crashed', message } satisfies RunErrorOf,
         costUsd: 0,
       });
     }
@@ -289,7 +290,7 @@ function* runPage(
         results.get(item.line) ?? {
           line: item.line,
           status: 'failed',
-          error: { kind: 'not_run', message: 'the item was not run' },
+          error: { kind: 'not_run', message: 'the item was not run' } satisfies RunErrorOf,
           costUsd: 0,
         },
     ),

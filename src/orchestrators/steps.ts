@@ -43,7 +43,7 @@ import {
   type RunState,
   type StepAt,
 } from './runState.js';
-import { budgetExceeded, stepFailed } from './runStopped.js';
+import { budgetExceeded, childStepFailed, stepFailed } from './runStopped.js';
 import { addToolCalls, childToolCalls, markWaiting } from './timeline.js';
 import { traceField } from './trace.js';
 
@@ -246,9 +246,10 @@ function* runAgentStep(
         `the agent used all ${step.maxTurns} turns without a final answer; last text: ${JSON.stringify(result.text.slice(0, 300))}`,
       );
     case 'failed':
-      throw stepFailed(
+      throw childStepFailed(
         at.label,
-        result.error?.kind ?? 'agent_failed',
+        result.error?.kind,
+        'agent_failed',
         result.error?.message ?? 'the agent failed',
       );
   }
@@ -287,7 +288,7 @@ function* runWorkflowStep(
     case 'budget_exceeded':
       throw budgetExceeded(childStep, reason);
     case 'failed':
-      throw stepFailed(childStep, result.error?.kind ?? 'child_failed', reason);
+      throw childStepFailed(childStep, result.error?.kind, 'child_failed', reason);
   }
 }
 
