@@ -166,6 +166,8 @@ export interface ToolRegistryDeps {
   readonly models: ModelConfig;
   /** Entra ID credentials for dynamic sessions and Foundry web search (default: the shared ones). */
   readonly credentials?: CredentialFactory;
+  /** TEST ONLY: fetch_url may reach 127.0.0.1 (registerApp's override). Never from configuration. */
+  readonly allowLoopbackForTests?: boolean;
 }
 
 /**
@@ -212,7 +214,7 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
         config: web.search,
         ...(web.search.provider === 'claude' ? lazyMessagesCreate(deps.models, credentials) : {}),
       }),
-      createFetchUrlTool({ config: web.fetch }),
+      createFetchUrlTool({ config: web.fetch, allowLoopbackForTests: deps.allowLoopbackForTests === true }),
     ].map(scoped),
   );
 }
