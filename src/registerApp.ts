@@ -1,12 +1,12 @@
 import { app, trigger } from '@azure/functions';
 import * as df from 'durable-functions';
 import { clientFromConnection, createArtifactActivities } from './activities/artifacts.js';
-import { createBatchIo } from './activities/batchIo.js';
+import { createBatchIo } from './activities/batchJobIo.js';
 import { createRunOutputReader } from './activities/runOutputs.js';
 import { createDefaultCallModelActivity } from './activities/callModel.js';
 import { createCallbackActivity } from './activities/callback.js';
 import { createCallbackRunActivities } from './activities/callbackRun.js';
-import { createDefaultModelBatchActivities } from './activities/modelBatch.js';
+import { createDefaultModelBatchActivities } from './activities/providerBatch.js';
 import { loadSettings } from './config/index.js';
 import type { Env } from './config/section.js';
 import { createServeDashboard, dashboardAssetsDirectory } from './functions/dashboard/serveDashboard.js';
@@ -26,7 +26,7 @@ import { createWorkflowRequestsHandler } from './functions/queue/workflowRequest
 import { createRunStarter } from './functions/runStarter.js';
 import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
-import { batchRouteProblem } from './models/modelBatch.js';
+import { batchRouteProblem } from './models/providerBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
 import { createBlobAuditStore } from './operator/auditStore.js';

@@ -1,5 +1,5 @@
 import { appCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
-import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
+import type { ModelBatchOptions } from '../shared/providerBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parsePriceOverrides, type PriceTable } from '../models/prices.js';
 import { readOpenAIReasoning, type OpenAIReasoningSettings } from '../models/openaiReasoning.js';

@@ -62,7 +62,7 @@ const FAILED_ITEM_PAGES = 10;
 
 /**
  * A batch's items that did not complete, with their errors: its item runs are `<batch id>:<line>`
- * (shared/batchTypes.ts `itemInstanceId`). At most {@link MAX_FAILED_ITEMS}, lowest lines first.
+ * (shared/batchJobTypes.ts `itemInstanceId`). At most {@link MAX_FAILED_ITEMS}, lowest lines first.
  */
 export async function failedBatchItems(
   management: DurableManagement,

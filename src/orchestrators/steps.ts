@@ -31,7 +31,7 @@ import { awaitApproval } from './approval.js';
 import { attachmentsOf, promptMessage } from './attachments.js';
 import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
 import { prefixRows, remainingBudget } from './ledger.js';
-import { runLlmBatch } from './modelBatchStep.js';
+import { runLlmBatch } from './providerBatchStep.js';
 import { INFRASTRUCTURE_RETRY, answerOf, callModelWithPolicy } from './modelPolicy.js';
 import { isEnabled, renderText } from './render.js';
 import {

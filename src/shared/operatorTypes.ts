@@ -1,6 +1,6 @@
 /** The operator API contract (`/api/operator/…`), shared by its handlers, the dashboard and the CLI. */
 import { z } from 'zod';
-import { ModelBatchProgress } from './modelBatchTypes.js';
+import { ModelBatchProgress } from './providerBatchTypes.js';
 import type { CallbackOutcome } from './requestTypes.js';
 import { StepRecord } from './runTypes.js';
 

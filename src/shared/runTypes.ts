@@ -15,7 +15,7 @@ import {
   EffortSetting,
   ThinkingSetting,
 } from './modelTypes.js';
-import { ModelBatchFailureKind, ModelBatchOptions, ModelBatchProgress } from './modelBatchTypes.js';
+import { ModelBatchFailureKind, ModelBatchOptions, ModelBatchProgress } from './providerBatchTypes.js';
 import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
 import { RunTrace } from './traceTypes.js';
 
@@ -55,7 +55,7 @@ export type RunBudget = z.infer<typeof RunBudget>;
 /**
  * Every `kind` the app writes into a `RunError` (a run's or agent's `error`, a batch item's `error`, the
  * `Failed` status message): the model and provider batch failure kinds (modelTypes.ts FailureKind,
- * modelBatchTypes.ts ModelBatchFailureKind), then the orchestrators' and batch jobs' own. These strings
+ * providerBatchTypes.ts ModelBatchFailureKind), then the orchestrators' and batch jobs' own. These strings
  * are wire values stored in run outputs, histories and callbacks: never rename one
  * (test/unit/errorKinds.test.ts pins the list). `BudgetExceeded` predates the snake_case style and stays.
  */
@@ -79,7 +79,7 @@ export const RunErrorKind = z.enum([
   'approval_rejected',
   'approval_timeout',
   'invalid_attachment',
-  // Provider batches of `batch: true` steps (modelBatch.ts, modelBatchStep.ts).
+  // Provider batches of `batch: true` steps (providerBatch.ts, providerBatchStep.ts).
   'batch_timeout',
   'missing_result',
   // Any other error escaping a step (runStopped.ts asRunStopped).
@@ -88,7 +88,7 @@ export const RunErrorKind = z.enum([
   'step_error',
   // The run's budget ran out (runStopped.ts budgetExceeded, agentLoop.ts).
   'BudgetExceeded',
-  // JSONL batch job items (batchIo.ts, batchLane.ts, batchRun.ts).
+  // JSONL batch job items (batchJobIo.ts, batchJobLane.ts, batchJob.ts).
   'invalid_item',
   'invalid_json',
   'invalid_input',

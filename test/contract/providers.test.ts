@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { createCallModelActivity } from '../../src/activities/callModel.js';
-import { createModelBatchActivities } from '../../src/activities/modelBatch.js';
+import { createModelBatchActivities } from '../../src/activities/providerBatch.js';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { AgentStep, LlmStep, Step } from '../../src/definitions/schema.js';
 import { claudeOutputSchema } from '../../src/models/claudeSchema.js';
@@ -17,7 +17,7 @@ import type {
   CollectModelBatchResultsOutput,
   ModelBatchHandle,
   PollModelBatchResult,
-} from '../../src/shared/modelBatchTypes.js';
+} from '../../src/shared/providerBatchTypes.js';
 import type {
   CallModelResult,
   CallModelSuccess,

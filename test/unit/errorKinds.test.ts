@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelBatchFailureKind } from '../../src/shared/modelBatchTypes.js';
+import { ModelBatchFailureKind } from '../../src/shared/providerBatchTypes.js';
 import { FailureKind } from '../../src/shared/modelTypes.js';
 import { RunError, RunErrorKind } from '../../src/shared/runTypes.js';
 import { budgetExceeded, childStepFailed, stepFailed } from '../../src/orchestrators/runStopped.js';

@@ -18,7 +18,7 @@ import {
   type BatchLaneOutput,
   type BatchLaneProgress,
   type RunTemplate,
-} from '../shared/batchTypes.js';
+} from '../shared/batchJobTypes.js';
 import { Names } from '../shared/names.js';
 import { RunResultSummary, type RunErrorOf, type RunWorkflowInput } from '../shared/runTypes.js';
 import { failureMessage } from './settleAll.js';

@@ -11,7 +11,7 @@ import {
   batchUnsupportedReason,
   supportsModelBatches,
   type ModelBatchApi,
-} from '../models/modelBatch.js';
+} from '../models/providerBatch.js';
 import type { ModelProvider } from '../models/provider.js';
 import { sharedModelProviders, type ModelProviders } from '../models/providers.js';
 import type { ModelRoute } from '../models/roles.js';
@@ -28,7 +28,7 @@ import {
   type ModelBatchCounts,
   type ModelBatchFailure,
   type ModelBatchItemResult,
-} from '../shared/modelBatchTypes.js';
+} from '../shared/providerBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parseActivityInput } from './activityInput.js';
 

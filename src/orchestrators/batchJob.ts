@@ -28,12 +28,12 @@ import {
   type FinishBatchInput,
   type ReadBatchItemsInput,
   type WriteBatchResultsInput,
-} from '../shared/batchTypes.js';
+} from '../shared/batchJobTypes.js';
 import { Names } from '../shared/names.js';
 import { roundUsd } from '../shared/money.js';
 import type { RunErrorOf } from '../shared/runTypes.js';
 import { settleAll } from './settleAll.js';
-import { dealToLanes } from './batchLane.js';
+import { dealToLanes } from './batchJobLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
 /** Blob reads and writes are idempotent; a thrown one (storage hiccup) is retried a few times. */

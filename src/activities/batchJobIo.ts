@@ -20,7 +20,7 @@ import {
   type ReadBatchItemsOutput,
   type WriteBatchResultsOutput,
   itemRunsPrefix,
-} from '../shared/batchTypes.js';
+} from '../shared/batchJobTypes.js';
 import { parseActivityInput } from './activityInput.js';
 import { lazyBlobService, type BlobServiceDeps } from './artifacts.js';
 import type { RunOutputReader } from './runOutputs.js';
