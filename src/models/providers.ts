@@ -7,7 +7,12 @@ import { sharedCredentials } from '../azure/storageClients.js';
 import { startOfflineModelServer } from '../offline/offlineModelServer.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { createAnthropicProvider } from './anthropicProvider.js';
-import { ModelConfigError, type ModelConfig, type ProviderAuth, type ProviderSettings } from '../config/models.js';
+import {
+  ModelConfigError,
+  type ModelConfig,
+  type ProviderAuth,
+  type ProviderSettings,
+} from '../config/models.js';
 import { CredentialError } from './errors.js';
 import { createNodeHttpFetch } from './nodeHttpFetch.js';
 import { createOpenAIProvider } from './openaiProvider.js';
