@@ -16,7 +16,7 @@ const orchestratorImportBans = [
   '**/tools/**',
   '**/functions/**',
   '**/config',
-  '**/config.js',
+  '**/config/**',
 ];
 
 export default tseslint.config(
@@ -44,6 +44,24 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // One settings loader (src/config/): handlers get plain values from their factories. Entry points that
+    // own a process (src/index.ts, the CLI) hand the environment to the loader or to child processes.
+    // Before the orchestrator block, whose own no-restricted-properties replaces this one there (and bans
+    // `process` outright).
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', 'src/index.ts', 'src/cli/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read settings in src/config/ (loadSettings) and pass the value to the factory.',
+        },
+      ],
     },
   },
   {

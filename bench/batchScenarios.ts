@@ -6,7 +6,7 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { DevHost } from '../devhost/host.js';
-import { DEFAULT_BATCH_CONTAINER } from '../src/config.js';
+import { DEFAULT_BATCH_CONTAINER } from '../src/config/app.js';
 import { idempotentInstanceId } from '../src/functions/runStarter.js';
 import type { WireTotals } from '../devhost/durable/wireMeter.js';
 import { BATCH_CONCURRENCY, isDone, MODEL_LATENCY_MS, ticket, waitUntil } from './entrypointCommon.js';

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { storeFile } from '../devhost/durable/store.js';
-import { itemInstanceId, laneInstanceId } from '../src/shared/batchTypes.js';
+import { itemInstanceId, laneInstanceId } from '../src/shared/batchJobTypes.js';
 
 const LINES_PER_BUCKET = 256;
 

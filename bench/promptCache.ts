@@ -1,4 +1,4 @@
-import { parseModelConfig } from '../src/models/config.js';
+import { parseModelConfig } from '../src/config/models.js';
 import { costUsd, findPrice } from '../src/models/cost.js';
 import { DEFAULT_PRICES } from '../src/models/prices.js';
 import { createModelProviders } from '../src/models/providers.js';

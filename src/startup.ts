@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { DefinitionCheckOptions } from './definitions/checkDefinition.js';
 import { formatDefinitionErrors, type DefinitionError } from './definitions/errors.js';
 import { loadWorkflowDirectory } from './definitions/loadWorkflows.js';
-import { describeModelConfig, type ModelConfig } from './models/config.js';
+import { describeModelConfig, type ModelConfig } from './config/models.js';
 import { describeUnpriced, UNPRICED_FIX, unpricedConfiguredRoutes } from './models/unpriced.js';
 import { ProviderKind } from './shared/modelTypes.js';
 import { createWorkflowCatalog, type WorkflowCatalog } from './shared/workflows.js';

@@ -2,7 +2,7 @@
 import { RestError, type BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { CredentialFactory } from '../azure/credentials.js';
 import { blobServiceFor } from '../azure/storageClients.js';
-import type { StorageConnection } from '../config.js';
+import type { StorageConnection } from '../config/app.js';
 import { SaveArtifactInput, type SavedArtifact } from '../shared/artifactTypes.js';
 
 /** Largest artifact `loadArtifact` reads into memory unless the caller asks for less. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AttachmentError, fileUsage, loadAttachments, type ReadFile } from '../files/attachments.js';
-import { getModelConfig, type ModelConfig } from '../models/config.js';
+import type { ModelConfig } from '../config/models.js';
 import { costUsd, findPrice } from '../models/cost.js';
 import { roundUsd } from '../shared/money.js';
 import { classifyModelError } from '../models/errors.js';
@@ -22,7 +22,7 @@ import { recordChatInput, tracedCallModel } from '../telemetry/spans.js';
 import { describeIssues, parseActivityInput } from './activityInput.js';
 
 export interface CallModelActivityDeps {
-  /** Model configuration, read on first call (e.g. `getModelConfig`). */
+  /** Model configuration (the `models` section of loadSettings in src/config/). */
   readonly config: () => ModelConfig;
   /** Builds the providers for a configuration, once (e.g. `(config) => createModelProviders(config)`). */
   readonly providers: (config: ModelConfig) => ModelProviders;
@@ -170,11 +170,12 @@ export function createCallModelActivity(
   };
 }
 
-/** The activity wired to the environment's configuration and real SDK clients (what src/index.ts registers). */
+/** The activity wired to the app's model settings and real SDK clients (what src/index.ts registers). */
 export function createDefaultCallModelActivity(
+  config: ModelConfig,
   resolvers: Pick<CallModelActivityDeps, 'resolvePayload' | 'resolveBlob' | 'readFile'> = {},
 ): (input: unknown) => Promise<CallModelResult> {
   return tracedCallModel(
-    createCallModelActivity({ config: getModelConfig, providers: sharedModelProviders, ...resolvers }),
+    createCallModelActivity({ config: () => config, providers: sharedModelProviders, ...resolvers }),
   );
 }

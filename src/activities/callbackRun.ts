@@ -6,7 +6,8 @@
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { isNotFound } from '../functions/getRun.js';
-import { TERMINAL_STATUSES, toRunView } from '../functions/runView.js';
+import { toRunView } from '../functions/runView.js';
+import { isFinished } from '../shared/operatorTypes.js';
 import { callbackInstanceId, Names } from '../shared/names.js';
 import { StartCallbackInput, type RunCallbackInput, type RunForCallback } from '../shared/requestTypes.js';
 
@@ -49,7 +50,7 @@ export function createCallbackRunActivities(deps: CallbackRunDeps) {
     if (typeof raw !== 'string' || raw === '') throw new Error('readRunForCallback takes a run id');
     const status = await deps.getClient(context).getStatus(raw, { showInput: true });
     const runtimeStatus: string = status.runtimeStatus;
-    if (!TERMINAL_STATUSES.has(runtimeStatus)) return { finished: false, status: runtimeStatus };
+    if (!isFinished(runtimeStatus)) return { finished: false, status: runtimeStatus };
     return { finished: true, status: runtimeStatus, body: callbackBody(toRunView(status)) };
   }
 

@@ -5,7 +5,7 @@
  */
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import type { StorageConnection } from '../config.js';
+import type { StorageConnection } from '../config/app.js';
 import { cachedCredentials, type CredentialFactory } from './credentials.js';
 
 /** The process's credentials: one per identity, so all clients on it share a token cache. */

@@ -1,7 +1,7 @@
 /** The CLI's commands: each parses its own options, calls the app, and prints text or JSON. */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ActionAccepted, RunDetail, RunList } from '../shared/operatorTypes.js';
+import { isFinished, type ActionAccepted, type RunDetail, type RunList } from '../shared/operatorTypes.js';
 import { CliError, type ApiClient } from './apiClient.js';
 import { REPLAY_COMMANDS } from './replayCommands.js';
 import { progressBar, progressFraction, runsTable, watchLine } from './format.js';
@@ -30,8 +30,6 @@ export interface Command {
   readonly options: Readonly<Record<string, { type: 'string' | 'boolean' }>>;
   readonly run: (context: CommandContext) => Promise<number>;
 }
-
-const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 function requireId(context: CommandContext, usage: string): string {
   const id = context.positionals[0];
@@ -123,7 +121,7 @@ const startCommand: Command = {
         output: unknown;
         error: unknown;
       }>('GET', runPath(id));
-      if (FINISHED.has(run.body.status)) {
+      if (isFinished(run.body.status)) {
         print(context.out, run.body, () =>
           [
             `Run ${id}: ${run.body.status}${run.body.outcome ? ` (${run.body.outcome})` : ''}`,
@@ -225,7 +223,7 @@ const logsCommand: Command = {
       } else if (fresh.length > 0) {
         context.out.write(fresh.map((line) => line.text).join('\n'));
       }
-      if (!context.options.follow || FINISHED.has(run.status)) return 0;
+      if (!context.options.follow || isFinished(run.status)) return 0;
       await sleep(interval);
     }
   },
@@ -252,7 +250,7 @@ const watchCommand: Command = {
     for (;;) {
       const run = (await context.api.operator<RunDetail>('GET', runPath(id))).body;
       const line = watchLine(run);
-      const done = FINISHED.has(run.status);
+      const done = isFinished(run.status);
       if (live) {
         out.write(`\r\x1b[2K${progressBar(progressFraction(run))}  ${line}${done ? '\n' : ''}`);
       } else if (line !== last) {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { cacheHitRate, hitRateText } from '../shared/cacheHitRate.js';
 import { formatUsd } from '../shared/money.js';
-import type { RunDetail, RunSummary, TimelineEntry } from '../shared/operatorTypes.js';
+import { isFinished, type RunDetail, type RunSummary, type TimelineEntry } from '../shared/operatorTypes.js';
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) =>
@@ -169,7 +169,7 @@ export function runDetailText(run: RunDetail): string {
 
 /** How far a run is, 0 to 1: finished steps, plus the share of a running map. */
 export function progressFraction(run: RunSummary): number {
-  if (['Completed', 'Failed', 'Terminated', 'Canceled'].includes(run.status)) return 1;
+  if (isFinished(run.status)) return 1;
   const progress = run.progress;
   if (!progress) return 0;
   const map = progress.map && progress.map.total > 0 ? progress.map.done / progress.map.total : 0;

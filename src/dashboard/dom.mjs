@@ -39,6 +39,8 @@ export function renderIfChanged(container, data, build) {
   container.replaceChildren(...[build()].flat().filter((node) => node !== null && node !== undefined));
 }
 
+// The browser's copy of FINISHED_STATUSES (src/shared/operatorTypes.ts); test/unit/finishedStatuses.test.ts
+// pins the two together.
 export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 const STATUS_TONES = {

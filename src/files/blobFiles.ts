@@ -3,7 +3,7 @@ import { RestError, type ContainerClient } from '@azure/storage-blob';
 import { lazyBlobService, type BlobServiceDeps } from '../activities/artifacts.js';
 import { fetchUrl } from '../tools/web/fetchUrl.js';
 import { systemResolver, type Resolver } from '../tools/web/ssrfGuard.js';
-import { DEFAULT_USER_AGENT } from '../tools/web/config.js';
+import { DEFAULT_USER_AGENT } from '../config/web.js';
 import type { FileMediaType } from '../shared/fileTypes.js';
 import { createFileIntake, type FetchedFile, type FileIntake } from './intake.js';
 

@@ -16,7 +16,9 @@ export function sharedDurableClients(getClient: GetClient): GetClient {
   return (context) => {
     const binding = context.options.extraInputs.find((input) => input.type.toLowerCase() === 'durableclient');
     if (binding === undefined) return getClient(context);
-    // getClient also rewrites the links for local hosts by WEBSITE_HOSTNAME.
+    // getClient also rewrites the links for local hosts by WEBSITE_HOSTNAME, read per call
+    // (durable-functions lib/src/durableClient/getClient.js), so the cache key reads it the same way.
+    // eslint-disable-next-line no-restricted-properties -- the library's input, not an app setting
     const key = `${process.env.WEBSITE_HOSTNAME ?? ''}\n${JSON.stringify(context.extraInputs.get(binding))}`;
     if (last?.key !== key) {
       const client = getClient(context);

@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { problem, problemResponse } from './problem.js';
-import { BatchLaneProgress, BatchProgress, BatchSummary, laneInstanceId } from '../shared/batchTypes.js';
+import { BatchLaneProgress, BatchProgress, BatchSummary, laneInstanceId } from '../shared/batchJobTypes.js';
 import { callbackInstanceId, Names } from '../shared/names.js';
 import { callbackViewOf, hasCallback, toRunView, type CallbackView, type RunView } from './runView.js';
 

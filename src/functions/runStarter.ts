@@ -10,9 +10,9 @@ import { validateWorkflowInput, type InputProblem } from '../definitions/inputVa
 import type { FileIntake } from '../files/intake.js';
 import type { FileLimits } from '../files/limits.js';
 import type { Step, WorkflowDefinition } from '../definitions/schema.js';
-import type { RunTemplate } from '../shared/batchTypes.js';
+import type { RunTemplate } from '../shared/batchJobTypes.js';
 import type { RoleUse } from '../models/unpriced.js';
-import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
+import type { ModelBatchOptions } from '../shared/providerBatchTypes.js';
 import { ModelRouteSpec, splitRoleTarget, type ToolDefinition } from '../shared/modelTypes.js';
 import { Names } from '../shared/names.js';
 import type { RunWorkflowInput } from '../shared/runTypes.js';

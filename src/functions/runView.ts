@@ -88,13 +88,6 @@ export function hasCallback(input: unknown): boolean {
   return parsed.success && parsed.data.callback !== undefined;
 }
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
-  'Completed',
-  'Failed',
-  'Terminated',
-  'Canceled',
-]);
-
 /** Workflow name and version from the input, for a run that has not reported progress yet. */
 export function identityFromInput(
   input: unknown,

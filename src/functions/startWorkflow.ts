@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import type { Config } from '../config/app.js';
 import { createHash } from 'node:crypto';
 import type { ToolDefinition } from '../shared/modelTypes.js';
 import { IdempotencyKey } from '../shared/requestTypes.js';
@@ -10,7 +10,8 @@ import { decodeUtf8, parseJsonText, type JsonTextProblem } from '../shared/jsonT
 import { invalidInput, jsonTextProblem, problem, problemResponse, type ProblemDetails } from './problem.js';
 import { createRunStarter, idempotentInstanceId, type RunStarter } from './runStarter.js';
 import { readCallback } from './getRun.js';
-import { TERMINAL_STATUSES, toRunView } from './runView.js';
+import { isFinished } from '../shared/operatorTypes.js';
+import { toRunView } from './runView.js';
 
 export interface StartWorkflowDeps {
   readonly workflows: WorkflowCatalog;
@@ -286,7 +287,7 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
       context.log(`Started workflow ${name} ${definition.version} as run ${started.instanceId}`);
     }
     const existing = started.existing;
-    let finished = existing && TERMINAL_STATUSES.has(existing.runtimeStatus) ? existing : undefined;
+    let finished = existing && isFinished(existing.runtimeStatus) ? existing : undefined;
     if (!finished && wait > 0) finished = await waitForFinish(client, started.instanceId, wait);
     if (finished) {
       const view = {
@@ -325,7 +326,7 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     const deadline = Date.now() + waitSeconds * 1_000;
     for (;;) {
       const status = await client.getStatus(instanceId, { showInput: false });
-      if (TERMINAL_STATUSES.has(status.runtimeStatus)) return status;
+      if (isFinished(status.runtimeStatus)) return status;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await sleep(Math.min(pollIntervalMs, left));

@@ -9,7 +9,7 @@ import {
   type ModelBatchApi,
   type ModelBatchItemOutcome,
   type ModelBatchLimits,
-} from './modelBatch.js';
+} from './providerBatch.js';
 import type { ProviderRequest, ProviderResponse } from './provider.js';
 
 /** The SDK resource (absent on AnthropicFoundry); only these four calls are used. */

@@ -27,10 +27,10 @@ import {
 } from './serverTools.js';
 import { createAnthropicBatchApi, type AnthropicBatchClient } from './anthropicBatches.js';
 import { claudeOutputSchema } from './claudeSchema.js';
-import type { StructuredOutputMode } from './config.js';
+import type { StructuredOutputMode } from '../config/models.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
 import { placeCacheBreakpoints } from './promptCache.js';
-import type { ModelBatchLimits } from './modelBatch.js';
+import type { ModelBatchLimits } from './providerBatch.js';
 import {
   carriesAnswer,
   parseJsonText,

@@ -17,7 +17,7 @@ import {
   type ModelBatchApi,
   type ModelBatchItemOutcome,
   type ModelBatchLimits,
-} from './modelBatch.js';
+} from './providerBatch.js';
 import type { ProviderRequest, ProviderResponse } from './provider.js';
 
 /**

@@ -9,7 +9,7 @@ import { OFFLINE_HEADER } from '../offline/constants.js';
 import type { ContentBlock, JsonSchema, ModelMessage, StopReason } from '../shared/modelTypes.js';
 import { openAIUsage } from './cost.js';
 import { InvalidOutputError, ModelResponseError } from './errors.js';
-import type { ModelBatchLimits } from './modelBatch.js';
+import type { ModelBatchLimits } from './providerBatch.js';
 import { createOpenAIBatchApi } from './openaiBatches.js';
 import { chatFilePart } from './openaiFiles.js';
 import {

@@ -1,5 +1,5 @@
 import { isReasoningModelName } from '../shared/openaiModels.js';
-import type { EnvReader } from './envReader.js';
+import type { EnvReader } from '../config/envReader.js';
 
 /**
  * Which OpenAI deployments are reasoning models. Azure deployment names are free text, so the name guess

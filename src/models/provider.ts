@@ -10,7 +10,7 @@ import type {
   EffortSetting,
   ThinkingSetting,
 } from '../shared/modelTypes.js';
-import type { ModelBatchApi } from './modelBatch.js';
+import type { ModelBatchApi } from './providerBatch.js';
 import type { Secret } from './secret.js';
 
 /** One model call, already routed to a deployment. */

@@ -14,7 +14,7 @@ import {
   type ModelConfig,
   type ProviderAuth,
   type ProviderSettings,
-} from './config.js';
+} from '../config/models.js';
 import { CredentialError } from './errors.js';
 import { createNodeHttpFetch } from './nodeHttpFetch.js';
 import { createOpenAIProvider } from './openaiProvider.js';

@@ -5,7 +5,7 @@ import {
   RoleName,
   ThinkingSetting,
 } from '../shared/modelTypes.js';
-import type { EnvReader } from './envReader.js';
+import type { EnvReader } from '../config/envReader.js';
 
 export interface ModelRoute {
   readonly provider: ProviderKind;

@@ -1,4 +1,4 @@
-import { ModelConfigError, type ModelConfig } from './config.js';
+import { ModelConfigError, type ModelConfig } from '../config/models.js';
 import { roleVar, type ModelRoute } from './roles.js';
 
 /** The deployments a role may use, in order: its own, then its fallback chain. */

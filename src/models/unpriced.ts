@@ -4,7 +4,7 @@
  */
 import { limitsOf, strictestLimits } from '../files/limits.js';
 import type { ModelRouteSpec } from '../shared/modelTypes.js';
-import { ModelConfigError, type ModelConfig } from './config.js';
+import { ModelConfigError, type ModelConfig } from '../config/models.js';
 import { findPrice } from './cost.js';
 import { workflowRouteChain } from './routing.js';
 

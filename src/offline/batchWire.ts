@@ -1,5 +1,5 @@
 /** The wire shapes of the offline batch APIs: batch objects, result lines, and checks of what clients send. */
-import { MODEL_BATCH_CUSTOM_ID } from '../shared/modelBatchTypes.js';
+import { MODEL_BATCH_CUSTOM_ID } from '../shared/providerBatchTypes.js';
 import { shortHash } from './prng.js';
 import type { Protocol } from './requestView.js';
 import type { BatchItemAnswer } from './batchRoutes.js';

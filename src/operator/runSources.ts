@@ -5,7 +5,7 @@
  */
 import { Names } from '../shared/names.js';
 import type { AuditRecord, FailedItem, WaterfallSpan } from '../shared/operatorTypes.js';
-import { MAX_FAILED_ITEMS } from '../shared/operatorTypes.js';
+import { FINISHED_STATUSES, MAX_FAILED_ITEMS } from '../shared/operatorTypes.js';
 import type { DurableInstance, DurableManagement } from './durableManagement.js';
 import { outcomeOf, viewOf } from './runViews.js';
 import { parentOf, pendingChildIds, type InstanceHistory } from './waterfall.js';
@@ -93,7 +93,7 @@ const FAILED_ITEM_PAGES = 10;
 
 /**
  * A batch's items that did not complete, with their errors: its item runs are `<batch id>:<line>`
- * (shared/batchTypes.ts `itemInstanceId`). At most {@link MAX_FAILED_ITEMS}, lowest lines first.
+ * (shared/batchJobTypes.ts `itemInstanceId`). At most {@link MAX_FAILED_ITEMS}, lowest lines first.
  */
 export async function failedBatchItems(
   management: DurableManagement,
@@ -104,7 +104,7 @@ export async function failedBatchItems(
   for (let page = 0; page < FAILED_ITEM_PAGES; page++) {
     const listing = await management.listInstances({
       instanceIdPrefix: `${batchId}:`,
-      runtimeStatus: ['Completed', 'Failed', 'Terminated', 'Canceled'],
+      runtimeStatus: [...FINISHED_STATUSES],
       top: 200,
       ...(token ? { continuationToken: token } : {}),
     });

@@ -1,7 +1,7 @@
 /** Runs as the operator API shows them: a summary per list row, and one run's detail. */
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { toRunView, type RunView } from '../functions/runView.js';
-import { BatchProgress, BatchRunInput, BatchSummary } from '../shared/batchTypes.js';
+import { BatchProgress, BatchRunInput, BatchSummary } from '../shared/batchJobTypes.js';
 import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
 import type { CallbackOutcome } from '../shared/requestTypes.js';

@@ -20,7 +20,13 @@ import { cacheHitRate } from '../shared/cacheHitRate.js';
 import { CallModelResult, type CallModelSuccess } from '../shared/modelTypes.js';
 import { roundUsd } from '../shared/money.js';
 import { Names } from '../shared/names.js';
-import type { ChildRun, SpanKind, TimelineEntry, WaterfallSpan } from '../shared/operatorTypes.js';
+import {
+  isFinished,
+  type ChildRun,
+  type SpanKind,
+  type TimelineEntry,
+  type WaterfallSpan,
+} from '../shared/operatorTypes.js';
 import { redactText } from './redact.js';
 import { resultOf, stepOfChild } from './timeline.js';
 
@@ -37,7 +43,6 @@ export interface InstanceHistory {
 }
 
 const TOOL_PREFIX = 'tool_';
-const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 const MAX_ERROR_CHARS = 300;
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -167,7 +172,7 @@ export function instanceSpans(
   /** Finished children per orchestrator name the history shows; those beyond the ones found get a span. */
   const unfound = new Map<string, number>();
   for (const child of children) {
-    if (FINISHED.has(child.runtimeStatus)) unfound.set(child.name, (unfound.get(child.name) ?? 0) - 1);
+    if (isFinished(child.runtimeStatus)) unfound.set(child.name, (unfound.get(child.name) ?? 0) - 1);
   }
   let lastWasFailure = false;
   const base = (item: Open) => ({
@@ -324,7 +329,7 @@ export function instanceSpans(
       childId: child.instanceId,
     };
     if (child.runtimeStatus === 'Completed') push(item, { status: 'completed', end: child.lastUpdatedTime });
-    else if (FINISHED.has(child.runtimeStatus))
+    else if (isFinished(child.runtimeStatus))
       push(item, {
         status: 'failed',
         end: child.lastUpdatedTime,
@@ -334,7 +339,7 @@ export function instanceSpans(
   }
 
   // What never closed: still running, or stopped with the instance.
-  const finished = FINISHED.has(instance.runtimeStatus);
+  const finished = isFinished(instance.runtimeStatus);
   for (const item of open.values()) {
     push(
       item,

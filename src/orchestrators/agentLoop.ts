@@ -21,6 +21,7 @@ import {
   type AgentOutcome,
   type AgentProgress,
   type RunError,
+  type RunErrorOf,
 } from '../shared/runTypes.js';
 import { ToolCallResult, type ArtifactRef, type ToolCallInput } from '../shared/toolTypes.js';
 import { addModelCall, addToolSpend, budgetOverrun, emptyLedger } from './ledger.js';
@@ -209,7 +210,7 @@ export function* agentLoopOrchestrator(
           stepId: input.stepId,
           kind: 'BudgetExceeded',
           message: `${overrun} (stopped after turn ${turn})`,
-        });
+        } satisfies RunErrorOf);
       }
       const calls = result.message.content.filter(
         (block): block is ToolUseBlock => block.type === 'tool_use',

@@ -6,8 +6,8 @@
 import type { OrchestrationHandler } from 'durable-functions';
 import { Names } from '../shared/names.js';
 import { agentLoopOrchestrator } from './agentLoop.js';
-import { runBatchLaneOrchestrator } from './batchLane.js';
-import { runBatchOrchestrator } from './batchRun.js';
+import { runBatchLaneOrchestrator } from './batchJobLane.js';
+import { runBatchOrchestrator } from './batchJob.js';
 import { runCallbackOrchestrator } from './completionCallback.js';
 import { runWorkflowOrchestrator } from './runWorkflow.js';
 

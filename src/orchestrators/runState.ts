@@ -12,7 +12,7 @@ import type {
   RunWorkflowInput,
 } from '../shared/runTypes.js';
 import { addModelCall, addRows, budgetOverrun, emptyLedger, intersectBudgets } from './ledger.js';
-import { modelBatchPolicy, type ModelBatchPolicy } from './modelBatch.js';
+import { modelBatchPolicy, type ModelBatchPolicy } from './providerBatch.js';
 import { modelRetryPolicy, type ModelRetryPolicy } from './modelPolicy.js';
 import { budgetExceeded } from './runStopped.js';
 import { fitCustomStatus } from './customStatus.js';

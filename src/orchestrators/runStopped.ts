@@ -5,7 +5,7 @@
 import { ZodError, type z } from 'zod';
 import { ExpressionEvaluationError, ExpressionSyntaxError, firstLine } from '../definitions/expressions.js';
 import { runFailureMessage } from '../shared/runFailure.js';
-import type { RunError, RunWorkflowOutput } from '../shared/runTypes.js';
+import type { RunError, RunErrorKind, RunErrorOf, RunWorkflowOutput } from '../shared/runTypes.js';
 
 export type StopOutcome = 'failed' | 'budget_exceeded';
 
@@ -31,8 +31,21 @@ export class RunFailed extends Error {
   }
 }
 
-export function stepFailed(stepId: string | undefined, kind: string, message: string): RunStopped {
+export function stepFailed(stepId: string | undefined, kind: RunErrorKind, message: string): RunStopped {
   return new RunStopped('failed', { ...(stepId === undefined ? {} : { stepId }), kind, message });
+}
+
+/**
+ * A child workflow's or agent's failure, its kind passed up as it is (typed where it was made; read back
+ * from the child's output as a string), else `fallback`.
+ */
+export function childStepFailed(
+  stepId: string,
+  kind: string | undefined,
+  fallback: RunErrorKind,
+  message: string,
+): RunStopped {
+  return new RunStopped('failed', { stepId, kind: kind ?? fallback, message });
 }
 
 export function budgetExceeded(stepId: string | undefined, message: string): RunStopped {
@@ -40,7 +53,7 @@ export function budgetExceeded(stepId: string | undefined, message: string): Run
     ...(stepId === undefined ? {} : { stepId }),
     kind: 'BudgetExceeded',
     message,
-  });
+  } satisfies RunErrorOf);
 }
 
 /** Any error escaping a step, as a typed stop: expression and result-shape problems get their own kinds. */

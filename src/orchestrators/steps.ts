@@ -32,7 +32,7 @@ import { awaitApproval } from './approval.js';
 import { attachmentsOf, promptMessage } from './attachments.js';
 import { runWithConcurrency, type TaskGenerator } from './concurrency.js';
 import { prefixRows, remainingBudget } from './ledger.js';
-import { runLlmBatch } from './modelBatchStep.js';
+import { runLlmBatch } from './providerBatchStep.js';
 import { INFRASTRUCTURE_RETRY, answerOf, callModelWithPolicy } from './modelPolicy.js';
 import { isEnabled, renderText } from './render.js';
 import {
@@ -44,7 +44,7 @@ import {
   type RunState,
   type StepAt,
 } from './runState.js';
-import { budgetExceeded, stepFailed } from './runStopped.js';
+import { budgetExceeded, childStepFailed, stepFailed } from './runStopped.js';
 import { addToolCalls, childToolCalls, markWaiting } from './timeline.js';
 import { traceField } from './trace.js';
 
@@ -257,9 +257,10 @@ function* runAgentStep(
         `the agent used all ${step.maxTurns} turns without a final answer; last text: ${JSON.stringify(result.text.slice(0, 300))}`,
       );
     case 'failed':
-      throw stepFailed(
+      throw childStepFailed(
         at.label,
-        result.error?.kind ?? 'agent_failed',
+        result.error?.kind,
+        'agent_failed',
         result.error?.message ?? 'the agent failed',
       );
   }
@@ -298,7 +299,7 @@ function* runWorkflowStep(
     case 'budget_exceeded':
       throw budgetExceeded(childStep, reason);
     case 'failed':
-      throw stepFailed(childStep, result.error?.kind ?? 'child_failed', reason);
+      throw childStepFailed(childStep, result.error?.kind, 'child_failed', reason);
   }
 }
 

@@ -1,6 +1,6 @@
 /** The operator API contract (`/api/operator/…`), shared by its handlers, the dashboard and the CLI. */
 import { z } from 'zod';
-import { ModelBatchProgress } from './modelBatchTypes.js';
+import { ModelBatchProgress } from './providerBatchTypes.js';
 import type { CallbackOutcome } from './requestTypes.js';
 import { StepRecord } from './runTypes.js';
 
@@ -18,8 +18,21 @@ export const RUNTIME_STATUSES = [
 export const RuntimeStatus = z.enum(RUNTIME_STATUSES);
 export type RuntimeStatus = z.infer<typeof RuntimeStatus>;
 
+/**
+ * The statuses of a finished run: it will not change again on its own (rewind and restart start it
+ * anew). The one list: `isFinished` below, the purge filter, batch listings; the dashboard's browser copy
+ * (src/dashboard/dom.mjs) is pinned to it by test/unit/finishedStatuses.test.ts.
+ */
+export const FINISHED_STATUSES = ['Completed', 'Failed', 'Canceled', 'Terminated'] as const;
+export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
+
+/** Whether a run with this runtime status has finished (succeeded, failed, canceled or terminated). */
+export function isFinished(status: string | undefined): boolean {
+  return (FINISHED_STATUSES as readonly (string | undefined)[]).includes(status);
+}
+
 /** Only finished runs can be purged. */
-export const PURGEABLE_STATUSES = ['Completed', 'Failed', 'Canceled', 'Terminated'] as const;
+export const PURGEABLE_STATUSES = FINISHED_STATUSES;
 
 export const RUN_ACTIONS = ['terminate', 'suspend', 'resume', 'rewind', 'restart'] as const;
 export const RunAction = z.enum(RUN_ACTIONS);

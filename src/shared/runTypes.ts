@@ -16,7 +16,7 @@ import {
   EffortSetting,
   ThinkingSetting,
 } from './modelTypes.js';
-import { ModelBatchOptions, ModelBatchProgress } from './modelBatchTypes.js';
+import { ModelBatchFailureKind, ModelBatchOptions, ModelBatchProgress } from './providerBatchTypes.js';
 import { CallbackDelivery, CompletionCallback } from './requestTypes.js';
 import { RunTrace } from './traceTypes.js';
 import { LegacyTranscriptSnapshot, TranscriptSnapshot } from './transcripts.js';
@@ -56,13 +56,67 @@ export const RunBudget = z.strictObject({
 });
 export type RunBudget = z.infer<typeof RunBudget>;
 
+/**
+ * Every `kind` the app writes into a `RunError` (a run's or agent's `error`, a batch item's `error`, the
+ * `Failed` status message): the model and provider batch failure kinds (modelTypes.ts FailureKind,
+ * providerBatchTypes.ts ModelBatchFailureKind), then the orchestrators' and batch jobs' own. These strings
+ * are wire values stored in run outputs, histories and callbacks: never rename one
+ * (test/unit/errorKinds.test.ts pins the list). `BudgetExceeded` predates the snake_case style and stays.
+ */
+export const RunErrorKind = z.enum([
+  ...ModelBatchFailureKind.options,
+  // A step's activity threw after its infrastructure retries (modelPolicy.ts callActivityOrStop).
+  'activity_failed',
+  // The model answered but not in a usable form (modelPolicy.ts answerOf).
+  'no_structured_output',
+  // Agent steps (agentLoop.ts, steps.ts).
+  'tool_failed',
+  'max_turns',
+  'agent_failed',
+  'unknown_tool',
+  // Child workflows and map steps (steps.ts).
+  'child_failed',
+  'unknown_workflow',
+  'invalid_concurrency',
+  'invalid_map_input',
+  // Approvals (approval.ts) and attachments (attachments.ts).
+  'approval_rejected',
+  'approval_timeout',
+  'invalid_attachment',
+  // Provider batches of `batch: true` steps (providerBatch.ts, providerBatchStep.ts).
+  'batch_timeout',
+  'missing_result',
+  // Any other error escaping a step (runStopped.ts asRunStopped).
+  'expression_error',
+  'invalid_result',
+  'step_error',
+  // The run's budget ran out (runStopped.ts budgetExceeded, agentLoop.ts).
+  'BudgetExceeded',
+  // JSONL batch job items (batchJobIo.ts, batchJobLane.ts, batchJob.ts).
+  'invalid_item',
+  'invalid_json',
+  'invalid_input',
+  'line_too_long',
+  'output_unavailable',
+  'run_crashed',
+  'lane_crashed',
+  'not_run',
+]);
+export type RunErrorKind = z.infer<typeof RunErrorKind>;
+
 /** Why a run or an agent stopped early: which step, a machine-readable kind, and a message for people. */
 export const RunError = z.strictObject({
   stepId: z.string().optional(),
+  /**
+   * A RunErrorKind. Read as any string, so runs recorded by any build (and a child's error passed up
+   * as it is) still parse; the app writes only RunErrorKind values (the `RunErrorOf` type below).
+   */
   kind: z.string(),
   message: z.string(),
 });
 export type RunError = z.infer<typeof RunError>;
+/** A RunError as the app writes it: its kind is one of RunErrorKind. */
+export type RunErrorOf = Omit<RunError, 'kind'> & { readonly kind: RunErrorKind };
 
 /**
  * How model calls are retried. Returned (classified) failures only: a thrown activity error is an

@@ -10,7 +10,12 @@ import { redactSecrets as redactCredentials, type Secret } from '../models/secre
 import type { ContentBlock, ModelMessage, StopReason } from '../shared/modelTypes.js';
 import { redactSecrets as redactKeys } from '../operator/redact.js';
 
-/** Whether prompts, answers and tool arguments/results go on spans (read per call, so it can change). */
+/**
+ * Whether prompts, answers and tool arguments/results go on spans. The telemetry section of loadSettings
+ * (src/config/telemetry.ts) checks the value at startup; it is read per call so capture can be switched
+ * for one investigation in a running process (test/app/telemetry.e2e.test.ts does).
+ */
+// eslint-disable-next-line no-restricted-properties -- a per-call switch, checked by src/config/telemetry.ts
 export function captureMessageContent(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true';
 }

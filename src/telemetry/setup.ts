@@ -21,90 +21,8 @@ import type * as Resources from '@opentelemetry/resources';
 import type * as TraceBase from '@opentelemetry/sdk-trace-base';
 import type * as TraceNode from '@opentelemetry/sdk-trace-node';
 import { createCredential } from '../azure/credentials.js';
+import type { OtlpProtocol, TelemetrySettings } from '../config/telemetry.js';
 import { RunAttributesProcessor } from './runContext.js';
-
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
-
-export interface TelemetrySettings {
-  /** OTLP export, when an endpoint is set. */
-  readonly otlp?: { readonly protocol: OtlpProtocol };
-  /** Azure Monitor export, when a connection string is set. */
-  readonly azureMonitor?: {
-    readonly connectionString: string;
-    /** From `APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD[;ClientId=…]`. */
-    readonly entra?: { readonly clientId?: string };
-  };
-}
-
-const blank = (value: string | undefined) =>
-  value === undefined || value.trim() === '' ? undefined : value.trim();
-
-/**
- * Entra authentication for telemetry, in the form App Service and the Functions host read
- * (`Authorization=AAD;ClientId=<id>`: https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication).
- * The distro reads it only for live metrics (@azure/monitor-opentelemetry
- * dist/commonjs/metrics/quickpulse/credentialUtils.js), so the app hands the exporter the credential.
- */
-function parseAuthenticationString(value: string): { clientId?: string } | undefined {
-  const pairs = new Map<string, string>();
-  for (const pair of value.split(';')) {
-    if (pair.trim() === '') continue;
-    const [key, item, ...rest] = pair.split('=');
-    if (key === undefined || item === undefined || rest.length > 0) {
-      throw new Error(`APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "${pair}" is not key=value`);
-    }
-    pairs.set(key.trim().toLowerCase(), item.trim());
-  }
-  if (pairs.get('authorization') !== 'AAD') return undefined;
-  const clientId = blank(pairs.get('clientid'));
-  return clientId === undefined ? {} : { clientId };
-}
-
-/** Reads the tracing settings; a value the app cannot honour is an error naming the setting. */
-export function readTelemetrySettings(env: NodeJS.ProcessEnv = process.env): TelemetrySettings {
-  const problems: string[] = [];
-  const capture = blank(env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT)?.toLowerCase();
-  if (capture !== undefined && capture !== 'true' && capture !== 'false') {
-    problems.push(
-      `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT must be true or false, got "${capture}"`,
-    );
-  }
-  if (blank(env.OTEL_SDK_DISABLED)?.toLowerCase() === 'true') {
-    if (problems.length > 0) throw new Error(`Telemetry settings: ${problems.join('; ')}`);
-    return {};
-  }
-  const exporter = blank(env.OTEL_TRACES_EXPORTER)?.toLowerCase() ?? 'otlp';
-  if (exporter !== 'otlp' && exporter !== 'none') {
-    problems.push(`OTEL_TRACES_EXPORTER must be otlp or none (this app ships only OTLP), got "${exporter}"`);
-  }
-  const endpoint = blank(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? blank(env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  const protocol =
-    blank(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ??
-    blank(env.OTEL_EXPORTER_OTLP_PROTOCOL) ??
-    'http/protobuf';
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    problems.push(
-      `OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (grpc is not shipped), got "${protocol}"`,
-    );
-  }
-  const connectionString = blank(env.APPLICATIONINSIGHTS_CONNECTION_STRING);
-  let entra: { clientId?: string } | undefined;
-  const authentication = blank(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
-  try {
-    entra = authentication === undefined ? undefined : parseAuthenticationString(authentication);
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
-  if (problems.length > 0) throw new Error(`Telemetry settings: ${problems.join('; ')}`);
-  return {
-    ...(endpoint !== undefined && exporter === 'otlp'
-      ? { otlp: { protocol: protocol as OtlpProtocol } }
-      : {}),
-    ...(connectionString === undefined
-      ? {}
-      : { azureMonitor: { connectionString, ...(entra === undefined ? {} : { entra }) } }),
-  };
-}
 
 export interface Telemetry {
   /** Whether spans are exported (false: the API's no-op). */
@@ -150,9 +68,8 @@ function resource(): Resources.Resource {
  * Registers the tracer provider the settings ask for, once per process (later calls return the first
  * result). Call it before any span is made: src/index.ts does, as the app loads.
  */
-export function startTelemetry(env: NodeJS.ProcessEnv = process.env): Telemetry {
+export function startTelemetry(settings: TelemetrySettings): Telemetry {
   if (started) return started;
-  const settings = readTelemetrySettings(env);
   const exporting = settings.otlp ? [otlpProcessor(settings.otlp.protocol)] : [];
   // First, so exporters see the run's attributes on every span.
   const processors = [new RunAttributesProcessor(), ...exporting];

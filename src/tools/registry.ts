@@ -4,21 +4,22 @@ import { AnthropicFoundry } from '@anthropic-ai/foundry-sdk';
 import { getBearerTokenProvider } from '@azure/identity';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ArtifactActivities } from '../activities/artifacts.js';
-import { appCredentialSpec, type CredentialFactory } from '../azure/credentials.js';
+import type { CredentialFactory } from '../azure/credentials.js';
 import { sharedCredentials } from '../azure/storageClients.js';
-import type { ModelConfig } from '../models/config.js';
+import type { RunCodeConfig } from '../config/codeExecution.js';
+import type { ModelConfig } from '../config/models.js';
+import type { WebToolsConfig } from '../config/web.js';
 import { ToolDefinition } from '../shared/modelTypes.js';
 import { toolActivityName } from '../shared/names.js';
 import type { ArtifactRef, ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
 import { DYNAMIC_SESSIONS_SCOPE } from './codeExecution/containerAppsSessions.js';
 import {
+  checkPythonSandbox,
   createRunCodeTool,
   createSandboxes,
-  readRunCodeConfig,
   runCodeLimits,
 } from './codeExecution/runCode.js';
 import type { MessagesCreate } from './web/claudeServerSearch.js';
-import { getWebToolsConfig } from './web/config.js';
 import { createFetchUrlTool } from './web/fetchUrlTool.js';
 import { createWebSearchTool, type SearchProviderDeps } from './web/webSearchTool.js';
 
@@ -157,10 +158,16 @@ export function claudeMessagesCreate(
 
 export interface ToolRegistryDeps {
   readonly artifacts: ArtifactActivities;
-  /** Only for `WEB_SEARCH_PROVIDER=claude`, read when that provider is configured. */
-  readonly models?: () => ModelConfig;
+  /** `web_search` and `fetch_url` settings (src/config/web.ts). */
+  readonly web: WebToolsConfig;
+  /** `run_code` settings (src/config/codeExecution.ts). */
+  readonly runCode: RunCodeConfig;
+  /** The app's identity (`entraCredential`) and, for `WEB_SEARCH_PROVIDER=claude`, the Claude provider. */
+  readonly models: ModelConfig;
   /** Entra ID credentials for dynamic sessions and Foundry web search (default: the shared ones). */
   readonly credentials?: CredentialFactory;
+  /** TEST ONLY: fetch_url may reach 127.0.0.1 (registerApp's override). Never from configuration. */
+  readonly allowLoopbackForTests?: boolean;
 }
 
 /**
@@ -168,10 +175,9 @@ export interface ToolRegistryDeps {
  * provider claudeMessagesCreate picks (Foundry first), so the side call's tokens and fee reach the ledger.
  */
 function lazyMessagesCreate(
-  models: () => ModelConfig,
+  config: ModelConfig,
   credentials: CredentialFactory,
 ): Pick<SearchProviderDeps, 'messagesCreate' | 'billing'> {
-  const config = models();
   if (config.offline || (!config.providers.foundry && !config.providers.anthropic)) return {};
   let create: MessagesCreate | undefined;
   return {
@@ -186,15 +192,15 @@ function lazyMessagesCreate(
 
 /** The app's tools, built from their configuration; adding a tool is one line in the list. */
 export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
-  const web = getWebToolsConfig();
-  const runCode = readRunCodeConfig();
+  const { web, runCode } = deps;
+  checkPythonSandbox(runCode);
   const files = toolArtifactDeps(deps.artifacts);
   const credentials = deps.credentials ?? sharedCredentials;
   let sessionsTokens: (() => Promise<string>) | undefined;
   // Dynamic sessions tokens from the app's identity (AZURE_CLIENT_ID), built on the first Python call.
   const sessionsToken = () =>
     (sessionsTokens ??= getBearerTokenProvider(
-      credentials(appCredentialSpec(process.env)),
+      credentials(deps.models.entraCredential),
       DYNAMIC_SESSIONS_SCOPE,
     ))();
   return toolRegistryOf(
@@ -206,11 +212,9 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
       }),
       createWebSearchTool({
         config: web.search,
-        ...(web.search.provider === 'claude' && deps.models
-          ? lazyMessagesCreate(deps.models, credentials)
-          : {}),
+        ...(web.search.provider === 'claude' ? lazyMessagesCreate(deps.models, credentials) : {}),
       }),
-      createFetchUrlTool({ config: web.fetch }),
+      createFetchUrlTool({ config: web.fetch, allowLoopbackForTests: deps.allowLoopbackForTests === true }),
     ].map(scoped),
   );
 }

@@ -12,7 +12,7 @@ import {
   runUrlFor,
 } from '../../src/functions/startWorkflow.js';
 import { createRunStarter } from '../../src/functions/runStarter.js';
-import { parseModelConfig } from '../../src/models/config.js';
+import { parseModelConfig } from '../../src/config/models.js';
 import { unpricedProblem } from '../../src/models/unpriced.js';
 import type { ToolDefinition } from '../../src/shared/modelTypes.js';
 import { Names } from '../../src/shared/names.js';

@@ -3,7 +3,8 @@ import type { ArtifactActivities } from '../../src/activities/artifacts.js';
 import { SaveArtifactInput } from '../../src/shared/artifactTypes.js';
 import { toolActivityName } from '../../src/shared/names.js';
 import type { ToolCallResult } from '../../src/shared/toolTypes.js';
-import { parseModelConfig } from '../../src/models/config.js';
+import { loadSettings } from '../../src/config/index.js';
+import { parseModelConfig } from '../../src/config/models.js';
 import { startOfflineModelServer } from '../../src/offline/offlineModelServer.js';
 import { claudeMessagesCreate, createToolRegistry, toolRegistryOf } from '../../src/tools/registry.js';
 
@@ -31,9 +32,13 @@ function memoryArtifacts() {
   return { artifacts, blobs };
 }
 
+/** The registry's settings with nothing set: the offline model, no search provider, run_code defaults. */
+const settings = loadSettings({});
+const { models, web } = settings;
+
 describe('tool registry', () => {
   it('offers run_code, web_search and fetch_url, each as its own activity with a model-ready spec', () => {
-    const registry = createToolRegistry(memoryArtifacts());
+    const registry = createToolRegistry({ ...memoryArtifacts(), models, web, runCode: settings.runCode });
     expect(registry.names()).toEqual(['fetch_url', 'run_code', 'web_search']);
     const specs = registry.toolSpecs();
     expect(Object.keys(specs).sort()).toEqual(registry.names());
@@ -50,7 +55,7 @@ describe('tool registry', () => {
   it('stores files a tool writes under the run, step and tool call, and reads input files', async () => {
     const memory = memoryArtifacts();
     memory.blobs.set('mem/run-9/input/data.csv', Buffer.from('a,b\n1,2\n'));
-    const registry = createToolRegistry(memory);
+    const registry = createToolRegistry({ ...memory, models, web, runCode: settings.runCode });
     const runCode = registry.registrations().find((r) => r.activityName === toolActivityName('run_code'));
     const result = (await runCode?.handler({
       runId: 'run-9',

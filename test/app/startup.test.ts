@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../src/models/config.js';
+import { parseModelConfig } from '../../src/config/models.js';
 import {
   appRoot,
   describeStartup,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { idempotentInstanceId } from '../../src/functions/runStarter.js';
 import { startOfflineModelServer, type OfflineModelServer } from '../../src/offline/offlineModelServer.js';
-import type { BatchItemResult, BatchProgress, BatchSummary } from '../../src/shared/batchTypes.js';
+import type { BatchItemResult, BatchProgress, BatchSummary } from '../../src/shared/batchJobTypes.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
 
 /**

@@ -2,11 +2,11 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createBatchIo, MAX_LINE_BYTES } from '../../src/activities/batchIo.js';
+import { createBatchIo, MAX_LINE_BYTES } from '../../src/activities/batchJobIo.js';
 import type { RunOutputsRequest } from '../../src/activities/runOutputs.js';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { WorkflowDefinition } from '../../src/definitions/schema.js';
-import type { BatchItem, BatchSummary } from '../../src/shared/batchTypes.js';
+import type { BatchItem, BatchSummary } from '../../src/shared/batchJobTypes.js';
 
 /** The batch blob activities against Azurite: line splitting, validation, paging by byte offset, block writes. */
 const definition = loadWorkflowDirectory(path.resolve(__dirname, '../../workflows')).definitions.get(

@@ -6,8 +6,8 @@ import {
   dealToLanes,
   LANE_ITEMS_PER_GENERATION,
   runBatchLaneOrchestrator,
-} from '../../src/orchestrators/batchLane.js';
-import { PAGE_RESULT_BYTES, runBatchOrchestrator } from '../../src/orchestrators/batchRun.js';
+} from '../../src/orchestrators/batchJobLane.js';
+import { PAGE_RESULT_BYTES, runBatchOrchestrator } from '../../src/orchestrators/batchJob.js';
 import type {
   BatchItemOutcome,
   BatchLaneInput,
@@ -15,7 +15,7 @@ import type {
   BatchState,
   BatchSummary,
   WriteBatchResultsInput,
-} from '../../src/shared/batchTypes.js';
+} from '../../src/shared/batchJobTypes.js';
 import { Names } from '../../src/shared/names.js';
 import type { RunWorkflowOutput } from '../../src/shared/runTypes.js';
 import type { z } from 'zod';

@@ -14,8 +14,8 @@ import { Secret } from '../../src/models/secret.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
 
 /**
- * Completion callbacks end to end: the app's functions (test/business/callback-app, which allows loopback
- * receivers through a factory dependency) on the local host, posting to a receiver on 127.0.0.1.
+ * Completion callbacks end to end: the app's functions (test/business/callback-app: registerApp with the
+ * allowLoopbackForTests override) on the local host, posting to a receiver on 127.0.0.1.
  */
 const SECRET = 'callback-test-secret-0123456789abcdef0123';
 const ticket = { subject: 'Refund', body: 'I was charged twice this month.' };

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { createCallModelActivity } from '../../src/activities/callModel.js';
-import { createModelBatchActivities } from '../../src/activities/modelBatch.js';
+import { createModelBatchActivities } from '../../src/activities/providerBatch.js';
 import { loadWorkflowDirectory } from '../../src/definitions/loadWorkflows.js';
 import type { AgentStep, LlmStep, Step } from '../../src/definitions/schema.js';
 import { claudeOutputSchema } from '../../src/models/claudeSchema.js';
-import { parseModelConfig, type ModelConfig } from '../../src/models/config.js';
+import { parseModelConfig, type ModelConfig } from '../../src/config/models.js';
 import { toOpenAIStrictSchema } from '../../src/models/openaiSchema.js';
 import { minCacheableTokens } from '../../src/models/promptCache.js';
 import { createModelProviders, type ModelProviders } from '../../src/models/providers.js';
@@ -17,7 +17,7 @@ import type {
   CollectModelBatchResultsOutput,
   ModelBatchHandle,
   PollModelBatchResult,
-} from '../../src/shared/modelBatchTypes.js';
+} from '../../src/shared/providerBatchTypes.js';
 import type {
   CallModelResult,
   CallModelSuccess,

@@ -7,8 +7,8 @@
  *   it is a plain 'string'); a `'PREFIX_${…}':` key sets a family of settings (MODEL_ROLE_<ROLE>).
  * - The app: every .ts file under src/ except src/cli/ (the operator's command line runs elsewhere):
  *   `process.env.X` / `env.X` / `env['X']` reads (any identifier ending in env or Env), zod env schema
- *   keys (`  X: …` lines with an UPPER_SNAKE key), quoted UPPER_SNAKE literals in config modules
- *   (`config.ts`, `envReader.ts`: names handed to readers such as keyOrEntra), and template-literal
+ *   keys (`  X: …` lines with an UPPER_SNAKE key), quoted UPPER_SNAKE literals in the settings loader
+ *   (every file under `src/config/`: names handed to readers such as keyOrEntra), and template-literal
  *   families (`` `MODEL_ROLE_${…}` ``). New settings other engineers add in these forms are picked up.
  *
  * Forward: each Bicep setting is read by the app, or is a host-level setting from HOST_SETTINGS (read
@@ -77,7 +77,7 @@ export function appSettings(): { names: Map<string, string[]>; families: Set<str
       add(m[1] ?? m[2]!, file);
     }
     for (const m of text.matchAll(/^\s+([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\s*:/gm)) add(m[1]!, file);
-    if (/(?:^|\/)(?:config|envReader)\.ts$/.test(file)) {
+    if (file.startsWith(path.join('src', 'config') + path.sep)) {
       for (const m of text.matchAll(/['"]([A-Z][A-Z0-9_]+)['"]/g)) {
         if (UPPER_SNAKE.test(m[1]!)) add(m[1]!, file);
       }

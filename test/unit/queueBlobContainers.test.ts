@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config/app.js';
+import { ConfigError } from '../../src/config/section.js';
 import { refusedContainer } from '../../src/functions/queue/workflowRequests.js';
 
 describe('QUEUE_BLOB_CONTAINERS', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowDefinition } from '../../src/definitions/schema.js';
 import { createRunStarter } from '../../src/functions/runStarter.js';
-import { ModelConfigError, parseModelConfig } from '../../src/models/config.js';
+import { ModelConfigError, parseModelConfig } from '../../src/config/models.js';
 import { createWorkflowCatalog } from '../../src/shared/workflows.js';
 
 const define = (name: string, steps: unknown[]) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowDefinition } from '../../src/definitions/schema.js';
 import { createRunStarter, rolesUsedBy } from '../../src/functions/runStarter.js';
-import { parseModelConfig } from '../../src/models/config.js';
+import { parseModelConfig } from '../../src/config/models.js';
 import { unpricedProblem, unpricedRoutes } from '../../src/models/unpriced.js';
 import { createWorkflowCatalog } from '../../src/shared/workflows.js';
 import { definition } from './orchestrators/workflowFixtures.js';

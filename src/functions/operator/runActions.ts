@@ -12,6 +12,7 @@ import {
   ApprovalAction,
   ApprovalBody,
   RunAction,
+  isFinished,
   type ActionAccepted,
   type AuditRecord,
 } from '../../shared/operatorTypes.js';
@@ -28,7 +29,6 @@ import {
   type OperatorDeps,
 } from './operatorHttp.js';
 
-const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 const ACTIONS = [...RunAction.options, ...ApprovalAction.options];
 
 interface Acting {
@@ -74,7 +74,7 @@ async function runAction(action: RunAction, acting: Acting, reason: string | und
   const why = reason ?? `${action} by ${by} through the operator API`;
   switch (action) {
     case 'terminate':
-      if (FINISHED.has(status)) return refused(`Run ${id} has already finished (${status}).`);
+      if (isFinished(status)) return refused(`Run ${id} has already finished (${status}).`);
       return operate(acting, 'terminate', why);
     case 'suspend':
       if (status !== 'Running') return refused(`Only a running run can be suspended; ${id} is ${status}.`);
@@ -106,7 +106,7 @@ async function runAction(action: RunAction, acting: Acting, reason: string | und
 async function decide(action: ApprovalAction, acting: Acting, comment: string | undefined): Promise<Outcome> {
   const { management, instance, by } = acting;
   const waitingFor = viewOf(instance).progress?.waitingFor;
-  if (FINISHED.has(instance.runtimeStatus) || !waitingFor) {
+  if (isFinished(instance.runtimeStatus) || !waitingFor) {
     return refused(
       `Run ${instance.instanceId} is not waiting for an approval (it is ${instance.runtimeStatus}).`,
     );

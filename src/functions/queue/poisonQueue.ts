@@ -6,7 +6,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { CredentialFactory } from '../../azure/credentials.js';
 import { queueServiceFor } from '../../azure/storageClients.js';
-import type { StorageConnection } from '../../config.js';
+import type { StorageConnection } from '../../config/app.js';
 
 /** What a poison message of ours holds (JSON, base64-encoded like every message of the app's queues). */
 export interface PoisonEntry {

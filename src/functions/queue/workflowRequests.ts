@@ -11,7 +11,7 @@ import {
   DEFAULT_BATCH_CONCURRENCY,
   MAX_BATCH_PAGE_SIZE,
   type BatchRunInput,
-} from '../../shared/batchTypes.js';
+} from '../../shared/batchJobTypes.js';
 import { Names } from '../../shared/names.js';
 import { BatchRequestMessage, WorkflowRequestMessage } from '../../shared/requestTypes.js';
 import { traceRunStart } from '../../telemetry/spans.js';

@@ -7,6 +7,7 @@ import {
   type ToolLimits,
   type ToolSpec,
 } from '../../shared/toolTypes.js';
+import type { RunCodeConfig } from '../../config/codeExecution.js';
 import { probeBubblewrapSync, type SandboxProbe } from './bubblewrapProbe.js';
 import { ContainerAppsPythonSandbox, ContainerAppsSessionsError } from './containerAppsSessions.js';
 import { JavaScriptSandbox } from './javascriptSandbox.js';
@@ -263,25 +264,6 @@ export function createRunCodeTool(deps: RunCodeDeps): RunCodeTool {
   return { spec: RUN_CODE_SPEC, handler };
 }
 
-const positiveInt = z.coerce.number().int().positive();
-
-/** run_code configuration from the environment (see README for each knob). */
-export const RunCodeConfig = z.object({
-  RUN_CODE_TIMEOUT_MS: positiveInt.default(RUN_CODE_MAXIMA.timeoutMs),
-  RUN_CODE_MEMORY_MB: positiveInt.default(RUN_CODE_MAXIMA.memoryMb),
-  RUN_CODE_MAX_OUTPUT_BYTES: positiveInt.default(RUN_CODE_MAXIMA.maxOutputBytes),
-  RUN_CODE_MAX_ARTIFACT_BYTES: positiveInt.default(RUN_CODE_MAXIMA.maxArtifactBytes),
-  RUN_CODE_PYTHON: z.enum(['bubblewrap', 'container-apps', 'off']).optional(),
-  RUN_CODE_PYTHON_BIN: z.string().startsWith('/usr/').default('/usr/bin/python3'),
-  RUN_CODE_SANDBOX_UID: z.coerce.number().int().nonnegative().default(65534),
-  RUN_CODE_JS_WORKERS: positiveInt.optional(),
-  ACA_SESSIONS_POOL_ENDPOINT: z.url().optional(),
-});
-export type RunCodeConfig = Omit<z.infer<typeof RunCodeConfig>, 'RUN_CODE_PYTHON'> & {
-  /** Resolved: the setting, else `container-apps` when a pool endpoint is set, else `bubblewrap`. */
-  readonly RUN_CODE_PYTHON: 'bubblewrap' | 'container-apps' | 'off';
-};
-
 export interface RunCodeEnvironment {
   /** Whether bubblewrap can start the interpreter here; checked at startup on Azure only. */
   readonly probeBubblewrap?: (python: string, sandboxUid: number) => SandboxProbe;
@@ -296,43 +278,24 @@ const defaultBubblewrapProbe = (python: string, sandboxUid: number): SandboxProb
   });
 
 /**
- * run_code configuration. On Azure (`WEBSITE_INSTANCE_ID` is set by App Service and Functions:
- * https://learn.microsoft.com/azure/app-service/reference-app-settings#scaling) the Functions images have no
- * bubblewrap, so Python goes to Container Apps dynamic sessions when `ACA_SESSIONS_POOL_ENDPOINT` is set,
- * and startup fails, naming the settings, when neither sandbox can run.
+ * On Azure (`onAzure`, from `WEBSITE_INSTANCE_ID`) the Functions images have no bubblewrap, so Python goes
+ * to Container Apps dynamic sessions when `ACA_SESSIONS_POOL_ENDPOINT` is set, and startup fails, naming
+ * the settings, when neither sandbox can run. Off Azure nothing is probed (an unusable sandbox is reported
+ * per call).
  */
-export function readRunCodeConfig(
-  env: Record<string, string | undefined> = process.env,
-  environment: RunCodeEnvironment = {},
-): RunCodeConfig {
-  const picked = Object.fromEntries(
-    Object.keys(RunCodeConfig.shape).flatMap((k) =>
-      env[k] !== undefined && env[k] !== '' ? [[k, env[k]]] : [],
-    ),
+export function checkPythonSandbox(config: RunCodeConfig, environment: RunCodeEnvironment = {}): void {
+  if (config.RUN_CODE_PYTHON !== 'bubblewrap' || !config.onAzure) return;
+  const probe = (environment.probeBubblewrap ?? defaultBubblewrapProbe)(
+    config.RUN_CODE_PYTHON_BIN,
+    config.RUN_CODE_SANDBOX_UID,
   );
-  const parsed = RunCodeConfig.parse(picked);
-  const python =
-    parsed.RUN_CODE_PYTHON ?? (parsed.ACA_SESSIONS_POOL_ENDPOINT ? 'container-apps' : 'bubblewrap');
-  const config: RunCodeConfig = { ...parsed, RUN_CODE_PYTHON: python };
-  if (config.RUN_CODE_PYTHON === 'container-apps' && !config.ACA_SESSIONS_POOL_ENDPOINT) {
+  if (!probe.ok) {
     throw new Error(
-      'RUN_CODE_PYTHON=container-apps needs ACA_SESSIONS_POOL_ENDPOINT (the session pool management endpoint).',
+      `run_code has no Python sandbox on Azure: bubblewrap cannot run here (${probe.reason}) and ` +
+        'ACA_SESSIONS_POOL_ENDPOINT is not set. Set ACA_SESSIONS_POOL_ENDPOINT to a Container Apps ' +
+        'dynamic sessions pool (Python then runs there), or RUN_CODE_PYTHON=off to offer JavaScript only.',
     );
   }
-  if (python === 'bubblewrap' && env.WEBSITE_INSTANCE_ID?.trim()) {
-    const probe = (environment.probeBubblewrap ?? defaultBubblewrapProbe)(
-      config.RUN_CODE_PYTHON_BIN,
-      config.RUN_CODE_SANDBOX_UID,
-    );
-    if (!probe.ok) {
-      throw new Error(
-        `run_code has no Python sandbox on Azure: bubblewrap cannot run here (${probe.reason}) and ` +
-          'ACA_SESSIONS_POOL_ENDPOINT is not set. Set ACA_SESSIONS_POOL_ENDPOINT to a Container Apps ' +
-          'dynamic sessions pool (Python then runs there), or RUN_CODE_PYTHON=off to offer JavaScript only.',
-      );
-    }
-  }
-  return config;
 }
 
 export function runCodeLimits(config: RunCodeConfig): RunCodeLimits {

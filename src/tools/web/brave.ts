@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Secret } from '../../models/secret.js';
 import { normalizeDomain } from './domains.js';
 import { requestProviderJson, type FetchFunction } from './providerHttp.js';
-import { MAX_SEARCH_RESULTS } from './config.js';
+import { MAX_SEARCH_RESULTS } from '../../config/web.js';
 import { SearchProviderError, type SearchProvider, type SearchResult } from './webSearch.js';
 
 export interface BraveOptions {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ToolCallResult, ToolSpec } from '../../shared/toolTypes.js';
-import type { FetchUrlConfig } from './config.js';
+import type { FetchUrlConfig } from '../../config/web.js';
 import { fetchUrl, type FetchOutcome } from './fetchUrl.js';
 import { htmlToReadableText } from './htmlToText.js';
 import { systemResolver, type Resolver } from './ssrfGuard.js';

@@ -32,5 +32,5 @@ export {
 export { createTavilyProvider } from './tavily.js';
 export { createBraveProvider } from './brave.js';
 export { createClaudeServerSearchProvider, type MessagesCreate } from './claudeServerSearch.js';
-export { getWebToolsConfig, parseWebToolsConfig, type WebToolsConfig } from './config.js';
+export type { WebToolsConfig } from '../../config/web.js';
 export type { WebTool } from './toolOutput.js';

@@ -6,7 +6,7 @@ import {
   type ClaudeServerSearchOptions,
   type MessagesCreate,
 } from './claudeServerSearch.js';
-import { MAX_SEARCH_RESULTS, type WebSearchConfig } from './config.js';
+import { MAX_SEARCH_RESULTS, type WebSearchConfig } from '../../config/web.js';
 import type { FetchFunction } from './providerHttp.js';
 import { createTavilyProvider } from './tavily.js';
 import { clampLimit, parseToolCall, wrapUntrusted, type WebTool } from './toolOutput.js';

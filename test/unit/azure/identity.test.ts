@@ -16,8 +16,8 @@ import {
   type CredentialSpec,
 } from '../../../src/azure/credentials.js';
 import { blobServiceFor, queueServiceFor } from '../../../src/azure/storageClients.js';
-import type { ConfigError } from '../../../src/config.js';
-import { parseConfig, type StorageConnection } from '../../../src/config.js';
+import type { ConfigError } from '../../../src/config/section.js';
+import { parseConfig, type StorageConnection } from '../../../src/config/app.js';
 import { createPoisonQueue } from '../../../src/functions/queue/poisonQueue.js';
 
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LlmStep, WorkflowDefinition } from '../../../src/definitions/schema.js';
-import { parseModelConfig } from '../../../src/models/config.js';
-import { batchRouteProblem } from '../../../src/models/modelBatch.js';
+import { parseModelConfig } from '../../../src/config/models.js';
+import { batchRouteProblem } from '../../../src/models/providerBatch.js';
 import { usesModelBatches } from '../../../src/functions/runStarter.js';
 import { errorLines } from './errorLines.js';
 import { yaml } from './yamlText.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import { classifyModelError } from '../../../src/models/errors.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCallModelActivity } from '../../../src/activities/callModel.js';
-import { ModelConfigError, parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
+import { ModelConfigError, parseModelConfig, type ModelConfig } from '../../../src/config/models.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import type { CallModelInputArgs, CallModelResult, ModelMessage } from '../../../src/shared/modelTypes.js';
 import type { PayloadRef } from '../../../src/shared/payloadRef.js';

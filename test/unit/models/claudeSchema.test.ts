@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { claudeOutputSchema } from '../../../src/models/claudeSchema.js';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { compileOutputSchema } from '../../../src/models/structuredOutput.js';
 import { claudeSchemaProblem } from '../../../src/offline/claudeSchemaRules.js';

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LlmStep } from '../../../src/definitions/schema.js';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import {
   startOfflineModelServer,

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { startOfflineModelServer, type OfflineModelServer } from '../../../src/offline/offlineModelServer.js';
 import type { ModelMessage } from '../../../src/shared/modelTypes.js';

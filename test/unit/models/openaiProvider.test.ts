@@ -1,6 +1,6 @@
 import { promptCacheKey } from '../../../src/models/openaiResponses.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import { isReasoningDeployment } from '../../../src/models/openaiReasoning.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';

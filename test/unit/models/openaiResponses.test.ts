@@ -4,7 +4,7 @@
  */
 import OpenAI, { type APIError } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig } from '../../../src/config/models.js';
 import type { ModelProvider } from '../../../src/models/provider.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import type { ModelMessage, ToolDefinition } from '../../../src/shared/modelTypes.js';

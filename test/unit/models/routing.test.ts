@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelConfigError, parseModelConfig } from '../../../src/models/config.js';
+import { ModelConfigError, parseModelConfig } from '../../../src/config/models.js';
 import { resolveRoute, routeChain } from '../../../src/models/routing.js';
 
 const config = parseModelConfig({

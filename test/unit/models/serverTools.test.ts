@@ -4,7 +4,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelConfigError, parseModelConfig } from '../../../src/models/config.js';
+import { ModelConfigError, parseModelConfig } from '../../../src/config/models.js';
 import {
   codeExecutionIsFree,
   parseServerToolSettings,

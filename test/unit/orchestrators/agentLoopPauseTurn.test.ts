@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCallModelActivity } from '../../../src/activities/callModel.js';
-import { parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig, type ModelConfig } from '../../../src/config/models.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { agentLoopOrchestrator } from '../../../src/orchestrators/agentLoop.js';
 import { CallModelResult, ContentBlock, type CallModelSuccess } from '../../../src/shared/modelTypes.js';

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCallModelActivity } from '../../../src/activities/callModel.js';
-import { parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig, type ModelConfig } from '../../../src/config/models.js';
 import { costUsd, findPrice } from '../../../src/models/cost.js';
 import { createModelProviders } from '../../../src/models/providers.js';
 import { serverToolOffer } from '../../../src/models/serverTools.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runBatchLaneOrchestrator } from '../../../src/orchestrators/batchLane.js';
-import type { BatchLaneInput } from '../../../src/shared/batchTypes.js';
+import { runBatchLaneOrchestrator } from '../../../src/orchestrators/batchJobLane.js';
+import type { BatchLaneInput } from '../../../src/shared/batchJobTypes.js';
 import { FakeOrchestrationContext, drive, type FakeTask } from '../../fakes/orchestrationContext.js';
 import type { CallModelInput } from '../../../src/shared/modelTypes.js';
 import type { ToolCallInput } from '../../../src/shared/toolTypes.js';

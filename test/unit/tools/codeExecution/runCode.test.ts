@@ -3,8 +3,6 @@ import {
   RUN_CODE_DEFAULTS,
   createRunCodeTool,
   effectiveLimits,
-  readRunCodeConfig,
-  runCodeLimits,
   sandboxFileName,
   type RunCodeLimits,
 } from '../../../../src/tools/codeExecution/runCode.js';
@@ -303,78 +301,5 @@ describe('sandboxFileName', () => {
     expect(sandboxFileName('../../etc/passwd', taken)).toBe('passwd');
     expect(sandboxFileName('.hidden', taken)).toBe('hidden');
     expect(sandboxFileName('naïve file.txt', taken)).toBe('na_ve_file.txt');
-  });
-});
-
-describe('readRunCodeConfig', () => {
-  it('reads maxima and the Python mode from the environment', () => {
-    const config = readRunCodeConfig({
-      RUN_CODE_TIMEOUT_MS: '8000',
-      RUN_CODE_MEMORY_MB: '96',
-      RUN_CODE_PYTHON: 'off',
-    });
-    expect(runCodeLimits(config)).toMatchObject({ timeoutMs: 8000, memoryMb: 96 });
-    expect(config.RUN_CODE_PYTHON).toBe('off');
-  });
-
-  it('requires the pool endpoint for container-apps', () => {
-    expect(() => readRunCodeConfig({ RUN_CODE_PYTHON: 'container-apps' })).toThrow(
-      /ACA_SESSIONS_POOL_ENDPOINT/,
-    );
-    expect(
-      readRunCodeConfig({
-        RUN_CODE_PYTHON: 'container-apps',
-        ACA_SESSIONS_POOL_ENDPOINT: 'https://eastus.dynamicsessions.io/x',
-      }).ACA_SESSIONS_POOL_ENDPOINT,
-    ).toBe('https://eastus.dynamicsessions.io/x');
-  });
-
-  it('picks the sessions pool when its endpoint is set, bubblewrap otherwise', () => {
-    const endpoint = 'https://eastus.dynamicsessions.io/x';
-    expect(readRunCodeConfig({ ACA_SESSIONS_POOL_ENDPOINT: endpoint }).RUN_CODE_PYTHON).toBe(
-      'container-apps',
-    );
-    expect(readRunCodeConfig({}).RUN_CODE_PYTHON).toBe('bubblewrap');
-    expect(
-      readRunCodeConfig({ ACA_SESSIONS_POOL_ENDPOINT: endpoint, RUN_CODE_PYTHON: 'bubblewrap' })
-        .RUN_CODE_PYTHON,
-    ).toBe('bubblewrap');
-  });
-
-  it('on Azure, refuses to start when neither bubblewrap nor a sessions pool can run Python', () => {
-    const probed: string[] = [];
-    const missing = {
-      probeBubblewrap: (python: string) => {
-        probed.push(python);
-        return { ok: false as const, reason: 'could not start bubblewrap (bwrap): spawnSync bwrap ENOENT' };
-      },
-    };
-    const azure = { WEBSITE_INSTANCE_ID: 'abc123' };
-    expect(() => readRunCodeConfig(azure, missing)).toThrow(
-      'run_code has no Python sandbox on Azure: bubblewrap cannot run here (could not start bubblewrap (bwrap): spawnSync bwrap ENOENT) and ACA_SESSIONS_POOL_ENDPOINT is not set.',
-    );
-    expect(() => readRunCodeConfig({ ...azure, RUN_CODE_PYTHON: 'bubblewrap' }, missing)).toThrow(
-      /RUN_CODE_PYTHON=off/,
-    );
-    expect(probed).toEqual(['/usr/bin/python3', '/usr/bin/python3']);
-    // A sessions pool, Python off, or a custom image with working bubblewrap all start.
-    expect(
-      readRunCodeConfig(
-        { ...azure, ACA_SESSIONS_POOL_ENDPOINT: 'https://eastus.dynamicsessions.io/x' },
-        missing,
-      ).RUN_CODE_PYTHON,
-    ).toBe('container-apps');
-    expect(readRunCodeConfig({ ...azure, RUN_CODE_PYTHON: 'off' }, missing).RUN_CODE_PYTHON).toBe('off');
-    expect(readRunCodeConfig(azure, { probeBubblewrap: () => ({ ok: true }) }).RUN_CODE_PYTHON).toBe(
-      'bubblewrap',
-    );
-    // Off Azure nothing is probed at startup (run_code reports an unusable sandbox per call, as before).
-    expect(readRunCodeConfig({}, missing).RUN_CODE_PYTHON).toBe('bubblewrap');
-    expect(probed).toHaveLength(2);
-  });
-
-  it('rejects nonsense', () => {
-    expect(() => readRunCodeConfig({ RUN_CODE_PYTHON: 'unsandboxed' })).toThrow();
-    expect(() => readRunCodeConfig({ RUN_CODE_TIMEOUT_MS: '-5' })).toThrow();
   });
 });

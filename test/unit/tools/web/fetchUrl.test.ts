@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCallResult, ToolLimits } from '../../../../src/shared/toolTypes.js';
-import type { FetchUrlConfig } from '../../../../src/tools/web/config.js';
+import type { FetchUrlConfig } from '../../../../src/config/web.js';
 import { createFetchUrlTool } from '../../../../src/tools/web/fetchUrlTool.js';
 import type { Resolver } from '../../../../src/tools/web/ssrfGuard.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../../../src/models/config.js';
+import { parseModelConfig } from '../../../../src/config/models.js';
 import { ToolCallResult } from '../../../../src/shared/toolTypes.js';
 import { claudeMessagesCreate } from '../../../../src/tools/registry.js';
-import { parseWebToolsConfig } from '../../../../src/tools/web/config.js';
+import { parseWebToolsConfig } from '../../../../src/config/web.js';
 import { createWebSearchTool } from '../../../../src/tools/web/webSearchTool.js';
 import { rawResponse, startScriptedModel, type ScriptedModel } from '../../../support/scriptedModel.js';
 

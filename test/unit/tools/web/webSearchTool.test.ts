@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolCallResult, ToolLimits } from '../../../../src/shared/toolTypes.js';
 import { ToolCallResult as ToolCallResultSchema } from '../../../../src/shared/toolTypes.js';
-import { parseWebToolsConfig } from '../../../../src/tools/web/config.js';
+import { parseWebToolsConfig } from '../../../../src/config/web.js';
 import {
   finalizeResults,
   normalizeResultUrl,

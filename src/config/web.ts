@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConfigError, intSetting } from '../../config.js';
-import { Secret } from '../../models/secret.js';
+import { Secret } from '../models/secret.js';
+import { ConfigError, intSetting, readSection, type Env } from './section.js';
 
 export const SEARCH_PROVIDERS = ['tavily', 'brave', 'claude', 'none'] as const;
 export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];
@@ -79,7 +79,7 @@ const EnvSchema = z.object({
   FETCH_URL_USER_AGENT: z.string().default(DEFAULT_USER_AGENT),
 });
 
-const SECRET_KEYS = new Set(['TAVILY_API_KEY', 'BRAVE_API_KEY']);
+const SECRET_KEYS: ReadonlySet<string> = new Set(['TAVILY_API_KEY', 'BRAVE_API_KEY']);
 
 function requiredFor(provider: string, key: string, hint: string): string {
   return `WEB_SEARCH_PROVIDER=${provider} needs ${key} (${hint})`;
@@ -89,24 +89,9 @@ function requiredFor(provider: string, key: string, hint: string): string {
  * Parses the web tools' settings. Empty strings count as unset. Problems are collected into one
  * ConfigError; secret values never appear in it.
  */
-export function parseWebToolsConfig(env: Readonly<Record<string, string | undefined>>): WebToolsConfig {
-  const present = Object.fromEntries(
-    Object.keys(EnvSchema.shape).flatMap((key) => {
-      const value = env[key]?.trim();
-      return value ? [[key, value]] : [];
-    }),
-  );
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const key = String(issue.path[0] ?? '');
-        return SECRET_KEYS.has(key)
-          ? issue.message
-          : `${issue.message} (got ${JSON.stringify(present[key])})`;
-      }),
-    );
-  }
+export function parseWebToolsConfig(env: Env): WebToolsConfig {
+  const parsed = readSection(EnvSchema, env, SECRET_KEYS);
+  if (parsed.data === undefined) throw new ConfigError(parsed.problems);
   const settings = parsed.data;
   const limits: SearchLimits = {
     maxResults: settings.WEB_SEARCH_MAX_RESULTS,
@@ -172,12 +157,4 @@ export function parseWebToolsConfig(env: Readonly<Record<string, string | undefi
       userAgent: settings.FETCH_URL_USER_AGENT,
     },
   };
-}
-
-let cached: WebToolsConfig | undefined;
-
-/** Reads the environment once, on first use rather than at import. */
-export function getWebToolsConfig(): WebToolsConfig {
-  cached ??= parseWebToolsConfig(process.env);
-  return cached;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../../src/config.js';
-import { parseWebToolsConfig } from '../../../../src/tools/web/config.js';
+import { ConfigError } from '../../../src/config/section.js';
+import { parseWebToolsConfig } from '../../../src/config/web.js';
 
 function problems(env: Record<string, string>): string {
   try {

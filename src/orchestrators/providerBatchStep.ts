@@ -8,10 +8,10 @@ import type {
   ModelBatchItemFailure,
   ModelBatchItemResult,
   ModelBatchRequest,
-} from '../shared/modelBatchTypes.js';
+} from '../shared/providerBatchTypes.js';
 import type { TaskGenerator } from './concurrency.js';
 import { addModelCall } from './ledger.js';
-import { runModelBatch } from './modelBatch.js';
+import { runModelBatch } from './providerBatch.js';
 import { answerOf } from './modelPolicy.js';
 import { renderText } from './render.js';
 import { enforceBudget, reportProgress, resolveRole, type RunState, type StepAt } from './runState.js';

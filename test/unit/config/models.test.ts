@@ -5,7 +5,7 @@ import {
   describeModelConfig,
   ModelConfigError,
   parseModelConfig,
-} from '../../../src/models/config.js';
+} from '../../../src/config/models.js';
 import { DEFAULT_PRICES } from '../../../src/models/prices.js';
 
 const KEY = 'sk-test-very-secret-key-123456';

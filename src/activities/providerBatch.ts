@@ -3,7 +3,7 @@
  * batch, collect its results, cancel it. Each is one short I/O call; the waiting in between is durable
  * timers in the orchestrator. Failures are returned classified, as callModel's are.
  */
-import { getModelConfig, type ModelConfig } from '../models/config.js';
+import type { ModelConfig } from '../config/models.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../models/cost.js';
 import { roundUsd } from '../shared/money.js';
 import { classifyModelError } from '../models/errors.js';
@@ -12,7 +12,7 @@ import {
   batchUnsupportedReason,
   supportsModelBatches,
   type ModelBatchApi,
-} from '../models/modelBatch.js';
+} from '../models/providerBatch.js';
 import type { ModelProvider } from '../models/provider.js';
 import { sharedModelProviders, type ModelProviders } from '../models/providers.js';
 import type { ModelRoute } from '../models/roles.js';
@@ -29,7 +29,7 @@ import {
   type ModelBatchCounts,
   type ModelBatchFailure,
   type ModelBatchItemResult,
-} from '../shared/modelBatchTypes.js';
+} from '../shared/providerBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
 import { parseActivityInput } from './activityInput.js';
 
@@ -233,7 +233,7 @@ export function createModelBatchActivities(deps: ModelBatchActivityDeps): ModelB
   return { submitModelBatch, pollModelBatch, collectModelBatchResults, cancelModelBatch };
 }
 
-/** The activities wired to the environment's configuration and the process's shared SDK clients. */
-export function createDefaultModelBatchActivities(): ModelBatchActivities {
-  return createModelBatchActivities({ config: getModelConfig, providers: sharedModelProviders });
+/** The activities wired to the app's model settings and the process's shared SDK clients. */
+export function createDefaultModelBatchActivities(config: ModelConfig): ModelBatchActivities {
+  return createModelBatchActivities({ config: () => config, providers: sharedModelProviders });
 }

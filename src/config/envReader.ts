@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { Secret } from './secret.js';
+import { Secret } from '../models/secret.js';
+import type { Env } from './section.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Collects problems so one startup error lists every bad setting. */
+/**
+ * The models section's reader: its settings are families (`MODEL_ROLE_<ROLE>`, `*_USE_ENTRA` per provider)
+ * and cross-checks between providers that a fixed zod object cannot name, so each value is checked as it is
+ * read (zod for URLs) and problems are collected so one startup error lists every bad setting.
+ */
 export class EnvReader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}

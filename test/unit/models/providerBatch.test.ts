@@ -2,11 +2,11 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI, { toFile } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCallModelActivity } from '../../../src/activities/callModel.js';
-import { createModelBatchActivities } from '../../../src/activities/modelBatch.js';
+import { createModelBatchActivities } from '../../../src/activities/providerBatch.js';
 import { createAnthropicProvider } from '../../../src/models/anthropicProvider.js';
-import { parseModelConfig, type ModelConfig } from '../../../src/models/config.js';
+import { parseModelConfig, type ModelConfig } from '../../../src/config/models.js';
 import { BATCH_DISCOUNT_FACTOR, costUsd, findPrice } from '../../../src/models/cost.js';
-import { chunkForLimits } from '../../../src/models/modelBatch.js';
+import { chunkForLimits } from '../../../src/models/providerBatch.js';
 import { createOpenAIBatchApi } from '../../../src/models/openaiBatches.js';
 import { createModelProviders, type ModelProviders } from '../../../src/models/providers.js';
 import { credentialFingerprint } from '../../../src/offline/offlineModelServer.js';
@@ -14,7 +14,7 @@ import type {
   CollectModelBatchResultsOutput,
   ModelBatchHandle,
   SubmitModelBatchInput,
-} from '../../../src/shared/modelBatchTypes.js';
+} from '../../../src/shared/providerBatchTypes.js';
 import type { CallModelSuccess, ModelMessage } from '../../../src/shared/modelTypes.js';
 import {
   batchResponse,

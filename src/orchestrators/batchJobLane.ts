@@ -18,9 +18,9 @@ import {
   type BatchLaneOutput,
   type BatchLaneProgress,
   type RunTemplate,
-} from '../shared/batchTypes.js';
+} from '../shared/batchJobTypes.js';
 import { Names } from '../shared/names.js';
-import { RunResultSummary, type RunWorkflowInput } from '../shared/runTypes.js';
+import { RunResultSummary, type RunErrorOf, type RunWorkflowInput } from '../shared/runTypes.js';
 import { failureMessage } from './settleAll.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
@@ -82,7 +82,12 @@ function* runItem(
     return itemOutcome(line, value);
   } catch (error) {
     const message = failureMessage(error);
-    return { line, status: 'failed', error: { kind: 'run_crashed', message }, costUsd: 0 };
+    return {
+      line,
+      status: 'failed',
+      error: { kind: 'run_crashed', message } satisfies RunErrorOf,
+      costUsd: 0,
+    };
   }
 }
 
@@ -90,7 +95,12 @@ function itemOutcome(line: number, value: unknown): BatchItemOutcome {
   const parsed = RunResultSummary.safeParse(value);
   if (!parsed.success) {
     const message = 'the run returned something that is not a runWorkflow result';
-    return { line, status: 'failed', error: { kind: 'invalid_result', message }, costUsd: 0 };
+    return {
+      line,
+      status: 'failed',
+      error: { kind: 'invalid_result', message } satisfies RunErrorOf,
+      costUsd: 0,
+    };
   }
   const result = parsed.data;
   const costUsd = result.ledger.totals.costUsd;

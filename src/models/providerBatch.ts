@@ -3,9 +3,9 @@
  * The Claude API has Message Batches; OpenAI and Azure OpenAI have the Batch API (Global Batch on
  * Azure); Microsoft Foundry has none (`AnthropicFoundry` deletes `messages.batches`).
  */
-import type { ModelBatchCounts, ModelBatchFailureKind } from '../shared/modelBatchTypes.js';
+import type { ModelBatchCounts, ModelBatchFailureKind } from '../shared/providerBatchTypes.js';
 import { ProviderKind, splitRoleTarget } from '../shared/modelTypes.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from '../config/models.js';
 import type { ProviderRequest, ProviderResponse } from './provider.js';
 import type { ModelRoute } from './roles.js';
 import { workflowRouteChain } from './routing.js';

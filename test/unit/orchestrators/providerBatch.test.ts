@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batchCustomId, resendable } from '../../../src/orchestrators/modelBatchStep.js';
-import { DEFAULT_MODEL_BATCH, pollIntervalMs } from '../../../src/orchestrators/modelBatch.js';
+import { batchCustomId, resendable } from '../../../src/orchestrators/providerBatchStep.js';
+import { DEFAULT_MODEL_BATCH, pollIntervalMs } from '../../../src/orchestrators/providerBatch.js';
 import { runWorkflowOrchestrator } from '../../../src/orchestrators/runWorkflow.js';
 import {
   CollectModelBatchResultsInput,
@@ -8,7 +8,7 @@ import {
   SubmitModelBatchInput,
   type ModelBatchItemResult,
   type ModelBatchFailure,
-} from '../../../src/shared/modelBatchTypes.js';
+} from '../../../src/shared/providerBatchTypes.js';
 import { Names } from '../../../src/shared/names.js';
 import type { RunProgress, RunWorkflowOutput } from '../../../src/shared/runTypes.js';
 import { FakeOrchestrationContext, drive } from '../../fakes/orchestrationContext.js';

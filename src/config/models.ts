@@ -1,12 +1,13 @@
 import { appCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
-import type { ModelBatchOptions } from '../shared/modelBatchTypes.js';
+import type { ModelBatchOptions } from '../shared/providerBatchTypes.js';
 import type { ProviderKind } from '../shared/modelTypes.js';
-import { parsePriceOverrides, type PriceTable } from './prices.js';
-import { readOpenAIReasoning, type OpenAIReasoningSettings } from './openaiReasoning.js';
-import { parseRoles, type RoleConfig } from './roles.js';
-import { EnvReader, type Env } from './envReader.js';
-import { parseServerToolSettings, type ServerToolSettings } from './serverTools.js';
-import type { Secret } from './secret.js';
+import { parsePriceOverrides, type PriceTable } from '../models/prices.js';
+import { readOpenAIReasoning, type OpenAIReasoningSettings } from '../models/openaiReasoning.js';
+import { parseRoles, type RoleConfig } from '../models/roles.js';
+import { EnvReader } from './envReader.js';
+import { parseServerToolSettings, type ServerToolSettings } from '../models/serverTools.js';
+import { ConfigError, type Env } from './section.js';
+import type { Secret } from '../models/secret.js';
 
 export const FOUNDRY_ENTRA_SCOPE = 'https://ai.azure.com/.default';
 export const AZURE_OPENAI_ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -78,13 +79,14 @@ export interface ModelConfig {
   readonly serverTools?: ServerToolSettings;
 }
 
-export class ModelConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
+/** A model settings problem; also thrown at call time for a role whose provider is not configured. */
+export class ModelConfigError extends ConfigError {
+  constructor(problems: readonly string[]) {
     super(
-      `Invalid model configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
-        'See src/models/README.md; set app settings in local.settings.json "Values" or the environment.',
+      problems,
+      'Invalid model configuration',
+      'See src/models/README.md; set app settings in local.settings.json "Values" or the environment.',
     );
-    this.name = new.target.name;
   }
 }
 
@@ -302,12 +304,4 @@ export function describeModelConfig(config: ModelConfig): string {
     ? `MODELS ARE OFFLINE: ${config.offlineReason ?? ''}. Answers come from the deterministic stand-in and are marked [offline].`
     : 'Model roles:';
   return [head, ...routes, ...unavailable].join('\n');
-}
-
-let cached: ModelConfig | undefined;
-
-/** Reads the environment once, on first use rather than at import, so a bad setting fails the call that needs it. */
-export function getModelConfig(): ModelConfig {
-  cached ??= parseModelConfig(process.env);
-  return cached;
 }

@@ -28,11 +28,12 @@ import {
   type FinishBatchInput,
   type ReadBatchItemsInput,
   type WriteBatchResultsInput,
-} from '../shared/batchTypes.js';
+} from '../shared/batchJobTypes.js';
 import { Names } from '../shared/names.js';
 import { roundUsd } from '../shared/money.js';
+import type { RunErrorOf } from '../shared/runTypes.js';
 import { settleAll } from './settleAll.js';
-import { dealToLanes } from './batchLane.js';
+import { dealToLanes } from './batchJobLane.js';
 import { parseOrchestrationInput } from './runStopped.js';
 
 /** Blob reads and writes are idempotent; a thrown one (storage hiccup) is retried a few times. */
@@ -275,7 +276,7 @@ function* runPage(
         line: item.line,
         runId,
         status: 'failed',
-        error: { kind: 'lane_crashed', message },
+        error: { kind: 'lane_crashed', message } satisfies RunErrorOf,
         costUsd: 0,
       });
     }
@@ -289,7 +290,7 @@ function* runPage(
         results.get(item.line) ?? {
           line: item.line,
           status: 'failed',
-          error: { kind: 'not_run', message: 'the item was not run' },
+          error: { kind: 'not_run', message: 'the item was not run' } satisfies RunErrorOf,
           costUsd: 0,
         },
     ),

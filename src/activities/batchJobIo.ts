@@ -7,6 +7,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { ContainerClient } from '@azure/storage-blob';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseJsonText } from '../shared/jsonText.js';
+import type { RunErrorOf } from '../shared/runTypes.js';
 import { validateWorkflowInput } from '../definitions/inputValidation.js';
 import {
   CountBatchItemsInput,
@@ -19,7 +20,7 @@ import {
   type ReadBatchItemsOutput,
   type WriteBatchResultsOutput,
   itemRunsPrefix,
-} from '../shared/batchTypes.js';
+} from '../shared/batchJobTypes.js';
 import { parseActivityInput } from './activityInput.js';
 import { lazyBlobService, type BlobServiceDeps } from './artifacts.js';
 import type { RunOutputReader } from './runOutputs.js';
@@ -73,14 +74,20 @@ export function parseItemLine(
   if (trimmed.trim() === '') {
     return {
       line,
-      error: { kind: 'invalid_item', message: 'the line is empty; each line must be one JSON input' },
+      error: {
+        kind: 'invalid_item',
+        message: 'the line is empty; each line must be one JSON input',
+      } satisfies RunErrorOf,
     };
   }
   const parsed = parseJsonText(trimmed);
   if (!parsed.ok) {
     return {
       line,
-      error: { kind: 'invalid_json', message: `the line is not JSON: ${parsed.problem.reason}` },
+      error: {
+        kind: 'invalid_json',
+        message: `the line is not JSON: ${parsed.problem.reason}`,
+      } satisfies RunErrorOf,
     };
   }
   const checked = validateWorkflowInput(definition, parsed.value);
@@ -91,7 +98,7 @@ export function parseItemLine(
     error: {
       kind: 'invalid_input',
       message: `the input does not match the schema of "${definition.name}": ${problems}`,
-    },
+    } satisfies RunErrorOf,
   };
 }
 
@@ -179,7 +186,10 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
         if (skippingLongLine || end > MAX_LINE_BYTES) {
           items.push({
             line,
-            error: { kind: 'line_too_long', message: `the line is longer than ${MAX_LINE_BYTES} bytes` },
+            error: {
+              kind: 'line_too_long',
+              message: `the line is longer than ${MAX_LINE_BYTES} bytes`,
+            } satisfies RunErrorOf,
           });
           skippingLongLine = false;
         } else {
@@ -211,7 +221,13 @@ export function createBatchIo(deps: BatchIoDeps): BatchIo {
         if (!outputs.has(runId)) {
           unavailable += 1;
           const message = `the run finished, but its output could not be read back (was ${runId} purged?)`;
-          return { line, runId, status: 'failed', error: { kind: 'output_unavailable', message }, costUsd };
+          return {
+            line,
+            runId,
+            status: 'failed',
+            error: { kind: 'output_unavailable', message } satisfies RunErrorOf,
+            costUsd,
+          };
         }
         return { line, runId, status, output: outputs.get(runId), costUsd };
       });

@@ -1,15 +1,7 @@
 import { z } from 'zod';
-import { connectionCredentialSpec, type CredentialSpec } from './azure/credentials.js';
-import { Secret } from './models/secret.js';
-
-/** A whole-number app setting within bounds, with messages that name the setting. */
-export const intSetting = (name: string, min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: `${name} must be a whole number between ${min} and ${max}` })
-    .int({ error: `${name} must be a whole number between ${min} and ${max}` })
-    .min(min, { error: `${name} must be at least ${min}` })
-    .max(max, { error: `${name} must be at most ${max}` })
-    .default(fallback);
+import { connectionCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
+import { Secret } from '../models/secret.js';
+import { ConfigError, blank, intSetting, readSection, type Env } from './section.js';
 
 /** Blob container names: 3-63 lower-case letters, digits and single hyphens, starting and ending alphanumeric. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -79,23 +71,6 @@ export interface Config {
 
 /** The example container of batch items (`BlobRef` in src/shared/requestTypes.ts), allowed by default. */
 export const DEFAULT_BATCH_CONTAINER = 'batches';
-
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(
-      `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
-        'Fix these app settings (locally: "Values" in local.settings.json, or the environment).',
-    );
-    this.name = new.target.name;
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-const blank = (value: string | undefined): string | undefined => {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-};
 
 const STORAGE = 'AzureWebJobsStorage';
 
@@ -188,24 +163,10 @@ function readContainerList(env: Env, setting: string, fallback: string[], proble
 
 /** Parses app settings; empty strings count as unset so a blank setting falls back to its default. */
 export function parseConfig(env: Env): Config {
-  const present = Object.fromEntries(
-    Object.keys(EnvSchema.shape).flatMap((key) => {
-      const value = blank(env[key]);
-      return value ? [[key, value]] : [];
-    }),
-  );
-  const problems: string[] = [];
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    problems.push(
-      ...parsed.error.issues.map((issue) => {
-        const key = issue.path.join('.');
-        return `${issue.message} (got ${JSON.stringify(present[key])})`;
-      }),
-    );
-  }
+  const parsed = readSection(EnvSchema, env);
+  const problems = [...parsed.problems];
   const storage = readStorage(env, problems);
-  const artifactsContainer = parsed.success ? parsed.data.ARTIFACTS_CONTAINER : 'agent-artifacts';
+  const artifactsContainer = parsed.data?.ARTIFACTS_CONTAINER ?? 'agent-artifacts';
   const queueBlobContainers = readQueueBlobContainers(env, artifactsContainer, problems);
   // Read by its full name here, so the settings cross-check (test/infra/appSettings.test.ts) finds it.
   const fileBlobContainers = readContainerList(
@@ -220,7 +181,7 @@ export function parseConfig(env: Env): Config {
       `CALLBACK_SIGNING_SECRET must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters (got ${callbackSecret.length}; the value is not shown)`,
     );
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  if (parsed.data === undefined || problems.length > 0) throw new ConfigError(problems);
   return {
     maxWaitSeconds: parsed.data.WORKFLOW_MAX_WAIT_SECONDS,
     workflowsDir: parsed.data.WORKFLOWS_DIR,
@@ -233,12 +194,4 @@ export function parseConfig(env: Env): Config {
     fileBlobContainers,
     returnDurableManagementUrls: parsed.data.RETURN_DURABLE_MANAGEMENT_URLS === 'true',
   };
-}
-
-let cached: Config | undefined;
-
-/** Reads the environment once, on first use rather than at import, so a bad setting fails the call that needs it. */
-export function getConfig(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
 }

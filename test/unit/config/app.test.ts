@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../../src/config/app.js';
+import { ConfigError } from '../../../src/config/section.js';
 
 describe('parseConfig', () => {
   it('has working defaults with nothing set', () => {

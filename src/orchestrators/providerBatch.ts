@@ -17,7 +17,7 @@ import {
   type ModelBatchItemResult,
   type ModelBatchOptions,
   type SubmitModelBatchInput,
-} from '../shared/modelBatchTypes.js';
+} from '../shared/providerBatchTypes.js';
 import { Names } from '../shared/names.js';
 import {
   INFRASTRUCTURE_RETRY,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTelemetrySettings } from '../../../src/telemetry/setup.js';
+import { readTelemetrySettings } from '../../../src/config/telemetry.js';
 
 describe('readTelemetrySettings', () => {
   it('is off with nothing set', () => {
