@@ -25,6 +25,7 @@ import { createWorkflowRequestsHandler } from './functions/queue/workflowRequest
 import { createRunStarter } from './functions/runStarter.js';
 import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
+import { createMcpEndpoint } from './functions/mcpEndpoint.js';
 import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
@@ -121,6 +122,20 @@ app.http(Names.http.startWorkflow, {
       config: getConfig,
     }),
   ),
+});
+
+// The workflows as MCP tools for other agents (function key; stateless streamable HTTP; README "MCP").
+app.http(Names.http.mcp, {
+  route: 'mcp',
+  methods: ['POST', 'GET', 'DELETE'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: createMcpEndpoint({
+    workflows,
+    starter,
+    getClient,
+    maxWaitSeconds: () => config.maxWaitSeconds,
+  }),
 });
 
 // The business callers' own approve/reject/cancel of their runs (function key), recorded in the audit log.

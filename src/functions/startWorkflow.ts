@@ -287,7 +287,7 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     }
     const existing = started.existing;
     let finished = existing && TERMINAL_STATUSES.has(existing.runtimeStatus) ? existing : undefined;
-    if (!finished && wait > 0) finished = await waitForFinish(client, started.instanceId, wait);
+    if (!finished && wait > 0) finished = await waitForRun(client, started.instanceId, wait, pollIntervalMs);
     if (finished) {
       const view = {
         ...toRunView(finished),
@@ -315,20 +315,24 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
         }
       : accepted;
   };
+}
 
-  /** Polls until the run ends or `waitSeconds` pass: its status once finished, else undefined. */
-  async function waitForFinish(
-    client: DurableClient,
-    instanceId: string,
-    waitSeconds: number,
-  ): Promise<DurableOrchestrationStatus | undefined> {
-    const deadline = Date.now() + waitSeconds * 1_000;
-    for (;;) {
-      const status = await client.getStatus(instanceId, { showInput: false });
-      if (TERMINAL_STATUSES.has(status.runtimeStatus)) return status;
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await sleep(Math.min(pollIntervalMs, left));
-    }
+/**
+ * Polls until the run ends or `waitSeconds` pass: its status once finished, else undefined. Shared by
+ * `?wait` here and the MCP endpoint's tool calls (mcpEndpoint.ts).
+ */
+export async function waitForRun(
+  client: DurableClient,
+  instanceId: string,
+  waitSeconds: number,
+  pollIntervalMs = WAIT_POLL_INTERVAL_MS,
+): Promise<DurableOrchestrationStatus | undefined> {
+  const deadline = Date.now() + waitSeconds * 1_000;
+  for (;;) {
+    const status = await client.getStatus(instanceId, { showInput: false });
+    if (TERMINAL_STATUSES.has(status.runtimeStatus)) return status;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(pollIntervalMs, left));
   }
 }

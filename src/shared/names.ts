@@ -36,6 +36,7 @@ export const Names = {
     operatorExportRun: 'operatorExportRun',
     operatorGetCall: 'operatorGetCall',
     operatorListWorkflows: 'operatorListWorkflows',
+    mcp: 'mcp',
   },
   queues: {
     workflowRequests: 'workflowRequests',
