@@ -33,11 +33,12 @@ import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import type { ModelMessage } from './shared/modelTypes.js';
-import { Names } from './shared/names.js';
+import { mcpActivityName, Names } from './shared/names.js';
 import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
 import { startTelemetry } from './telemetry/setup.js';
 import { tracedToolCall, withTriggerTrace } from './telemetry/spans.js';
 import { createToolRegistry } from './tools/registry.js';
+import { createAppMcpTools, describeMcpStates } from './tools/mcp/appMcpTools.js';
 
 // Runs when the Functions host indexes the app: a bad setting or workflow stops it here, all listed at once.
 // Tracing first (OTEL_* / APPLICATIONINSIGHTS_CONNECTION_STRING, src/telemetry/README.md); flushed on exit.
@@ -50,10 +51,13 @@ const artifacts = createArtifactActivities({
   containerName: config.artifactsContainer,
 });
 const tools = createToolRegistry({ artifacts, models: () => models });
+// MCP_SERVERS: their tools (`<server>__<tool>`) are listed in the background; runs using them wait for it.
+const mcp = createAppMcpTools();
 const directory = workflowsDirectory(config.workflowsDir);
 const workflows = loadWorkflowCatalog({
   directory,
   knownTools: tools.names(),
+  isRuntimeTool: (name) => mcp.tools.owns(name),
   knownRoles: knownRoles(models),
   maxAgentTurns: config.agentMaxTurns,
   batchRouteProblem: batchRouteProblem(models),
@@ -71,7 +75,8 @@ const blobFiles = createBlobFiles(fileStore);
 const starter = createRunStarter({
   files: { intake: createBlobFileIntake(blobFiles, fileStore), limits: fileLimitsFor(models) },
   workflows,
-  tools: () => tools.toolSpecs(),
+  tools: () => ({ ...tools.toolSpecs(), ...mcp.tools.specs() }),
+  toolProblem: (names) => mcp.tools.check(names),
   callbacksEnabled: () => config.callbackSigningSecret !== undefined,
   modelBatch: models.batchPolling,
   unpricedProblem: unpricedProblem(models),
@@ -84,6 +89,13 @@ const startup = describeStartup({ directory, workflows, tools: tools.names(), mo
 console.log(startup.info);
 console.log(`Telemetry: ${telemetry.description}`);
 if (startup.warning) console.warn(startup.warning);
+if (mcp.servers.length > 0) {
+  void mcp.tools.discover().then((states) => {
+    const described = describeMcpStates(states, workflows);
+    if (described.info) console.log(described.info);
+    if (described.warning) console.warn(described.warning);
+  });
+}
 
 // runWorkflow, agentLoop, runBatch and runBatchLane (the replayer in src/replay/ drives the same list).
 for (const [name, handler] of Object.entries(orchestratorRegistrations)) df.app.orchestration(name, handler);
@@ -105,6 +117,9 @@ df.app.activity(Names.activities.collectModelBatchResults, {
 df.app.activity(Names.activities.cancelModelBatch, { handler: modelBatches.cancelModelBatch });
 for (const tool of tools.registrations()) {
   df.app.activity(tool.activityName, { handler: tracedToolCall(tool.handler) });
+}
+for (const server of mcp.servers) {
+  df.app.activity(mcpActivityName(server), { handler: tracedToolCall((input) => mcp.tools.call(input)) });
 }
 
 app.http(Names.http.startWorkflow, {

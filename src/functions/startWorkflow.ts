@@ -253,6 +253,9 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     if (prepared.kind === 'unpriced_budget') {
       return badRequest('unpriced-deployment', 'Budget cannot be enforced', prepared.message);
     }
+    if (prepared.kind === 'tools_unavailable') {
+      return problemResponse(problem('tools-unavailable', 503, 'Tools unavailable', prepared.message));
+    }
 
     const client = deps.getClient(context);
     const instanceId = key?.success ? idempotentInstanceId(callerScope(request), key.data) : undefined;

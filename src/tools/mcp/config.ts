@@ -3,7 +3,7 @@
  *
  *     { "crm": { "url": "https://crm.example/mcp", "auth": { "type": "managed-identity", "scope": "api://crm/.default" } },
  *       "tickets": { "url": "https://t.example/mcp", "headers": { "x-tenant": "acme" },
- *                    "auth": { "type": "key", "setting": "TICKETS_MCP_KEY" } } }
+ *                    "auth": { "type": "key", "setting": "<app setting with the key>" } } }
  *
  * Server names are the tools' prefix (`crm__lookup_customer`), so they hold no `_`: the first `__` of a tool
  * name always ends the server name.

@@ -53,6 +53,8 @@ export interface McpToolsDeps {
   /** Entra ID tokens for `auth.type: managed-identity`. */
   readonly getToken?: (scope: string) => Promise<string>;
   readonly now?: () => number;
+  /** How long a server that could not be listed is left alone before a run start lists it again (30 s). */
+  readonly relistAfterMs?: number;
   /** `serverInfo.version` of our client. */
   readonly version?: string;
 }
@@ -190,6 +192,12 @@ export interface McpTools {
    * lists. Undefined when every MCP tool among `names` is available (other names are not looked at).
    */
   problemFor(names: readonly string[]): string | undefined;
+  /**
+   * `problemFor` once the servers of these tools have been listed: waits for a listing under way, and lists
+   * again a server that is not ready when its last try is older than `relistAfterMs`, so a server that
+   * comes back is used again.
+   */
+  check(names: readonly string[]): Promise<string | undefined>;
   /** The activity handler for every MCP tool (a `ToolCallInput` in, a `ToolCallResult` out). */
   call(input: unknown): Promise<ToolCallResult>;
 }
@@ -202,8 +210,20 @@ export function createMcpTools(deps: McpToolsDeps): McpTools {
   );
   const entries = new Map<string, McpToolEntry>();
   let discovering: Promise<ReadonlyMap<string, McpServerState>> | undefined;
+  const tried = new Map<string, number>();
+  const listing = new Map<string, Promise<void>>();
 
-  async function discoverServer(server: McpServerConfig): Promise<void> {
+  /** Lists one server's tools; a listing of it already under way is joined, not repeated. */
+  function discoverServer(server: McpServerConfig): Promise<void> {
+    const running = listing.get(server.name);
+    if (running) return running;
+    const next = listServer(server).finally(() => listing.delete(server.name));
+    listing.set(server.name, next);
+    return next;
+  }
+
+  async function listServer(server: McpServerConfig): Promise<void> {
+    tried.set(server.name, now());
     try {
       const tools = await withClient(server, deps, (client) => listAllTools(client, server.timeoutMs));
       const names: string[] = [];
@@ -255,6 +275,18 @@ export function createMcpTools(deps: McpToolsDeps): McpTools {
       }
     }
     return problems.size === 0 ? undefined : [...problems].join('; ');
+  }
+
+  async function check(names: readonly string[]): Promise<string | undefined> {
+    const relistAfterMs = deps.relistAfterMs ?? 30_000;
+    const stale = [...new Set(names.map(mcpServerOf))].flatMap((name) => {
+      const server = name === undefined ? undefined : servers.get(name);
+      if (!server || states.get(server.name)?.state === 'ready') return [];
+      const last = tried.get(server.name);
+      return listing.has(server.name) || last === undefined || now() - last >= relistAfterMs ? [server] : [];
+    });
+    await Promise.all(stale.map(discoverServer));
+    return problemFor(names);
   }
 
   async function call(rawInput: unknown): Promise<ToolCallResult> {
@@ -315,6 +347,7 @@ export function createMcpTools(deps: McpToolsDeps): McpTools {
       return server !== undefined && servers.has(server);
     },
     problemFor,
+    check,
     call,
   };
 }

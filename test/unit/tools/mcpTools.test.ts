@@ -8,6 +8,11 @@ import {
   ssrfUrlCheck,
   type McpToolsDeps,
 } from '../../../src/tools/mcp/mcpTools.js';
+import { parseWorkflowSources } from '../../../src/definitions/workflowSet.js';
+import { createRunStarter } from '../../../src/functions/runStarter.js';
+import { mcpActivityName, toolActivityName } from '../../../src/shared/names.js';
+import { createWorkflowCatalog } from '../../../src/shared/workflows.js';
+import { describeMcpStates } from '../../../src/tools/mcp/appMcpTools.js';
 import { startFakeMcpServer, type FakeMcpServer } from '../../support/fakeMcpServer.js';
 
 /** MCP servers as a tool source, against an MCP server built with the same SDK on loopback. */
@@ -244,5 +249,74 @@ describe('MCP tools against a loopback MCP server', () => {
       /^MCP server "erp" is unreachable \(.+\), so its tool erp__invoice is not available$/,
     );
     expect(tools.specs()).toEqual({});
+  });
+});
+
+describe('MCP tools in the app', () => {
+  it('route each server to one activity, other tools to their own', () => {
+    expect(toolActivityName('crm__lookup_customer')).toBe('mcp_crm');
+    expect(toolActivityName('crm__orders__list')).toBe(mcpActivityName('crm'));
+    expect(toolActivityName('web_search')).toBe('tool_web_search');
+  });
+
+  it('pass workflow checks as runtime tools, and the run carries the specs listed at its start', async () => {
+    const source = `
+name: customer-brief
+version: 1
+description: Looks a customer up.
+input: { type: object, properties: { id: { type: string } } }
+steps:
+  - id: brief
+    kind: agent
+    role: worker
+    tools: [crm__lookup_customer]
+    prompt: 'Customer {{ input.id }}'
+output: brief
+`;
+    const strict = parseWorkflowSources([
+      { file: 'customer-brief.yaml', name: 'customer-brief', text: source },
+    ]);
+    expect(strict.errors.map((e) => e.message).join('\n')).toMatch(/unknown tool "crm__lookup_customer"/);
+    const tools = createMcpTools({ servers: [server()], checkUrl: allowAll });
+    const loaded = parseWorkflowSources(
+      [{ file: 'customer-brief.yaml', name: 'customer-brief', text: source }],
+      {
+        isRuntimeTool: (name) => tools.owns(name),
+      },
+    );
+    expect(loaded.errors).toEqual([]);
+    const catalog = createWorkflowCatalog(loaded.definitions);
+    const starter = createRunStarter({
+      workflows: catalog,
+      tools: () => tools.specs(),
+      toolProblem: (names) => tools.check(names),
+      callbacksEnabled: () => false,
+    });
+    const prepared = await starter.prepare({ workflow: 'customer-brief', input: { id: 'c-1' } });
+    expect(prepared.kind).toBe('ready');
+    const input = (prepared as { input: { tools: Record<string, unknown> } }).input;
+    expect(Object.keys(input.tools)).toEqual(['crm__lookup_customer']);
+    expect(input.tools.crm__lookup_customer).toMatchObject({ description: 'Looks a customer up by id' });
+
+    const down = createMcpTools({ servers: [server({ url: 'http://127.0.0.1:9/mcp' })], checkUrl: allowAll });
+    const refused = await createRunStarter({
+      workflows: catalog,
+      tools: () => down.specs(),
+      toolProblem: (names) => down.check(names),
+      callbacksEnabled: () => false,
+    }).prepare({ workflow: 'customer-brief', input: { id: 'c-1' } });
+    expect(refused).toMatchObject({
+      kind: 'tools_unavailable',
+      message: expect.stringMatching(
+        /^Runs of "customer-brief" cannot start now: MCP server "crm" is unreachable/,
+      ) as unknown,
+    });
+    const described = describeMcpStates(down.states(), catalog);
+    expect(described.warning).toMatch(
+      /^WARNING: MCP server "crm" could not be listed \(.+\)\. Runs of customer-brief are refused until it answers\.$/,
+    );
+    expect(describeMcpStates(tools.states(), catalog).info).toMatch(
+      /^MCP server "crm": crm__dump, crm__lookup_customer/,
+    );
   });
 });
