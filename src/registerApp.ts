@@ -28,16 +28,18 @@ import { createWorkflowRequestsHandler } from './functions/queue/workflowRequest
 import { createRunStarter } from './functions/runStarter.js';
 import { createBusinessRunAction } from './functions/runActions.js';
 import { createStartWorkflow } from './functions/startWorkflow.js';
+import { createMcpEndpoint } from './functions/mcpEndpoint.js';
 import { batchRouteProblem } from './models/providerBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
-import { Names } from './shared/names.js';
+import { mcpActivityName, Names } from './shared/names.js';
 import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
 import { startTelemetry } from './telemetry/setup.js';
 import { tracedToolCall, withTriggerTrace } from './telemetry/spans.js';
 import { createToolRegistry } from './tools/registry.js';
+import { createAppMcpTools, describeMcpStates } from './tools/mcp/appMcpTools.js';
 
 /** What a test app changes of the app src/index.ts registers; production passes only `env`. */
 export interface AppOverrides {
@@ -75,10 +77,13 @@ export function registerApp(overrides: AppOverrides): void {
     runCode: settings.runCode,
     allowLoopbackForTests,
   });
+  // MCP_SERVERS: their tools (`<server>__<tool>`) are listed in the background; runs using them wait for it.
+  const mcp = createAppMcpTools(settings.mcp, overrides.env);
   const directory = workflowsDirectory(config.workflowsDir);
   const workflows = loadWorkflowCatalog({
     directory,
     knownTools: tools.names(),
+    isRuntimeTool: (name) => mcp.tools.owns(name),
     knownRoles: knownRoles(models),
     maxAgentTurns: config.agentMaxTurns,
     batchRouteProblem: batchRouteProblem(models),
@@ -99,7 +104,8 @@ export function registerApp(overrides: AppOverrides): void {
       limits: fileLimitsFor(models),
     },
     workflows,
-    tools: () => tools.toolSpecs(),
+    tools: () => ({ ...tools.toolSpecs(), ...mcp.tools.specs() }),
+    toolProblem: (names) => mcp.tools.check(names),
     callbacksEnabled: () => config.callbackSigningSecret !== undefined,
     modelBatch: models.batchPolling,
     unpricedProblem: unpricedProblem(models),
@@ -113,6 +119,13 @@ export function registerApp(overrides: AppOverrides): void {
   console.log(startup.info);
   console.log(`Telemetry: ${telemetry.description}`);
   if (startup.warning) console.warn(startup.warning);
+  if (mcp.servers.length > 0) {
+    void mcp.tools.discover().then((states) => {
+      const described = describeMcpStates(states, workflows);
+      if (described.info) console.log(described.info);
+      if (described.warning) console.warn(described.warning);
+    });
+  }
 
   // runWorkflow, agentLoop, runBatch and runBatchLane (the replayer in src/replay/ drives the same list).
   for (const [name, handler] of Object.entries(orchestratorRegistrations))
@@ -146,6 +159,9 @@ export function registerApp(overrides: AppOverrides): void {
   for (const tool of tools.registrations()) {
     df.app.activity(tool.activityName, { handler: tracedToolCall(tool.handler) });
   }
+  for (const server of mcp.servers) {
+    df.app.activity(mcpActivityName(server), { handler: tracedToolCall((input) => mcp.tools.call(input)) });
+  }
 
   app.http(Names.http.startWorkflow, {
     route: 'workflows/{name}',
@@ -162,6 +178,20 @@ export function registerApp(overrides: AppOverrides): void {
         config: () => config,
       }),
     ),
+  });
+
+  // The workflows as MCP tools for other agents (function key; stateless streamable HTTP; README "MCP").
+  app.http(Names.http.mcp, {
+    route: 'mcp',
+    methods: ['POST', 'GET', 'DELETE'],
+    authLevel: 'function',
+    extraInputs: [df.input.durableClient()],
+    handler: createMcpEndpoint({
+      workflows,
+      starter,
+      getClient,
+      maxWaitSeconds: () => config.maxWaitSeconds,
+    }),
   });
 
   // The business callers' own approve/reject/cancel of their runs (function key), recorded in the audit log.

@@ -42,6 +42,8 @@ export class WorkflowLoadError extends Error {
 export interface LoadCatalogOptions {
   readonly directory: string;
   readonly knownTools: readonly string[];
+  /** See `DefinitionCheckOptions.isRuntimeTool` (MCP servers' tools). */
+  readonly isRuntimeTool?: (name: string) => boolean;
   readonly knownRoles: readonly string[];
   readonly maxAgentTurns?: number;
   /** With the model configuration: `batch: true` steps must reach a provider with a batch API. */
@@ -61,6 +63,7 @@ export function loadWorkflowCatalog(options: LoadCatalogOptions): WorkflowCatalo
   }
   const { definitions, errors } = loadWorkflowDirectory(directory, {
     knownTools: options.knownTools,
+    ...(options.isRuntimeTool ? { isRuntimeTool: options.isRuntimeTool } : {}),
     knownRoles: options.knownRoles,
     maxAgentTurns: options.maxAgentTurns,
     knownProviders: ProviderKind.options,

@@ -6,6 +6,7 @@
  * configures; a new setting is one zod field in its section plus a row in that subsystem's README table.
  */
 import { parseConfig, type Config } from './app.js';
+import { parseMcpServers, type McpServerConfig } from './mcp.js';
 import { parseRunCodeConfig, type RunCodeConfig } from './codeExecution.js';
 import { parseModelConfig, type ModelConfig } from './models.js';
 import { ConfigError, type Env } from './section.js';
@@ -23,6 +24,8 @@ export interface Settings {
   readonly runCode: RunCodeConfig;
   /** Tracing export (src/telemetry/README.md). */
   readonly telemetry: TelemetrySettings;
+  /** MCP servers whose tools workflows may use (README.md "MCP servers as tools"). */
+  readonly mcp: readonly McpServerConfig[];
 }
 
 const SECTIONS = {
@@ -31,6 +34,7 @@ const SECTIONS = {
   web: parseWebToolsConfig,
   runCode: parseRunCodeConfig,
   telemetry: readTelemetrySettings,
+  mcp: parseMcpServers,
 } satisfies { readonly [K in keyof Settings]: (env: Env) => Settings[K] };
 
 /** Every section's settings, or one ConfigError whose problems are `<section>: <problem>` for all sections. */

@@ -27,6 +27,11 @@ export const DEFAULT_MAX_AGENT_TURNS = 50;
 export interface DefinitionCheckOptions {
   /** Tools agents may use; defaults to the built-in tools. */
   readonly knownTools?: readonly string[];
+  /**
+   * Tools known only once the app runs (MCP servers' tools, `<server>__<tool>`): accepted here, checked
+   * when a run starts. Undefined or false for a name: it must be in `knownTools`.
+   */
+  readonly isRuntimeTool?: (name: string) => boolean;
   /** Roles configured for the app; defaults to planner, worker, writer. */
   readonly knownRoles?: readonly string[];
   /** When given, `provider:deployment` role overrides must name one of these providers. */
@@ -202,7 +207,7 @@ class DefinitionChecker {
       const seen = new Set<unknown>();
       step.tools.forEach((tool, index) => {
         if (typeof tool !== 'string') return;
-        if (!this.tools.has(tool)) {
+        if (!this.tools.has(tool) && this.options.isRuntimeTool?.(tool) !== true) {
           this.report([...path, 'tools', index], `unknown tool "${tool}" (known: ${list(this.tools)})`);
         } else if (seen.has(tool)) {
           this.report([...path, 'tools', index], `tool "${tool}" is listed twice`);

@@ -213,16 +213,21 @@ function inputSchema(schema: Json): Json {
   return withFileReferences(rest) as Json;
 }
 
-/** `"x-file"` properties as a `$ref` to the FileReference component, so generated clients know the shape. */
-function withFileReferences(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withFileReferences);
+/**
+ * `"x-file"` properties as a `$ref` to the FileReference schema (`ref`: the OpenAPI component by default; the
+ * MCP endpoint's tools use a `$defs` entry), so generated clients know the shape.
+ */
+export function withFileReferences(node: unknown, ref = '#/components/schemas/FileReference'): unknown {
+  if (Array.isArray(node)) return node.map((item) => withFileReferences(item, ref));
   if (typeof node !== 'object' || node === null) return node;
   const record = node as Json;
   if (record[FILE_KEYWORD] !== undefined) {
     const { [FILE_KEYWORD]: _marker, ...rest } = record;
-    return { ...rest, $ref: '#/components/schemas/FileReference' };
+    return { ...rest, $ref: ref };
   }
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, withFileReferences(value)]));
+  return Object.fromEntries(
+    Object.entries(record).map(([key, value]) => [key, withFileReferences(value, ref)]),
+  );
 }
 
 export function buildOpenApiDocument(workflows: WorkflowCatalog, options: OpenApiOptions): Json {

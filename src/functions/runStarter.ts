@@ -38,6 +38,12 @@ export interface RunStarterDeps {
    */
   readonly unpricedProblem?: (uses: readonly RoleUse[]) => string | undefined;
   /**
+   * Why some of these tools (every tool the workflow and the ones it calls use) cannot be offered now,
+   * naming their source; undefined when all can. Runs before the tool specs are read, so a source that
+   * discovers its tools (MCP servers) can finish listing them first.
+   */
+  readonly toolProblem?: (toolNames: readonly string[]) => Promise<string | undefined>;
+  /**
    * Checks and stores the files an input declares (`"x-file"`, src/files/README.md) before the run starts.
    * Without it, an input with a file reference is refused.
    */
@@ -99,7 +105,9 @@ export type PreparedRun =
   | { readonly kind: 'invalid_input'; readonly problems: readonly InputProblem[] }
   | { readonly kind: 'invalid_callback'; readonly message: string }
   /** The workflow has a budget, and a role it uses can reach a deployment without a price. */
-  | { readonly kind: 'unpriced_budget'; readonly message: string };
+  | { readonly kind: 'unpriced_budget'; readonly message: string }
+  /** A tool it uses is not available now (its MCP server is unreachable or does not list it). */
+  | { readonly kind: 'tools_unavailable'; readonly message: string };
 
 export interface StartedRun {
   readonly instanceId: string;
@@ -134,11 +142,8 @@ export function requestHash(request: StartRequest): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** Every tool the agent steps of these definitions may offer, so runs carry only the specs they can use. */
-export function toolsUsedBy(
-  definitions: readonly WorkflowDefinition[],
-  tools: Readonly<Record<string, ToolDefinition>>,
-): Record<string, ToolDefinition> {
+/** The name of every tool the agent steps of these definitions may offer, sorted. */
+export function toolNamesUsedBy(definitions: readonly WorkflowDefinition[]): string[] {
   const used = new Set<string>();
   const visit = (step: Step): void => {
     if (step.kind === 'agent') step.tools.forEach((tool) => used.add(tool));
@@ -146,8 +151,16 @@ export function toolsUsedBy(
     else if (step.kind === 'parallel') Object.values(step.branches).forEach(visit);
   };
   definitions.forEach((definition) => definition.steps.forEach(visit));
+  return [...used].sort();
+}
+
+/** Every tool the agent steps of these definitions may offer, so runs carry only the specs they can use. */
+export function toolsUsedBy(
+  definitions: readonly WorkflowDefinition[],
+  tools: Readonly<Record<string, ToolDefinition>>,
+): Record<string, ToolDefinition> {
   return Object.fromEntries(
-    [...used].sort().flatMap((name) => (tools[name] === undefined ? [] : [[name, tools[name]]])),
+    toolNamesUsedBy(definitions).flatMap((name) => (tools[name] === undefined ? [] : [[name, tools[name]]])),
   );
 }
 
@@ -298,6 +311,17 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
     budgetProblem,
     checkCallbackUrl,
     async prepare(request) {
+      const called = deps.workflows.get(request.workflow);
+      if (called && deps.toolProblem) {
+        const definitions = [called, ...Object.values(deps.workflows.referencedBy(request.workflow))];
+        const missing = await deps.toolProblem(toolNamesUsedBy(definitions));
+        if (missing !== undefined) {
+          return {
+            kind: 'tools_unavailable',
+            message: `Runs of "${request.workflow}" cannot start now: ${missing}`,
+          };
+        }
+      }
       const run = template(request.workflow);
       if (!run) {
         return {

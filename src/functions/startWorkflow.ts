@@ -254,6 +254,9 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     if (prepared.kind === 'unpriced_budget') {
       return badRequest('unpriced-deployment', 'Budget cannot be enforced', prepared.message);
     }
+    if (prepared.kind === 'tools_unavailable') {
+      return problemResponse(problem('tools-unavailable', 503, 'Tools unavailable', prepared.message));
+    }
 
     const client = deps.getClient(context);
     const instanceId = key?.success ? idempotentInstanceId(callerScope(request), key.data) : undefined;
@@ -288,7 +291,7 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
     }
     const existing = started.existing;
     let finished = existing && isFinished(existing.runtimeStatus) ? existing : undefined;
-    if (!finished && wait > 0) finished = await waitForFinish(client, started.instanceId, wait);
+    if (!finished && wait > 0) finished = await waitForRun(client, started.instanceId, wait, pollIntervalMs);
     if (finished) {
       const view = {
         ...toRunView(finished),
@@ -316,20 +319,24 @@ export function createStartWorkflow(deps: StartWorkflowDeps): HttpHandler {
         }
       : accepted;
   };
+}
 
-  /** Polls until the run ends or `waitSeconds` pass: its status once finished, else undefined. */
-  async function waitForFinish(
-    client: DurableClient,
-    instanceId: string,
-    waitSeconds: number,
-  ): Promise<DurableOrchestrationStatus | undefined> {
-    const deadline = Date.now() + waitSeconds * 1_000;
-    for (;;) {
-      const status = await client.getStatus(instanceId, { showInput: false });
-      if (isFinished(status.runtimeStatus)) return status;
-      const left = deadline - Date.now();
-      if (left <= 0) return undefined;
-      await sleep(Math.min(pollIntervalMs, left));
-    }
+/**
+ * Polls until the run ends or `waitSeconds` pass: its status once finished, else undefined. Shared by
+ * `?wait` here and the MCP endpoint's tool calls (mcpEndpoint.ts).
+ */
+export async function waitForRun(
+  client: DurableClient,
+  instanceId: string,
+  waitSeconds: number,
+  pollIntervalMs = WAIT_POLL_INTERVAL_MS,
+): Promise<DurableOrchestrationStatus | undefined> {
+  const deadline = Date.now() + waitSeconds * 1_000;
+  for (;;) {
+    const status = await client.getStatus(instanceId, { showInput: false });
+    if (isFinished(status.runtimeStatus)) return status;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await sleep(Math.min(pollIntervalMs, left));
   }
 }

@@ -39,6 +39,7 @@ export const Names = {
     operatorExportRun: 'operatorExportRun',
     operatorGetCall: 'operatorGetCall',
     operatorListWorkflows: 'operatorListWorkflows',
+    mcp: 'mcp',
   },
   queues: {
     workflowRequests: 'workflowRequests',
@@ -48,9 +49,19 @@ export const Names = {
   },
 } as const;
 
-/** Each tool is one activity, named after the tool so any registered tool can join an allow-list. */
+/**
+ * Each tool is one activity, named after the tool so any registered tool can join an allow-list. MCP tools
+ * (`<server>__<tool>`, listed from the server at startup, src/tools/mcp/) share one activity per server,
+ * since Functions are registered before the servers answer; `__` is reserved for them.
+ */
 export function toolActivityName(toolName: string): string {
-  return `tool_${toolName}`;
+  const server = toolName.indexOf('__');
+  return server > 0 ? mcpActivityName(toolName.slice(0, server)) : `tool_${toolName}`;
+}
+
+/** The activity that calls the tools of MCP server `server`. */
+export function mcpActivityName(server: string): string {
+  return `mcp_${server}`;
 }
 
 /** The instance id of a run's completion callback orchestration. */

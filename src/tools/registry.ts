@@ -47,6 +47,8 @@ export function toolRegistryOf(tools: readonly Tool[]): ToolRegistry {
   const byName = new Map<string, Tool>();
   for (const tool of tools) {
     if (byName.has(tool.spec.name)) throw new Error(`Two tools are named "${tool.spec.name}"`);
+    // `<server>__<tool>` names MCP servers' tools, which have an activity per server (toolActivityName).
+    if (tool.spec.name.includes('__')) throw new Error(`"${tool.spec.name}": "__" is reserved for MCP tools`);
     byName.set(tool.spec.name, tool);
   }
   const names = [...byName.keys()].sort();

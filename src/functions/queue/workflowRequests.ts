@@ -132,6 +132,9 @@ export function createWorkflowRequestsHandler(deps: WorkflowRequestsDeps): Stora
       case 'invalid_callback':
       case 'unpriced_budget':
         return { kind: 'malformed', reason: prepared.message };
+      case 'tools_unavailable':
+        // Not the message's fault, and likely to pass: thrown, so the queue delivers it again later.
+        throw new Error(prepared.message);
       case 'ready':
         break;
     }

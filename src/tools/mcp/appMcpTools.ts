@@ -1,0 +1,70 @@
+/**
+ * The app's MCP tool source, from `MCP_SERVERS`: the one place its URL check, fetch and credentials are
+ * chosen. The URL check is the web tools' SSRF guard for now; the URL policy in src/net/
+ * (`URL_POLICY_ALLOW_HOSTS`, for operator-configured endpoints) is meant to replace `checkUrl` (and, with
+ * its address-pinning fetch, `fetch`) here.
+ */
+import { getBearerTokenProvider } from '@azure/identity';
+import { appCredentialSpec, type CredentialFactory } from '../../azure/credentials.js';
+import { sharedCredentials } from '../../azure/storageClients.js';
+import type { WorkflowCatalog } from '../../shared/workflows.js';
+import { toolNamesUsedBy } from '../../functions/runStarter.js';
+import type { McpServerConfig } from '../../config/mcp.js';
+import { createMcpTools, mcpServerOf, ssrfUrlCheck, type McpServerState, type McpTools } from './mcpTools.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function createAppMcpTools(
+  servers: readonly McpServerConfig[],
+  env: Env,
+  credentials: CredentialFactory = sharedCredentials,
+): { readonly servers: readonly string[]; readonly tools: McpTools } {
+  const providers = new Map<string, () => Promise<string>>();
+  // Tokens from the app's identity (AZURE_CLIENT_ID), one provider per scope, built on first use.
+  const getToken = (scope: string): Promise<string> => {
+    let provider = providers.get(scope);
+    if (!provider) {
+      provider = getBearerTokenProvider(credentials(appCredentialSpec(env)), scope);
+      providers.set(scope, provider);
+    }
+    return provider();
+  };
+  return {
+    servers: servers.map((server) => server.name),
+    tools: createMcpTools({ servers, checkUrl: ssrfUrlCheck(), getToken }),
+  };
+}
+
+/**
+ * What startup logs once the servers answered (or did not): the tools each offers, and for each one that
+ * could not be listed a warning naming it, why, and the workflows refused until it answers.
+ */
+export function describeMcpStates(
+  states: ReadonlyMap<string, McpServerState>,
+  workflows: WorkflowCatalog,
+): { info: string; warning?: string } {
+  const info: string[] = [];
+  const warnings: string[] = [];
+  for (const [server, state] of states) {
+    if (state.state === 'ready') {
+      const skipped =
+        state.skipped.length > 0 ? `; skipped (invalid or duplicate): ${state.skipped.join(', ')}` : '';
+      info.push(`MCP server "${server}": ${state.tools.join(', ') || 'no tools'}${skipped}`);
+      continue;
+    }
+    const users = workflows.names().filter((name) => {
+      const definition = workflows.get(name);
+      return (
+        definition !== undefined && toolNamesUsedBy([definition]).some((tool) => mcpServerOf(tool) === server)
+      );
+    });
+    const reason = state.state === 'unreachable' ? state.reason : 'no answer yet';
+    warnings.push(
+      `WARNING: MCP server "${server}" could not be listed (${reason}). ` +
+        (users.length > 0
+          ? `Runs of ${users.join(', ')} are refused until it answers.`
+          : 'No workflow uses its tools.'),
+    );
+  }
+  return { info: info.join('\n'), ...(warnings.length > 0 ? { warning: warnings.join('\n') } : {}) };
+}
