@@ -29,6 +29,7 @@ import { getModelConfig } from './models/config.js';
 import { batchRouteProblem } from './models/modelBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
+import { createUrlPolicy } from './net/urlPolicy.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import type { ModelMessage } from './shared/modelTypes.js';
@@ -48,7 +49,9 @@ const artifacts = createArtifactActivities({
   connection: () => config.storage,
   containerName: config.artifactsContainer,
 });
-const tools = createToolRegistry({ artifacts, models: () => models });
+// One URL policy for every outbound request: operator endpoints may reach URL_POLICY_ALLOW_HOSTS (src/net).
+const urlPolicy = createUrlPolicy({ allowHosts: config.urlPolicyAllowHosts });
+const tools = createToolRegistry({ artifacts, models: () => models, urlPolicy });
 const directory = workflowsDirectory(config.workflowsDir);
 const workflows = loadWorkflowCatalog({
   directory,
@@ -68,10 +71,11 @@ const blobFiles = createBlobFiles(fileStore);
 
 // The one path HTTP, queue and batch starts share.
 const starter = createRunStarter({
-  files: { intake: createBlobFileIntake(blobFiles, fileStore), limits: fileLimitsFor(models) },
+  files: { intake: createBlobFileIntake(blobFiles, fileStore, { urlPolicy }), limits: fileLimitsFor(models) },
   workflows,
   tools: () => tools.toolSpecs(),
   callbacksEnabled: () => config.callbackSigningSecret !== undefined,
+  urlPolicy,
   modelBatch: models.batchPolling,
   unpricedProblem: unpricedProblem(models),
 });
@@ -213,7 +217,7 @@ app.http(Names.http.operatorPurge, {
 
 // Business entry points beyond the starter: completion callbacks, the OpenAPI document, queue-driven runs and batches.
 df.app.activity(Names.activities.sendCallback, {
-  handler: createCallbackActivity({ signingSecret: () => config.callbackSigningSecret }),
+  handler: createCallbackActivity({ signingSecret: () => config.callbackSigningSecret, urlPolicy }),
 });
 // A run's callback is its own orchestration (`<id>:callback`, registered with the others), so delivering it
 // never holds the run's status.

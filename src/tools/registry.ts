@@ -7,6 +7,7 @@ import type { ArtifactActivities } from '../activities/artifacts.js';
 import { appCredentialSpec, type CredentialFactory } from '../azure/credentials.js';
 import { sharedCredentials } from '../azure/storageClients.js';
 import type { ModelConfig } from '../models/config.js';
+import type { UrlPolicy } from '../net/urlPolicy.js';
 import { ToolDefinition } from '../shared/modelTypes.js';
 import { toolActivityName } from '../shared/names.js';
 import type { ArtifactRef, ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
@@ -161,6 +162,8 @@ export interface ToolRegistryDeps {
   readonly models?: () => ModelConfig;
   /** Entra ID credentials for dynamic sessions and Foundry web search (default: the shared ones). */
   readonly credentials?: CredentialFactory;
+  /** Every outbound request's URL policy (src/net); default public addresses only. */
+  readonly urlPolicy?: UrlPolicy;
 }
 
 /**
@@ -210,7 +213,7 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
           ? lazyMessagesCreate(deps.models, credentials)
           : {}),
       }),
-      createFetchUrlTool({ config: web.fetch }),
+      createFetchUrlTool({ config: web.fetch, ...(deps.urlPolicy ? { urlPolicy: deps.urlPolicy } : {}) }),
     ].map(scoped),
   );
 }

@@ -1,5 +1,5 @@
 // The app's own functions, composed as src/index.ts does, except that completion callbacks may go to a
-// loopback receiver: the SSRF guard's test-only allowance, passed as a factory dependency (never from config).
+// loopback receiver: a URL policy that exempts loopback, injected as a factory dependency (never from config).
 const { app } = require('@azure/functions');
 const df = require('durable-functions');
 const dist = (file) => require(`../../../dist/src/${file}`);
@@ -13,6 +13,7 @@ const { createGetRun } = dist('functions/getRun.js');
 const { createRunStarter } = dist('functions/runStarter.js');
 const { createStartWorkflow } = dist('functions/startWorkflow.js');
 const { getModelConfig } = dist('models/config.js');
+const { systemResolver } = dist('net/resolver.js');
 const { Secret } = dist('models/secret.js');
 const { agentLoopOrchestrator } = dist('orchestrators/agentLoop.js');
 const { runWorkflowOrchestrator } = dist('orchestrators/runWorkflow.js');
@@ -21,6 +22,8 @@ const { Names } = dist('shared/names.js');
 const { knownRoles, loadWorkflowCatalog, workflowsDirectory } = dist('startup.js');
 
 const config = getConfig();
+/** The injected policy (src/net/urlPolicy.ts `UrlPolicy`): loopback is reachable, nothing else non-public. */
+const urlPolicy = { resolver: systemResolver, exempts: (target) => target.range === 'loopback' };
 const secret = new Secret(process.env.CALLBACK_TEST_SECRET);
 const artifacts = createArtifactActivities({
   connection: () => config.storage,
@@ -35,7 +38,7 @@ const starter = createRunStarter({
   workflows,
   tools: () => ({}),
   callbacksEnabled: () => true,
-  allowLoopbackForTests: true,
+  urlPolicy,
 });
 
 df.app.orchestration(Names.orchestrators.runWorkflow, runWorkflowOrchestrator);
@@ -45,7 +48,7 @@ df.app.activity(Names.activities.callModel, {
 });
 df.app.activity(Names.activities.saveArtifact, { handler: artifacts.saveArtifact });
 df.app.activity(Names.activities.sendCallback, {
-  handler: createCallbackActivity({ signingSecret: () => secret, allowLoopbackForTests: true }),
+  handler: createCallbackActivity({ signingSecret: () => secret, urlPolicy }),
 });
 df.app.orchestration(Names.orchestrators.runCallback, runCallbackOrchestrator);
 const callbackRuns = createCallbackRunActivities({ getClient: df.getClient });
