@@ -34,10 +34,18 @@ import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import type { ModelMessage } from './shared/modelTypes.js';
 import { Names } from './shared/names.js';
-import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
+import {
+  describeStartup,
+  knownRoles,
+  loadWorkflowCatalog,
+  toolsDirectory,
+  workflowsDirectory,
+} from './startup.js';
 import { startTelemetry } from './telemetry/setup.js';
 import { tracedToolCall, withTriggerTrace } from './telemetry/spans.js';
-import { createToolRegistry } from './tools/registry.js';
+import { customToolSource } from './tools/customTools.js';
+import { httpToolSource } from './tools/http/httpToolSource.js';
+import { appTokenProvider, createToolRegistry } from './tools/registry.js';
 
 // Runs when the Functions host indexes the app: a bad setting or workflow stops it here, all listed at once.
 // Tracing first (OTEL_* / APPLICATIONINSIGHTS_CONNECTION_STRING, src/telemetry/README.md); flushed on exit.
@@ -51,8 +59,22 @@ const artifacts = createArtifactActivities({
 });
 // One URL policy for every outbound request: operator endpoints may reach URL_POLICY_ALLOW_HOSTS (src/net).
 const urlPolicy = createUrlPolicy({ allowHosts: config.urlPolicyAllowHosts });
-const tools = createToolRegistry({ artifacts, models: () => models, urlPolicy });
 const directory = workflowsDirectory(config.workflowsDir);
+// Beyond the built-ins: HTTP tools declared in tools/*.yaml and TypeScript tools in src/tools/custom/.
+const tools = createToolRegistry({
+  artifacts,
+  models: () => models,
+  urlPolicy,
+  sources: [
+    httpToolSource({
+      directory: toolsDirectory(config.toolsDir, directory),
+      env: process.env,
+      urlPolicy,
+      tokenFor: appTokenProvider(),
+    }),
+    customToolSource(),
+  ],
+});
 const workflows = loadWorkflowCatalog({
   directory,
   knownTools: tools.names(),

@@ -42,12 +42,36 @@ export interface ToolRegistry {
   registrations(): ToolRegistration[];
 }
 
+/**
+ * Where tools come from: the built-ins, HTTP tools declared in `tools/*.yaml` (src/tools/http), TypeScript
+ * tools in src/tools/custom, and any other source (MCP servers) that hands over built tools.
+ */
+export interface ToolSource {
+  /** Shown in errors and startup lines, e.g. `built-in`, `HTTP tools in tools/`. */
+  readonly name: string;
+  readonly tools: readonly Tool[];
+}
+
 /** A registry over already-built tools; names must be unique and valid for every provider. */
 export function toolRegistryOf(tools: readonly Tool[]): ToolRegistry {
+  return toolRegistryFromSources([{ name: 'built-in', tools }]);
+}
+
+/** One registry over every source; a name two sources (or one source twice) offer is an error naming both. */
+export function toolRegistryFromSources(sources: readonly ToolSource[]): ToolRegistry {
   const byName = new Map<string, Tool>();
-  for (const tool of tools) {
-    if (byName.has(tool.spec.name)) throw new Error(`Two tools are named "${tool.spec.name}"`);
-    byName.set(tool.spec.name, tool);
+  const sourceOf = new Map<string, string>();
+  for (const source of sources) {
+    for (const tool of source.tools) {
+      const earlier = sourceOf.get(tool.spec.name);
+      if (earlier !== undefined) {
+        const where =
+          earlier === source.name ? `both in ${source.name}` : `one in ${earlier}, one in ${source.name}`;
+        throw new Error(`Two tools are named "${tool.spec.name}" (${where}); rename one`);
+      }
+      byName.set(tool.spec.name, tool);
+      sourceOf.set(tool.spec.name, source.name);
+    }
   }
   const names = [...byName.keys()].sort();
   const specs = Object.fromEntries(
@@ -164,6 +188,8 @@ export interface ToolRegistryDeps {
   readonly credentials?: CredentialFactory;
   /** Every outbound request's URL policy (src/net); default public addresses only. */
   readonly urlPolicy?: UrlPolicy;
+  /** Tools beyond the built-ins (HTTP tools, TypeScript tools, MCP servers), each call one activity too. */
+  readonly sources?: readonly ToolSource[];
 }
 
 /**
@@ -200,20 +226,40 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
       credentials(appCredentialSpec(process.env)),
       DYNAMIC_SESSIONS_SCOPE,
     ))();
-  return toolRegistryOf(
-    [
-      createRunCodeTool({
-        ...createSandboxes(runCode, { getToken: sessionsToken }),
-        limits: runCodeLimits(runCode),
-        ...files,
-      }),
-      createWebSearchTool({
-        config: web.search,
-        ...(web.search.provider === 'claude' && deps.models
-          ? lazyMessagesCreate(deps.models, credentials)
-          : {}),
-      }),
-      createFetchUrlTool({ config: web.fetch, ...(deps.urlPolicy ? { urlPolicy: deps.urlPolicy } : {}) }),
-    ].map(scoped),
+  const builtIn = [
+    createRunCodeTool({
+      ...createSandboxes(runCode, { getToken: sessionsToken }),
+      limits: runCodeLimits(runCode),
+      ...files,
+    }),
+    createWebSearchTool({
+      config: web.search,
+      ...(web.search.provider === 'claude' && deps.models
+        ? lazyMessagesCreate(deps.models, credentials)
+        : {}),
+    }),
+    createFetchUrlTool({ config: web.fetch, ...(deps.urlPolicy ? { urlPolicy: deps.urlPolicy } : {}) }),
+  ];
+  return toolRegistryFromSources(
+    [{ name: 'built-in', tools: builtIn }, ...(deps.sources ?? [])].map((source) => ({
+      name: source.name,
+      tools: source.tools.map(scoped),
+    })),
   );
+}
+
+/** Bearer tokens from the app's identity (AZURE_CLIENT_ID), one cached provider per scope. */
+export function appTokenProvider(
+  credentials: CredentialFactory = sharedCredentials,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): (scope: string) => Promise<string> {
+  const providers = new Map<string, () => Promise<string>>();
+  return (scope) => {
+    let provider = providers.get(scope);
+    if (!provider) {
+      provider = getBearerTokenProvider(credentials(appCredentialSpec(env)), scope);
+      providers.set(scope, provider);
+    }
+    return provider();
+  };
 }
