@@ -1,11 +1,14 @@
 /**
- * `npm run validate`: checks every definition in workflows/ and prints all problems at once, or a
- * summary of the valid definitions.
+ * `npm run validate [workflows-dir]`: checks every definition in workflows/ and the HTTP tool files in
+ * tools/ beside it, and prints all problems at once, or a summary of the valid definitions. Settings a
+ * tool's `auth` names are not checked here (the app checks them at startup).
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { formatDefinitionErrors } from '../src/definitions/errors.js';
 import { loadWorkflowDirectory } from '../src/definitions/loadWorkflows.js';
-import type { Step, WorkflowDefinition } from '../src/definitions/schema.js';
+import { DEFAULT_KNOWN_TOOLS, type Step, type WorkflowDefinition } from '../src/definitions/schema.js';
+import { loadCustomTools } from '../src/tools/customTools.js';
+import { loadHttpToolDirectory } from '../src/tools/http/loadHttpTools.js';
 
 function nestedSteps(step: Step): Step[] {
   if (step.kind === 'map') return [step, step.step];
@@ -38,7 +41,15 @@ function table(rows: string[][]): string {
 
 function main(): number {
   const directory = process.argv[2] ?? join(process.cwd(), 'workflows');
-  const { definitions, errors } = loadWorkflowDirectory(directory);
+  const httpTools = loadHttpToolDirectory(join(dirname(directory), 'tools'));
+  const knownTools = [
+    ...DEFAULT_KNOWN_TOOLS,
+    ...httpTools.tools.map((tool) => tool.definition.name),
+    ...loadCustomTools().map((tool) => tool.name),
+  ];
+  const workflows = loadWorkflowDirectory(directory, { knownTools });
+  const definitions = workflows.definitions;
+  const errors = [...httpTools.errors, ...workflows.errors];
   if (errors.length > 0) {
     console.error(formatDefinitionErrors(errors));
     console.error(`\n${errors.length} problem${errors.length === 1 ? '' : 's'} in ${directory}`);

@@ -32,13 +32,23 @@ import { createMcpEndpoint } from './functions/mcpEndpoint.js';
 import { batchRouteProblem } from './models/providerBatch.js';
 import { fileLimitsFor, unpricedProblem } from './models/unpriced.js';
 import { createBlobFileIntake, createBlobFiles } from './files/blobFiles.js';
+import { sharedCredentials } from './azure/storageClients.js';
+import { createUrlPolicy, type UrlPolicy } from './net/urlPolicy.js';
 import { createBlobAuditStore } from './operator/auditStore.js';
 import { orchestratorRegistrations } from './orchestrators/registrations.js';
 import { mcpActivityName, Names } from './shared/names.js';
-import { describeStartup, knownRoles, loadWorkflowCatalog, workflowsDirectory } from './startup.js';
+import {
+  describeStartup,
+  knownRoles,
+  loadWorkflowCatalog,
+  toolsDirectory,
+  workflowsDirectory,
+} from './startup.js';
 import { startTelemetry } from './telemetry/setup.js';
 import { tracedToolCall, withTriggerTrace } from './telemetry/spans.js';
-import { createToolRegistry } from './tools/registry.js';
+import { customToolSource } from './tools/customTools.js';
+import { httpToolSource } from './tools/http/httpToolSource.js';
+import { appTokenProvider, createToolRegistry } from './tools/registry.js';
 import { createAppMcpTools, describeMcpStates } from './tools/mcp/appMcpTools.js';
 
 /** What a test app changes of the app src/index.ts registers; production passes only `env`. */
@@ -46,10 +56,11 @@ export interface AppOverrides {
   /** The app settings (src/index.ts passes `process.env`; src/config/ reads every one). */
   readonly env: Env;
   /**
-   * TEST ONLY: completion callbacks, file URLs and fetch_url may reach 127.0.0.1, so tests can run their
-   * receivers on loopback (the SSRF guard's `allowLoopbackForTests`). Never set from configuration.
+   * TEST ONLY: the URL policy every outbound request goes through (src/net), e.g. one that exempts
+   * loopback so tests can run their receivers there. Never set from configuration: production builds it
+   * from `URL_POLICY_ALLOW_HOSTS`.
    */
-  readonly allowLoopbackForTests?: boolean;
+  readonly urlPolicy?: UrlPolicy;
 }
 
 /**
@@ -61,7 +72,6 @@ export function registerApp(overrides: AppOverrides): void {
   // Runs when the Functions host indexes the app: a bad setting or workflow stops it here, all listed at once.
   // Every setting is read here, once (src/config/); the factories below get plain values.
   const settings = loadSettings(overrides.env);
-  const allowLoopbackForTests = overrides.allowLoopbackForTests === true;
   const { app: config, models } = settings;
   // Tracing first (OTEL_* / APPLICATIONINSIGHTS_CONNECTION_STRING, src/telemetry/README.md); flushed on exit.
   const telemetry = startTelemetry(settings.telemetry);
@@ -70,16 +80,28 @@ export function registerApp(overrides: AppOverrides): void {
     connection: () => config.storage,
     containerName: config.artifactsContainer,
   });
+  // One URL policy for every outbound request: operator endpoints may reach URL_POLICY_ALLOW_HOSTS (src/net).
+  const urlPolicy = overrides.urlPolicy ?? createUrlPolicy({ allowHosts: config.urlPolicyAllowHosts });
+  const directory = workflowsDirectory(config.workflowsDir);
+  // Beyond the built-ins: HTTP tools declared in tools/*.yaml and TypeScript tools in src/tools/custom/.
   const tools = createToolRegistry({
     artifacts,
     models,
     web: settings.web,
     runCode: settings.runCode,
-    allowLoopbackForTests,
+    urlPolicy,
+    sources: [
+      httpToolSource({
+        directory: toolsDirectory(config.toolsDir, directory),
+        env: overrides.env,
+        urlPolicy,
+        tokenFor: appTokenProvider(sharedCredentials, overrides.env),
+      }),
+      customToolSource(),
+    ],
   });
   // MCP_SERVERS: their tools (`<server>__<tool>`) are listed in the background; runs using them wait for it.
-  const mcp = createAppMcpTools(settings.mcp, overrides.env);
-  const directory = workflowsDirectory(config.workflowsDir);
+  const mcp = createAppMcpTools(settings.mcp, overrides.env, urlPolicy);
   const workflows = loadWorkflowCatalog({
     directory,
     knownTools: tools.names(),
@@ -100,7 +122,7 @@ export function registerApp(overrides: AppOverrides): void {
   // The one path HTTP, queue and batch starts share.
   const starter = createRunStarter({
     files: {
-      intake: createBlobFileIntake(blobFiles, fileStore, { allowLoopbackForTests }),
+      intake: createBlobFileIntake(blobFiles, fileStore, { urlPolicy }),
       limits: fileLimitsFor(models),
     },
     workflows,
@@ -109,7 +131,7 @@ export function registerApp(overrides: AppOverrides): void {
     callbacksEnabled: () => config.callbackSigningSecret !== undefined,
     modelBatch: models.batchPolling,
     unpricedProblem: unpricedProblem(models),
-    allowLoopbackForTests,
+    urlPolicy,
   });
 
   // One DurableClient per distinct client binding, for every trigger that starts or reads runs.
@@ -286,7 +308,7 @@ export function registerApp(overrides: AppOverrides): void {
   df.app.activity(Names.activities.sendCallback, {
     handler: createCallbackActivity({
       signingSecret: () => config.callbackSigningSecret,
-      allowLoopbackForTests,
+      urlPolicy,
     }),
   });
   // A run's callback is its own orchestration (`<id>:callback`, registered with the others), so delivering it

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DefinitionCheckOptions } from './definitions/checkDefinition.js';
-import { formatDefinitionErrors, type DefinitionError } from './definitions/errors.js';
+import { loadFailureMessage, type DefinitionError } from './definitions/errors.js';
 import { loadWorkflowDirectory } from './definitions/loadWorkflows.js';
 import { describeModelConfig, type ModelConfig } from './config/models.js';
 import { describeUnpriced, UNPRICED_FIX, unpricedConfiguredRoutes } from './models/unpriced.js';
@@ -22,19 +22,29 @@ export function workflowsDirectory(configured: string | undefined, root: string 
   return configured ? path.resolve(root, configured) : path.join(root, 'workflows');
 }
 
+/**
+ * `TOOLS_DIR` when set (relative to the app folder; it must exist), else `tools/` beside the workflows
+ * folder, which may be absent (no HTTP tools).
+ */
+export function toolsDirectory(
+  configured: string | undefined,
+  workflowsDir: string,
+  root: string = appRoot(),
+): string {
+  if (!configured) return path.join(path.dirname(workflowsDir), 'tools');
+  const directory = path.resolve(root, configured);
+  if (!existsSync(directory)) {
+    throw new Error(`No tools folder at ${directory}; create it or point TOOLS_DIR at one.`);
+  }
+  return directory;
+}
+
 export class WorkflowLoadError extends Error {
   constructor(
     readonly directory: string,
     readonly errors: readonly DefinitionError[],
   ) {
-    const count = `${errors.length} error${errors.length === 1 ? '' : 's'}`;
-    const lines = formatDefinitionErrors(errors)
-      .split('\n')
-      .map((line) => `  ${line}`)
-      .join('\n');
-    super(
-      `Workflow definitions in ${directory} have ${count}; the app will not start until they are fixed:\n${lines}`,
-    );
+    super(loadFailureMessage('Workflow definitions', directory, errors));
     this.name = new.target.name;
   }
 }

@@ -80,9 +80,13 @@ export function workflowJsonSchema(): Record<string, unknown> {
   };
 }
 
-/** The file text as committed: formatted by the repository's prettier settings, so lint passes. */
-export async function workflowSchemaText(root: string): Promise<string> {
-  const file = join(root, WORKFLOW_SCHEMA_PATH);
+/** A schema file's text as committed: formatted by the repository's prettier settings, so lint passes. */
+export async function schemaFileText(root: string, relative: string, schema: object): Promise<string> {
+  const file = join(root, relative);
   const options = (await resolveConfig(file)) ?? {};
-  return format(JSON.stringify(workflowJsonSchema(), null, 2), { ...options, filepath: file });
+  return format(JSON.stringify(schema, null, 2), { ...options, filepath: file });
+}
+
+export function workflowSchemaText(root: string): Promise<string> {
+  return schemaFileText(root, WORKFLOW_SCHEMA_PATH, workflowJsonSchema());
 }

@@ -8,13 +8,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Secret } from '../models/secret.js';
 import { SendCallbackInput, type CallbackDelivery } from '../shared/requestTypes.js';
-import {
-  checkUrl,
-  pinnedLookup,
-  systemResolver,
-  type Resolver,
-  type VettedAddress,
-} from '../tools/web/ssrfGuard.js';
+import { checkUrl, pinnedLookup, type VettedAddress } from '../net/ssrfGuard.js';
+import { PUBLIC_ONLY, type UrlPolicy } from '../net/urlPolicy.js';
 
 export const SIGNATURE_HEADER = 'x-durable-agents-signature';
 export const TIMESTAMP_HEADER = 'x-durable-agents-timestamp';
@@ -25,9 +20,8 @@ const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 export interface CallbackActivityDeps {
   /** `CALLBACK_SIGNING_SECRET`; callbacks are never sent unsigned. */
   readonly signingSecret: () => Secret | undefined;
-  readonly resolver?: Resolver;
-  /** TEST ONLY: lets loopback receivers through the SSRF guard. Never set from configuration. */
-  readonly allowLoopbackForTests?: boolean;
+  /** Default: public addresses only. Callback URLs are the caller's: `URL_POLICY_ALLOW_HOSTS` never applies. */
+  readonly urlPolicy?: UrlPolicy;
   readonly timeoutMs?: number;
   readonly now?: () => number;
 }
@@ -96,7 +90,7 @@ function post(
 export function createCallbackActivity(
   deps: CallbackActivityDeps,
 ): (raw: unknown) => Promise<CallbackDelivery> {
-  const resolver = deps.resolver ?? systemResolver;
+  const policy = deps.urlPolicy ?? PUBLIC_ONLY;
   const now = deps.now ?? Date.now;
   return async (raw) => {
     const parsed = SendCallbackInput.safeParse(raw);
@@ -114,9 +108,7 @@ export function createCallbackActivity(
         reason: 'CALLBACK_SIGNING_SECRET is not set; callbacks are never sent unsigned',
       };
     }
-    const check = await checkUrl(rawUrl, resolver, {
-      allowLoopbackForTests: deps.allowLoopbackForTests === true,
-    });
+    const check = await checkUrl(rawUrl, policy, { origin: 'caller' });
     if (!check.ok) {
       if (check.code === 'unresolvable')
         throw new Error(`callback host cannot be resolved yet: ${check.reason}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { connectionCredentialSpec, type CredentialSpec } from '../azure/credentials.js';
 import { Secret } from '../models/secret.js';
 import { ConfigError, blank, intSetting, readSection, type Env } from './section.js';
+import { parseAllowHosts, type AllowHosts } from '../net/urlPolicy.js';
 
 /** Blob container names: 3-63 lower-case letters, digits and single hyphens, starting and ending alphanumeric. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -9,6 +10,7 @@ const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const EnvSchema = z.object({
   WORKFLOW_MAX_WAIT_SECONDS: intSetting('WORKFLOW_MAX_WAIT_SECONDS', 0, 230, 60),
   WORKFLOWS_DIR: z.string().optional(),
+  TOOLS_DIR: z.string().optional(),
   AGENT_MAX_TURNS: intSetting('AGENT_MAX_TURNS', 1, 1000, 50),
   ARTIFACTS_CONTAINER: z
     .string()
@@ -48,6 +50,13 @@ export interface Config {
   readonly maxWaitSeconds: number;
   /** `WORKFLOWS_DIR`: overrides the app's own `workflows/` folder. */
   readonly workflowsDir: string | undefined;
+  /** `TOOLS_DIR`: overrides the HTTP tool files folder (default: `tools/` beside the workflows folder). */
+  readonly toolsDir: string | undefined;
+  /**
+   * `URL_POLICY_ALLOW_HOSTS`: host names, addresses and CIDR ranges that operator-configured endpoints (HTTP
+   * tools, MCP servers) may reach despite the SSRF guard; model- and caller-chosen URLs never (src/net).
+   */
+  readonly urlPolicyAllowHosts: AllowHosts;
   /** `AGENT_MAX_TURNS`: the highest `maxTurns` an agent step may declare. */
   readonly agentMaxTurns: number;
   /** Blob container for run artifacts and large transcripts. */
@@ -181,10 +190,14 @@ export function parseConfig(env: Env): Config {
       `CALLBACK_SIGNING_SECRET must be at least ${MIN_CALLBACK_SECRET_LENGTH} characters (got ${callbackSecret.length}; the value is not shown)`,
     );
   }
+  const allowHosts = parseAllowHosts(env.URL_POLICY_ALLOW_HOSTS);
+  problems.push(...allowHosts.problems);
   if (parsed.data === undefined || problems.length > 0) throw new ConfigError(problems);
   return {
     maxWaitSeconds: parsed.data.WORKFLOW_MAX_WAIT_SECONDS,
     workflowsDir: parsed.data.WORKFLOWS_DIR,
+    toolsDir: parsed.data.TOOLS_DIR,
+    urlPolicyAllowHosts: allowHosts.allowHosts,
     agentMaxTurns: parsed.data.AGENT_MAX_TURNS,
     artifactsContainer: parsed.data.ARTIFACTS_CONTAINER,
     storage,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Secret } from '../models/secret.js';
 import { ConfigError, intSetting, readSection, type Env } from './section.js';
+import { DEFAULT_USER_AGENT } from '../net/userAgent.js';
 
 export const SEARCH_PROVIDERS = ['tavily', 'brave', 'claude', 'none'] as const;
 export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];
@@ -43,8 +44,6 @@ export interface WebToolsConfig {
   readonly search: WebSearchConfig;
   readonly fetch: FetchUrlConfig;
 }
-
-export const DEFAULT_USER_AGENT = 'durable-agents-fetch/0.1 (+https://github.com/durable-agents)';
 
 const EnvSchema = z.object({
   WEB_SEARCH_PROVIDER: z

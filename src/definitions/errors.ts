@@ -31,6 +31,20 @@ export function formatDefinitionError(error: DefinitionError): string {
   return error.path ? `${where} ${error.path}: ${error.message}` : `${where} ${error.message}`;
 }
 
+/** Why the app will not start: `what` (e.g. "Workflow definitions") in `directory`, every error listed. */
+export function loadFailureMessage(
+  what: string,
+  directory: string,
+  errors: readonly DefinitionError[],
+): string {
+  const count = `${errors.length} error${errors.length === 1 ? '' : 's'}`;
+  const lines = formatDefinitionErrors(errors)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+  return `${what} in ${directory} have ${count}; the app will not start until they are fixed:\n${lines}`;
+}
+
 /** One line per error, in file and position order. */
 export function formatDefinitionErrors(errors: readonly DefinitionError[]): string {
   return [...errors]

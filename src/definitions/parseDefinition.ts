@@ -1,10 +1,10 @@
 /** Turns the text of one workflow file into a validated definition or a list of located errors. */
-import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { checkDefinition, type DefinitionCheckOptions, type Issue } from './checkDefinition.js';
 import { formatPath, type DefinitionError, type PathSegment } from './errors.js';
 import { ALLOWED_KEYS, STEP_KINDS, WorkflowDefinition } from './schema.js';
-import { SourceMap, type SourcePosition } from './sourceMap.js';
+import type { SourceMap, SourcePosition } from './sourceMap.js';
+import { isRecord, parseYamlSource, valueAt } from './yamlSource.js';
 
 export interface LocatedWorkflowCall {
   readonly workflow: string;
@@ -34,20 +34,6 @@ const UNION_MESSAGES: Record<string, string> = {
   concurrency: 'must be a whole number of at least 1, or an expression',
   onTimeout: 'must be fail, continue, or { default: <value> }',
 };
-
-type Raw = Record<string, unknown>;
-const isRecord = (value: unknown): value is Raw =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function valueAt(raw: unknown, path: readonly PathSegment[]): unknown {
-  let value = raw;
-  for (const segment of path) {
-    if (Array.isArray(value) && typeof segment === 'number') value = value[segment];
-    else if (isRecord(value) && Object.hasOwn(value, segment)) value = value[segment];
-    else return undefined;
-  }
-  return value;
-}
 
 function describeType(value: unknown): string {
   if (value === null) return 'null';
@@ -155,33 +141,9 @@ export function parseWorkflowDefinition(
   file: string,
   options: ParseOptions = {},
 ): ParsedDefinitionFile {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, {
-    lineCounter,
-    prettyErrors: true,
-    uniqueKeys: true,
-    logLevel: 'error',
-  });
-  if (document.errors.length > 0) {
-    const errors = document.errors.map((error) => {
-      const [start] = error.linePos ?? [{ line: 1, col: 1 }];
-      const message = (error.message.split('\n')[0] ?? error.message).replace(
-        / at line \d+, column \d+:?$/,
-        '',
-      );
-      return { file, line: start.line, column: start.col, path: '', message: `YAML syntax: ${message}` };
-    });
-    return { file, errors, calls: [] };
-  }
-  const sourceMap = new SourceMap(text, document, lineCounter);
-  let raw: unknown;
-  try {
-    raw = document.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    // yaml throws (ReferenceError "Excessive alias count") for an alias bomb instead of listing an error.
-    const message = (error as Error).message.split('\n')[0] ?? 'unreadable';
-    return { file, errors: [{ file, line: 1, column: 1, path: '', message: `YAML: ${message}` }], calls: [] };
-  }
+  const source = parseYamlSource(text, file);
+  if (!source.ok) return { file, errors: source.errors, calls: [] };
+  const { raw, sourceMap } = source;
   const translator = new IssueTranslator(file, raw, sourceMap);
   if (!isRecord(raw)) {
     translator.add({

@@ -1,9 +1,9 @@
 /** The blob side of file intake and of callModel's attachments: read from allowed containers, store in artifacts. */
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import { lazyBlobService, type BlobServiceDeps } from '../activities/artifacts.js';
-import { fetchUrl } from '../tools/web/fetchUrl.js';
-import { systemResolver, type Resolver } from '../tools/web/ssrfGuard.js';
-import { DEFAULT_USER_AGENT } from '../config/web.js';
+import { guardedFetch } from '../net/guardedFetch.js';
+import { DEFAULT_USER_AGENT } from '../net/userAgent.js';
+import { PUBLIC_ONLY, type UrlPolicy } from '../net/urlPolicy.js';
 import type { FileMediaType } from '../shared/fileTypes.js';
 import { createFileIntake, type FetchedFile, type FileIntake } from './intake.js';
 
@@ -78,13 +78,12 @@ export function createBlobFiles(deps: BlobFilesDeps): BlobFiles {
 }
 
 export interface DefaultIntakeOptions {
-  readonly resolver?: Resolver;
-  /** TEST ONLY: lets URL references reach 127.0.0.1 (see `CheckUrlOptions`). Never from configuration. */
-  readonly allowLoopbackForTests?: boolean;
+  /** Default: public addresses only. File URLs are the caller's, so `URL_POLICY_ALLOW_HOSTS` never applies. */
+  readonly urlPolicy?: UrlPolicy;
   readonly timeoutMs?: number;
 }
 
-/** File intake over blob storage, with URL references fetched through the SSRF guard (src/tools/web). */
+/** File intake over blob storage, with URL references fetched through the SSRF guard (src/net). */
 export function createBlobFileIntake(
   files: BlobFiles,
   deps: Pick<BlobFilesDeps, 'artifactsContainer' | 'allowedContainers'>,
@@ -92,15 +91,15 @@ export function createBlobFileIntake(
 ): FileIntake {
   return createFileIntake({
     async fetchUrl(url, maxBytes): Promise<FetchedFile> {
-      const outcome = await fetchUrl(url, {
-        resolver: options.resolver ?? systemResolver,
+      const outcome = await guardedFetch(url, {
+        policy: options.urlPolicy ?? PUBLIC_ONLY,
+        origin: 'caller',
         maxBytes: maxBytes + 1,
         timeoutMs: options.timeoutMs ?? 20_000,
         maxRedirects: 5,
         userAgent: DEFAULT_USER_AGENT,
         // The bytes decide what the file is (sniffed), not the server's content type.
         acceptsContentType: () => true,
-        allowLoopbackForTests: options.allowLoopbackForTests === true,
       });
       switch (outcome.kind) {
         case 'ok':

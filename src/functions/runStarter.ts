@@ -18,7 +18,8 @@ import { Names } from '../shared/names.js';
 import type { RunWorkflowInput } from '../shared/runTypes.js';
 import type { WorkflowCatalog } from '../shared/workflows.js';
 import { traceRunStart } from '../telemetry/spans.js';
-import { checkUrl, systemResolver, type Resolver } from '../tools/web/ssrfGuard.js';
+import { checkUrl } from '../net/ssrfGuard.js';
+import { PUBLIC_ONLY, type UrlPolicy } from '../net/urlPolicy.js';
 import { isNotFound } from './getRun.js';
 
 export interface RunStarterDeps {
@@ -27,9 +28,8 @@ export interface RunStarterDeps {
   readonly tools: () => Readonly<Record<string, ToolDefinition>>;
   /** Whether completion callbacks can be signed (`CALLBACK_SIGNING_SECRET` is set). */
   readonly callbacksEnabled: () => boolean;
-  readonly resolver?: Resolver;
-  /** TEST ONLY: callback URLs on loopback pass the SSRF guard (see `CheckUrlOptions`). Never from config. */
-  readonly allowLoopbackForTests?: boolean;
+  /** Checks `callbackUrl` at start (default: public addresses only; the caller's URL, never exempted). */
+  readonly urlPolicy?: UrlPolicy;
   /** Provider-batch polling settings, added to the runs whose workflows have `batch: true` steps. */
   readonly modelBatch?: ModelBatchOptions;
   /**
@@ -208,7 +208,7 @@ export interface RunStarter {
 }
 
 export function createRunStarter(deps: RunStarterDeps): RunStarter {
-  const resolver = deps.resolver ?? systemResolver;
+  const policy = deps.urlPolicy ?? PUBLIC_ONLY;
 
   function template(workflow: string): RunTemplate | undefined {
     const definition = deps.workflows.get(workflow);
@@ -245,9 +245,7 @@ export function createRunStarter(deps: RunStarterDeps): RunStarter {
     if (!deps.callbacksEnabled()) {
       return 'completion callbacks are not configured on this app (CALLBACK_SIGNING_SECRET is not set)';
     }
-    const check = await checkUrl(url, resolver, {
-      allowLoopbackForTests: deps.allowLoopbackForTests === true,
-    });
+    const check = await checkUrl(url, policy, { origin: 'caller' });
     // DNS can fail for a moment; delivery checks again and retries, so only a definite "no" refuses here.
     if (check.ok || check.code === 'unresolvable') return undefined;
     return `callbackUrl is refused: ${check.reason}`;

@@ -4,11 +4,12 @@ import { AnthropicFoundry } from '@anthropic-ai/foundry-sdk';
 import { getBearerTokenProvider } from '@azure/identity';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ArtifactActivities } from '../activities/artifacts.js';
-import type { CredentialFactory } from '../azure/credentials.js';
+import { appCredentialSpec, type CredentialFactory } from '../azure/credentials.js';
 import { sharedCredentials } from '../azure/storageClients.js';
 import type { RunCodeConfig } from '../config/codeExecution.js';
 import type { ModelConfig } from '../config/models.js';
 import type { WebToolsConfig } from '../config/web.js';
+import type { UrlPolicy } from '../net/urlPolicy.js';
 import { ToolDefinition } from '../shared/modelTypes.js';
 import { toolActivityName } from '../shared/names.js';
 import type { ArtifactRef, ToolCallResult, ToolSpec } from '../shared/toolTypes.js';
@@ -42,14 +43,39 @@ export interface ToolRegistry {
   registrations(): ToolRegistration[];
 }
 
+/**
+ * Where tools come from: the built-ins, HTTP tools declared in `tools/*.yaml` (src/tools/http), TypeScript
+ * tools in src/tools/custom, and any other source (MCP servers) that hands over built tools.
+ */
+export interface ToolSource {
+  /** Shown in errors and startup lines, e.g. `built-in`, `HTTP tools in tools/`. */
+  readonly name: string;
+  readonly tools: readonly Tool[];
+}
+
 /** A registry over already-built tools; names must be unique and valid for every provider. */
 export function toolRegistryOf(tools: readonly Tool[]): ToolRegistry {
+  return toolRegistryFromSources([{ name: 'built-in', tools }]);
+}
+
+/** One registry over every source; a name two sources (or one source twice) offer is an error naming both. */
+export function toolRegistryFromSources(sources: readonly ToolSource[]): ToolRegistry {
   const byName = new Map<string, Tool>();
-  for (const tool of tools) {
-    if (byName.has(tool.spec.name)) throw new Error(`Two tools are named "${tool.spec.name}"`);
-    // `<server>__<tool>` names MCP servers' tools, which have an activity per server (toolActivityName).
-    if (tool.spec.name.includes('__')) throw new Error(`"${tool.spec.name}": "__" is reserved for MCP tools`);
-    byName.set(tool.spec.name, tool);
+  const sourceOf = new Map<string, string>();
+  for (const source of sources) {
+    for (const tool of source.tools) {
+      const earlier = sourceOf.get(tool.spec.name);
+      if (earlier !== undefined) {
+        const where =
+          earlier === source.name ? `both in ${source.name}` : `one in ${earlier}, one in ${source.name}`;
+        throw new Error(`Two tools are named "${tool.spec.name}" (${where}); rename one`);
+      }
+      // `<server>__<tool>` names MCP servers' tools, which have an activity per server (toolActivityName).
+      if (tool.spec.name.includes('__'))
+        throw new Error(`"${tool.spec.name}": "__" is reserved for MCP tools`);
+      byName.set(tool.spec.name, tool);
+      sourceOf.set(tool.spec.name, source.name);
+    }
   }
   const names = [...byName.keys()].sort();
   const specs = Object.fromEntries(
@@ -168,8 +194,10 @@ export interface ToolRegistryDeps {
   readonly models: ModelConfig;
   /** Entra ID credentials for dynamic sessions and Foundry web search (default: the shared ones). */
   readonly credentials?: CredentialFactory;
-  /** TEST ONLY: fetch_url may reach 127.0.0.1 (registerApp's override). Never from configuration. */
-  readonly allowLoopbackForTests?: boolean;
+  /** Every outbound request's URL policy (src/net); default public addresses only. */
+  readonly urlPolicy?: UrlPolicy;
+  /** Tools beyond the built-ins (HTTP tools, TypeScript tools, MCP servers), each call one activity too. */
+  readonly sources?: readonly ToolSource[];
 }
 
 /**
@@ -205,18 +233,40 @@ export function createToolRegistry(deps: ToolRegistryDeps): ToolRegistry {
       credentials(deps.models.entraCredential),
       DYNAMIC_SESSIONS_SCOPE,
     ))();
-  return toolRegistryOf(
-    [
-      createRunCodeTool({
-        ...createSandboxes(runCode, { getToken: sessionsToken }),
-        limits: runCodeLimits(runCode),
-        ...files,
-      }),
-      createWebSearchTool({
-        config: web.search,
-        ...(web.search.provider === 'claude' ? lazyMessagesCreate(deps.models, credentials) : {}),
-      }),
-      createFetchUrlTool({ config: web.fetch, allowLoopbackForTests: deps.allowLoopbackForTests === true }),
-    ].map(scoped),
+  const builtIn = [
+    createRunCodeTool({
+      ...createSandboxes(runCode, { getToken: sessionsToken }),
+      limits: runCodeLimits(runCode),
+      ...files,
+    }),
+    createWebSearchTool({
+      config: web.search,
+      ...(web.search.provider === 'claude' && deps.models
+        ? lazyMessagesCreate(deps.models, credentials)
+        : {}),
+    }),
+    createFetchUrlTool({ config: web.fetch, ...(deps.urlPolicy ? { urlPolicy: deps.urlPolicy } : {}) }),
+  ];
+  return toolRegistryFromSources(
+    [{ name: 'built-in', tools: builtIn }, ...(deps.sources ?? [])].map((source) => ({
+      name: source.name,
+      tools: source.tools.map(scoped),
+    })),
   );
+}
+
+/** Bearer tokens from the app's identity (AZURE_CLIENT_ID), one cached provider per scope. */
+export function appTokenProvider(
+  credentials: CredentialFactory,
+  env: Readonly<Record<string, string | undefined>>,
+): (scope: string) => Promise<string> {
+  const providers = new Map<string, () => Promise<string>>();
+  return (scope) => {
+    let provider = providers.get(scope);
+    if (!provider) {
+      provider = getBearerTokenProvider(credentials(appCredentialSpec(env)), scope);
+      providers.set(scope, provider);
+    }
+    return provider();
+  };
 }

@@ -12,10 +12,11 @@ import {
 } from '../../src/activities/callback.js';
 import { Secret } from '../../src/models/secret.js';
 import { startTestHost, type TestHost } from '../support/testHost.js';
+import { loopbackPolicy } from '../support/urlPolicies.js';
 
 /**
  * Completion callbacks end to end: the app's functions (test/business/callback-app: registerApp with the
- * allowLoopbackForTests override) on the local host, posting to a receiver on 127.0.0.1.
+ * loopback URL policy override) on the local host, posting to a receiver on 127.0.0.1.
  */
 const SECRET = 'callback-test-secret-0123456789abcdef0123';
 const ticket = { subject: 'Refund', body: 'I was charged twice this month.' };
@@ -210,13 +211,13 @@ describe('sendCallback activity', () => {
   const secret = new Secret(SECRET);
   const input = (url: string) => ({ url, runId: 'run-1', body: { id: 'run-1', outcome: 'completed' } });
 
-  it('refuses loopback without the test-only allowance, and private and metadata addresses with it', async () => {
+  it("refuses loopback under the app's policy, and private and metadata addresses under a loopback one", async () => {
     const strict = createCallbackActivity({ signingSecret: () => secret });
     expect(await strict(input(receiverUrl()))).toMatchObject({
       delivered: false,
       reason: expect.stringContaining('loopback') as unknown,
     });
-    const lenient = createCallbackActivity({ signingSecret: () => secret, allowLoopbackForTests: true });
+    const lenient = createCallbackActivity({ signingSecret: () => secret, urlPolicy: loopbackPolicy() });
     expect(await lenient(input('http://10.1.2.3/hook'))).toMatchObject({
       delivered: false,
       reason: expect.stringContaining('private') as unknown,
@@ -226,7 +227,7 @@ describe('sendCallback activity', () => {
   });
 
   it('throws (so the durable retry backs off) on 5xx, 429 and network errors, naming the origin only', async () => {
-    const send = createCallbackActivity({ signingSecret: () => secret, allowLoopbackForTests: true });
+    const send = createCallbackActivity({ signingSecret: () => secret, urlPolicy: loopbackPolicy() });
     answers = [503];
     await expect(send(input(receiverUrl()))).rejects.toThrow(/answered HTTP 503; retrying/);
     answers = [429];
@@ -240,7 +241,7 @@ describe('sendCallback activity', () => {
   });
 
   it('never sends unsigned, and signs "<timestamp>.<body>"', async () => {
-    const unsigned = createCallbackActivity({ signingSecret: () => undefined, allowLoopbackForTests: true });
+    const unsigned = createCallbackActivity({ signingSecret: () => undefined, urlPolicy: loopbackPolicy() });
     expect(await unsigned(input(receiverUrl()))).toMatchObject({
       delivered: false,
       reason: expect.stringContaining('CALLBACK_SIGNING_SECRET') as unknown,
@@ -249,7 +250,7 @@ describe('sendCallback activity', () => {
     const now = 1_800_000_000_000;
     const send = createCallbackActivity({
       signingSecret: () => secret,
-      allowLoopbackForTests: true,
+      urlPolicy: loopbackPolicy(),
       now: () => now,
     });
     expect(await send(input(receiverUrl()))).toEqual({ delivered: true, status: 200 });

@@ -1,8 +1,7 @@
 /**
  * The app's MCP tool source, from `MCP_SERVERS`: the one place its URL check, fetch and credentials are
- * chosen. The URL check is the web tools' SSRF guard for now; the URL policy in src/net/
- * (`URL_POLICY_ALLOW_HOSTS`, for operator-configured endpoints) is meant to replace `checkUrl` (and, with
- * its address-pinning fetch, `fetch`) here.
+ * chosen. The URL check is the app's URL policy (src/net) for operator-configured endpoints, so
+ * `URL_POLICY_ALLOW_HOSTS` reaches servers on private hosts.
  */
 import { getBearerTokenProvider } from '@azure/identity';
 import { appCredentialSpec, type CredentialFactory } from '../../azure/credentials.js';
@@ -10,13 +9,21 @@ import { sharedCredentials } from '../../azure/storageClients.js';
 import type { WorkflowCatalog } from '../../shared/workflows.js';
 import { toolNamesUsedBy } from '../../functions/runStarter.js';
 import type { McpServerConfig } from '../../config/mcp.js';
-import { createMcpTools, mcpServerOf, ssrfUrlCheck, type McpServerState, type McpTools } from './mcpTools.js';
+import type { UrlPolicy } from '../../net/urlPolicy.js';
+import {
+  createMcpTools,
+  mcpServerOf,
+  policyUrlCheck,
+  type McpServerState,
+  type McpTools,
+} from './mcpTools.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function createAppMcpTools(
   servers: readonly McpServerConfig[],
   env: Env,
+  urlPolicy: UrlPolicy,
   credentials: CredentialFactory = sharedCredentials,
 ): { readonly servers: readonly string[]; readonly tools: McpTools } {
   const providers = new Map<string, () => Promise<string>>();
@@ -31,7 +38,7 @@ export function createAppMcpTools(
   };
   return {
     servers: servers.map((server) => server.name),
-    tools: createMcpTools({ servers, checkUrl: ssrfUrlCheck(), getToken }),
+    tools: createMcpTools({ servers, checkUrl: policyUrlCheck(urlPolicy), getToken }),
   };
 }
 

@@ -18,7 +18,8 @@ import {
 import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { ToolDefinition } from '../../shared/modelTypes.js';
 import { ToolCallInput, type ToolCallResult } from '../../shared/toolTypes.js';
-import { checkUrl, systemResolver, type Resolver } from '../web/ssrfGuard.js';
+import { checkUrl } from '../../net/ssrfGuard.js';
+import type { UrlPolicy } from '../../net/urlPolicy.js';
 import { ResultBuilder, wrapUntrusted } from '../web/toolOutput.js';
 import type { McpServerConfig } from '../../config/mcp.js';
 
@@ -407,13 +408,14 @@ function failureFor(
 }
 
 /**
- * The URL check wired for now: the SSRF guard of the web tools (src/tools/web/ssrfGuard.ts), which refuses
- * private, loopback, link-local and metadata addresses. The URL policy with `URL_POLICY_ALLOW_HOSTS`
- * (src/net/, built separately) replaces it for operator-configured endpoints such as these.
+ * The URL check for MCP servers: the app's URL policy (src/net) for an operator-configured endpoint, so a
+ * server on a host listed in `URL_POLICY_ALLOW_HOSTS` is reachable and any other private, loopback,
+ * link-local or metadata address is refused. The SDK transport then connects by name: the checked
+ * addresses are not pinned for it (src/net/README.md).
  */
-export function ssrfUrlCheck(resolver: Resolver = systemResolver): McpUrlCheck {
+export function policyUrlCheck(policy: UrlPolicy): McpUrlCheck {
   return async (url) => {
-    const check = await checkUrl(url, resolver);
+    const check = await checkUrl(url, policy, { origin: 'operator' });
     if (!check.ok) throw new McpUrlRefused(url, check.reason);
   };
 }

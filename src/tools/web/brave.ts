@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Secret } from '../../models/secret.js';
-import { normalizeDomain } from './domains.js';
+import { normalizeDomain } from '../../net/domains.js';
 import { requestProviderJson, type FetchFunction } from './providerHttp.js';
 import { MAX_SEARCH_RESULTS } from '../../config/web.js';
 import { SearchProviderError, type SearchProvider, type SearchResult } from './webSearch.js';

@@ -8,7 +8,7 @@ import { classifyModelError } from '../../models/errors.js';
 import type { PriceTable } from '../../models/prices.js';
 import type { FailureKind, ProviderKind } from '../../shared/modelTypes.js';
 import type { ToolSpend } from '../../shared/toolTypes.js';
-import { normalizeDomain } from './domains.js';
+import { normalizeDomain } from '../../net/domains.js';
 import {
   SearchProviderError,
   type SearchFailureKind,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ToolCallResult, ToolSpec } from '../../shared/toolTypes.js';
 import type { FetchUrlConfig } from '../../config/web.js';
-import { fetchUrl, type FetchOutcome } from './fetchUrl.js';
+import { guardedFetch, type FetchOutcome } from '../../net/guardedFetch.js';
+import { PUBLIC_ONLY, type UrlPolicy } from '../../net/urlPolicy.js';
 import { htmlToReadableText } from './htmlToText.js';
-import { systemResolver, type Resolver } from './ssrfGuard.js';
 import { clampLimit, parseToolCall, wrapUntrusted, type ResultBuilder, type WebTool } from './toolOutput.js';
 
 export const FETCH_URL_TOOL_NAME = 'fetch_url';
@@ -153,13 +153,11 @@ function failureResult(
 
 export interface FetchUrlToolDeps {
   readonly config: FetchUrlConfig;
-  /** Defaults to the system resolver (`dns.lookup`, all addresses). */
-  readonly resolver?: Resolver;
   /**
-   * TEST ONLY: lets the guard pass loopback addresses so tests can serve pages from 127.0.0.1 under a
-   * public-looking name. Wire it only in tests; nothing in configuration can turn it on.
+   * Default: public addresses only, resolved by the system resolver. URLs here are the model's, so the
+   * app's `URL_POLICY_ALLOW_HOSTS` exemption never applies; tests inject a policy that lets loopback through.
    */
-  readonly allowLoopbackForTests?: boolean;
+  readonly urlPolicy?: UrlPolicy;
   readonly now?: () => number;
 }
 
@@ -173,8 +171,9 @@ export function createFetchUrlTool(deps: FetchUrlToolDeps): WebTool {
       if (!call.ok) return call.result;
       const { args, limits, results } = call;
       const timeoutMs = clampLimit(limits.timeoutMs, deps.config.timeoutMs);
-      const outcome = await fetchUrl(args.url, {
-        resolver: deps.resolver ?? systemResolver,
+      const outcome = await guardedFetch(args.url, {
+        policy: deps.urlPolicy ?? PUBLIC_ONLY,
+        origin: 'model',
         maxBytes: deps.config.maxBytes,
         timeoutMs,
         maxRedirects: deps.config.maxRedirects,
@@ -182,7 +181,6 @@ export function createFetchUrlTool(deps: FetchUrlToolDeps): WebTool {
         acceptsContentType: (mediaType) => textKind(mediaType) !== undefined,
         allowDomains: limits.allowDomains,
         blockDomains: limits.blockDomains,
-        allowLoopbackForTests: deps.allowLoopbackForTests === true,
       });
       if (outcome.kind !== 'ok') return failureResult(outcome, results, timeoutMs);
 

@@ -1,13 +1,3 @@
-export { checkUrl, classifyAddress, systemResolver } from './ssrfGuard.js';
-export type {
-  AddressVerdict,
-  BlockCode,
-  CheckUrlOptions,
-  Resolver,
-  UrlCheck,
-  VettedTarget,
-} from './ssrfGuard.js';
-export { fetchUrl, type FetchOutcome, type FetchUrlOptions } from './fetchUrl.js';
 export { htmlToReadableText, type ReadableText } from './htmlToText.js';
 export {
   createFetchUrlTool,

@@ -1,5 +1,5 @@
 import type { ToolFailureKind, ToolSpend } from '../../shared/toolTypes.js';
-import { domainListViolation, type DomainLists } from './domains.js';
+import { domainListViolation, type DomainLists } from '../../net/domains.js';
 
 /** One search hit, the same shape whichever provider found it. */
 export interface SearchResult {

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseWorkflowDefinition } from '../../../src/definitions/parseDefinition.js';
 import { STEP_KINDS } from '../../../src/definitions/schema.js';
 import { WORKFLOW_SCHEMA_PATH, workflowSchemaText } from '../../../scripts/lib/workflowSchema.js';
+import { editorValidator } from '../../support/editorSchema.js';
 
 const root = join(__dirname, '../../..');
 const schemaFile = join(root, WORKFLOW_SCHEMA_PATH);
@@ -20,14 +20,7 @@ function yamlFiles(dir: string): string[] {
 
 const shipped = yamlFiles(join(root, 'workflows'));
 const committed = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
-// Strict (unknown keywords fail compilation) but without useDefaults: an editor checks the file as
-// written, and ajv filling one oneOf branch's defaults (maxTurns, as) would break the others.
-const validate = new Ajv2020({
-  allErrors: true,
-  strict: true,
-  strictTypes: false,
-  strictRequired: false,
-}).compile(committed);
+const validate = editorValidator(schemaFile);
 
 const minimal = {
   name: 'minimal',

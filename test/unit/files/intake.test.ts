@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBlobFileIntake, type BlobFiles } from '../../../src/files/blobFiles.js';
 import { CLAUDE_FILE_LIMITS, OPENAI_FILE_LIMITS } from '../../../src/files/limits.js';
+import { createUrlPolicy, parseAllowHosts } from '../../../src/net/urlPolicy.js';
 import { pdfBytes, pngBytes } from '../../support/files.js';
+import { loopbackPolicy } from '../../support/urlPolicies.js';
 
 const png = pngBytes({ width: 20, height: 10 });
 const pdf = pdfBytes({ lines: ['Invoice'] });
@@ -46,7 +48,13 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const intake = (loopback = true) =>
-  createBlobFileIntake(files, places, { resolver, allowLoopbackForTests: loopback, timeoutMs: 5000 });
+  createBlobFileIntake(files, places, {
+    // Without the test's loopback policy, the app's: even 127.0.0.1 on the operator allow-list is no help.
+    urlPolicy: loopback
+      ? loopbackPolicy(resolver)
+      : createUrlPolicy({ resolver, allowHosts: parseAllowHosts('127.0.0.1').allowHosts }),
+    timeoutMs: 5000,
+  });
 
 describe('file intake', () => {
   it('stores inline data content-addressed and reports what the bytes are', async () => {

@@ -1,11 +1,12 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUrlPolicy } from '../../../src/net/urlPolicy.js';
 import { parseMcpServers, type McpServerConfig } from '../../../src/config/mcp.js';
 import {
   createMcpTools,
   mcpServerOf,
   mcpToolName,
-  ssrfUrlCheck,
+  policyUrlCheck,
   type McpToolsDeps,
 } from '../../../src/tools/mcp/mcpTools.js';
 import { parseWorkflowSources } from '../../../src/definitions/workflowSet.js';
@@ -218,7 +219,7 @@ describe('MCP tools against a loopback MCP server', () => {
 
   it('goes through the SSRF guard: a loopback server is refused before any request', async () => {
     const before = fake.requests.length;
-    const tools = createMcpTools({ servers: [server()], checkUrl: ssrfUrlCheck() });
+    const tools = createMcpTools({ servers: [server()], checkUrl: policyUrlCheck(createUrlPolicy()) });
     const states = await tools.discover();
     expect(states.get('crm')).toMatchObject({ state: 'unreachable' });
     const reason = (states.get('crm') as { reason: string }).reason;

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCallResult, ToolLimits } from '../../../../src/shared/toolTypes.js';
 import type { FetchUrlConfig } from '../../../../src/config/web.js';
 import { createFetchUrlTool } from '../../../../src/tools/web/fetchUrlTool.js';
-import type { Resolver } from '../../../../src/tools/web/ssrfGuard.js';
+import type { Resolver } from '../../../../src/net/resolver.js';
+import { createUrlPolicy, parseAllowHosts } from '../../../../src/net/urlPolicy.js';
+import { loopbackPolicy } from '../../../support/urlPolicies.js';
 
 const ARTICLE = `<!doctype html><html><head><title>Quarterly rainfall report</title>
 <script>window.track = 'should never appear';</script><style>body { color: red }</style></head>
@@ -135,9 +137,13 @@ const config: FetchUrlConfig = {
   userAgent: 'durable-agents-test',
 };
 
-function fetchTool(overrides: Partial<FetchUrlConfig> = {}, allowLoopbackForTests = true) {
+/** `reachLoopback: false` gives the app's policy, even with 127.0.0.1 on its operator allow-list. */
+function fetchTool(overrides: Partial<FetchUrlConfig> = {}, reachLoopback = true) {
   const resolver = testResolver();
-  const tool = createFetchUrlTool({ config: { ...config, ...overrides }, resolver, allowLoopbackForTests });
+  const urlPolicy = reachLoopback
+    ? loopbackPolicy(resolver)
+    : createUrlPolicy({ resolver, allowHosts: parseAllowHosts('127.0.0.1,news.example.com').allowHosts });
+  const tool = createFetchUrlTool({ config: { ...config, ...overrides }, urlPolicy });
   const call = (args: Record<string, unknown>, limits?: ToolLimits): Promise<ToolCallResult> =>
     tool.handler({
       runId: 'run-1',
@@ -292,8 +298,8 @@ describe('fetch_url through the test-only loopback allowance', () => {
   });
 });
 
-describe('fetch_url without the allowance', () => {
-  it('refuses the same loopback server', async () => {
+describe('fetch_url under the app policy (model URLs get no operator exemption)', () => {
+  it('refuses the same loopback server, though 127.0.0.1 and its name are on the operator allow-list', async () => {
     const result = await fetchTool({}, false).call({ url: site('/article') });
     expect(result).toMatchObject({ isError: true, errorKind: 'blocked_url', data: { range: 'loopback' } });
     expect(result.content).toContain('news.example.com resolves to 127.0.0.1');

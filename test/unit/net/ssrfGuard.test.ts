@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkUrl, classifyAddress, type Resolver } from '../../../../src/tools/web/ssrfGuard.js';
+import { checkUrl, classifyAddress, type Resolver } from '../../../src/net/ssrfGuard.js';
+import { createUrlPolicy, type UrlPolicy } from '../../../src/net/urlPolicy.js';
+import { loopbackPolicy } from '../../support/urlPolicies.js';
 
 /** DNS as a table; unknown names fail like NXDOMAIN. */
 function fakeResolver(table: Readonly<Record<string, readonly string[]>>): Resolver & { calls: string[] } {
@@ -22,6 +24,9 @@ const dns = fakeResolver({
   'metadata.example': ['169.254.169.254'],
   'mapped.example': ['::ffff:10.0.0.1'],
 });
+const policy = createUrlPolicy({ resolver: dns });
+const model = { origin: 'model' } as const;
+const withResolver = (resolver: Resolver): UrlPolicy => createUrlPolicy({ resolver });
 
 describe('checkUrl refuses', () => {
   const refused: ReadonlyArray<[string, string, string]> = [
@@ -64,13 +69,13 @@ describe('checkUrl refuses', () => {
   ];
 
   it.each(refused)('%s (%s: %s)', async (url, code, range) => {
-    const check = await checkUrl(url, dns);
+    const check = await checkUrl(url, policy, model);
     expect(check).toMatchObject({ ok: false, code, range });
     if (!check.ok) expect(check.reason).toMatch(/only public internet addresses/);
   });
 
   it('names the resolved address when a host name hides a private one', async () => {
-    const check = await checkUrl('https://mixed.example/page', dns);
+    const check = await checkUrl('https://mixed.example/page', policy, model);
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.reason).toContain('mixed.example resolves to 192.168.0.10');
   });
@@ -82,7 +87,7 @@ describe('checkUrl refuses', () => {
     ['ftp://example.com/file', 'ftp:'],
     ['javascript:alert(1)', 'javascript:'],
   ])('the %s scheme', async (url, scheme) => {
-    const check = await checkUrl(url, dns);
+    const check = await checkUrl(url, policy, model);
     expect(check).toMatchObject({ ok: false, code: 'unsupported_scheme' });
     if (!check.ok) expect(check.reason).toContain(`the ${scheme} scheme is not allowed`);
   });
@@ -92,25 +97,29 @@ describe('checkUrl refuses', () => {
     'http://public.example@127.0.0.1/',
     'https://token@public.example/',
   ])('credentials in %s (refused, not stripped)', async (url) => {
-    expect(await checkUrl(url, dns)).toMatchObject({ ok: false, code: 'credentials_in_url' });
+    expect(await checkUrl(url, policy, model)).toMatchObject({ ok: false, code: 'credentials_in_url' });
   });
 
   it('garbage and host-less URLs', async () => {
-    expect(await checkUrl('not a url', dns)).toMatchObject({ ok: false, code: 'invalid_url' });
-    expect(await checkUrl('/relative/path', dns)).toMatchObject({ ok: false, code: 'invalid_url' });
+    expect(await checkUrl('not a url', policy, model)).toMatchObject({ ok: false, code: 'invalid_url' });
+    expect(await checkUrl('/relative/path', policy, model)).toMatchObject({ ok: false, code: 'invalid_url' });
   });
 
   it('names that do not resolve', async () => {
-    const check = await checkUrl('https://nowhere.example/', dns);
+    const check = await checkUrl('https://nowhere.example/', policy, model);
     expect(check).toMatchObject({ ok: false, code: 'unresolvable' });
     if (!check.ok) expect(check.reason).toContain('ENOTFOUND');
   });
 
   it('hosts outside the allow list or on the block list, before any DNS lookup', async () => {
     const resolver = fakeResolver({ 'public.example': ['93.184.216.34'] });
-    const outside = await checkUrl('https://public.example/', resolver, { allowDomains: ['docs.example'] });
+    const outside = await checkUrl('https://public.example/', withResolver(resolver), {
+      ...model,
+      allowDomains: ['docs.example'],
+    });
     expect(outside).toMatchObject({ ok: false, code: 'domain_not_allowed' });
-    const listed = await checkUrl('https://sub.public.example/', resolver, {
+    const listed = await checkUrl('https://sub.public.example/', withResolver(resolver), {
+      ...model,
       blockDomains: ['public.example'],
     });
     expect(listed).toMatchObject({ ok: false, code: 'domain_not_allowed' });
@@ -120,7 +129,7 @@ describe('checkUrl refuses', () => {
 
 describe('checkUrl allows', () => {
   it('a public host and returns the addresses to connect to', async () => {
-    const check = await checkUrl('https://public.example/a?b=c', dns);
+    const check = await checkUrl('https://public.example/a?b=c', policy, model);
     expect(check).toMatchObject({
       ok: true,
       target: { hostname: 'public.example', addresses: [{ address: '93.184.216.34', family: 4 }] },
@@ -128,18 +137,21 @@ describe('checkUrl allows', () => {
   });
 
   it('public IPv6, public IP literals and public NAT64 addresses', async () => {
-    expect((await checkUrl('http://v6.example/', dns)).ok).toBe(true);
-    expect((await checkUrl('http://8.8.8.8/', dns)).ok).toBe(true);
-    expect((await checkUrl('http://[2606:4700:4700::1111]/', dns)).ok).toBe(true);
-    expect((await checkUrl('http://[64:ff9b::808:808]/', dns)).ok).toBe(true);
+    expect((await checkUrl('http://v6.example/', policy, model)).ok).toBe(true);
+    expect((await checkUrl('http://8.8.8.8/', policy, model)).ok).toBe(true);
+    expect((await checkUrl('http://[2606:4700:4700::1111]/', policy, model)).ok).toBe(true);
+    expect((await checkUrl('http://[64:ff9b::808:808]/', policy, model)).ok).toBe(true);
   });
 
-  it('loopback only with the test-only allowance, and never private or metadata addresses', async () => {
-    const options = { allowLoopbackForTests: true };
-    expect((await checkUrl('http://127.0.0.1:1234/', dns, options)).ok).toBe(true);
-    expect((await checkUrl('http://[::1]/', dns, options)).ok).toBe(true);
-    expect(await checkUrl('http://10.0.0.1/', dns, options)).toMatchObject({ ok: false, range: 'private' });
-    expect(await checkUrl('http://169.254.169.254/', dns, options)).toMatchObject({
+  it('loopback only under a policy that exempts it, and never private or metadata addresses', async () => {
+    const lenient = loopbackPolicy(dns);
+    expect((await checkUrl('http://127.0.0.1:1234/', lenient, model)).ok).toBe(true);
+    expect(await checkUrl('http://[::1]/', lenient, model)).toMatchObject({
+      ok: true,
+      target: { addresses: [{ address: '::1', family: 6 }] },
+    });
+    expect(await checkUrl('http://10.0.0.1/', lenient, model)).toMatchObject({ ok: false, range: 'private' });
+    expect(await checkUrl('http://169.254.169.254/', lenient, model)).toMatchObject({
       ok: false,
       range: 'metadata',
     });

@@ -1,15 +1,13 @@
-import { lookup } from 'node:dns/promises';
+/**
+ * The SSRF guard: decides whether a server-side request may go to a URL, and pins the connection to the
+ * addresses it vetted. What it may waive, and for whom, is the injected `UrlPolicy` (urlPolicy.ts).
+ */
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { domainListViolation, type DomainLists } from './domains.js';
+import type { UrlOrigin, UrlPolicy } from './urlPolicy.js';
 
-/** Resolves a host name to every address it has (A and AAAA), like `dns.lookup(host, { all: true })`. */
-export type Resolver = (hostname: string) => Promise<readonly string[]>;
-
-export const systemResolver: Resolver = async (hostname) => {
-  const records = await lookup(hostname, { all: true, verbatim: true });
-  return records.map((record) => record.address);
-};
+export { systemResolver, type Resolver } from './resolver.js';
 
 export type BlockCode =
   | 'invalid_url'
@@ -43,11 +41,8 @@ export type UrlCheck =
     };
 
 export interface CheckUrlOptions extends DomainLists {
-  /**
-   * TEST ONLY: lets loopback addresses (127/8, ::1) through so tests can fetch from a local server under a
-   * public-looking name. Private, link-local and metadata addresses stay blocked. Never set from config.
-   */
-  readonly allowLoopbackForTests?: boolean;
+  /** Who chose the URL; the policy decides which origins may reach which non-public targets. */
+  readonly origin: UrlOrigin;
 }
 
 export type AddressVerdict =
@@ -145,26 +140,31 @@ export function classifyAddress(address: string): AddressVerdict {
   return parsed.kind() === 'ipv4' ? classifyV4(parsed as ipaddr.IPv4) : classifyV6(parsed as ipaddr.IPv6);
 }
 
-function isLoopback(verdict: AddressVerdict): boolean {
-  return verdict.blocked && verdict.range === 'loopback';
-}
-
-function loopbackAddress(address: string): VettedAddress {
+/** An exempted address as the connection uses it (`::ffff:127.0.0.1` connects as 127.0.0.1). */
+function exemptedAddress(address: string): VettedAddress {
   const parsed = ipaddr.process(address.replace(/%.*$/, ''));
   return { address: parsed.toString(), family: parsed.kind() === 'ipv4' ? 4 : 6 };
 }
 
 const ALLOWED_SCHEMES = new Set(['http:', 'https:']);
 
+/** The end of a refusal: what the setting can and cannot change, so nobody lists a host in vain. */
+function refusalHint(origin: UrlOrigin): string {
+  return origin === 'operator'
+    ? 'only public internet addresses can be reached unless URL_POLICY_ALLOW_HOSTS lists the host or its address'
+    : 'only public internet addresses can be fetched';
+}
+
 /**
  * Decides whether a server-side request to `rawUrl` is safe: http(s) only, no credentials, every address
- * the host resolves to must be public. The caller must connect only to `target.addresses` (see
- * `fetchUrl`), so a second DNS answer cannot swap in a private address after the check.
+ * the host resolves to must be public or exempted by `policy` for this origin. The caller must connect only
+ * to `target.addresses` (see `guardedFetch`), so a second DNS answer cannot swap in a private address after
+ * the check.
  */
 export async function checkUrl(
   rawUrl: string | URL,
-  resolver: Resolver,
-  options: CheckUrlOptions = {},
+  policy: UrlPolicy,
+  options: CheckUrlOptions,
 ): Promise<UrlCheck> {
   let url: URL;
   try {
@@ -198,7 +198,7 @@ export async function checkUrl(
   else if (lowerHost === 'localhost' || lowerHost.endsWith('.localhost')) addresses = ['127.0.0.1'];
   else {
     try {
-      addresses = await resolver(hostname);
+      addresses = await policy.resolver(hostname);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       return {
@@ -216,15 +216,15 @@ export async function checkUrl(
   for (const address of addresses) {
     const verdict = classifyAddress(address);
     if (!verdict.blocked) vetted.push(verdict.connectTo);
-    else if (options.allowLoopbackForTests === true && isLoopback(verdict))
-      vetted.push(loopbackAddress(address));
+    else if (policy.exempts({ hostname: lowerHost, address, range: verdict.range, origin: options.origin }))
+      vetted.push(exemptedAddress(address));
     else {
       const via = address === hostname ? '' : ` (${hostname} resolves to ${address})`;
       return {
         ok: false,
         code: 'blocked_address',
         range: verdict.range,
-        reason: `the target is ${verdict.description}${via}; only public internet addresses can be fetched`,
+        reason: `the target is ${verdict.description}${via}; ${refusalHint(options.origin)}`,
       };
     }
   }

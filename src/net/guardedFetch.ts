@@ -2,12 +2,24 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { parseRetryAfter } from '../../models/errors.js';
+/**
+ * One guarded HTTP exchange: every hop checked by the SSRF guard under the injected URL policy, connected
+ * only to the vetted addresses, the body streamed under a byte cap, all inside one time budget.
+ */
+import { parseRetryAfter } from '../models/errors.js';
 import type { DomainLists } from './domains.js';
-import { pinnedLookup, checkUrl, type BlockCode, type Resolver, type VettedTarget } from './ssrfGuard.js';
+import { pinnedLookup, checkUrl, type BlockCode, type VettedTarget } from './ssrfGuard.js';
+import type { UrlOrigin, UrlPolicy } from './urlPolicy.js';
 
-export interface FetchUrlOptions extends DomainLists {
-  readonly resolver: Resolver;
+export interface GuardedFetchOptions extends DomainLists {
+  readonly policy: UrlPolicy;
+  /** Who chose the URL (and so whether the policy's exemptions apply): see `UrlOrigin`. */
+  readonly origin: UrlOrigin;
+  /** Default GET. A request with a body should pass `maxRedirects: 0`: a redirect then ends it. */
+  readonly method?: string;
+  /** Sent as given, after the default user-agent, accept and accept-encoding headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
   /** Largest (decompressed) body read; the download stops there and the result is marked truncated. */
   readonly maxBytes: number;
   /** Budget for the whole fetch: every DNS lookup, redirect hop and the body. */
@@ -16,8 +28,8 @@ export interface FetchUrlOptions extends DomainLists {
   readonly userAgent: string;
   /** Decides whether a response's content type is worth downloading (checked before the body is read). */
   readonly acceptsContentType: (mediaType: string) => boolean;
-  /** TEST ONLY: see `CheckUrlOptions.allowLoopbackForTests`. */
-  readonly allowLoopbackForTests?: boolean;
+  /** Bytes of an error response's body kept in `http_error` (default 0: the body is not read). */
+  readonly errorBodyBytes?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -47,6 +59,8 @@ export type FetchOutcome =
       readonly status: number;
       readonly statusText: string;
       readonly retryAfterMs?: number;
+      /** The start of the error body, when `errorBodyBytes` asked for it. */
+      readonly body?: Buffer;
     }
   | { readonly kind: 'unsupported_type'; readonly url: string; readonly mediaType: string }
   | { readonly kind: 'too_many_redirects'; readonly redirects: readonly string[] }
@@ -76,7 +90,7 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function request(
   target: VettedTarget,
-  options: FetchUrlOptions,
+  options: GuardedFetchOptions,
   signal: AbortSignal,
 ): Promise<IncomingMessage> {
   const { url } = target;
@@ -87,11 +101,13 @@ function request(
       hostname: target.hostname,
       port: url.port === '' ? undefined : Number(url.port),
       path: `${url.pathname}${url.search}`,
-      method: 'GET',
+      method: options.method ?? 'GET',
       headers: {
         'user-agent': options.userAgent,
         accept: 'text/html,application/xhtml+xml,text/plain;q=0.9,application/json;q=0.9,*/*;q=0.1',
         'accept-encoding': 'gzip, deflate, br',
+        ...options.headers,
+        ...(options.body === undefined ? {} : { 'content-length': String(options.body.length) }),
       },
       lookup: pinnedLookup(target.addresses),
       // No pooled sockets: a kept-alive connection must never carry a request to a different vetted host.
@@ -100,7 +116,7 @@ function request(
     });
     outgoing.once('response', resolve);
     outgoing.on('error', reject);
-    outgoing.end();
+    outgoing.end(options.body);
   });
 }
 
@@ -155,11 +171,11 @@ function networkMessage(error: unknown): string {
 }
 
 /**
- * GETs a URL the way a careful crawler would: each hop is checked by the SSRF guard and connected to
+ * Requests a URL the way a careful crawler would: each hop is checked by the SSRF guard and connected to
  * only the addresses it vetted, redirects are followed by hand (never by the HTTP client), and the body
  * is streamed under a byte cap, all inside one time budget. Never throws for network outcomes.
  */
-export async function fetchUrl(rawUrl: string, options: FetchUrlOptions): Promise<FetchOutcome> {
+export async function guardedFetch(rawUrl: string, options: GuardedFetchOptions): Promise<FetchOutcome> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new FetchTimeout()), options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
@@ -169,10 +185,10 @@ export async function fetchUrl(rawUrl: string, options: FetchUrlOptions): Promis
     for (let hop = 0; ; hop++) {
       try {
         const check = await raceAbort(
-          checkUrl(current, options.resolver, {
+          checkUrl(current, options.policy, {
+            origin: options.origin,
             allowDomains: options.allowDomains,
             blockDomains: options.blockDomains,
-            allowLoopbackForTests: options.allowLoopbackForTests === true,
           }),
           signal,
         );
@@ -199,17 +215,21 @@ export async function fetchUrl(rawUrl: string, options: FetchUrlOptions): Promis
         }
         const finalUrl = check.target.url.href;
         if (status < 200 || status >= 300) {
-          response.destroy();
           const retryAfterMs = parseRetryAfter(
             response.headers as Record<string, string | undefined>,
             Date.now(),
           );
+          const errorBody = options.errorBodyBytes
+            ? (await readCapped(response, options.errorBodyBytes)).body
+            : undefined;
+          response.destroy();
           return {
             kind: 'http_error',
             url: finalUrl,
             status,
             statusText: response.statusMessage ?? '',
             ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+            ...(errorBody === undefined ? {} : { body: errorBody }),
           };
         }
         const { mediaType, charset } = parseContentType(response.headers['content-type']);
