@@ -71,6 +71,12 @@ export type StartOutcome =
 export interface DurableBackend {
   readonly taskHubName: string;
   start(request: StartRequest): StartOutcome;
+  /**
+   * `start`, committed together with the other writes of the same event-loop turn (group commit,
+   * `DurableStore.groupTx`); settles once the instance is durable. For callers that can wait, such as
+   * the HTTP API: a burst of starts then costs one commit instead of one each.
+   */
+  startGrouped?(request: StartRequest): Promise<StartOutcome>;
   getStatus(
     instanceId: string,
     options?: { showHistory?: boolean; showHistoryOutput?: boolean; showInput?: boolean },

@@ -222,12 +222,16 @@ export class DurableHttpApi {
     if (!parsed)
       return message(400, 'Invalid JSON content: the request body must be JSON (or empty for no input).');
     const version = queryValue(req.query, 'version');
-    const outcome = this.#backend.start({
+    const request = {
       orchestratorName: functionName,
       instanceId,
       input: parsed.value,
       ...(version ? { version } : {}),
-    });
+    };
+    // The 202 goes out once the start is committed either way; grouped, a burst of starts commits once.
+    const outcome = this.#backend.startGrouped
+      ? await this.#backend.startGrouped(request)
+      : this.#backend.start(request);
     if (outcome.kind === 'unknownOrchestrator') {
       return message(
         404,

@@ -195,6 +195,10 @@ export class DurableEngine implements DurableBackend {
   rewind(id: string, reason: string | undefined): CommandOutcome {
     return this.#ops.rewind(id, reason);
   }
+  startGrouped(request: StartRequest): Promise<StartOutcome> {
+    return this.#ops.startGrouped(request);
+  }
+
   restart(id: string, newId: boolean) {
     return this.#ops.restart(id, newId);
   }

@@ -92,7 +92,7 @@ export async function planEpisode(
   env: EpisodeEnv,
   row: InstanceRow,
   messages: MessageRow[],
-  history: { joined: string; count: number; leftOutChars: number },
+  history: { joined: string; count: number; leftOutChars: number; prefixKey?: string },
 ): Promise<EpisodePlan | undefined> {
   const ledger = JSON.parse(row.ledger) as Ledger;
   const plan: EpisodePlan = { consumed: [], events: [], outgoing: [], row: { ...row }, ledger, more: false };
@@ -161,8 +161,9 @@ export async function planEpisode(
 
   const started = makeEvent(EventType.OrchestratorStarted, now);
   const newEvents = [...plan.events, started, ...batch];
+  const stable = `{"history":[${history.joined}`;
   const payload =
-    `{"history":[${history.joined}${history.count > 0 ? ',' : ''}${newEvents.map((e) => JSON.stringify(replayView(e))).join(',')}]` +
+    `${stable}${history.count > 0 ? ',' : ''}${newEvents.map((e) => JSON.stringify(replayView(e))).join(',')}]` +
     `,"input":${row.input ?? 'null'},"instanceId":${JSON.stringify(row.instance_id)},"isReplaying":${history.count > 0}` +
     `,"parentInstanceId":${JSON.stringify(row.parent_instance_id)},"upperSchemaVersion":1` +
     `,"upperSchemaVersionNew":${env.timing.schemaVersion - 1}` +
@@ -180,6 +181,10 @@ export async function planEpisode(
       logSink: (level, message) => logs.push([level, message]),
       logContext: `orchestrator, ${row.instance_id}, ${batch.length} new event(s)`,
       knownOrchestratorActions: ledger.actionsSeen,
+      // The history so far begins every later payload of this cache entry (the runner's `prefixKey`).
+      ...(history.prefixKey !== undefined
+        ? { triggerPrefix: { key: history.prefixKey, chars: stable.length } }
+        : {}),
     });
     const rv = out.returnValue;
     if (rv && 'json' in rv) {

@@ -13,11 +13,18 @@ interface CachedHistory {
   nextSeq: number;
   /** What `replayText` left out of the stored events (their inputs), for the wire meter. */
   leftOutChars: number;
+  /**
+   * Names this entry's `joined` to the invoker (`InvocationInput.triggerPrefix`): `joined` only grows by
+   * appending while the entry lives, and a new entry (after a rewrite, continueAsNew or a restart) gets
+   * a new key, so the history a language worker kept under a key always begins the next payload.
+   */
+  prefixKey: string;
 }
 
 /** Runs orchestrator episodes: reads an instance's messages, plans the episode, commits it. */
 export class EpisodeRunner {
   readonly #cache = new Map<string, CachedHistory>();
+  #entries = 0;
 
   constructor(
     private readonly store: DurableStore,
@@ -30,7 +37,14 @@ export class EpisodeRunner {
 
   /** Drops the cached history of an instance whose stored history was rewritten elsewhere. */
   invalidate(id: string): void {
+    this.#drop(id);
+  }
+
+  #drop(id: string): void {
+    const h = this.#cache.get(id);
+    if (!h) return;
     this.#cache.delete(id);
+    this.env.invoker.forgetTriggerPrefix?.(h.prefixKey);
   }
 
   async run(id: string): Promise<void> {
@@ -61,6 +75,7 @@ export class EpisodeRunner {
         count: rows.length,
         nextSeq: (rows.at(-1)?.seq ?? -1) + 1,
         leftOutChars: rows.reduce((sum, r, i) => sum + r.event.length - (texts[i]?.length ?? 0), 0),
+        prefixKey: `${id}#${++this.#entries}`,
       };
       this.#cache.set(id, h);
     }
@@ -74,7 +89,7 @@ export class EpisodeRunner {
     const { texts, replayTexts, work, notify, armTimer, childrenStarted, completedChildOf } =
       await commitEpisode(ctx, plan, history.nextSeq, this.clock.now());
     if (plan.continueAsNew || isTerminal(row.status)) {
-      this.#cache.delete(id);
+      this.#drop(id);
       this.dispatcher.forgetOutstanding(id);
     } else {
       history.joined += (history.count > 0 ? ',' : '') + replayTexts.join(',');

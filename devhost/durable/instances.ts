@@ -93,9 +93,24 @@ export class InstanceOps {
 
   start(request: StartRequest): StartOutcome {
     if (!this.#isOrchestrator(request.orchestratorName)) return { kind: 'unknownOrchestrator' };
+    const outcome = this.store.tx(this.#starter(request));
+    if (outcome.kind === 'started') this.hooks.notify(outcome.instanceId);
+    return outcome;
+  }
+
+  /** `start` in the store's group commit: settles (and wakes the instance) once the group is committed. */
+  async startGrouped(request: StartRequest): Promise<StartOutcome> {
+    if (!this.#isOrchestrator(request.orchestratorName)) return { kind: 'unknownOrchestrator' };
+    const outcome = await this.store.groupTx(this.#starter(request));
+    if (outcome.kind === 'started') this.hooks.notify(outcome.instanceId);
+    return outcome;
+  }
+
+  /** The transaction body of a start: refuses a live instance of the same id, else creates it. */
+  #starter(request: StartRequest): () => StartOutcome {
     const id = request.instanceId ?? newInstanceId();
     const inputJson = request.input === undefined ? null : JSON.stringify(request.input);
-    const outcome = this.store.tx((): StartOutcome => {
+    return () => {
       const existing = this.store.q.getInstance.get(id);
       if (existing && !isTerminal(existing.status))
         return { kind: 'conflict', instanceId: id, status: existing.status };
@@ -108,9 +123,7 @@ export class InstanceOps {
         this.clock.now(),
       );
       return { kind: 'started', instanceId: id };
-    });
-    if (outcome.kind === 'started') this.hooks.notify(id);
-    return outcome;
+    };
   }
 
   /** Starts a sub-orchestration inside the parent's commit; returns a failure reason when it cannot. */

@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { loadFunctionsApp } from './appLoader.js';
+import { HeldPrefixes } from './triggerPrefix.js';
 import type { InvocationInput, LogLevel } from './types.js';
 import { errorToData, type HostMessage, type WorkerMessage } from './workerProtocol.js';
 
@@ -22,13 +23,22 @@ async function main(appDir: string): Promise<void> {
   const invoker = await loadFunctionsApp(appDir, { log: hostLog });
   // The host logs each execution when the result comes back, as the Functions host does.
   invoker.logExecutions = false;
+  const prefixes = new HeldPrefixes();
   port.on('message', (message: HostMessage) => {
     if (message.type === 'settings') {
       invoker.functionTimeoutMs = message.functionTimeoutMs;
       invoker.durableClientPayload = message.durableClientPayload;
       return;
     }
-    const { id, functionName, input, withLogSink } = message;
+    const { id, functionName, withLogSink, prefixed } = message;
+    let input: InvocationInput;
+    try {
+      // Put the trigger text back together now, in message order, before a later message reuses it.
+      input = prefixed ? { ...message.input, trigger: { json: prefixes.join(prefixed) } } : message.input;
+    } catch (error) {
+      post({ type: 'error', id, error: errorToData(error) });
+      return;
+    }
     const invocation: InvocationInput = withLogSink
       ? { ...input, logSink: (level, text) => post({ type: 'log', id, level, message: text }) }
       : input;

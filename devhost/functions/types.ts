@@ -46,6 +46,12 @@ export interface InvocationInput {
    * has. Their inputs are dropped from the answer before it is serialized (orchestratorActions.ts).
    */
   knownOrchestratorActions?: number;
+  /**
+   * The first `chars` characters of `trigger.json` begin every later invocation that passes the same
+   * `key`, so a language worker thread can keep them instead of receiving them again (triggerPrefix.ts).
+   * The function receives the whole text either way.
+   */
+  triggerPrefix?: { key: string; chars: number };
 }
 
 export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical';
@@ -62,4 +68,6 @@ export interface FunctionInvoker {
   readonly registrations: ReadonlyMap<string, FunctionRegistration>;
   /** Throws the function's own error when the handler throws. */
   invoke(functionName: string, input: InvocationInput): Promise<InvocationOutput>;
+  /** No invocation will pass this `triggerPrefix.key` again; what was kept for it can go. */
+  forgetTriggerPrefix?(key: string): void;
 }

@@ -16,6 +16,7 @@ import type {
   LogLevel,
 } from './types.js';
 import { workerScript } from '../workerScript.js';
+import { SentPrefixes } from './triggerPrefix.js';
 import { errorFromData, type HostMessage, type WorkerMessage } from './workerProtocol.js';
 
 interface Pending {
@@ -29,6 +30,8 @@ interface Slot {
   worker: Worker | undefined;
   restarted?: Promise<void>;
   readonly pending: Map<number, Pending>;
+  /** Trigger prefixes this slot's worker holds (triggerPrefix.ts); emptied when the worker dies. */
+  readonly prefixes: SentPrefixes;
 }
 
 type Settings = Extract<HostMessage, { type: 'settings' }>;
@@ -52,7 +55,7 @@ export class WorkerInvoker implements FunctionInvoker {
     private readonly options: WorkerInvokerOptions,
   ) {
     this.#slots = workers.map((worker) => {
-      const slot: Slot = { worker, pending: new Map() };
+      const slot: Slot = { worker, pending: new Map(), prefixes: new SentPrefixes() };
       this.#attach(slot, worker);
       return slot;
     });
@@ -99,10 +102,14 @@ export class WorkerInvoker implements FunctionInvoker {
 
   async #invokeInWorker(functionName: string, input: InvocationInput): Promise<InvocationOutput> {
     const id = this.#nextId++;
-    const { logSink, ...data } = input;
+    const { logSink, triggerPrefix, ...data } = input;
     const live = this.#slots.filter((s) => s.worker !== undefined);
-    const slot = (live.length > 0 ? live : this.#slots).reduce((least, s) =>
-      s.pending.size < least.pending.size ? s : least,
+    // The least busy worker; among equally busy ones, one that holds the trigger's prefix.
+    const holds = (s: Slot) => (triggerPrefix !== undefined && s.prefixes.has(triggerPrefix.key) ? 0 : 1);
+    const slot = (live.length > 0 ? live : this.#slots).reduce((best, s) =>
+      s.pending.size < best.pending.size || (s.pending.size === best.pending.size && holds(s) < holds(best))
+        ? s
+        : best,
     );
     if (slot.worker === undefined) await slot.restarted;
     const target = slot.worker;
@@ -110,14 +117,31 @@ export class WorkerInvoker implements FunctionInvoker {
       throw new Error('The language worker could not be restarted; see the host log.');
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject, ...(logSink ? { logSink } : {}) });
-      const message: HostMessage = { type: 'invoke', id, functionName, input: data, withLogSink: !!logSink };
+      const json = data.trigger !== undefined && 'json' in data.trigger ? data.trigger.json : undefined;
+      const message: HostMessage =
+        triggerPrefix !== undefined && json !== undefined
+          ? {
+              type: 'invoke',
+              id,
+              functionName,
+              input: { ...data, trigger: undefined },
+              withLogSink: !!logSink,
+              prefixed: slot.prefixes.send(json, triggerPrefix.key, triggerPrefix.chars),
+            }
+          : { type: 'invoke', id, functionName, input: data, withLogSink: !!logSink };
       try {
         target.postMessage(message);
       } catch (error) {
         slot.pending.delete(id);
+        // The worker never got it: it must not be asked to reuse what this message would have kept.
+        if (triggerPrefix !== undefined) slot.prefixes.forget(triggerPrefix.key);
         reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
+  }
+
+  forgetTriggerPrefix(key: string): void {
+    for (const slot of this.#slots) slot.prefixes.forget(key);
   }
 
   async stop(): Promise<void> {
@@ -137,6 +161,7 @@ export class WorkerInvoker implements FunctionInvoker {
     );
     worker.once('exit', (code) => {
       slot.worker = undefined;
+      slot.prefixes.clear();
       const pending = [...slot.pending.values()];
       slot.pending.clear();
       const error = new Error(`The language worker exited (code ${code}) during the invocation.`);

@@ -1,4 +1,5 @@
 /** What the host and its language worker thread say to each other (see languageWorker.ts). */
+import type { PrefixedText } from './triggerPrefix.js';
 import type { FunctionRegistration, InvocationInput, InvocationOutput, LogLevel } from './types.js';
 
 export interface ErrorData {
@@ -12,9 +13,11 @@ export type HostMessage =
       type: 'invoke';
       id: number;
       functionName: string;
-      input: Omit<InvocationInput, 'logSink'>;
+      input: Omit<InvocationInput, 'logSink' | 'triggerPrefix'>;
       /** The function's own logs go back tagged with `id` instead of to the host log. */
       withLogSink: boolean;
+      /** The trigger's JSON text, sent without the prefix this worker already holds (triggerPrefix.ts). */
+      prefixed?: PrefixedText;
     }
   | { type: 'settings'; functionTimeoutMs: number | undefined; durableClientPayload: unknown };
 

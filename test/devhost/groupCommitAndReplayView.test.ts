@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventType, makeEvent, replayText, replayView } from '../../devhost/durable/history.js';
 import { DurableStore, storeFile } from '../../devhost/durable/store.js';
+import { openEngine, type EngineHandle } from './engineHarness.js';
 
 describe('DurableStore.groupTx', () => {
   let dir: string | undefined;
@@ -68,6 +69,41 @@ describe('DurableStore.groupTx', () => {
     const history = check.prepare("SELECT name FROM sqlite_master WHERE name = 'history'").all();
     check.close();
     expect(history).toEqual([]);
+  });
+});
+
+describe('grouped starts (DurableEngine.startGrouped, used by the HTTP API)', () => {
+  let handle: EngineHandle | undefined;
+  afterEach(async () => {
+    await handle?.close();
+    handle = undefined;
+  });
+
+  it('commits the starts of one turn together after the turn, refuses a live duplicate, and runs them', async () => {
+    handle = await openEngine();
+    const { engine } = handle;
+    const countBefore = () =>
+      (
+        engine.store.db.prepare("SELECT COUNT(*) AS n FROM instances WHERE instance_id LIKE 'g-%'").get() as {
+          n: number;
+        }
+      ).n;
+    const starts = ['g-1', 'g-2', 'g-3', 'g-1'].map((instanceId) =>
+      engine.startGrouped({ orchestratorName: 'sequence', instanceId }),
+    );
+    // Nothing is written, and nothing is running, until the group commits after this turn.
+    expect(countBefore()).toBe(0);
+    const [a, b, c, duplicate] = await Promise.all(starts);
+    expect([a, b, c].map((o) => o?.kind)).toEqual(['started', 'started', 'started']);
+    expect(duplicate).toEqual({ kind: 'conflict', instanceId: 'g-1', status: 'Pending' });
+    expect(countBefore()).toBe(3);
+    expect(await engine.startGrouped({ orchestratorName: 'noSuchOrchestrator', instanceId: 'g-9' })).toEqual({
+      kind: 'unknownOrchestrator',
+    });
+    for (const id of ['g-1', 'g-2', 'g-3']) {
+      await engine.waitForCompletion(id);
+      expect(engine.getStatus(id)?.runtimeStatus).toBe('Completed');
+    }
   });
 });
 
