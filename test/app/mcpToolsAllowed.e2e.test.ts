@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/functions/runView.js';
@@ -8,21 +7,14 @@ import { startTestHost, type TestHost } from '../support/testHost.js';
 /**
  * A workflow in its own WORKFLOWS_DIR calls a tool of a loopback MCP server, allowed by
  * URL_POLICY_ALLOW_HOSTS=127.0.0.1, and completes on the offline model; the server receives the call.
- *
- * Needs the URL policy (src/net/) wired into src/tools/mcp/appMcpTools.ts in place of the SSRF guard: until
- * src/net/ exists this file skips, saying so; once it exists the test runs and fails until that wiring is
- * done. (Checked with the guard's loopback exemption switched on by hand: the run completes.)
+ * Without the allow-list the same server is refused (mcpTools.e2e.test.ts).
  */
 const appDir = path.resolve(__dirname, '../..');
-const urlPolicyBuilt = existsSync(path.join(appDir, 'src/net'));
-if (!urlPolicyBuilt) {
-  console.log('SKIPPED mcpToolsAllowed.e2e: src/net/ (URL_POLICY_ALLOW_HOSTS) is not in this tree yet');
-}
 
 let host: TestHost | undefined;
 let crm: FakeMcpServer | undefined;
 
-describe.skipIf(!urlPolicyBuilt)('an MCP tool in a workflow, on the local host', () => {
+describe('an MCP tool in a workflow, on the local host', () => {
   beforeAll(async () => {
     crm = await startFakeMcpServer();
     process.env.OFFLINE_MODEL = 'on';
