@@ -297,7 +297,8 @@ function* compactIfDue(
   const summary = yield* callModelWithPolicy(
     context,
     {
-      role: COMPACTION_ROLE,
+      // The workflow's worker when its `roles` re-points it (steps.ts), else the configured one.
+      ...(input.compaction ?? { role: COMPACTION_ROLE }),
       system: COMPACTION_SYSTEM,
       messages: { ref: prepared.prompt },
       runId: input.runId,
