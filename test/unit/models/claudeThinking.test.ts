@@ -13,7 +13,7 @@ import {
   type OfflineModelServer,
 } from '../../../src/offline/offlineModelServer.js';
 import type { ModelMessage } from '../../../src/shared/modelTypes.js';
-import { TranscriptRef, type ToolDefinition } from '../../../src/shared/modelTypes.js';
+import { LegacyTranscriptRef, type ToolDefinition } from '../../../src/shared/modelTypes.js';
 
 let server: OfflineModelServer;
 let replies: ModelReply[];
@@ -80,7 +80,7 @@ describe('Claude thinking in the app', () => {
     if (toolUse?.type !== 'tool_use') throw new Error('expected tool_use');
 
     // The transcript crosses activity history and blob storage as JSON, parsed by the same zod types.
-    const stored = TranscriptRef.parse(
+    const stored = LegacyTranscriptRef.parse(
       JSON.parse(JSON.stringify({ blobRef: 'transcripts/run/step', tail: [question, first.message] })),
     );
     const transcript = [
