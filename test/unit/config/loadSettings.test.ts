@@ -15,7 +15,8 @@ function errorOf(env: Record<string, string>): ConfigError {
 describe('loadSettings', () => {
   it('returns every section at once, with defaults when nothing is set', () => {
     const settings = loadSettings({});
-    expect(Object.keys(settings).sort()).toEqual(['app', 'models', 'runCode', 'telemetry', 'web']);
+    expect(Object.keys(settings).sort()).toEqual(['app', 'mcp', 'models', 'runCode', 'telemetry', 'web']);
+    expect(settings.mcp).toEqual([]);
     expect(settings.app.maxWaitSeconds).toBe(60);
     expect(settings.models.offline).toBe(true);
     expect(settings.web.search.provider).toBe('none');
@@ -30,16 +31,20 @@ describe('loadSettings', () => {
       WEB_SEARCH_PROVIDER: 'tavily',
       RUN_CODE_MEMORY_MB: '0',
       OTEL_TRACES_EXPORTER: 'zipkin',
+      MCP_SERVERS: '{"crm":',
+      URL_POLICY_ALLOW_HOSTS: 'http://crm.internal',
     });
     expect(error.problems).toEqual([
       'app: WORKFLOW_MAX_WAIT_SECONDS must be at most 230 (got "999")',
+      'app: URL_POLICY_ALLOW_HOSTS entry "http://crm.internal" is a URL; list the host name alone',
       'models: MODEL_TIMEOUT_SECONDS must be a whole number from 1 to 540 (got "soon")',
       'web: WEB_SEARCH_PROVIDER=tavily needs TAVILY_API_KEY (a key from app.tavily.com, e.g. tvly-...)',
       'runCode: RUN_CODE_MEMORY_MB must be a positive whole number (got "0")',
       'telemetry: OTEL_TRACES_EXPORTER must be otlp or none (this app ships only OTLP), got "zipkin"',
+      'mcp: MCP_SERVERS must be JSON: Unexpected end of JSON input',
     ]);
     expect(error.message).toMatch(/^Invalid configuration:\n {2}- app: WORKFLOW_MAX_WAIT_SECONDS/);
-    expect(error.message.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(5);
+    expect(error.message.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(7);
   });
 
   it('keeps every section’s problems, not only the first of each', () => {
