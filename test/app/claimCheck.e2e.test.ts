@@ -124,7 +124,7 @@ async function historyOf(instanceId: string): Promise<HistoryEvent[]> {
   return (own?.history.events ?? []).map((event) => {
     const raw = event as { EventType: number; Name?: string; Input?: string; Result?: string };
     return {
-      EventType: eventTypeName(raw.EventType as Parameters<typeof eventTypeName>[0]),
+      EventType: eventTypeName(raw.EventType),
       ...(raw.Name === undefined ? {} : { FunctionName: raw.Name }),
       ...(raw.Input === undefined ? {} : { Input: raw.Input }),
       ...(raw.Result === undefined ? {} : { Result: JSON.parse(raw.Result) as unknown }),
