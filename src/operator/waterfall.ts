@@ -156,6 +156,23 @@ function failureOf(instance: InstanceHistory): string | undefined {
 }
 
 /**
+ * When a child ran, to the millisecond: the API gives `createdTime`/`lastUpdatedTime` to the second only, so
+ * its own ExecutionStarted and ExecutionCompleted times are used where they agree with them (an agent that
+ * continued as new keeps only its last generation's ExecutionStarted: then the creation time stands).
+ */
+function childTimes(child: InstanceHistory): { start: string; end: string } {
+  const timeOf = (type: string) =>
+    str(child.historyEvents.find((event) => event.EventType === type)?.Timestamp);
+  const started = timeOf('ExecutionStarted');
+  const completed = [...child.historyEvents]
+    .reverse()
+    .find((event) => event.EventType === 'ExecutionCompleted');
+  const created = Date.parse(child.createdTime);
+  const start = started !== undefined && Date.parse(started) - created < 1_000 ? started : child.createdTime;
+  return { start, end: str(completed?.Timestamp) ?? child.lastUpdatedTime };
+}
+
+/**
  * The spans of one instance's own history, and a span for each of its direct children (`children`, found
  * by id): the child's own events are not expanded here.
  */
@@ -321,18 +338,19 @@ export function instanceSpans(
 
   for (const child of children) {
     const label = childLabel(child.instanceId);
+    const times = childTimes(child);
     const item: Open = {
       eventId: 0,
       kind: 'child',
       name: label ? `${child.name} ${label}` : child.name,
-      start: child.createdTime,
+      start: times.start,
       childId: child.instanceId,
     };
-    if (child.runtimeStatus === 'Completed') push(item, { status: 'completed', end: child.lastUpdatedTime });
+    if (child.runtimeStatus === 'Completed') push(item, { status: 'completed', end: times.end });
     else if (isFinished(child.runtimeStatus))
       push(item, {
         status: 'failed',
-        end: child.lastUpdatedTime,
+        end: times.end,
         error: failureOf(child) ?? child.runtimeStatus,
       });
     else push(item, { status: 'running' });
