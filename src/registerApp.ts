@@ -83,6 +83,8 @@ export function registerApp(overrides: AppOverrides): void {
   // One URL policy for every outbound request: operator endpoints may reach URL_POLICY_ALLOW_HOSTS (src/net).
   const urlPolicy = overrides.urlPolicy ?? createUrlPolicy({ allowHosts: config.urlPolicyAllowHosts });
   const directory = workflowsDirectory(config.workflowsDir);
+  // Bearer tokens from the app's identity, one cached provider per scope: HTTP tools and MCP servers share it.
+  const tokens = appTokenProvider(sharedCredentials, overrides.env);
   // Beyond the built-ins: HTTP tools declared in tools/*.yaml and TypeScript tools in src/tools/custom/.
   const tools = createToolRegistry({
     artifacts,
@@ -95,13 +97,13 @@ export function registerApp(overrides: AppOverrides): void {
         directory: toolsDirectory(config.toolsDir, directory),
         env: overrides.env,
         urlPolicy,
-        tokenFor: appTokenProvider(sharedCredentials, overrides.env),
+        tokenFor: tokens,
       }),
       customToolSource(),
     ],
   });
   // MCP_SERVERS: their tools (`<server>__<tool>`) are listed in the background; runs using them wait for it.
-  const mcp = createAppMcpTools(settings.mcp, overrides.env, urlPolicy);
+  const mcp = createAppMcpTools(settings.mcp, urlPolicy, tokens);
   const workflows = loadWorkflowCatalog({
     directory,
     knownTools: tools.names(),

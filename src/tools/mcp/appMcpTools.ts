@@ -3,9 +3,6 @@
  * chosen. The URL check is the app's URL policy (src/net) for operator-configured endpoints, so
  * `URL_POLICY_ALLOW_HOSTS` reaches servers on private hosts.
  */
-import { getBearerTokenProvider } from '@azure/identity';
-import { appCredentialSpec, type CredentialFactory } from '../../azure/credentials.js';
-import { sharedCredentials } from '../../azure/storageClients.js';
 import type { WorkflowCatalog } from '../../shared/workflows.js';
 import { toolNamesUsedBy } from '../../functions/runStarter.js';
 import type { McpServerConfig } from '../../config/mcp.js';
@@ -18,24 +15,12 @@ import {
   type McpTools,
 } from './mcpTools.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
+/** `getToken`: the app's identity's bearer tokens by scope (registry.ts `appTokenProvider`, shared). */
 export function createAppMcpTools(
   servers: readonly McpServerConfig[],
-  env: Env,
   urlPolicy: UrlPolicy,
-  credentials: CredentialFactory = sharedCredentials,
+  getToken: (scope: string) => Promise<string>,
 ): { readonly servers: readonly string[]; readonly tools: McpTools } {
-  const providers = new Map<string, () => Promise<string>>();
-  // Tokens from the app's identity (AZURE_CLIENT_ID), one provider per scope, built on first use.
-  const getToken = (scope: string): Promise<string> => {
-    let provider = providers.get(scope);
-    if (!provider) {
-      provider = getBearerTokenProvider(credentials(appCredentialSpec(env)), scope);
-      providers.set(scope, provider);
-    }
-    return provider();
-  };
   return {
     servers: servers.map((server) => server.name),
     tools: createMcpTools({ servers, checkUrl: policyUrlCheck(urlPolicy), getToken }),
