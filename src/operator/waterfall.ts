@@ -186,10 +186,10 @@ export function instanceSpans(
   const timers = new Map<number, Open>();
   const numbers = callNumbers(instance.historyEvents);
   const known = new Set(children.map((child) => child.instanceId));
-  /** Finished children per orchestrator name the history shows; those beyond the ones found get a span. */
-  const unfound = new Map<string, number>();
+  /** Finished children found, per orchestrator: their completion events are drawn from the children. */
+  const covered = new Map<string, number>();
   for (const child of children) {
-    if (isFinished(child.runtimeStatus)) unfound.set(child.name, (unfound.get(child.name) ?? 0) - 1);
+    if (isFinished(child.runtimeStatus)) covered.set(child.name, (covered.get(child.name) ?? 0) + 1);
   }
   let lastWasFailure = false;
   const base = (item: Open) => ({
@@ -256,10 +256,12 @@ export function instanceSpans(
       case 'SubOrchestrationInstanceCompleted':
       case 'SubOrchestrationInstanceFailed': {
         const orchestrator = str(event.FunctionName) ?? 'child';
-        const seen = (unfound.get(orchestrator) ?? 0) + 1;
-        unfound.set(orchestrator, seen);
+        const left = covered.get(orchestrator) ?? 0;
         lastWasFailure = false;
-        if (seen <= 0) break; // drawn from the child instance found for it
+        if (left > 0) {
+          covered.set(orchestrator, left - 1); // drawn from the child instance found for it
+          break;
+        }
         const item: Open = {
           eventId: numbers.get(index) ?? positionId(index),
           kind: 'child',
